@@ -1,0 +1,142 @@
+"""Configuration from environment variables (and a `.env` file), validated up front.
+
+Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing or
+contradictory setting is a `ConfigError` whose one-line message names the variable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+HOSTED_SUFFIXES = (".halopsa.com", ".haloitsm.com", ".haloservicedesk.com", ".halocrm.io", ".halocrm.com")
+
+
+class ConfigError(ValueError):
+    """A configuration problem, phrased as one line naming the variable to fix."""
+
+
+class HaloSettings(BaseSettings):
+    """How to reach and authenticate against one Halo instance."""
+
+    model_config = SettingsConfigDict(env_prefix="HALO_", env_file=".env", extra="ignore")
+
+    url: str | None = None
+    api_url: str | None = None
+    auth_url: str | None = None
+    tenant: str | None = None
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    scope: str | None = None
+    # "auto": Halo's hosted limit (300 / 300 s) for hosted instances, off for self-hosted; "off"; or "N/SECONDS".
+    rate_limit: str = "auto"
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    max_retries: int = 3
+    # Upper bound on the time spent waiting out 429s and 5xx before a call fails with an actionable error.
+    max_retry_wait: float = 30.0
+    token_refresh_margin: float = 60.0
+
+    @field_validator("url", "api_url", "auth_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    def endpoints(self) -> tuple[str, str]:
+        """(api base, auth base): explicit values win, otherwise derived from `HALO_URL`."""
+        if self.api_url and self.auth_url:
+            return self.api_url, self.auth_url
+        if not self.url:
+            missing = (
+                "HALO_URL"
+                if not (self.api_url or self.auth_url)
+                else "HALO_URL (or both HALO_API_URL and HALO_AUTH_URL)"
+            )
+            raise ConfigError(
+                f"{missing} is not set: give the base URL of your Halo instance, e.g. https://acme.halopsa.com"
+            )
+        return self.api_url or f"{self.url}/api", self.auth_url or f"{self.url}/auth"
+
+    def grant(self) -> Literal["client_credentials", "password"]:
+        if not self.client_id:
+            raise ConfigError("HALO_CLIENT_ID is not set: create an API application in Halo and copy its client id")
+        if (self.username is None) != (self.password is None):
+            var = "HALO_PASSWORD" if self.username else "HALO_USERNAME"
+            raise ConfigError(f"{var} is not set: the password grant needs both HALO_USERNAME and HALO_PASSWORD")
+        if self.username:
+            return "password"
+        if not self.client_secret:
+            raise ConfigError("HALO_CLIENT_SECRET is not set: client credentials need the application's secret")
+        return "client_credentials"
+
+    def is_hosted(self) -> bool:
+        host = urlsplit(self.endpoints()[0]).hostname or ""
+        return host.endswith(HOSTED_SUFFIXES)
+
+    def rate_limit_window(self) -> tuple[int, float] | None:
+        """(requests, seconds) for the client-side limiter, or None when it is off."""
+        value = self.rate_limit.strip().lower()
+        if value == "off":
+            return None
+        if value == "auto":
+            return (300, 300.0) if self.is_hosted() else None
+        try:
+            count, seconds = value.split("/")
+            return int(count), float(seconds)
+        except ValueError:
+            raise ConfigError(
+                f"HALO_RATE_LIMIT={self.rate_limit!r} is not valid: use 'auto', 'off' or 'REQUESTS/SECONDS', "
+                "e.g. 300/300"
+            ) from None
+
+    def validate_all(self) -> None:
+        self.endpoints()
+        self.grant()
+        self.rate_limit_window()
+
+
+class ServerSettings(BaseSettings):
+    """What the MCP server exposes and how it listens."""
+
+    model_config = SettingsConfigDict(env_prefix="HALO_MCP_", env_file=".env", extra="ignore")
+
+    toolsets: str = "default"
+    tools: str = ""
+    exclude_tools: str = ""
+    read_only: bool = False
+    transport: Literal["stdio", "http", "sse"] = "stdio"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    token: SecretStr | None = None
+    allowed_hosts: str = ""
+    allowed_origins: str = ""
+    structured_output: bool = True
+    log_level: str = "INFO"
+    audit_db: str = Field(default="", description="SQLite file for the write audit; empty keeps it in memory")
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+
+
+def load_halo_settings(**overrides: object) -> HaloSettings:
+    try:
+        return HaloSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        var = "HALO_" + str(first["loc"][0]).upper() if first["loc"] else "HALO_*"
+        raise ConfigError(f"{var}: {first['msg']}") from None
+
+
+def load_server_settings(**overrides: object) -> ServerSettings:
+    try:
+        return ServerSettings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        var = "HALO_MCP_" + str(first["loc"][0]).upper() if first["loc"] else "HALO_MCP_*"
+        raise ConfigError(f"{var}: {first['msg']}") from None

@@ -1,0 +1,116 @@
+"""Halo OAuth tokens: obtained with the configured grant, cached, refreshed before expiry, one refresh at a time."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+
+import httpx2
+
+from halo_mcp.config import HaloSettings
+from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
+
+
+@dataclass
+class Token:
+    access_token: str
+    expires_at: float
+    refresh_token: str | None
+    scope: str
+
+    def __repr__(self) -> str:  # never print the secret
+        return f"Token(scope={self.scope!r}, expires_at={self.expires_at:.0f})"
+
+
+class TokenManager:
+    """Owns the access token. `current()` is cheap; concurrent callers share one in-flight refresh."""
+
+    def __init__(self, settings: HaloSettings, http: httpx2.AsyncClient, scope: str) -> None:
+        self.settings = settings
+        self.http = http
+        self.scope = scope
+        self._token: Token | None = None
+        self._lock = asyncio.Lock()
+        _, auth_base = settings.endpoints()
+        self.token_url = f"{auth_base}/token"
+        self.grant = settings.grant()
+
+    @property
+    def granted_scope(self) -> str | None:
+        return self._token.scope if self._token else None
+
+    async def current(self) -> str:
+        token = self._token
+        if token and token.expires_at - self.settings.token_refresh_margin > time.monotonic():
+            return token.access_token
+        return await self._renew(stale=token)
+
+    async def invalidate(self, stale: str) -> str:
+        """Halo answered 401 with `stale`: get a new token unless another caller already did."""
+        token = self._token
+        return await self._renew(stale=token if token and token.access_token == stale else None, force=True)
+
+    async def _renew(self, stale: Token | None, force: bool = False) -> str:
+        async with self._lock:
+            token = self._token
+            fresh = token is not None and token is not stale
+            if (
+                fresh
+                and token
+                and (not force or token.expires_at - self.settings.token_refresh_margin > time.monotonic())
+            ):
+                return token.access_token
+            if stale and stale.refresh_token:
+                try:
+                    self._token = await self._request(
+                        {"grant_type": "refresh_token", "refresh_token": stale.refresh_token}
+                    )
+                    return self._token.access_token
+                except HaloAuthError:
+                    pass  # the refresh token expired or was revoked; fall back to the configured grant
+            self._token = await self._request(self._grant_form())
+            return self._token.access_token
+
+    def _grant_form(self) -> dict[str, str]:
+        s = self.settings
+        if self.grant == "password":
+            assert s.username and s.password
+            return {"grant_type": "password", "username": s.username, "password": s.password.get_secret_value()}
+        return {"grant_type": "client_credentials"}
+
+    async def _request(self, form: dict[str, str]) -> Token:
+        s = self.settings
+        form = {**form, "client_id": s.client_id or "", "scope": self.scope}
+        if s.client_secret:
+            form["client_secret"] = s.client_secret.get_secret_value()
+        params = {"tenant": s.tenant} if s.tenant else None
+        try:
+            response = await self.http.post(self.token_url, data=form, params=params)
+        except httpx2.TransportError as exc:
+            raise HaloUnavailable(
+                f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "
+                "check HALO_URL and the network"
+            ) from None
+        if response.status_code == 429:
+            raise HaloRateLimited("Halo's token endpoint is rate limiting us; retry in a minute", status=429)
+        if response.status_code >= 500:
+            raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {response.status_code}; retry shortly")
+        try:
+            data = response.json()
+        except ValueError:
+            data = {}
+        if response.status_code != 200 or "access_token" not in data:
+            reason = error_text(response.content) or f"HTTP {response.status_code}"
+            hint = {
+                "invalid_client": "check HALO_CLIENT_ID and HALO_CLIENT_SECRET",
+                "invalid_grant": "check HALO_USERNAME / HALO_PASSWORD, or the refresh token has expired",
+                "invalid_scope": "check HALO_SCOPE against the scopes the API application allows",
+            }.get(str(data.get("error", "")), "check the API application's settings in Halo")
+            raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=response.status_code)
+        return Token(
+            access_token=str(data["access_token"]),
+            expires_at=time.monotonic() + float(data.get("expires_in") or 3600),
+            refresh_token=data.get("refresh_token"),
+            scope=str(data.get("scope") or self.scope),
+        )

@@ -1,0 +1,299 @@
+"""The one way halo-mcp talks to Halo: auth, client-side rate limiting, bounded retries that never repeat a write.
+
+Retry policy, by what provably happened upstream:
+- connection refused / connect timeout: nothing was sent, so any method is retried;
+- 401: the token was rejected before processing; refresh once and retry any method;
+- 429: Halo refused to process; honour Retry-After (or back off) within the wait budget, any method;
+- 5xx, read timeout, dropped connection: GET is retried; a write is NOT (Halo may have applied it), and the
+  error says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+
+from halo_mcp import __version__
+from halo_mcp.config import HaloSettings
+from halo_mcp.halo.auth import TokenManager
+from halo_mcp.halo.errors import (
+    HaloAuthError,
+    HaloError,
+    HaloNotFound,
+    HaloPermissionError,
+    HaloRateLimited,
+    HaloUnavailable,
+    HaloValidationError,
+    HaloWriteUncertain,
+    error_text,
+)
+from halo_mcp.halo.ratelimit import RateLimitState, RollingWindowLimiter
+
+log = logging.getLogger("halo_mcp.halo")
+
+PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
+Params = Mapping[str, Any]
+
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
+_MAYBE_SENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
+
+
+@dataclass
+class Binary:
+    content: bytes
+    filename: str | None
+    content_type: str
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    total: int | None
+
+
+def rows_of(data: Any, key: str | None = None) -> list[dict[str, Any]]:
+    """Rows from any of Halo's list shapes: a plain array, or an envelope keyed by `key` (or its only list)."""
+    if isinstance(data, list):
+        return [row for row in data if isinstance(row, dict)]
+    if isinstance(data, dict):
+        if key and isinstance(data.get(key), list):
+            return list(data[key])
+        lists = [v for k, v in data.items() if isinstance(v, list) and not k.startswith("column")]
+        if len(lists) == 1:
+            return list(lists[0])
+    return []
+
+
+def encode_params(params: Params | None) -> list[tuple[str, str]]:
+    """Halo wants booleans as true/false and repeats keys for multi-value filters."""
+    out: list[tuple[str, str]] = []
+    for key, value in (params or {}).items():
+        if value is None:
+            continue
+        values = value if isinstance(value, list | tuple) else [value]
+        for item in values:
+            out.append((key, ("true" if item else "false") if isinstance(item, bool) else str(item)))
+    return out
+
+
+class HaloClient:
+    """Async Halo REST client. One per Halo instance; safe for concurrent use."""
+
+    def __init__(
+        self,
+        settings: HaloSettings,
+        *,
+        scope: str = "all",
+        transport: httpx2.AsyncBaseTransport | None = None,
+    ) -> None:
+        settings.validate_all()
+        self.settings = settings
+        self.api_url, self.auth_url = settings.endpoints()
+        self.http = httpx2.AsyncClient(
+            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
+            headers={"User-Agent": f"halo-mcp/{__version__}", "Accept": "application/json"},
+            transport=transport,
+            limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32),
+        )
+        self.tokens = TokenManager(settings, self.http, settings.scope or scope)
+        window = settings.rate_limit_window()
+        self.limiter = RollingWindowLimiter(*window) if window else None
+        self.request_count = 0
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    async def __aenter__(self) -> HaloClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    def rate_limit_state(self) -> RateLimitState | None:
+        return self.limiter.state() if self.limiter else None
+
+    # -- verbs ---------------------------------------------------------------------------------------------
+
+    async def get(self, path: str, params: Params | None = None) -> Any:
+        return await self.request("GET", path, params=params)
+
+    async def post(self, path: str, body: Any, params: Params | None = None) -> Any:
+        """POST is Halo's upsert: a body with `id` updates, without `id` creates. Always send a list."""
+        return await self.request("POST", path, params=params, json=body if isinstance(body, list) else [body])
+
+    async def delete(self, path: str, params: Params | None = None) -> Any:
+        return await self.request("DELETE", path, params=params)
+
+    async def get_binary(self, path: str, params: Params | None = None) -> Binary:
+        response = await self._send("GET", path, params=params, json=None)
+        disposition = response.headers.get("content-disposition", "")
+        filename = None
+        if "filename=" in disposition:
+            filename = disposition.split("filename=", 1)[1].split(";")[0].strip().strip('"') or None
+        return Binary(response.content, filename, response.headers.get("content-type", "application/octet-stream"))
+
+    async def list_page(
+        self, path: str, key: str | None, params: Params | None = None, *, page_no: int = 1, page_size: int = 50
+    ) -> Page:
+        """One page of a paginated list; `total` is Halo's record_count (None for plain-array lookups)."""
+        query = {**(params or {}), "pageinate": True, "page_size": min(page_size, PAGE_CAP), "page_no": page_no}
+        data = await self.get(path, query)
+        total = data.get("record_count") if isinstance(data, dict) else None
+        return Page(rows_of(data, key), int(total) if isinstance(total, int | float) else None)
+
+    async def request(self, method: str, path: str, *, params: Params | None = None, json: Any = None) -> Any:
+        response = await self._send(method, path, params=params, json=json)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            return response.text
+
+    # -- the retry loop ------------------------------------------------------------------------------------
+
+    async def _send(self, method: str, path: str, *, params: Params | None, json: Any) -> httpx2.Response:
+        url = f"{self.api_url}/{path.lstrip('/')}"
+        query = httpx2.QueryParams(tuple(encode_params(params)))
+        deadline = time.monotonic() + self.settings.max_retry_wait
+        attempt = 0
+        refreshed = False
+        is_read = method == "GET"
+        while True:
+            if self.limiter:
+                wait = await self.limiter.acquire(max_wait=max(0.0, deadline - time.monotonic()))
+                if wait is not None:
+                    raise HaloRateLimited(
+                        f"client-side rate limit reached; retry in {wait:.0f} s. {self.limiter.state().describe()}",
+                        retry_after=wait,
+                        method=method,
+                        path=path,
+                    )
+            token = await self.tokens.current()
+            started = time.monotonic()
+            self.request_count += 1
+            try:
+                response = await self.http.request(
+                    method, url, params=query, json=json, headers={"Authorization": f"Bearer {token}"}
+                )
+            except _NOT_SENT as exc:
+                reason = f"cannot connect to Halo at {self.api_url} ({type(exc).__name__})"
+                attempt = await self._backoff(attempt, deadline, reason, method, path)
+                continue
+            except _MAYBE_SENT as exc:
+                if not is_read:
+                    raise HaloWriteUncertain(
+                        f"the connection to Halo failed after the {method} {path} was sent ({type(exc).__name__}); "
+                        "it may or may not have been applied, so it was not retried. Check the record in Halo "
+                        "before trying again.",
+                        method=method,
+                        path=path,
+                    ) from None
+                reason = f"Halo did not answer {method} {path} ({type(exc).__name__})"
+                attempt = await self._backoff(attempt, deadline, reason, method, path)
+                continue
+            status = response.status_code
+            log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
+            if status < 400:
+                return response
+            if status == 401 and not refreshed:
+                refreshed = True
+                await self.tokens.invalidate(token)
+                continue
+            if status == 429:
+                retry_after = _retry_after(response)
+                if self.limiter:
+                    self.limiter.exhaust(retry_after)
+                attempt = await self._backoff(
+                    attempt,
+                    deadline,
+                    "Halo rate limit reached (HTTP 429)",
+                    method,
+                    path,
+                    retry_after,
+                    rate_limited=True,
+                )
+                continue
+            if status >= 500 and is_read:
+                attempt = await self._backoff(attempt, deadline, f"Halo failed with HTTP {status}", method, path)
+                continue
+            raise self._error(response, method, path)
+
+    async def _backoff(
+        self,
+        attempt: int,
+        deadline: float,
+        reason: str,
+        method: str,
+        path: str,
+        retry_after: float | None = None,
+        rate_limited: bool = False,
+    ) -> int:
+        """Sleep before the next attempt, or raise when the attempts or the wait budget are spent."""
+        delay = retry_after if retry_after is not None else min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
+        remaining = deadline - time.monotonic()
+        if attempt >= self.settings.max_retries or delay > remaining:
+            if rate_limited:
+                retry_in = retry_after if retry_after is not None else (self.limiter.window if self.limiter else 60)
+                state = self.rate_limit_state()
+                detail = f" {state.describe()}." if state else ""
+                raise HaloRateLimited(
+                    f"{reason}; gave up after {attempt + 1} attempts. Retry in about {retry_in:.0f} s.{detail}",
+                    retry_after=retry_in,
+                    method=method,
+                    path=path,
+                )
+            raise HaloUnavailable(
+                f"{reason}; gave up after {attempt + 1} attempts. Halo may be down or overloaded: retry in a minute.",
+                method=method,
+                path=path,
+            )
+        await asyncio.sleep(delay)
+        return attempt + 1
+
+    def _error(self, response: httpx2.Response, method: str, path: str) -> HaloError:
+        status = response.status_code
+        text = error_text(response.content) or response.reason_phrase
+        where = f"{method} {path}"
+        if status == 400:
+            return HaloValidationError(f"Halo rejected {where}: {text}", method=method, path=path)
+        if status == 401:
+            return HaloAuthError(
+                f"Halo rejected our token for {where} even after a refresh; check the API application", method=method
+            )
+        if status == 403:
+            granted = self.tokens.granted_scope or "unknown"
+            return HaloPermissionError(
+                f"Halo denied {where} (HTTP 403): the API application or its agent lacks permission "
+                f"(granted scopes: {granted}). {text}".strip(),
+                method=method,
+                path=path,
+            )
+        if status == 404:
+            return HaloNotFound(f"not found in Halo: {where}", method=method, path=path)
+        if status >= 500:
+            return HaloUnavailable(
+                f"Halo failed with HTTP {status} on {where}; the write may not have been applied. "
+                "Check the record before retrying.",
+                status=status,
+                method=method,
+                path=path,
+            )
+        return HaloError(f"Halo answered HTTP {status} to {where}: {text}", status=status, method=method, path=path)
+
+
+def _retry_after(response: httpx2.Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

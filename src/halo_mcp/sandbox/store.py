@@ -1,0 +1,250 @@
+"""SQLite storage: one table per resource holding the record as JSON, with expression indexes for filters.
+
+Every table has the same shape `(rid, id, parent, data)`: `id` is the resource key (for Priority the
+`priorityid`), `parent` is the ticket id for Actions. All access happens on the server's event-loop thread.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from halo_mcp.sandbox.resources import RESOURCES, TABLES
+
+Record = dict[str, Any]
+
+# Tables small enough to keep fully decoded in memory for joins and lookups.
+SMALL_TABLES = frozenset(
+    {"Client", "Site", "Agent", "Team", "Status", "Priority", "TicketType", "Category", "SLA", "Outcome", "AssetType"}
+    | {"Supplier", "Runbook"}
+)
+EXTRA_TABLES = ("Runbook",)
+
+
+def now_iso() -> str:
+    """Halo-style UTC timestamp (no zone suffix, as Halo returns them)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def parse_dt(value: Any) -> datetime | None:
+    """Parse an ISO timestamp; naive values are UTC."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def fmt_dt(dt: datetime) -> str:
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class Store:
+    """The sandbox database."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self.db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA foreign_keys=OFF")
+        if path != ":memory:":
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+        self._all: dict[str, list[Record]] = {}
+        self._by_key: dict[str, dict[int, Record]] = {}
+        self._names: dict[tuple[str, str], dict[Any, Any]] = {}
+        self._create()
+
+    # -- schema -----------------------------------------------------------------------------------------
+    def _create(self) -> None:
+        cur = self.db.cursor()
+        for table in (*TABLES, *EXTRA_TABLES):
+            cur.execute(
+                f"CREATE TABLE IF NOT EXISTS r_{table} "
+                "(rid INTEGER PRIMARY KEY, id INTEGER, parent INTEGER, data TEXT NOT NULL)"
+            )
+            cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_id ON r_{table}(id)")
+            cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_parent ON r_{table}(parent, id)")
+        for res in RESOURCES.values():
+            for f in res.indexes:
+                cur.execute(
+                    f"CREATE INDEX IF NOT EXISTS ix_{res.store_table}_{f} ON r_{res.store_table}(json_extract(data, '$.{f}'))"
+                )
+        cur.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (k TEXT PRIMARY KEY, v TEXT)")
+        cur.execute(
+            "CREATE TABLE IF NOT EXISTS sandbox_apps (client_id TEXT PRIMARY KEY, client_secret TEXT, "
+            "scopes TEXT, agent_id INTEGER, grants TEXT)"
+        )
+
+    def is_empty(self) -> bool:
+        return self.meta_get("seeded") is None
+
+    def meta_get(self, key: str) -> str | None:
+        row = self.db.execute("SELECT v FROM sandbox_meta WHERE k=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_set(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO sandbox_meta(k, v) VALUES(?, ?)", (key, value))
+
+    def clear(self) -> None:
+        for table in (*TABLES, *EXTRA_TABLES):
+            self.db.execute(f"DELETE FROM r_{table}")
+        self.db.execute("DELETE FROM sandbox_meta")
+        self._invalidate(None)
+
+    def load(self, data: dict[str, list[Record]]) -> None:
+        """Bulk-load seed records in one transaction."""
+        self.db.execute("BEGIN")
+        try:
+            for table, rows in data.items():
+                if table not in TABLES and table not in EXTRA_TABLES:
+                    continue
+                key = RESOURCES[table].key if table in RESOURCES else "id"
+                self.db.executemany(
+                    f"INSERT INTO r_{table}(id, parent, data) VALUES(?, ?, ?)",
+                    ((r.get(key), r.get("ticket_id") if table == "Actions" else None, dumps(r)) for r in rows),
+                )
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self._invalidate(None)
+
+    # -- caches -----------------------------------------------------------------------------------------
+    def _invalidate(self, table: str | None) -> None:
+        if table is None:
+            self._all.clear()
+            self._by_key.clear()
+            self._names.clear()
+            return
+        self._all.pop(table, None)
+        self._by_key.pop(table, None)
+        for k in [k for k in self._names if k[0] == table]:
+            del self._names[k]
+
+    def all(self, table: str) -> list[Record]:
+        """Every record of a (small) table, decoded and cached until the table changes."""
+        rows = self._all.get(table)
+        if rows is None:
+            rows = [json.loads(d) for (d,) in self.db.execute(f"SELECT data FROM r_{table} ORDER BY rid")]
+            self._all[table] = rows
+        return rows
+
+    def lookup(self, table: str, key: Any) -> Record | None:
+        """A small-table record by key (cached)."""
+        index = self._by_key.get(table)
+        if index is None:
+            kf = RESOURCES[table].key if table in RESOURCES else "id"
+            index = {}
+            for r in self.all(table):
+                index.setdefault(r.get(kf), r)
+            self._by_key[table] = index
+        return index.get(key)
+
+    def name_of(self, table: str, key: Any, name_field: str = "name") -> Any:
+        """Derived display value for a join; cached per (table, field)."""
+        if key is None:
+            return None
+        cache = self._names.setdefault((table, name_field), {})
+        if key in cache:
+            return cache[key]
+        if table in SMALL_TABLES:
+            rec = self.lookup(table, key)
+        else:
+            rec = self.get(table, key) if isinstance(key, int) else None
+        value = None if rec is None else rec.get(name_field)
+        if len(cache) < 200_000:
+            cache[key] = value
+        return value
+
+    # -- CRUD -------------------------------------------------------------------------------------------
+    def get(self, table: str, key: Any, parent: int | None = None) -> Record | None:
+        if parent is None:
+            row = self.db.execute(f"SELECT data FROM r_{table} WHERE id=? LIMIT 1", (key,)).fetchone()
+        else:
+            row = self.db.execute(
+                f"SELECT data FROM r_{table} WHERE parent=? AND id=? LIMIT 1", (parent, key)
+            ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def next_id(self, table: str, parent: int | None = None) -> int:
+        if parent is None:
+            row = self.db.execute(f"SELECT MAX(id) FROM r_{table}").fetchone()
+        else:
+            row = self.db.execute(f"SELECT MAX(id) FROM r_{table} WHERE parent=?", (parent,)).fetchone()
+        return int(row[0] or 0) + 1
+
+    def insert(self, table: str, record: Record, parent: int | None = None, key: str = "id") -> Record:
+        if record.get(key) in (None, 0):
+            record[key] = self.next_id(table, parent)
+        self.db.execute(
+            f"INSERT INTO r_{table}(id, parent, data) VALUES(?, ?, ?)", (record[key], parent, dumps(record))
+        )
+        self._invalidate(table)
+        return record
+
+    def update(self, table: str, record: Record, parent: int | None = None, key: str = "id") -> None:
+        if parent is None:
+            self.db.execute(f"UPDATE r_{table} SET data=? WHERE id=?", (dumps(record), record[key]))
+        else:
+            self.db.execute(
+                f"UPDATE r_{table} SET data=? WHERE parent=? AND id=?", (dumps(record), parent, record[key])
+            )
+        self._invalidate(table)
+
+    def delete(self, table: str, key: Any, parent: int | None = None) -> bool:
+        if parent is None:
+            cur = self.db.execute(f"DELETE FROM r_{table} WHERE id=?", (key,))
+        else:
+            cur = self.db.execute(f"DELETE FROM r_{table} WHERE parent=? AND id=?", (parent, key))
+        self._invalidate(table)
+        return cur.rowcount > 0
+
+    def query(
+        self,
+        table: str,
+        where: Sequence[str] = (),
+        params: Sequence[Any] = (),
+        order: Iterable[tuple[str, bool]] = (),
+        limit: int | None = None,
+        offset: int = 0,
+        want_total: bool = True,
+    ) -> tuple[list[Record], int]:
+        """Filtered, ordered page of records plus the total count of matches."""
+        clause = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
+        order_sql = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in order) or "id ASC"
+        sql = f"SELECT data FROM r_{table}{clause} ORDER BY {order_sql}, rid ASC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
+        rows = [json.loads(d) for (d,) in self.db.execute(sql, list(params))]
+        total = len(rows)
+        if want_total and (limit is not None or offset):
+            total = int(self.db.execute(f"SELECT COUNT(*) FROM r_{table}{clause}", list(params)).fetchone()[0])
+        return rows, total
+
+    def count(self, table: str, where: Sequence[str] = (), params: Sequence[Any] = ()) -> int:
+        clause = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
+        return int(self.db.execute(f"SELECT COUNT(*) FROM r_{table}{clause}", list(params)).fetchone()[0])
+
+    # -- API applications -------------------------------------------------------------------------------
+    def add_app(self, client_id: str, secret: str, scopes: str, agent_id: int | None, grants: str) -> None:
+        self.db.execute(
+            "INSERT OR REPLACE INTO sandbox_apps VALUES(?, ?, ?, ?, ?)", (client_id, secret, scopes, agent_id, grants)
+        )
+
+    def get_app(self, client_id: str) -> tuple[str, str, int | None, str] | None:
+        row = self.db.execute(
+            "SELECT client_secret, scopes, agent_id, grants FROM sandbox_apps WHERE client_id=?", (client_id,)
+        ).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,26 @@
+"""The MCP surface: tool framework, toolsets, and the tools themselves (one module per toolset)."""
+
+from __future__ import annotations
+
+import importlib
+
+TOOL_MODULES = (
+    "tickets",
+    "knowledge",
+    "directory",
+    "assets",
+    "services",
+    "reports",
+    "attachments",
+    "api",
+)
+
+
+def load_all() -> None:
+    """Import every tool module so its `@tool` declarations register (idempotent; order = listing order)."""
+    for name in TOOL_MODULES:
+        try:
+            importlib.import_module(f"halo_mcp.tools.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"halo_mcp.tools.{name}":
+                raise

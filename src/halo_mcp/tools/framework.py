@@ -1,0 +1,243 @@
+"""One way to declare, select and run a tool.
+
+A tool is an async function `(ctx, args) -> ToolOutput` decorated with `@tool(...)`. Its pydantic argument model
+becomes the compact input schema, its docstring the description, its kind the MCP annotations. Selection
+(toolsets, read-only, allow/deny, kinds, tags) is one value object applied both when listing and when calling.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+
+import mcp_types as types
+from pydantic import BaseModel, ConfigDict
+
+if TYPE_CHECKING:
+    from halo_mcp.audit import AuditLog
+    from halo_mcp.config import ServerSettings
+    from halo_mcp.halo.client import HaloClient
+    from halo_mcp.tools.resolve import Resolver
+
+Kind = Literal["read", "write", "delete"]
+KINDS: tuple[Kind, ...] = ("read", "write", "delete")
+
+
+class ToolError(Exception):
+    """A failure the model can fix: the message says what to do next. Returned as an `isError` result."""
+
+
+class Args(BaseModel):
+    """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass
+class ToolOutput:
+    """What a tool returns: compact text for the model, optional structured data and embedded resources."""
+
+    text: str
+    structured: Any = None
+    resources: list[types.EmbeddedResource] = field(default_factory=list)
+    # Halo records a write touched, e.g. "ticket:123" or "action:123/4"; recorded in the audit log.
+    affected: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ToolContext:
+    """Everything a handler may use. Built once per server (per collection), shared by all calls."""
+
+    halo: HaloClient
+    resolver: Resolver
+    selection: Selection
+    settings: ServerSettings
+    audit: AuditLog | None = None
+    collection: str = "default"
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+Handler = Callable[[ToolContext, Any], Awaitable[ToolOutput]]
+
+
+@dataclass(frozen=True)
+class Tool:
+    name: str
+    title: str
+    description: str
+    toolset: str
+    kind: Kind
+    args: type[BaseModel]
+    handler: Handler
+    tags: frozenset[str] = frozenset()
+    idempotent: bool = False
+    # True for tools like call_operation whose effective kind depends on the arguments; the handler enforces it.
+    dynamic_kind: bool = False
+    output_schema: dict[str, Any] | None = None
+
+    @property
+    def annotations(self) -> types.ToolAnnotations:
+        read = self.kind == "read" and not self.dynamic_kind
+        return types.ToolAnnotations(
+            title=self.title,
+            read_only_hint=read,
+            destructive_hint=None if read else (self.kind == "delete" or self.dynamic_kind),
+            idempotent_hint=True if read else self.idempotent,
+            open_world_hint=True,
+        )
+
+    def input_schema(self) -> dict[str, Any]:
+        return compact_schema(self.args.model_json_schema())
+
+    def to_mcp(self) -> types.Tool:
+        return types.Tool(
+            name=self.name,
+            title=self.title,
+            description=self.description,
+            input_schema=self.input_schema(),
+            output_schema=self.output_schema,
+            annotations=self.annotations,
+        )
+
+
+class Registry:
+    """All tools known to the process, in declaration order (which is the listing order)."""
+
+    def __init__(self) -> None:
+        self._tools: dict[str, Tool] = {}
+
+    def tool(
+        self,
+        toolset: str,
+        *,
+        kind: Kind = "read",
+        title: str,
+        tags: Iterable[str] = (),
+        idempotent: bool = False,
+        dynamic_kind: bool = False,
+        name: str | None = None,
+        output_schema: dict[str, Any] | None = None,
+    ) -> Callable[[Handler], Handler]:
+        def register(fn: Handler) -> Handler:
+            hints = get_type_hints(fn)
+            params = list(inspect.signature(fn).parameters)
+            args_model = hints.get(params[1]) if len(params) > 1 else None
+            if not (isinstance(args_model, type) and issubclass(args_model, BaseModel)):
+                raise TypeError(f"{fn.__name__}: the second parameter must be annotated with an Args model")
+            tool_name = name or fn.__name__
+            if tool_name in self._tools:
+                raise ValueError(f"duplicate tool name {tool_name!r}")
+            self._tools[tool_name] = Tool(
+                name=tool_name,
+                title=title,
+                description=_describe(fn),
+                toolset=toolset,
+                kind=kind,
+                args=args_model,
+                handler=fn,
+                tags=frozenset(tags),
+                idempotent=idempotent,
+                dynamic_kind=dynamic_kind,
+                output_schema=output_schema,
+            )
+            return fn
+
+        return register
+
+    def get(self, name: str) -> Tool | None:
+        return self._tools.get(name)
+
+    def __iter__(self) -> Any:
+        return iter(self._tools.values())
+
+    def names(self) -> list[str]:
+        return list(self._tools)
+
+
+registry = Registry()
+tool = registry.tool
+
+
+def _describe(fn: Callable[..., Any]) -> str:
+    """The docstring, de-indented, with single newlines folded: descriptions are paid for in tokens."""
+    doc = inspect.cleandoc(fn.__doc__ or "")
+    paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", doc) if p.strip()]
+    return "\n".join(paragraphs)
+
+
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """Pydantic's JSON schema minus what costs tokens and tells a model nothing (titles, null unions)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node: Any) -> Any:
+        if isinstance(node, list):
+            return [walk(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        if "$ref" in node:
+            target = defs[node["$ref"].rsplit("/", 1)[-1]]
+            merged = {**target, **{k: v for k, v in node.items() if k != "$ref"}}
+            return walk(merged)
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            if key == "title":
+                continue
+            if key == "default" and value is None:
+                continue
+            out[key] = walk(value) if key != "properties" else {k: walk(v) for k, v in value.items()}
+        any_of = out.get("anyOf")
+        if isinstance(any_of, list):
+            non_null = [s for s in any_of if s != {"type": "null"}]
+            if len(non_null) == 1 and len(non_null) < len(any_of):
+                out.pop("anyOf")
+                out = {**non_null[0], **out}
+            elif len(non_null) > 1 and all(set(s) == {"type"} for s in non_null):
+                out.pop("anyOf")
+                out = {"type": [s["type"] for s in non_null], **out}
+        return out
+
+    result = walk(schema)
+    result.setdefault("type", "object")
+    result.setdefault("properties", {})
+    result["additionalProperties"] = False
+    return result
+
+
+# -- selection -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which tools are exposed. Deny wins over everything; read-only wins over allow.
+
+    `allow` adds tools to those of the toolsets; `only_allow` (set when tools were named but toolsets were not)
+    exposes exactly the allow list. `kinds` and `tags` narrow further (used by tool collections).
+    """
+
+    toolsets: frozenset[str]
+    read_only: bool = False
+    allow: frozenset[str] = frozenset()
+    deny: frozenset[str] = frozenset()
+    only_allow: bool = False
+    kinds: frozenset[Kind] = frozenset(KINDS)
+    tags: frozenset[str] = frozenset()
+
+    def allows_kind(self, kind: Kind) -> bool:
+        return kind in self.kinds and not (self.read_only and kind != "read")
+
+    def allows(self, t: Tool) -> bool:
+        if t.name in self.deny:
+            return False
+        if not t.dynamic_kind and not self.allows_kind(t.kind):
+            return False
+        if self.tags and not (t.tags & self.tags):
+            return False
+        if self.only_allow:
+            return t.name in self.allow
+        return t.toolset in self.toolsets or t.name in self.allow
+
+    def tools(self, reg: Registry | None = None) -> list[Tool]:
+        return [t for t in (reg or registry) if self.allows(t)]

@@ -1,0 +1,244 @@
+"""Names to ids, server-side, from cached lookup tables.
+
+Small reference tables (teams, statuses, priorities...) are fetched whole and cached with a TTL. Large ones
+(clients, sites, users) are searched by name and each answer cached. Exact (case-insensitive) matches win; a unique
+prefix or word match is accepted; a near miss is never guessed: the error lists the candidates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import difflib
+import re
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from halo_mcp.halo.client import HaloClient, rows_of
+from halo_mcp.tools.framework import ToolError
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a kind of entity lives in Halo and which fields name it."""
+
+    kind: str
+    path: str
+    names: tuple[str, ...]
+    list_key: str | None = None
+    searched: bool = False  # large tables: query Halo's `search` instead of loading everything
+    plural: str = ""
+    params: tuple[tuple[str, Any], ...] = ()
+
+
+SOURCES: dict[str, Source] = {
+    s.kind: s
+    for s in (
+        Source("team", "Team", ("name",), plural="teams"),
+        Source("agent", "Agent", ("name", "email"), plural="agents"),
+        Source("status", "Status", ("name", "shortname"), plural="statuses"),
+        Source("priority", "Priority", ("name",), plural="priorities"),
+        Source("tickettype", "TicketType", ("name",), plural="ticket types"),
+        Source("category", "Category", ("value", "category_name"), plural="categories"),
+        Source("outcome", "Outcome", ("outcome", "buttonname"), plural="outcomes"),
+        Source("sla", "SLA", ("name",), plural="SLAs"),
+        Source("assettype", "AssetType", ("name",), plural="asset types"),
+        Source("client", "Client", ("name",), "clients", searched=True, plural="clients"),
+        Source("site", "Site", ("name",), "sites", searched=True, plural="sites"),
+        Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users"),
+    )
+}
+ALIASES = {
+    "teams": "team", "agents": "agent", "statuses": "status", "priorities": "priority", "ticket_type": "tickettype",
+    "ticket type": "tickettype", "tickettypes": "tickettype", "type": "tickettype", "categories": "category",
+    "outcomes": "outcome", "action": "outcome", "slas": "sla", "asset_type": "assettype", "assettypes": "assettype",
+    "asset type": "assettype", "clients": "client", "customer": "client", "sites": "site", "users": "user",
+    "requester": "user",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Entity:
+    kind: str
+    id: int
+    name: str
+    record: dict[str, Any]
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
+
+
+def canonical_kind(kind: str) -> str:
+    key = kind.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in SOURCES:
+        raise ToolError(f"unknown kind {kind!r}; use one of: {', '.join(SOURCES)}")
+    return key
+
+
+class Resolver:
+    """Per-server cache of Halo reference data. Safe for concurrent use; one load per table at a time."""
+
+    def __init__(self, halo: HaloClient, ttl: float = 300.0) -> None:
+        self.halo = halo
+        self.ttl = ttl
+        self._tables: dict[str, tuple[float, list[Entity]]] = {}
+        self._searches: dict[tuple[str, str], tuple[float, list[Entity]]] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._me: Entity | None = None
+
+    def invalidate(self, kind: str | None = None) -> None:
+        """Forget cached data (all, or one kind): called when Halo says an id we resolved is wrong."""
+        if kind is None:
+            self._tables.clear()
+            self._searches.clear()
+            self._me = None
+            return
+        self._tables.pop(kind, None)
+        self._searches = {k: v for k, v in self._searches.items() if k[0] != kind}
+
+    async def table(self, kind: str) -> list[Entity]:
+        """The whole reference table of a small kind, cached."""
+        kind = canonical_kind(kind)
+        source = SOURCES[kind]
+        cached = self._tables.get(kind)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        async with self._locks.setdefault(kind, asyncio.Lock()):
+            cached = self._tables.get(kind)
+            if cached and cached[0] > time.monotonic():
+                return cached[1]
+            params: dict[str, Any] = dict(source.params)
+            if source.searched:
+                params.update({"pageinate": True, "page_size": 100, "page_no": 1})
+            data = await self.halo.get(source.path, params)
+            entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+            self._tables[kind] = (time.monotonic() + self.ttl, entities)
+            return entities
+
+    async def candidates(self, kind: str, query: str, limit: int = 10) -> list[Entity]:
+        """Entities whose names match `query`, best first (for `lookup` and error messages)."""
+        kind = canonical_kind(kind)
+        pool = await self._pool(kind, query)
+        return rank(pool, query)[:limit]
+
+    async def resolve(self, kind: str, value: int | str) -> Entity:
+        """One entity for a name or id; ambiguity and near misses raise ToolError with candidates."""
+        kind = canonical_kind(kind)
+        source = SOURCES[kind]
+        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+            ident = int(value)
+            if source.searched:
+                return Entity(kind, ident, str(ident), {"id": ident})
+            for entity in await self.table(kind):
+                if entity.id == ident:
+                    return entity
+            raise ToolError(f"no {kind} with id {ident}; use lookup(kind='{kind}') to see valid values")
+        text = value.strip()
+        if kind == "agent" and text.lower() in ("me", "myself", "self"):
+            return await self.me()
+        pool = await self._pool(kind, text)
+        return pick(kind, text, pool)
+
+    async def resolve_optional(self, kind: str, value: int | str | None) -> Entity | None:
+        return None if value is None or value == "" else await self.resolve(kind, value)
+
+    async def me(self) -> Entity:
+        if self._me is None:
+            record = await self.halo.get("Agent/me")
+            entity = self._entity("agent", record) if isinstance(record, dict) else None
+            if entity is None:
+                raise ToolError("Halo did not say which agent this connection acts as (GET /Agent/me)")
+            self._me = entity
+        return self._me
+
+    async def _pool(self, kind: str, query: str) -> list[Entity]:
+        source = SOURCES[kind]
+        if not source.searched:
+            return await self.table(kind)
+        key = (kind, normalise(query))
+        cached = self._searches.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        params: dict[str, Any] = {**dict(source.params), "search": query, "pageinate": True, "page_size": 25}
+        data = await self.halo.get(source.path, params)
+        entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+        if not entities and len(query) > 3:
+            # Halo's search is a substring match: retry on the first word so a typo still yields candidates.
+            first = query.split()[0][:4]
+            data = await self.halo.get(source.path, {**params, "search": first})
+            entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+        self._searches[key] = (time.monotonic() + self.ttl, entities)
+        return entities
+
+    @staticmethod
+    def _entity(kind: str, record: dict[str, Any]) -> Entity | None:
+        source = SOURCES[kind]
+        raw_id = record.get("id")
+        if raw_id is None or (isinstance(raw_id, str) and not raw_id.isdigit()):
+            raw_id = record.get("priorityid", raw_id)
+        try:
+            ident = int(raw_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            return None
+        name = next((str(record[f]) for f in source.names if record.get(f)), str(ident))
+        return Entity(kind, ident, name, record)
+
+
+def _names(entity: Entity) -> list[str]:
+    source = SOURCES[entity.kind]
+    names = [str(entity.record[f]) for f in source.names if entity.record.get(f)]
+    return names or [entity.name]
+
+
+def rank(pool: Sequence[Entity], query: str) -> list[Entity]:
+    """Exact, then prefix, then word/substring, then fuzzy matches."""
+    q = normalise(query)
+    scored: list[tuple[float, int, Entity]] = []
+    for i, entity in enumerate(pool):
+        best = 0.0
+        for name in _names(entity):
+            n = normalise(name)
+            if n == q:
+                score = 1.0
+            elif n.startswith(q) or any(w.startswith(q) for w in n.split()):
+                score = 0.9
+            elif q in n:
+                score = 0.8
+            else:
+                score = difflib.SequenceMatcher(None, q, n).ratio() * 0.75
+            best = max(best, score)
+        if best >= 0.45:
+            scored.append((-best, i, entity))
+    return [e for _, _, e in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+
+def describe(entities: Sequence[Entity]) -> str:
+    return ", ".join(f"'{e.name}' (id {e.id})" for e in entities)
+
+
+def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
+    q = normalise(query)
+    exact = [e for e in pool if any(normalise(n) == q for n in _names(e))]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise ToolError(f"{len(exact)} {kind}s are named {query!r}: {describe(exact[:8])}; pass the id instead")
+    ranked = rank(pool, query)
+    strong = [e for e in ranked if any(normalise(n).startswith(q) or f" {q}" in f" {normalise(n)}" for n in _names(e))]
+    if len(strong) == 1 and len(q) >= 2:
+        return strong[0]
+    if len(strong) > 1:
+        raise ToolError(f"{query!r} matches several {kind}s: {describe(strong[:8])}; pass one of these names or ids")
+    if ranked:
+        return _miss(kind, query, ranked)
+    raise ToolError(f"no {kind} named {query!r}; use lookup(kind='{kind}', query=...) to search")
+
+
+def _miss(kind: str, query: str, ranked: Sequence[Entity]) -> Entity:
+    best = ranked[:3]
+    if len(best) == 1:
+        raise ToolError(f"no {kind} named {query!r}; did you mean {describe(best)}?")
+    raise ToolError(f"no {kind} named {query!r}; did you mean one of {describe(best)}?")

@@ -1,0 +1,70 @@
+"""Shared fixtures: every test talks real HTTP to a sandbox on loopback, and real MCP to the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import mcp_types as types
+import pytest
+from mcp import Client
+
+from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.surface import Surface
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """One seeded sandbox for the session; tests that inject faults use `fresh_sandbox`."""
+    with Sandbox(seed=1) as sb:
+        yield sb
+
+
+@pytest.fixture
+def fresh_sandbox() -> Iterator[Sandbox]:
+    """A private sandbox for tests that change faults, tokens or counters."""
+    with Sandbox(seed=1) as sb:
+        yield sb
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def halo_settings_for(sb: Sandbox, **overrides: Any) -> HaloSettings:
+    """Settings pointing at a sandbox; retries bounded so fault tests finish quickly."""
+    values: dict[str, Any] = {
+        "url": sb.url,
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "rate_limit": "off",
+        "max_retry_wait": 5.0,
+        "read_timeout": 5.0,
+        **overrides,
+    }
+    return HaloSettings(**values)
+
+
+@pytest.fixture
+async def surface(sandbox: Sandbox) -> AsyncIterator[Surface]:
+    """Every toolset, writes allowed, over the session sandbox."""
+    s = Surface(halo_settings_for(sandbox), ServerSettings(toolsets="all"))
+    yield s
+    await s.aclose()
+
+
+@pytest.fixture
+async def client(surface: Surface) -> AsyncIterator[Client]:
+    """The SDK client connected in memory to `surface` (modern protocol era)."""
+    async with Client(surface.server) as c:
+        yield c
+
+
+async def call(client: Client, tool: str, **arguments: Any) -> types.CallToolResult:
+    return await client.call_tool(tool, arguments)
+
+
+def text(result: types.CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
