@@ -118,6 +118,11 @@ class ServerSettings(BaseSettings):
     structured_output: bool = True
     log_level: str = "INFO"
     audit_db: str = Field(default="", description="SQLite file for the write audit; empty keeps it in memory")
+    # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
+    # empty refuses local paths, so a model cannot upload ~/.ssh or .env files to a ticket.
+    attachment_dirs: str = ""
+    # Largest attachment returned by get_attachment or uploaded by add_attachment.
+    attachment_max_bytes: int = 2 * 1024 * 1024
 
     @staticmethod
     def split(value: str) -> list[str]:

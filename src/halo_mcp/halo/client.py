@@ -34,7 +34,7 @@ from halo_mcp.halo.errors import (
     HaloWriteUncertain,
     error_text,
 )
-from halo_mcp.halo.ratelimit import RateLimitState, RollingWindowLimiter
+from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
 
 log = logging.getLogger("halo_mcp.halo")
 
@@ -167,15 +167,7 @@ class HaloClient:
         refreshed = False
         is_read = method == "GET"
         while True:
-            if self.limiter:
-                wait = await self.limiter.acquire(max_wait=max(0.0, deadline - time.monotonic()))
-                if wait is not None:
-                    raise HaloRateLimited(
-                        f"client-side rate limit reached; retry in {wait:.0f} s. {self.limiter.state().describe()}",
-                        retry_after=wait,
-                        method=method,
-                        path=path,
-                    )
+            slot = await self._slot(deadline, method, path)
             token = await self.tokens.current()
             started = time.monotonic()
             self.request_count += 1
@@ -184,10 +176,14 @@ class HaloClient:
                     method, url, params=query, json=json, headers={"Authorization": f"Bearer {token}"}
                 )
             except _NOT_SENT as exc:
+                if slot:
+                    slot.done()
                 reason = f"cannot connect to Halo at {self.api_url} ({type(exc).__name__})"
                 attempt = await self._backoff(attempt, deadline, reason, method, path)
                 continue
             except _MAYBE_SENT as exc:
+                if slot:
+                    slot.done()
                 if not is_read:
                     raise HaloWriteUncertain(
                         f"the connection to Halo failed after the {method} {path} was sent ({type(exc).__name__}); "
@@ -199,6 +195,8 @@ class HaloClient:
                 reason = f"Halo did not answer {method} {path} ({type(exc).__name__})"
                 attempt = await self._backoff(attempt, deadline, reason, method, path)
                 continue
+            if slot:
+                slot.done()
             status = response.status_code
             log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
             if status < 400:
@@ -225,6 +223,19 @@ class HaloClient:
                 attempt = await self._backoff(attempt, deadline, f"Halo failed with HTTP {status}", method, path)
                 continue
             raise self._error(response, method, path)
+
+    async def _slot(self, deadline: float, method: str, path: str) -> Slot | None:
+        if not self.limiter:
+            return None
+        try:
+            return await self.limiter.acquire(max_wait=max(0.0, deadline - time.monotonic()))
+        except RateLimitWait as wait:
+            raise HaloRateLimited(
+                f"client-side rate limit reached; retry in {wait.seconds:.0f} s. {self.limiter.state().describe()}",
+                retry_after=wait.seconds,
+                method=method,
+                path=path,
+            ) from None
 
     async def _backoff(
         self,

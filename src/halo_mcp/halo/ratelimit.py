@@ -1,10 +1,15 @@
-"""A client-side rolling-window limiter, so the server stays under Halo's limit instead of collecting 429s."""
+"""A client-side rolling-window limiter, so the server stays under Halo's limit instead of collecting 429s.
+
+A slot is reserved when a request is sent and stamped when its answer arrives: Halo counts a request when it
+receives it, which is never later than we see the answer, so stamping late keeps our window behind Halo's even at
+its edges.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import math
 import time
-from collections import deque
 from dataclasses import dataclass
 
 
@@ -24,43 +29,66 @@ class RateLimitState:
         )
 
 
+class Slot:
+    __slots__ = ("at",)
+
+    def __init__(self) -> None:
+        self.at = math.inf  # in flight
+
+    def done(self) -> None:
+        self.at = time.monotonic()
+
+
+class RateLimitWait(Exception):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(seconds)
+        self.seconds = seconds
+
+
 class RollingWindowLimiter:
     """At most `limit` requests in any `window` seconds; callers wait (boundedly) for a free slot."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._sent: deque[float] = deque()
+        self._slots: list[Slot] = []
         self._lock = asyncio.Lock()
 
-    def _trim(self, now: float) -> None:
-        while self._sent and now - self._sent[0] >= self.window:
-            self._sent.popleft()
+    def _live(self, now: float) -> list[Slot]:
+        self._slots = [s for s in self._slots if now - s.at < self.window]
+        return self._slots
+
+    def _wait(self, now: float) -> float:
+        oldest = min(s.at for s in self._slots)
+        return self.window - (now - oldest) if oldest != math.inf else 0.05
 
     def state(self) -> RateLimitState:
         now = time.monotonic()
-        self._trim(now)
-        reset = self.window - (now - self._sent[0]) if self._sent else 0.0
-        return RateLimitState(self.limit, max(0, self.limit - len(self._sent)), max(0.0, reset), self.window)
+        live = self._live(now)
+        reset = self._wait(now) if live else 0.0
+        return RateLimitState(self.limit, max(0, self.limit - len(live)), max(0.0, reset), self.window)
 
     def exhaust(self, retry_after: float | None) -> None:
         """Halo said 429: treat the window as full for `retry_after` seconds (or a whole window)."""
-        now = time.monotonic()
         wait = retry_after if retry_after is not None else self.window
-        start = now - self.window + wait
-        self._sent = deque([start] * self.limit)
+        stamp = time.monotonic() - self.window + wait
+        self._slots = []
+        for _ in range(self.limit):
+            slot = Slot()
+            slot.at = stamp
+            self._slots.append(slot)
 
-    async def acquire(self, max_wait: float) -> float | None:
-        """Take a slot, waiting up to `max_wait`; returns None on success, else the seconds until a slot frees."""
+    async def acquire(self, max_wait: float) -> Slot:
+        """Reserve a slot, waiting up to `max_wait`; raises RateLimitWait with the seconds a slot needs."""
         async with self._lock:
-            now = time.monotonic()
-            self._trim(now)
-            if len(self._sent) >= self.limit:
-                wait = self.window - (now - self._sent[0])
-                if wait > max_wait:
-                    return wait
-                await asyncio.sleep(wait)
+            deadline = time.monotonic() + max_wait
+            while True:
                 now = time.monotonic()
-                self._trim(now)
-            self._sent.append(now)
-            return None
+                if len(self._live(now)) < self.limit:
+                    slot = Slot()
+                    self._slots.append(slot)
+                    return slot
+                wait = self._wait(now)
+                if now + wait > deadline:
+                    raise RateLimitWait(wait)
+                await asyncio.sleep(wait)

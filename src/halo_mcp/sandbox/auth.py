@@ -222,7 +222,11 @@ class Auth:
             return 200, {"content-type": "text/html; charset=utf-8"}, _login_page(params)
         agent_id = self.check_password(params.get("username", ""), params.get("password", ""))
         if agent_id is None:
-            return 200, {"content-type": "text/html; charset=utf-8"}, _login_page(params, "Invalid username or password")
+            return (
+                200,
+                {"content-type": "text/html; charset=utf-8"},
+                _login_page(params, "Invalid username or password"),
+            )
         code = secrets.token_urlsafe(24)
         self.codes[code] = _Code(
             client_id,
@@ -240,7 +244,7 @@ class Auth:
 
     # -- bearer checks ----------------------------------------------------------------------------------
     def bearer(self, header: str | None) -> Token | None:
-        if not header or not header[:7].lower() == "bearer ":
+        if not header or header[:7].lower() != "bearer ":
             return None
         tok = self.tokens.get(header[7:].strip())
         if tok is None:

@@ -96,15 +96,60 @@ TICKET_JOINS = (
 )
 
 # Slim ticket rows: all of these are fields of Faults_List in the spec.
-TICKET_LIST_FIELDS = (
-    "id summary details tickettype_id tickettype_name client_id client_name site_id site_name user_id user_name "
-    "team agent_id status_id priority_id sla_id category_1 categoryid_1 category_2 dateoccurred respondbydate "
-    "fixbydate responsedate lastactiondate last_update onhold slaresponsestate slatimeleft slapercused timetaken "
-    "hasbeenclosed dateclosed inactive excludefromsla attachment_count impact urgency estimate parent_id use "
-    "deadlinedate targetdate startdate reportedby source"
-).split()
+TICKET_LIST_FIELDS = [
+    "id",
+    "summary",
+    "details",
+    "tickettype_id",
+    "tickettype_name",
+    "client_id",
+    "client_name",
+    "site_id",
+    "site_name",
+    "user_id",
+    "user_name",
+    "team",
+    "agent_id",
+    "status_id",
+    "priority_id",
+    "sla_id",
+    "category_1",
+    "categoryid_1",
+    "category_2",
+    "dateoccurred",
+    "respondbydate",
+    "fixbydate",
+    "responsedate",
+    "lastactiondate",
+    "last_update",
+    "onhold",
+    "slaresponsestate",
+    "slatimeleft",
+    "slapercused",
+    "timetaken",
+    "hasbeenclosed",
+    "dateclosed",
+    "inactive",
+    "excludefromsla",
+    "attachment_count",
+    "impact",
+    "urgency",
+    "estimate",
+    "parent_id",
+    "use",
+    "deadlinedate",
+    "targetdate",
+    "startdate",
+    "reportedby",
+    "source",
+]
 
-TICKET_INDEXES = ("client_id", "site_id", "user_id", "agent_id", "status_id", "tickettype_id", "team", "deleted")
+# Materialised as real columns (c_<field>) so filters, counts and the SLA expression avoid JSON parsing.
+TICKET_INDEXES = (
+    *("deleted", "tickettype_id", "status_id", "client_id", "site_id", "user_id", "agent_id", "team"),
+    *("priority_id", "sla_id", "dateoccurred", "dateclosed", "fixbydate", "last_update", "lastactiondate"),
+    *("excludefromsla", "categoryid_1", "category_1"),
+)
 
 
 def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
@@ -139,7 +184,7 @@ def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
         joins=TICKET_JOINS,
         list_fields=tuple(TICKET_LIST_FIELDS),
         type_use=type_use,
-        indexes=TICKET_INDEXES,
+        indexes=tuple(TICKET_INDEXES),
         label="Ticket",
     )
 
@@ -154,7 +199,6 @@ _R = [
         list_key="actions",
         scope="tickets",
         search=("note",),
-        joins=(Join("outcome_name", "outcome_id", "Outcome", "outcome"),),
         label="Action",
     ),
     Resource(
@@ -170,8 +214,24 @@ _R = [
         search=("name", "emailaddress", "firstname", "surname", "phonenumber"),
         joins=(Join("site_name", "site_id", "Site"), Join("client_name", "client_id", "Client")),
         list_fields=tuple(
-            "id name firstname surname emailaddress phonenumber mobilenumber site_id site_name client_id "
-            "client_name inactive title isimportantcontact linked_agent_id login".split()
+            [
+                "id",
+                "name",
+                "firstname",
+                "surname",
+                "emailaddress",
+                "phonenumber",
+                "mobilenumber",
+                "site_id",
+                "site_name",
+                "client_id",
+                "client_name",
+                "inactive",
+                "title",
+                "isimportantcontact",
+                "linked_agent_id",
+                "login",
+            ]
         ),
         inactive_field="inactive",
         indexes=("client_id", "site_id"),
@@ -185,7 +245,9 @@ _R = [
         filters=(Filter("toplevel_id", "toplevel_id"),),
         search=("name", "ref"),
         joins=(Join("main_site_name", "main_site_id", "Site"),),
-        list_fields=tuple("id name toplevel_id toplevel_name inactive website ref is_vip main_site_id".split()),
+        list_fields=tuple(
+            ["id", "name", "toplevel_id", "toplevel_name", "inactive", "website", "ref", "is_vip", "main_site_id"]
+        ),
         inactive_field="inactive",
     ),
     Resource(
@@ -196,7 +258,7 @@ _R = [
         filters=(Filter("client_id", "client_id"),),
         search=("name",),
         joins=(Join("client_name", "client_id", "Client"), Join("sla_name", "sla_id", "SLA")),
-        list_fields=tuple("id name client_id client_name inactive sla_id phonenumber timezone".split()),
+        list_fields=tuple(["id", "name", "client_id", "client_name", "inactive", "sla_id", "phonenumber", "timezone"]),
         inactive_field="inactive",
         indexes=("client_id",),
     ),
@@ -243,8 +305,22 @@ _R = [
             Join("assettype_name", "assettype_id", "AssetType"),
         ),
         list_fields=tuple(
-            "id inventory_number key_field key_field2 key_field3 client_id client_name site_id site_name "
-            "assettype_id assettype_name status_id inactive username".split()
+            [
+                "id",
+                "inventory_number",
+                "key_field",
+                "key_field2",
+                "key_field3",
+                "client_id",
+                "client_name",
+                "site_id",
+                "site_name",
+                "assettype_id",
+                "assettype_name",
+                "status_id",
+                "inactive",
+                "username",
+            ]
         ),
         inactive_field="inactive",
         indexes=("client_id", "site_id", "assettype_id"),
@@ -259,8 +335,21 @@ _R = [
         filters=(Filter("type", "type"),),
         search=("name", "description", "resolution"),
         list_fields=tuple(
-            "id name description tag_string type view_count useful_count notuseful_count date_created "
-            "date_edited inactive next_review_date search_score".split()
+            [
+                "id",
+                "name",
+                "description",
+                "tag_string",
+                "type",
+                "view_count",
+                "useful_count",
+                "notuseful_count",
+                "date_created",
+                "date_edited",
+                "inactive",
+                "next_review_date",
+                "search_score",
+            ]
         ),
         inactive_field="inactive",
         label="Article",
@@ -385,10 +474,27 @@ BY_LOWER: dict[str, Resource] = {r.name.lower(): r for r in _R}
 TABLES: tuple[str, ...] = tuple(dict.fromkeys(r.store_table for r in _R))
 
 # Halo scope areas (homotechsual HaloAuth): read:X / edit:X for each.
-SCOPE_AREAS = (
-    "tickets calendar customers crm timesheets contracts suppliers items projects sales quotes sos pos "
-    "invoices reporting software softwarelicensing kb assets"
-).split()
+SCOPE_AREAS = [
+    "tickets",
+    "calendar",
+    "customers",
+    "crm",
+    "timesheets",
+    "contracts",
+    "suppliers",
+    "items",
+    "projects",
+    "sales",
+    "quotes",
+    "sos",
+    "pos",
+    "invoices",
+    "reporting",
+    "software",
+    "softwarelicensing",
+    "kb",
+    "assets",
+]
 GENERAL_SCOPES = {
     "all",
     "all:standard",
@@ -412,4 +518,3 @@ __all__ = [
     "Resource",
     "schema_fields",
 ]
-

@@ -23,10 +23,32 @@ SMALL_TABLES = frozenset(
 )
 EXTRA_TABLES = ("Runbook",)
 
+# Fields materialised as indexed real columns `c_<field>` per table (from the resources' `indexes`).
+COLUMNS: dict[str, tuple[str, ...]] = {}
+for _res in RESOURCES.values():
+    _cols = COLUMNS.setdefault(_res.store_table, ())
+    COLUMNS[_res.store_table] = tuple(dict.fromkeys((*_cols, *_res.indexes)))
+
+
+def col(table: str, field: str, alias: str = "") -> str:
+    """SQL expression for a record field: its materialised column when there is one, else json_extract."""
+    prefix = f"{alias}." if alias else ""
+    if field in COLUMNS.get(table, ()):
+        return f"{prefix}c_{field}"
+    return f"json_extract({prefix}data, '$.{field}')"
+
+
+def _colvalue(v: Any) -> Any:
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, dict | list):
+        return None
+    return v
+
 
 def now_iso() -> str:
-    """Halo-style UTC timestamp (no zone suffix, as Halo returns them)."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    """UTC ISO timestamp with a Z suffix (the seed's format, so stored dates compare consistently)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_dt(value: Any) -> datetime | None:
@@ -41,7 +63,7 @@ def parse_dt(value: Any) -> datetime | None:
 
 
 def fmt_dt(dt: datetime) -> str:
-    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def dumps(obj: Any) -> str:
@@ -59,7 +81,7 @@ class Store:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
         self._all: dict[str, list[Record]] = {}
-        self._by_key: dict[str, dict[int, Record]] = {}
+        self._by_key: dict[str, dict[Any, Record]] = {}
         self._names: dict[tuple[str, str], dict[Any, Any]] = {}
         self._create()
 
@@ -67,17 +89,15 @@ class Store:
     def _create(self) -> None:
         cur = self.db.cursor()
         for table in (*TABLES, *EXTRA_TABLES):
+            extra = "".join(f", c_{f}" for f in COLUMNS.get(table, ()))
             cur.execute(
                 f"CREATE TABLE IF NOT EXISTS r_{table} "
-                "(rid INTEGER PRIMARY KEY, id INTEGER, parent INTEGER, data TEXT NOT NULL)"
+                f"(rid INTEGER PRIMARY KEY, id INTEGER, parent INTEGER, data TEXT NOT NULL{extra})"
             )
             cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_id ON r_{table}(id)")
             cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_parent ON r_{table}(parent, id)")
-        for res in RESOURCES.values():
-            for f in res.indexes:
-                cur.execute(
-                    f"CREATE INDEX IF NOT EXISTS ix_{res.store_table}_{f} ON r_{res.store_table}(json_extract(data, '$.{f}'))"
-                )
+            for f in COLUMNS.get(table, ()):
+                cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_{f} ON r_{table}(c_{f})")
         cur.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (k TEXT PRIMARY KEY, v TEXT)")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS sandbox_apps (client_id TEXT PRIMARY KEY, client_secret TEXT, "
@@ -108,9 +128,20 @@ class Store:
                 if table not in TABLES and table not in EXTRA_TABLES:
                     continue
                 key = RESOURCES[table].key if table in RESOURCES else "id"
+                cols = COLUMNS.get(table, ())
+                names = "".join(f", c_{f}" for f in cols)
+                marks = ", ?" * len(cols)
                 self.db.executemany(
-                    f"INSERT INTO r_{table}(id, parent, data) VALUES(?, ?, ?)",
-                    ((r.get(key), r.get("ticket_id") if table == "Actions" else None, dumps(r)) for r in rows),
+                    f"INSERT INTO r_{table}(id, parent, data{names}) VALUES(?, ?, ?{marks})",
+                    (
+                        (
+                            r.get(key),
+                            r.get("ticket_id") if table == "Actions" else None,
+                            dumps(r),
+                            *(_colvalue(r.get(f)) for f in cols),
+                        )
+                        for r in rows
+                    ),
                 )
             self.db.execute("COMMIT")
         except BaseException:
@@ -185,18 +216,23 @@ class Store:
     def insert(self, table: str, record: Record, parent: int | None = None, key: str = "id") -> Record:
         if record.get(key) in (None, 0):
             record[key] = self.next_id(table, parent)
-        self.db.execute(
-            f"INSERT INTO r_{table}(id, parent, data) VALUES(?, ?, ?)", (record[key], parent, dumps(record))
-        )
+        cols = COLUMNS.get(table, ())
+        names = "".join(f", c_{f}" for f in cols)
+        marks = ", ?" * len(cols)
+        values = (record[key], parent, dumps(record), *(_colvalue(record.get(f)) for f in cols))
+        self.db.execute(f"INSERT INTO r_{table}(id, parent, data{names}) VALUES(?, ?, ?{marks})", values)
         self._invalidate(table)
         return record
 
     def update(self, table: str, record: Record, parent: int | None = None, key: str = "id") -> None:
+        cols = COLUMNS.get(table, ())
+        sets = "".join(f", c_{f}=?" for f in cols)
+        values = [dumps(record), *(_colvalue(record.get(f)) for f in cols)]
         if parent is None:
-            self.db.execute(f"UPDATE r_{table} SET data=? WHERE id=?", (dumps(record), record[key]))
+            self.db.execute(f"UPDATE r_{table} SET data=?{sets} WHERE id=?", (*values, record[key]))
         else:
             self.db.execute(
-                f"UPDATE r_{table} SET data=? WHERE parent=? AND id=?", (dumps(record), parent, record[key])
+                f"UPDATE r_{table} SET data=?{sets} WHERE parent=? AND id=?", (*values, parent, record[key])
             )
         self._invalidate(table)
 

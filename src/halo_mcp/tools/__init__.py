@@ -6,6 +6,7 @@ import importlib
 
 TOOL_MODULES = (
     "tickets",
+    "similar",
     "knowledge",
     "directory",
     "assets",

@@ -77,7 +77,8 @@ def selection_from(
     reg = reg or registry
     known = set(reg.names())
     for var, names in (("HALO_MCP_TOOLS", tools or []), ("HALO_MCP_EXCLUDE_TOOLS", exclude_tools or [])):
-        unknown = [n for n in names if n not in known]
+        # `op:<METHOD /Path>` exclusions deny single API operations (enforced by call_operation), not tools.
+        unknown = [n for n in names if n not in known and not (var == "HALO_MCP_EXCLUDE_TOOLS" and n.startswith("op:"))]
         if unknown:
             raise ConfigError(f"{var}: unknown tool(s) {', '.join(unknown)}; see `halo-mcp tools`")
     return Selection(

@@ -1,0 +1,107 @@
+"""3. Server overhead per tool call: tool-call latency minus the latency of the same Halo request(s) made directly.
+
+Per transport (stdio; streamable HTTP in both protocol eras) and per operation, calls are interleaved with direct
+requests (direct, then tool, N times) so both see the same machine state, and the overhead is taken per pair:
+`tool_i - halo_calls * direct_i`. `get_ticket` costs exactly one Halo GET (checked on the sandbox's counters each
+run); `lookup(kind=status)` costs none once warm, so its latency is the server plus transport round trip alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+
+from common import (
+    LEGACY,
+    MODERN,
+    DirectHalo,
+    RawHttpClient,
+    SandboxProc,
+    halo_calls,
+    http_server,
+    new_http,
+    stdio_client,
+    summary_ms,
+)
+
+TICKET_ID = 5
+
+
+class ToolCaller(Protocol):
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]: ...
+
+
+OPERATIONS: dict[str, tuple[str, dict[str, Any], str | None, dict[str, Any] | None]] = {
+    # name: (tool, arguments, direct path, direct params)
+    "get_ticket": ("get_ticket", {"id": TICKET_ID}, f"Tickets/{TICKET_ID}", {"includedetails": "true"}),
+    "lookup_status": ("lookup", {"kind": "status"}, None, None),
+}
+
+
+async def _series(
+    caller: ToolCaller, direct: DirectHalo, sb: SandboxProc, op: str, n: int, cap: float
+) -> dict[str, Any]:
+    tool, args, path, params = OPERATIONS[op]
+    direct_call: Callable[[], Awaitable[Any]] | None = (lambda: direct.get(path, params)) if path else None
+    for _ in range(20):  # warm: token, name tables, connections
+        await caller.call_tool(tool, args)
+        if direct_call:
+            await direct_call()
+    sb.reset_counters()
+    for _ in range(10):
+        await caller.call_tool(tool, args)
+    per_call = halo_calls(sb.counters())["api"] / 10
+    tool_s: list[float] = []
+    direct_s: list[float] = []
+    deadline = time.monotonic() + cap
+    clock = time.perf_counter
+    for _ in range(n):
+        if time.monotonic() > deadline:
+            break
+        if direct_call:
+            t0 = clock()
+            await direct_call()
+            direct_s.append(clock() - t0)
+        t0 = clock()
+        await caller.call_tool(tool, args)
+        tool_s.append(clock() - t0)
+    if direct_s:
+        overhead = [t - per_call * d for t, d in zip(tool_s, direct_s, strict=True)]
+    else:
+        overhead = tool_s
+    return {
+        "tool": tool,
+        "arguments": args,
+        "halo_calls_per_call": per_call,
+        "tool_ms": summary_ms(tool_s),
+        "direct_ms": summary_ms(direct_s) if direct_s else None,
+        "overhead_ms": summary_ms(overhead),
+    }
+
+
+async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
+    n = 50 if quick else 1000
+    cap = 10.0 if quick else 60.0
+    out: dict[str, Any] = {
+        "what": "tool-call latency minus the same Halo request(s) made directly, per call pair; ms",
+        "calls_per_series": n,
+        "transports": {},
+    }
+    async with new_http(8) as http:
+        direct = DirectHalo(sb, http)
+        async with stdio_client(sb.env()) as stdio:
+            out["transports"]["stdio"] = {op: await _series(stdio, direct, sb, op, n, cap) for op in OPERATIONS}
+        with http_server(sb) as server:
+            for label, era in (("http", MODERN), ("http_legacy", LEGACY)):
+                async with new_http(4) as mcp_http:
+                    client = RawHttpClient(server.url, mcp_http, era=era)
+                    await client.initialize()
+                    try:
+                        out["transports"][label] = {
+                            op: await _series(client, direct, sb, op, n, cap) for op in OPERATIONS
+                        }
+                    finally:
+                        await client.close()
+    out["eras"] = {"stdio": LEGACY, "http": MODERN, "http_legacy": LEGACY}
+    return out

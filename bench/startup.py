@@ -1,0 +1,103 @@
+"""5. Start-up: `halo-mcp serve` (stdio) spawned to its `tools/list` answer, as a desktop client experiences it
+(spawn, initialize, initialized, tools/list), median of N cold starts; plus import times.
+
+Import time is measured in fresh interpreters: the wall time of the imports a stdio server needs, the bare
+interpreter for reference, and `-X importtime`'s heaviest top-level packages (cumulative).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import time
+from typing import Any
+
+from common import PY, WORKDIR, RawStdioClient, SandboxProc, median, rss_kib
+
+SERVE_IMPORTS = "import halo_mcp.cli, halo_mcp.server.stdio, halo_mcp.server.surface"
+
+
+async def _cold_start(env: dict[str, str]) -> tuple[float, int]:
+    client = RawStdioClient(env)
+    t0 = time.perf_counter()
+    try:
+        await client.start()
+        await client.initialize()
+        await client.list_tools()
+        elapsed = time.perf_counter() - t0
+        return elapsed, rss_kib(client.pid)
+    finally:
+        await client.close()
+
+
+def _timed_import(code: str, runs: int) -> float:
+    """Median seconds for `code` in a fresh interpreter, timed inside it (excludes interpreter start)."""
+    script = f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"
+    values = []
+    for _ in range(runs):
+        r = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=60, cwd=WORKDIR, check=True)
+        values.append(float(r.stdout.strip().splitlines()[-1]))
+    return median(values)
+
+
+def _interpreter(runs: int) -> float:
+    values = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run([PY, "-c", "pass"], timeout=30, cwd=WORKDIR, check=True)
+        values.append(time.perf_counter() - t0)
+    return median(values)
+
+
+def importtime_top(code: str, top: int = 12) -> list[dict[str, Any]]:
+    """The heaviest top-level packages by cumulative import time (`python -X importtime`), ms."""
+    r = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKDIR)
+    per_package: dict[str, int] = {}
+    pattern = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+    for line in r.stderr.splitlines():
+        m = pattern.match(line)
+        if not m:
+            continue
+        cumulative, depth, name = int(m.group(2)), len(m.group(3)), m.group(4)
+        if depth <= 1:  # a top-level import: its cumulative time is that package's whole cost
+            root = name.split(".")[0]
+            per_package[root] = per_package.get(root, 0) + cumulative
+    ranked = sorted(per_package.items(), key=lambda kv: -kv[1])[:top]
+    return [{"package": name, "ms": round(us / 1000, 1)} for name, us in ranked]
+
+
+async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
+    runs = 2 if quick else 10
+    env = sb.env()
+    await _cold_start(env)  # page cache, .pyc files: "cold" means a new process, not a cold disk
+    starts: list[float] = []
+    rss: list[int] = []
+    for _ in range(runs):
+        seconds, kib = await _cold_start(env)
+        starts.append(seconds)
+        rss.append(kib)
+    import_runs = 2 if quick else 5
+    loop = asyncio.get_running_loop()
+    serve_imports = await loop.run_in_executor(None, _timed_import, SERVE_IMPORTS, import_runs)
+    sdk_imports = await loop.run_in_executor(None, _timed_import, "import mcp.server.lowlevel, mcp_types", import_runs)
+    interpreter = await loop.run_in_executor(None, _interpreter, import_runs)
+    top = await loop.run_in_executor(None, importtime_top, SERVE_IMPORTS)
+    return {
+        "what": "stdio spawn -> initialize -> tools/list answered, wall time; imports timed in fresh interpreters",
+        "runs": runs,
+        "cold_start_ms": {
+            "median": round(median(starts) * 1000, 1),
+            "min": round(min(starts) * 1000, 1),
+            "max": round(max(starts) * 1000, 1),
+        },
+        "rss_after_tools_list_mib": round(median(rss) / 1024, 1),
+        "import_ms": {
+            "serve_path": round(serve_imports * 1000, 1),
+            "serve_path_is": SERVE_IMPORTS,
+            "sdk_only": round(sdk_imports * 1000, 1),
+            "interpreter_start": round(interpreter * 1000, 1),
+        },
+        "importtime_top": top,
+        "peers": {"best_python_ms": 926, "best_python_mib": 77, "node_ms": "182-283", "node_mib": "65-86"},
+    }

@@ -1,0 +1,102 @@
+"""4. Throughput over streamable HTTP (2026-07-28 era, stateless): 1, 10 and 50 concurrent clients, fixed duration.
+
+Each client loops `get_ticket` over the seeded ticket ids (one Halo GET each, so the sandbox works too). The three
+processes (load generator, server, sandbox) share the machine's cores; the CPU seconds each used are reported so
+the figure can be read for what it is. A second series at the top concurrency uses `lookup` (no Halo call) to
+show the server's ceiling without the sandbox's share.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from typing import Any
+
+from common import (
+    DirectHalo,
+    McpError,
+    RawHttpClient,
+    SandboxProc,
+    cpu_seconds,
+    http_server,
+    new_http,
+    summary_ms,
+)
+
+
+async def _ticket_ids(sb: SandboxProc) -> list[int]:
+    async with new_http(2) as http:
+        r = await DirectHalo(sb, http).get("Tickets", {"page_size": 100, "pageinate": "true", "page_no": 1})
+        data = r.json()
+        rows = data.get("tickets", data) if isinstance(data, dict) else data
+        return [int(t["id"]) for t in rows if isinstance(t, dict) and t.get("id")] or [1]
+
+
+async def _run(
+    url: str, concurrency: int, seconds: float, tool: str, ids: list[int], pids: dict[str, int]
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    stop_at = 0.0
+    max_calls = int(seconds * 5000)  # a hard count cap on top of the time cap
+
+    async with new_http(concurrency + 4) as http:
+
+        async def worker(k: int) -> None:
+            client = RawHttpClient(url, http)
+            i = k
+            clock = time.perf_counter
+            while time.monotonic() < stop_at and len(latencies) + len(errors) < max_calls:
+                args: dict[str, Any] = {"id": ids[i % len(ids)]} if tool == "get_ticket" else {"kind": "status"}
+                i += concurrency
+                t0 = clock()
+                try:
+                    await client.call_tool(tool, args)
+                except (McpError, OSError, Exception) as exc:  # counted, never fatal: the run is the measurement
+                    errors.append(f"{type(exc).__name__}: {exc}"[:200])
+                    continue
+                latencies.append(clock() - t0)
+
+        warm = RawHttpClient(url, http)
+        for _ in range(10):
+            await warm.call_tool(tool, {"id": ids[0]} if tool == "get_ticket" else {"kind": "status"})
+        cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+        bench_before = time.process_time()
+        started = time.monotonic()
+        stop_at = started + seconds
+        await asyncio.gather(*(worker(k) for k in range(concurrency)))
+        elapsed = time.monotonic() - started
+        cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 2) for name, pid in pids.items()}
+        cpu["load_generator"] = round(time.process_time() - bench_before, 2)
+    calls = len(latencies)
+    return {
+        "concurrency": concurrency,
+        "tool": tool,
+        "seconds": round(elapsed, 2),
+        "calls": calls,
+        "calls_per_s": round(calls / elapsed, 1) if elapsed else 0.0,
+        "errors": len(errors),
+        "error_samples": sorted(set(errors))[:3],
+        "latency_ms": summary_ms(latencies),
+        "cpu_seconds": cpu,
+        "cpu_share_of_machine": round(sum(cpu.values()) / (elapsed * (os.cpu_count() or 1)), 2) if elapsed else 0,
+    }
+
+
+async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
+    seconds = 1.5 if quick else 10.0
+    levels = (1, 10, 50)
+    ids = await _ticket_ids(sb)
+    out: dict[str, Any] = {
+        "what": "tool calls/s over streamable HTTP (modern era) for a fixed duration, N concurrent clients",
+        "seconds_per_level": seconds,
+        "processes": "load generator, server and sandbox on the same machine, each its own process",
+        "runs": [],
+    }
+    with http_server(sb) as server:
+        pids = {"server": server.pid, "sandbox": sb.pid}
+        for c in levels:
+            out["runs"].append(await _run(server.url, c, seconds, "get_ticket", ids, pids))
+        out["runs"].append(await _run(server.url, levels[-1], seconds, "lookup", ids, pids))
+    return out

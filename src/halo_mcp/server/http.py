@@ -1,0 +1,178 @@
+"""One Starlette app for every HTTP transport: streamable HTTP at `/mcp` (both protocol eras), the deprecated
+HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, and `GET /healthz`.
+
+Security, in order: Host/Origin validation (DNS-rebinding defence; loopback-only by default, explicit allow lists
+otherwise), then an optional static bearer token. The token is kept only as its SHA-256 digest. It authenticates the
+MCP client to this server and is never forwarded to Halo: the Halo client has its own credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from mcp.server.sse import SseServerTransport
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from halo_mcp import __version__
+from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.server.surface import Surface
+
+log = logging.getLogger("halo_mcp.http")
+
+MCP_PATH = "/mcp"
+SSE_PATH = "/sse"
+MESSAGES_PATH = "/messages/"
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+# Stateful sessions serve 2025-11-25 clients; the SDK routes 2026-07-28 requests statelessly on the same path.
+SESSION_IDLE_TIMEOUT = 1800.0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def transport_security(settings: ServerSettings) -> TransportSecuritySettings:
+    """Allowed Host and Origin values: loopback by default; a non-loopback bind must name its public hosts."""
+    extra_hosts = ServerSettings.split(settings.allowed_hosts)
+    extra_origins = ServerSettings.split(settings.allowed_origins)
+    hosts: list[str] = []
+    origins: list[str] = []
+    if is_loopback(settings.host):
+        hosts += ["127.0.0.1", "127.0.0.1:*", "localhost", "localhost:*", "[::1]", "[::1]:*"]
+        origins += ["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"]
+        origins += ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+    elif not extra_hosts:
+        raise ConfigError(
+            f"HALO_MCP_ALLOWED_HOSTS is not set: binding {settings.host} exposes the server beyond this machine, so "
+            "list the host names clients use to reach it, e.g. HALO_MCP_ALLOWED_HOSTS=mcp.example.com"
+        )
+    for entry in extra_hosts:
+        hosts.append(entry)
+        bare = not entry.endswith("]") and ":" not in entry.rsplit("]", 1)[-1]
+        if bare:
+            hosts.append(f"{entry}:*")  # the same host on any port
+        for scheme in ("https", "http"):
+            origins.append(f"{scheme}://{entry}")
+            if bare:
+                origins.append(f"{scheme}://{entry}:*")
+    origins += extra_origins
+    return TransportSecuritySettings(
+        enable_dns_rebinding_protection=True,
+        allowed_hosts=list(dict.fromkeys(hosts)),
+        allowed_origins=list(dict.fromkeys(origins)),
+    )
+
+
+class Guard:
+    """Host/Origin check, then the bearer token, in front of an MCP endpoint. /healthz is not guarded."""
+
+    def __init__(self, app: ASGIApp, security: TransportSecuritySettings, token_digest: bytes | None) -> None:
+        self.app = app
+        self.security = TransportSecurityMiddleware(security)
+        self.token_digest = token_digest
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        rejected = await self.security.validate_request(request, is_post=False)
+        if rejected is None and self.token_digest is not None and not self._authorized(request):
+            rejected = unauthorized("missing or invalid bearer token" if request.headers.get("authorization") else "")
+        if rejected is not None:
+            await rejected(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def _authorized(self, request: Request) -> bool:
+        scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not presented.strip():
+            return False
+        assert self.token_digest is not None
+        return hmac.compare_digest(digest(presented.strip()), self.token_digest)
+
+
+def digest(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).digest()
+
+
+def unauthorized(description: str) -> Response:
+    challenge = 'Bearer realm="halo-mcp"'
+    if description:
+        challenge += f', error="invalid_token", error_description="{description}"'
+    body = {
+        "error": "invalid_token" if description else "unauthorized",
+        "error_description": description or "a bearer token is required",
+    }
+    return Response(
+        json.dumps(body), status_code=401, media_type="application/json", headers={"WWW-Authenticate": challenge}
+    )
+
+
+def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = False) -> Starlette:
+    """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's)."""
+    settings = settings or surface.settings
+    security = transport_security(settings)
+    token_digest = digest(settings.token.get_secret_value()) if settings.token else None
+    server = surface.server
+
+    manager = StreamableHTTPSessionManager(
+        app=server,
+        json_response=json_response,
+        security_settings=security,
+        session_idle_timeout=SESSION_IDLE_TIMEOUT,
+    )
+    sse = SseServerTransport(MESSAGES_PATH, security_settings=security)
+
+    async def sse_endpoint(scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            async with sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+        except ValueError as exc:  # connect_sse answered already (the Guard checks Host/Origin first)
+            log.debug("SSE connection refused: %s", exc)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "version": __version__, "tools": len(surface.tools)})
+
+    def guard(app: ASGIApp) -> ASGIApp:
+        return Guard(app, security, token_digest)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with manager.run():
+            log.info(
+                "serving %d tools at %s (streamable HTTP), %s (SSE); auth %s",
+                len(surface.tools),
+                MCP_PATH,
+                SSE_PATH,
+                "bearer token" if token_digest else "none",
+            )
+            yield
+
+    routes: list[Any] = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route(MCP_PATH, guard(StreamableHTTPASGIApp(manager))),
+        Route(SSE_PATH, guard(sse_endpoint), methods=["GET"]),
+        Mount(MESSAGES_PATH, app=guard(sse.handle_post_message)),
+    ]
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.session_manager = manager
+    return app

@@ -1,0 +1,90 @@
+"""Process-level plumbing shared by the CLI's serving commands: logging to stderr with secrets masked, a bound
+listening socket (so the port is known before serving, even for port 0) and the uvicorn loop."""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME = "halo-mcp"
+
+
+class SecretMask(logging.Filter):
+    """Replace known secret values in every record: defence in depth, since no code path should log them."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        super().__init__()
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        message = record.getMessage()
+        masked = message
+        for secret in self.secrets:
+            masked = masked.replace(secret, "***")
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
+    """Everything to stderr (stdout is the stdio transport's wire). Chatty HTTP client logs only at DEBUG."""
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(SecretMask(secrets))
+    handler.set_name(HANDLER_NAME)
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # Replace our own handler (and Python's last-resort style defaults); keep foreign ones such as pytest's.
+        if old.get_name() == HANDLER_NAME or type(old) is logging.StreamHandler:
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(numeric)
+    for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
+        # An in-process sandbox may have run uvicorn's own dictConfig (access log on stdout, no masking): undo it.
+        logger = logging.getLogger(name)
+        for old in list(logger.handlers):
+            logger.removeHandler(old)
+        logger.propagate = True
+    quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
+    for name in ("httpx2", "httpcore2", "httpx", "httpcore", "sse_starlette", "mcp.server.lowlevel.server"):
+        logging.getLogger(name).setLevel(max(quiet, numeric))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket; port 0 picks a free one (read it back from `getsockname()`)."""
+    family = socket.AF_INET6 if ":" in host.strip("[]") else socket.AF_INET
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on accepted sockets whose proto says TCP, and
+    # without it every keep-alive response stalls ~40 ms (Nagle against the peer's delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError:
+        sock.close()
+        raise
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info") -> None:
+    """Serve `app` on an already bound socket until SIGINT/SIGTERM."""
+    import uvicorn  # only the HTTP transports pay for it
+
+    config = uvicorn.Config(
+        app, log_config=None, log_level=log_level.lower(), lifespan="on", timeout_graceful_shutdown=5
+    )
+    server = uvicorn.Server(config)
+    await server.serve(sockets=[sock])

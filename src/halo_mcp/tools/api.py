@@ -1,0 +1,391 @@
+"""[api] The whole Halo API as a long tail: search the operation catalogue, call any operation.
+
+Operation names are `METHOD /Path` as Halo's OpenAPI description spells them (`GET /Tickets/{id}`); case and spaces
+are ignored and a concrete path (`GET /Tickets/42`) works too. `call_operation` takes one flat argument object and
+splits it: path parameters fill the path, the rest goes to the query (GET, DELETE) or, for POST, to the query when
+it names a query parameter and to the body otherwise. Halo's POST is an upsert of an array, so a flat body is sent
+as a one-item array (with `id` it updates, without it creates); `body` passes an explicit object or array instead.
+
+Policy: GET is a read, POST a write, DELETE a delete, checked against the selection (read-only, collection kinds)
+before anything is sent. Operations can be denied one by one with deny entries `op:<METHOD /Path>` (glob
+patterns allowed; `op:/Path` denies every method on a path; spaces are optional, so in `HALO_MCP_EXCLUDE_TOOLS`
+write `op:DELETE/Tickets/{id}`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+from urllib.parse import quote
+
+from pydantic import Field
+
+from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matching
+from halo_mcp.halo.client import rows_of
+from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolError, ToolOutput, registry, tool
+from halo_mcp.tools.render import compact, is_empty, list_output, record_output, truncate
+
+READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
+WRITE_CAP = 3_000
+MAX_COLUMNS = 12
+CELL_CAP = 160  # characters of one text cell in a list; get the record by id for the rest
+DETAIL_CAP = 4_000
+FREE_TEXT = frozenset({
+    "summary", "details", "details_html", "note", "note_html", "description", "resolution", "subject", "body",
+    "emailbody", "emailbody_html", "comment", "text", "message", "emailsubject",
+})  # fmt: skip
+PLURAL_RESOURCES = {"tickets": "ticket", "actions": "action", "users": "user", "projects": "project",
+                    "opportunities": "opportunity"}  # fmt: skip
+PREFERRED = {
+    "GET": ("search", "client_id", "ticket_id", "user_id", "agent_id", "pageinate", "page_size", "page_no", "count"),
+    "POST": ("id", "ticket_id", "client_id", "name", "summary", "note", "outcome", "details", "user_id"),
+    "DELETE": ("reason", "ticket_id"),
+}
+# Curated tools that do an operation better (names resolved, fields validated): named in results, never enforced.
+CURATED = {
+    "GET /Tickets": ("list_tickets",), "GET /Tickets/{id}": ("get_ticket",),
+    "POST /Tickets": ("create_ticket", "update_ticket"), "POST /Actions": ("add_action", "add_note", "log_time"),
+    "GET /KBArticle": ("search_kb",), "GET /KBArticle/{id}": ("get_kb_article",), "GET /Asset": ("list_assets",),
+    "GET /Asset/{id}": ("get_asset",), "GET /Users": ("find_users",), "GET /Users/{id}": ("get_user",),
+    "GET /Client": ("find_clients",), "GET /Attachment": ("list_attachments",),
+    "GET /Attachment/{id}": ("get_attachment",), "POST /Attachment": ("add_attachment",),
+    "GET /Report": ("list_reports",), "GET /Service": ("search_services",),
+}  # fmt: skip
+_NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNORECASE)
+
+
+class SearchOperationsArgs(Args):
+    query: str = Field(description="task in words, or an operation name for its full parameter list")
+    limit: int = Field(10, ge=1, le=25)
+
+
+class CallOperationArgs(Args):
+    operation: str = Field(description="e.g. 'GET /Tickets/{id}'")
+    arguments: dict[str, Any] = Field(default_factory=dict, description="flat: path, query and body fields")
+    body: dict[str, Any] | list[dict[str, Any]] | None = Field(None, description="explicit POST body")
+
+
+@tool("api", title="Search Halo API operations", idempotent=True)
+async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> ToolOutput:
+    """Find any of Halo's ~1300 API operations by task ("add a note to a ticket"). Query an exact name
+    ("POST /Actions") for all its parameters and body fields; extra words filter them."""
+    cat = catalogue()
+    named = _NAMED.match(args.query)
+    if named:
+        method, path, rest = named.groups()
+        if method.upper() in ("PUT", "PATCH"):
+            raise ToolError(f"Halo has no {method.upper()}: use 'POST {path}' (an upsert: include id to update)")
+        resolved = cat.resolve(f"{method} {path}")
+        if resolved:
+            return _detail(ctx.selection, cat, resolved[0], rest)
+    ops, total, words = cat.search(args.query, args.limit)
+    if not ops:
+        raise ToolError(f"no operation matches {args.query!r}; try other words, e.g. a resource name like 'tickets'")
+    lines = [f"{len(ops)} of {total} matches; query an exact name for all its parameters"]
+    lines += [f"{op.name} · {op.summary}{_key_params(cat, op, words)}" for op in ops]
+    curated = [f"{op.name} -> {', '.join(names)}" for op in ops if (names := _curated(ctx.selection, op))]
+    if curated:
+        lines.append("curated tools: " + "; ".join(curated))
+    return ToolOutput(text="\n".join(lines))
+
+
+@tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation")
+async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutput:
+    """Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by
+    name, other fields form the POST body (an upsert: include id to update). GET reads, POST writes, DELETE
+    deletes."""
+    cat = catalogue()
+    op, path_values = _operation(cat, args.operation)
+    _check_policy(ctx.selection, op)
+    path, query, body = _split(cat, op, dict(args.arguments), path_values, args.body)
+    data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
+    hint = _hint(ctx.selection, op)
+    if op.method == "GET":
+        out = _render_read(data)
+        if hint:
+            out.text += f"\n{hint}"
+        return out
+    return _render_write(op, path_values | _path_args(op, args.arguments), body, data, hint)
+
+
+# -- resolution and policy -------------------------------------------------------------------------------------
+
+
+def _operation(cat: Catalogue, name: str) -> tuple[Operation, dict[str, str]]:
+    resolved = cat.resolve(name)
+    if resolved:
+        return resolved
+    named = _NAMED.match(name)
+    if named and named.group(1).upper() in ("PUT", "PATCH"):
+        raise ToolError(f"Halo has no {named.group(1).upper()}: use 'POST {named.group(2)}' (include id to update)")
+    candidates = ", ".join(f"'{o.name}'" for o in cat.suggest(name))
+    raise ToolError(
+        f"unknown operation {name!r} (names are 'METHOD /Path'); did you mean {candidates}? "
+        "search_operations finds others"
+    )
+
+
+def denied_by(op: Operation, deny: Iterable[str]) -> str | None:
+    """The deny entry (`op:<pattern>`) that blocks `op`, if any; `op:/Path` patterns match every method."""
+    for entry in deny:
+        if not entry.lower().startswith("op:"):
+            continue
+        pattern = key(entry[3:])
+        target = key(op.path) if pattern.startswith("/") else key(op.name)
+        if fnmatch.fnmatchcase(target, pattern):
+            return entry
+    return None
+
+
+def _check_policy(selection: Selection, op: Operation) -> None:
+    kind = op.kind
+    if not selection.allows_kind(kind):  # type: ignore[arg-type]
+        if selection.read_only:
+            raise ToolError(f"this server is read-only; only GET operations are allowed ({op.name} is a {kind})")
+        allowed = "/".join(m for m, k in (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
+                           if selection.allows_kind(k))  # type: ignore[arg-type]  # fmt: skip
+        raise ToolError(f"{kind} operations are not allowed on this endpoint; allowed methods: {allowed or 'none'}")
+    entry = denied_by(op, selection.deny)
+    if entry:
+        raise ToolError(f"{op.name} is denied by this server's configuration ({entry})")
+
+
+def _curated(selection: Selection, op: Operation) -> tuple[str, ...]:
+    names = CURATED.get(op.name, ())
+    return tuple(n for n in names if (t := registry.get(n)) is not None and selection.allows(t))
+
+
+def _hint(selection: Selection, op: Operation) -> str:
+    names = _curated(selection, op)
+    return f"tip: {', '.join(names)} does this with names resolved and fields checked" if names else ""
+
+
+# -- splitting arguments -----------------------------------------------------------------------------------------
+
+
+def _path_args(op: Operation, arguments: Mapping[str, Any]) -> dict[str, str]:
+    wanted = {p.lower(): p for p, _ in op.path_params}
+    return {wanted[k.lower()]: str(v) for k, v in arguments.items() if k.lower() in wanted}
+
+
+def _split(
+    cat: Catalogue,
+    op: Operation,
+    arguments: dict[str, Any],
+    path_values: dict[str, str],
+    explicit: dict[str, Any] | list[dict[str, Any]] | None,
+) -> tuple[str, dict[str, Any], Any]:
+    """(path, query, body) for `op` from flat arguments; every mistake is a ToolError naming the valid names."""
+    path = op.path
+    missing = []
+    for name, _ in op.path_params:
+        given = next((k for k in arguments if k.lower() == name.lower()), None)
+        value: Any = arguments.pop(given) if given is not None else path_values.get(name)
+        if value is None or value == "":
+            missing.append(name)
+            continue
+        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+    if missing:
+        example = ", ".join(f'"{m}": …' for m in missing)
+        raise ToolError(f"{op.name} needs path parameter(s) {', '.join(missing)}: pass arguments={{{example}}}")
+    query_names = {q.lower(): q for q in op.query_names}
+    query: dict[str, Any] = {}
+    rest: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if name.lower() in query_names:
+            query[query_names[name.lower()]] = value
+        else:
+            rest[name] = value
+    if op.method != "POST":
+        if explicit is not None:
+            raise ToolError(f"body is only for POST; {op.name} takes query parameters in arguments")
+        if rest and op.method == "GET":
+            raise ToolError(_unknown(op, rest, list(op.query_names), "query parameters"))
+        # The spec omits some DELETE parameters Halo honours (`DELETE /Actions/{id}?ticket_id=`): pass them on.
+        return path, {**query, **rest}, None
+    if op.body == "multipart":
+        raise ToolError(f"{op.name} takes a multipart file upload, which call_operation cannot send; "
+                        "use add_attachment for files")  # fmt: skip
+    if explicit is not None:
+        if rest:
+            raise ToolError(_unknown(op, rest, list(op.query_names), "query parameters (the body was given)"))
+        body: Any = [explicit] if op.body == "array" and isinstance(explicit, dict) else explicit
+        return path, query, body
+    if not op.body:
+        if rest:
+            raise ToolError(_unknown(op, rest, list(op.query_names), "query parameters (it takes no body)"))
+        return path, query, None
+    fields = [f for f, _ in cat.fields(op)]
+    if fields:
+        known = {f.lower(): f for f in fields}
+        unknown = {k: v for k, v in rest.items() if k.lower() not in known and not k.startswith("_")}
+        if unknown:
+            raise ToolError(_unknown(op, unknown, fields + list(op.query_names), "body fields or query parameters"))
+        rest = {known.get(k.lower(), k): v for k, v in rest.items()}
+    if not rest:
+        raise ToolError(f"{op.name} needs body fields in arguments (or body=...); search_operations('{op.name}') "
+                        "lists them")  # fmt: skip
+    return path, query, [rest] if op.body == "array" else rest
+
+
+def _unknown(op: Operation, given: Mapping[str, Any], valid: Sequence[str], what: str) -> str:
+    names = ", ".join(given)
+    if not valid:
+        return f"unknown argument(s) {names}: {op.name} takes no {what.split(' (')[0]}"
+    close = sorted({m for g in given for m in difflib.get_close_matches(g.lower(), valid, n=3, cutoff=0.6)})
+    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    cap = 400 if close else 1500
+    listing = truncate(", ".join(valid), cap, more=f"search_operations('{op.name} <word>') filters them")
+    return f"unknown argument(s) {names} for {op.name}{hint} Valid {what}: {listing}"
+
+
+# -- results --------------------------------------------------------------------------------------------------
+
+
+def _deep(value: Any) -> Any:
+    """compact() all the way down: nested records and row lists lose their empty fields too."""
+    if isinstance(value, Mapping):
+        return {k: _deep(v) for k, v in compact(value).items() if not _hollow(_deep(v))}
+    if isinstance(value, list):
+        return [_deep(v) for v in value if not _hollow(_deep(v))]
+    return value
+
+
+def _hollow(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _is_envelope(data: Any) -> bool:
+    if not isinstance(data, Mapping):
+        return False
+    if any(k in data for k in ("record_count", "page_no", "page_size")):
+        return True
+    lists = [v for v in data.values() if isinstance(v, list)]
+    return len(data) <= 4 and len(lists) == 1 and all(isinstance(r, Mapping) for r in lists[0])
+
+
+def _render_read(data: Any) -> ToolOutput:
+    if data is None or data == "":
+        return ToolOutput(text="empty response")
+    if isinstance(data, str):
+        return ToolOutput(text=truncate(data, READ_CAP, more="narrow the request"))
+    if isinstance(data, list) and not all(isinstance(r, Mapping) for r in data):
+        return ToolOutput(text=truncate(", ".join(map(str, data)), READ_CAP), structured={"result": data})
+    if isinstance(data, list) or _is_envelope(data):
+        total = data.get("record_count") if isinstance(data, Mapping) else None
+        return _rows_output(rows_of(data), int(total) if isinstance(total, int | float) else None)
+    record = _deep(data) if isinstance(data, Mapping) else {"result": data}
+    out = record_output(record, untrusted_keys=FREE_TEXT)
+    if len(out.text) > READ_CAP:
+        out = ToolOutput(text=truncate(out.text, READ_CAP, more="ask for fewer details, e.g. without includedetails"))
+    return out
+
+
+def _rows_output(rows: list[dict[str, Any]], total: int | None) -> ToolOutput:
+    compacted = [{k: truncate(v, CELL_CAP) if isinstance(v, str) else v for k, v in _deep(r).items()} for r in rows]
+    seen: dict[str, None] = {}
+    for row in compacted:
+        seen.update(dict.fromkeys(row))
+    columns = [c for c in seen if any(not is_empty(c, r.get(c)) for r in compacted)]
+    notes = []
+    if len(columns) > MAX_COLUMNS:
+        notes.append(f"{len(columns) - MAX_COLUMNS} more columns hidden; get one by id for every field")
+        columns = columns[:MAX_COLUMNS]
+    shown = len(compacted)
+    out = list_output("rows", compacted, columns=columns, total=total, untrusted_cols=FREE_TEXT)
+    while len(out.text) > READ_CAP and shown > 1:
+        shown = max(1, int(shown * READ_CAP / len(out.text) * 0.95))
+        out = list_output("rows", compacted[:shown], columns=columns, total=total, untrusted_cols=FREE_TEXT)
+    if shown < len(compacted):
+        notes.append(f"truncated to {shown} of {len(compacted)} rows: page with pageinate=true, page_size, page_no")
+    if notes:
+        head, _, body = out.text.partition("\n")
+        out.text = f"{head}. {'; '.join(notes)}\n{body}"
+    return out
+
+
+def _label(op: Operation) -> str:
+    res = op.resource.lower()
+    return PLURAL_RESOURCES.get(res, res)
+
+
+def _render_write(op: Operation, path_values: Mapping[str, str], body: Any, data: Any, hint: str) -> ToolOutput:
+    label = _label(op)
+    records = [r for r in (data if isinstance(data, list) else [data]) if isinstance(r, Mapping)]
+    ids = [r["id"] for r in records if isinstance(r.get("id"), int | str) and str(r.get("id")) not in ("", "0")]
+    if not ids and op.method == "POST" and isinstance(body, list | dict):
+        items = body if isinstance(body, list) else [body]
+        ids = [i["id"] for i in items if isinstance(i, Mapping) and i.get("id")]
+    if not ids and op.method == "DELETE" and path_values:
+        ids = [next(iter(path_values.values()))]
+    affected = [f"{label}:{i}" for i in ids] or [label]
+    lines = [f"{op.name} ok: {', '.join(affected)}"]
+    if records:
+        first = _deep(records[0])
+        text = truncate(record_output(first, untrusted_keys=FREE_TEXT).text, WRITE_CAP, more="read it back with GET")
+        lines.append(text)
+    elif isinstance(data, str) and data:
+        lines.append(truncate(data, WRITE_CAP))
+    if hint:
+        lines.append(hint)
+    structured = {"affected": affected}
+    return ToolOutput(text="\n".join(lines), structured=structured, affected=affected)
+
+
+def _key_params(cat: Catalogue, op: Operation, words: set[str]) -> str:
+    """The few parameters worth showing in a search row: those the query mentions, then the usual ones."""
+    names = list(op.query_names) if op.method != "POST" or not op.schema else [f for f, _ in cat.fields(op)]
+    if op.method == "POST" and not op.schema:
+        names = list(op.query_names)
+    if not names:
+        return ""
+    picked = matching(names, words)[:3]
+    for name in PREFERRED.get(op.method, ()):
+        if len(picked) >= 4:
+            break
+        if name in names and name not in picked:
+            picked.append(name)
+    if not picked:
+        picked = names[:3]
+    more = len(names) - len(picked)
+    return " · " + ", ".join(picked) + (f" +{more}" if more > 0 else "")
+
+
+def _detail(selection: Selection, cat: Catalogue, op: Operation, filter_text: str) -> ToolOutput:
+    """Everything about one operation: path, query and body names with types; words in `filter_text` narrow it."""
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9_]+", filter_text)}
+    lines = [f"{op.name} · {op.summary} · {op.kind} · schema {op.schema or op.tag}"]
+    if op.path_params:
+        lines.append("path: " + ", ".join(f"{n}:{t}" for n, t in op.path_params))
+    query = [q for q in op.query if not words or _hit(q[0], words) or any(w in q[2].lower() for w in words)]
+    if query:
+        parts, size = [], 0
+        for name, typ, desc in query:
+            part = f"{name}:{typ}" + (f" ({desc})" if desc and size < DETAIL_CAP // 2 else "")
+            size += len(part)
+            parts.append(part)
+        lines.append(f"query ({len(query)}{' matching' if words else ''}): " + "; ".join(parts))
+    fields = cat.fields(op)
+    if fields:
+        chosen = [f for f in fields if not words or _hit(f[0], words)]
+        text = ", ".join(f"{n}:{t}" for n, t in chosen)
+        shape = "one object, sent as a one-item array" if op.body == "array" else "one object"
+        lines.append(
+            f"body fields ({len(chosen)}{' matching' if words else ''}; flat arguments form {shape}; "
+            f"body= for several): " + truncate(text, DETAIL_CAP, more=f"add words to filter: '{op.name} status'")
+        )
+    elif op.body:
+        free = op.body != "multipart"
+        lines.append(f"body: {op.body} (free form; pass body=...)" if free else "body: multipart file upload")
+    hint = _hint(selection, op)
+    if hint:
+        lines.append(hint)
+    return ToolOutput(text="\n".join(lines))
+
+
+def _hit(name: str, words: set[str]) -> bool:
+    low = name.lower()
+    return any(w in low for w in words)

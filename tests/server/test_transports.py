@@ -1,0 +1,119 @@
+"""Every transport, both protocol eras: the same tools listed, `lookup` answered with sandbox data."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import anyio
+import httpx2
+import mcp_types as types
+import pytest
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters
+
+from halo_mcp import __version__
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.surface import Surface
+from tests.conftest import text
+from tests.server.conftest import ThreadServer, http_client, sse_mcp_client, subprocess_env
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
+
+MODERN = "2026-07-28"
+LEGACY = "2025-11-25"
+
+
+async def check_lookup(client: Client) -> None:
+    """tools/list includes lookup, and lookup(kind=team) returns the sandbox's teams."""
+    listed = await client.list_tools()
+    names = [t.name for t in listed.tools]
+    assert "lookup" in names
+    assert [t.name for t in (await client.list_tools()).tools] == names
+    result = await client.call_tool("lookup", {"kind": "team"})
+    assert not result.is_error, text(result)
+    assert "Service Desk" in text(result)
+
+
+@pytest.mark.parametrize(("mode", "version"), [("auto", MODERN), ("legacy", LEGACY)])
+async def test_in_memory(surface: Surface, mode: str, version: str) -> None:
+    with anyio.fail_after(20):
+        async with Client(surface.server, mode=mode) as client:
+            assert client.protocol_version == version
+            await check_lookup(client)
+
+
+@pytest.mark.parametrize(("mode", "version"), [("auto", MODERN), ("legacy", LEGACY)])
+async def test_streamable_http(http_server: ThreadServer, mode: str, version: str) -> None:
+    with anyio.fail_after(20):
+        async with http_client(http_server.url, mode=mode) as client:
+            assert client.protocol_version == version
+            await check_lookup(client)
+
+
+async def test_legacy_sse(http_server: ThreadServer) -> None:
+    with anyio.fail_after(20):
+        async with sse_mcp_client(http_server.url, mode="legacy") as client:
+            assert client.protocol_version == LEGACY
+            await check_lookup(client)
+
+
+async def test_healthz(http_server: ThreadServer) -> None:
+    async with httpx2.AsyncClient(timeout=5) as http:
+        response = await http.get(f"{http_server.url}/healthz")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["version"] == __version__
+    assert body["tools"] >= 1
+    assert set(body) == {"status", "version", "tools"}
+
+
+@pytest.mark.parametrize(("mode", "version"), [("auto", MODERN), ("legacy", LEGACY)])
+async def test_stdio_subprocess(sandbox: Sandbox, mode: str, version: str) -> None:
+    """The real console entry point over stdio, configured only by HALO_* variables; logs stay off stdout."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "halo_mcp", "serve"],
+        env=subprocess_env(sandbox, HALO_MCP_LOG_LEVEL="DEBUG"),
+    )
+    with anyio.fail_after(40):
+        started = time.monotonic()
+        async with Client(params, mode=mode) as client:
+            await client.list_tools()
+            cold_start = time.monotonic() - started
+            assert client.protocol_version == version
+            await check_lookup(client)
+    print(f"stdio spawn -> tools/list answered: {cold_start:.2f} s")
+    assert cold_start < 10
+
+
+async def test_stdio_with_in_process_sandbox() -> None:
+    """`serve --sandbox` needs no Halo and no HALO_* configuration at all."""
+    params = StdioServerParameters(
+        command=sys.executable, args=["-m", "halo_mcp", "serve", "--sandbox"], env=subprocess_env()
+    )
+    with anyio.fail_after(40):
+        async with Client(params) as client:
+            await check_lookup(client)
+
+
+async def test_stdio_misconfigured_exits_cleanly() -> None:
+    """No HALO_URL: one line on stderr and exit code 2, not a traceback."""
+    result = await anyio.run_process(
+        [sys.executable, "-m", "halo_mcp", "serve"], env=subprocess_env(), check=False, stdin=None
+    )
+    assert result.returncode == 2
+    stderr = result.stderr.decode()
+    assert "HALO_URL" in stderr
+    assert "Traceback" not in stderr
+    assert result.stdout == b""
+
+
+async def test_tool_result_shape_over_http(http_server: ThreadServer) -> None:
+    """A tool error travels as an isError result, not a transport failure."""
+    async with http_client(http_server.url) as client:
+        result = await client.call_tool("lookup", {"kind": "nonsense"})
+    assert result.is_error
+    assert isinstance(result.content[0], types.TextContent)
+    assert "kind" in result.content[0].text
