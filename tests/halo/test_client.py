@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -50,6 +51,14 @@ async def test_client_credentials_token_is_cached(halo: HaloClient, fresh_sandbo
         assert isinstance(await halo.get("Tickets/1"), dict)
     assert route_count(fresh_sandbox, "POST /auth/token") == 1
     assert route_count(fresh_sandbox, "GET /api/Tickets/{id}") == 3
+
+
+async def test_concurrent_first_calls_share_one_token_request(fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.reset_counters()
+    async with HaloClient(halo_settings_for(fresh_sandbox)) as halo:
+        results = await asyncio.gather(*(halo.get("Tickets/1") for _ in range(20)))
+    assert all(r["id"] == 1 for r in results)
+    assert route_count(fresh_sandbox, "POST /auth/token") == 1
 
 
 async def test_password_grant_acts_as_the_agent(fresh_sandbox: Sandbox) -> None:

@@ -22,6 +22,7 @@ from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, list_ou
 SCAN_LIMIT = 2000  # assets examined per call when filtering warranties client-side
 DETAIL_LIMIT = 200  # records read one by one per call when list rows lack warranty dates
 DETAIL_CONCURRENCY = 8
+DETAIL_CHUNK = 20
 COLUMNS = ("id", "tag", "name", "type", "client", "site", "user", "user_id", "warranty_end")
 
 
@@ -127,29 +128,37 @@ async def _warranty_scan(
     total: int | None = None
     resume: dict[str, int] | None = None
     while resume is None:
+        if len(matches) == args.limit:
+            resume = {"s": page_no, "i": skip}
+            break
         page = await ctx.halo.list_page("Asset", "assets", params, page_no=page_no, page_size=PAGE_CAP)
         total = page.total
-        rows = page.rows[skip:]
-        if rows and not any("warranty_end" in r for r in rows):
-            # This Halo leaves warranty dates out of list rows: read the records themselves, within a budget.
-            rows = await _full_records(ctx, rows[: max(0, DETAIL_LIMIT - fetched)])
-            fetched += len(rows)
-        for offset, row in enumerate(rows):
-            if len(matches) == args.limit:
-                resume = {"s": page_no, "i": skip + offset}
-                break
-            scanned += 1
-            end = warranty_day(row)
-            if end and (before is None or end < before) and (after is None or end >= after):
-                matches.append(row)
-        last = len(page.rows) < PAGE_CAP or (total is not None and page_no * PAGE_CAP >= total)
-        if resume is None and skip + len(rows) < len(page.rows):  # the detail budget ran out mid-page
-            resume = {"s": page_no, "i": skip + len(rows)}
-        elif resume is None and last:
+        # Some Halo versions leave warranty dates out of list rows: then read the records, in small chunks.
+        detail = not any("warranty_end" in r for r in page.rows)
+        index = skip
+        while index < len(page.rows) and resume is None:
+            chunk = page.rows[index : index + (DETAIL_CHUNK if detail else PAGE_CAP)]
+            if detail:
+                chunk = await _full_records(ctx, chunk[: max(0, DETAIL_LIMIT - fetched)])
+                fetched += len(chunk)
+                if not chunk:
+                    resume = {"s": page_no, "i": index}
+            for row in chunk:
+                if len(matches) == args.limit:
+                    resume = {"s": page_no, "i": index}
+                    break
+                index += 1
+                scanned += 1
+                end = warranty_day(row)
+                if end and (before is None or end < before) and (after is None or end >= after):
+                    matches.append(row)
+        if resume is not None:
             break
-        elif resume is None and scanned >= SCAN_LIMIT:
-            resume = {"s": page_no + 1, "i": 0}
+        if len(page.rows) < PAGE_CAP or (total is not None and page_no * PAGE_CAP >= total):
+            break
         page_no, skip = page_no + 1, 0
+        if scanned >= SCAN_LIMIT:
+            resume = {"s": page_no, "i": 0}
     window = " and ".join(
         part for part in (f"on/after {after}" if after else "", f"before {before}" if before else "") if part
     )

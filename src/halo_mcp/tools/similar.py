@@ -34,7 +34,8 @@ _STOP_TEXT = """a about after again all also am an and any are as at be been bef
     some still such than thank thanks that the their them then there these they this those through to too under
     until up us very was we were what when where which while who why will with would you your yours
     again already always another anything around because both each even ever every few many may might much must
-    never often one others perhaps quite rather really seeing seems something sometimes soon though today yesterday"""
+    never often one others perhaps quite rather really seeing seems something sometimes soon though today yesterday
+    morning afternoon evening time times minute minutes hour hours day days week two three four five six ten"""
 STOP_WORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+")
 
@@ -408,27 +409,25 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
     if index.partial("ticket"):
         await _pull_from_halo_search(ctx, index, query, surface)
 
-    closed = await _closed_statuses(ctx)
+    resolved_ids = await _resolved_statuses(ctx)
     self_key = f"t:{args.ticket_id}" if args.ticket_id is not None else ""
     ticket_hits = index.bm25.search(query, lambda k: k.startswith("t:") and k != self_key, args.limit * 4)
     pool = sorted(
         ((index.docs[h.key], h) for h in ticket_hits),
-        key=lambda dh: -dh[1].score * (CLOSED_BOOST if _is_closed(dh[0], closed) else 1.0),
+        key=lambda dh: -dh[1].score * (CLOSED_BOOST if _resolved(dh[0], resolved_ids) else 1.0),
     )
-    await _fetch_resolutions(ctx, [d for d, _ in pool[: args.limit * 2] if _is_closed(d, closed)])
-    ranked, same_fix = _distinct_fixes(pool, args.limit)
-    await _fetch_resolutions(ctx, [d for d, _ in ranked if _is_closed(d, closed)])
+    ranked, same_fix = await _distinct_fixes(ctx, pool, args.limit, resolved_ids)
     articles = [(index.docs[h.key], h) for h in index.bm25.search(query, lambda k: k.startswith("kb:"), 3)]
 
     statuses = {e.id: e.name for e in await ctx.resolver.table("status")}
     rows = []
     for doc, hit in ranked:
         index.touch(doc.key)
-        is_closed = _is_closed(doc, closed)
-        state = statuses.get(doc.status_id or 0, "closed" if is_closed else "open")
-        if is_closed and doc.closed_on:
+        resolved = _resolved(doc, resolved_ids)
+        state = statuses.get(doc.status_id or 0, "closed" if resolved else "open")
+        if resolved and doc.closed_on:
             state += f" {short_date(doc.closed_on)[:10]}"
-        row = _row("ticket", doc, hit, state, surface, doc.resolution if is_closed else None)
+        row = _row("ticket", doc, hit, state, surface, doc.resolution if resolved else None)
         if same_fix.get(doc.key):
             row["why"] += f"; same fix: {', '.join(str(i) for i in same_fix[doc.key][:5])}"
         rows.append(row)
@@ -462,22 +461,30 @@ def _row(
     return row
 
 
-def _distinct_fixes(pool: list[tuple[Doc, Hit]], limit: int) -> tuple[list[tuple[Doc, Hit]], dict[str, list[int]]]:
-    """Best tickets, one per distinct resolution: a ticket fixed like a better-ranked one is folded into it."""
+async def _distinct_fixes(
+    ctx: ToolContext, pool: list[tuple[Doc, Hit]], limit: int, closed: frozenset[int]
+) -> tuple[list[tuple[Doc, Hit]], dict[str, list[int]]]:
+    """Best tickets, one per distinct resolution: a ticket fixed like a better-ranked one is folded into it.
+
+    Resolutions are fetched a batch at a time down the ranking, only as far as needed to fill `limit`.
+    """
     picked: list[tuple[Doc, Hit]] = []
     signatures: list[tuple[str, set[str]]] = []
     same_fix: dict[str, list[int]] = {}
-    for doc, hit in pool:
-        signature = set(terms(doc.resolution or ""))
-        twin = next((key for key, sig in signatures if jaccard(signature, sig) >= SAME_FIX), None)
-        if twin is not None:
-            same_fix.setdefault(twin, []).append(doc.id)
-        elif len(picked) < limit:
-            picked.append((doc, hit))
-            if signature:
-                signatures.append((doc.key, signature))
-        elif not signature:
-            break  # resolutions are only known near the top: nothing further can be folded
+    for start in range(0, len(pool), limit):
+        if len(picked) >= limit:
+            break
+        batch = pool[start : start + limit]
+        await _fetch_resolutions(ctx, [d for d, _ in batch if _resolved(d, closed)])
+        for doc, hit in batch:
+            signature = set(terms(doc.resolution or "")) if _resolved(doc, closed) else set()
+            twin = next((key for key, sig in signatures if jaccard(signature, sig) >= SAME_FIX), None)
+            if twin is not None:
+                same_fix.setdefault(twin, []).append(doc.id)
+            elif len(picked) < limit:
+                picked.append((doc, hit))
+                if signature:
+                    signatures.append((doc.key, signature))
     return picked, same_fix
 
 
@@ -485,13 +492,13 @@ def jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a or b else 0.0
 
 
-async def _closed_statuses(ctx: ToolContext) -> frozenset[int]:
-    """Status ids Halo marks as closed (Status.type 2)."""
+async def _resolved_statuses(ctx: ToolContext) -> frozenset[int]:
+    """Status ids of resolved tickets: Halo's closed type (Status.type 2), except cancellations."""
     table = await ctx.resolver.table("status")
-    return frozenset(e.id for e in table if e.record.get("type") == 2)
+    return frozenset(e.id for e in table if e.record.get("type") == 2 and "cancel" not in e.name.lower())
 
 
-def _is_closed(doc: Doc, closed: frozenset[int]) -> bool:
+def _resolved(doc: Doc, closed: frozenset[int]) -> bool:
     if doc.status_id is not None and closed:
         return doc.status_id in closed
     return bool(doc.extra.get("hasbeenclosed"))

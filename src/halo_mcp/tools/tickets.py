@@ -65,6 +65,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "opened": ("dateoccurred", "datecreated"),
 }
 DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "agent", "team", "sla", "updated")
+UNTRUSTED_COLUMNS = ("summary", "details", "details_html")  # written by end users
 FOLDABLE = ("status", "priority", "client", "agent", "team", "user")  # same in every row -> said once
 _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
@@ -315,7 +316,10 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     cursor = encode_cursor({**next_state, "q": query}) if next_state else None
     if not out_rows and args.state == "open" and not args.sla:
         note = "state='all' includes closed tickets"
-    out = list_output("tickets", out_rows, total=total, next_cursor=cursor, untrusted_cols=("summary",), note=note)
+    shown = [c for c in [*columns, *extra] if c not in same]
+    out = list_output(
+        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, untrusted_cols=UNTRUSTED_COLUMNS, note=note
+    )
     if same and isinstance(out.structured, dict):
         out.structured["same"] = same
     return out

@@ -1,0 +1,307 @@
+"""Results out: `bench/results/<date>.json`, `latest.md`, the README's table between its bench markers, and the
+ratio new/old for every figure against the previous run on this machine (compare runs, not machines)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+START, END = "<!-- bench:start -->", "<!-- bench:end -->"
+MB_PER_MIB = 1.048576
+
+
+@dataclass(frozen=True)
+class Figure:
+    path: str  # dotted path under results["families"]
+    label: str
+    unit: str
+    what: str
+    target: str = ""
+    ok: Callable[[float], bool] | None = None
+
+
+HEADLINE: tuple[Figure, ...] = (
+    Figure("context.default.tokens", "`tools/list`, default toolsets", "tokens", "o200k_base, compact JSON as sent",
+           "<= 4,000", lambda v: v <= 4000),
+    Figure("context.all.tokens", "`tools/list`, all toolsets", "tokens", "o200k_base, compact JSON as sent"),
+    Figure("responses.cases.list_tickets.ratio", "`list_tickets` 50 rows vs raw JSON", "ratio",
+           "our text + structuredContent tokens / Halo's raw page tokens", "<= 0.25", lambda v: v <= 0.25),
+    Figure("responses.cases.list_assets.ratio", "`list_assets` 50 rows vs raw JSON", "ratio",
+           "our text + structuredContent tokens / Halo's raw page tokens", "<= 0.25", lambda v: v <= 0.25),
+    Figure("responses.cases.get_ticket.ratio", "`get_ticket` vs raw JSON", "ratio", "tokens ours / Halo's record"),
+    Figure("responses.cases.search_kb.ratio", "`search_kb` vs raw JSON", "ratio", "tokens ours / Halo's page"),
+    Figure("responses.cases.find_similar.ratio", "`find_similar` vs raw JSON", "ratio",
+           "tokens ours / raw records of the rows returned"),
+    Figure("overhead.transports.stdio.get_ticket.overhead_ms.p50", "overhead p50, stdio", "ms",
+           "`get_ticket` latency minus a direct Halo GET, per pair", "<= 2", lambda v: v <= 2),
+    Figure("overhead.transports.stdio.get_ticket.overhead_ms.p99", "overhead p99, stdio", "ms",
+           "as above, 99th percentile", "<= 20", lambda v: v <= 20),
+    Figure("overhead.transports.http.get_ticket.overhead_ms.p50", "overhead p50, HTTP", "ms",
+           "same, streamable HTTP (2026-07-28, stateless)", "<= 5", lambda v: v <= 5),
+    Figure("overhead.transports.http.get_ticket.overhead_ms.p99", "overhead p99, HTTP", "ms",
+           "as above, 99th percentile", "<= 20", lambda v: v <= 20),
+    Figure("overhead.transports.http_legacy.get_ticket.overhead_ms.p50", "overhead p50, HTTP legacy session",
+           "ms", "same, 2025-11-25 session", "<= 5", lambda v: v <= 5),
+    Figure("throughput.runs.2.calls_per_s", "throughput, 50 clients", "calls/s",
+           "`get_ticket` over HTTP, sandbox on the same machine", ">= 500", lambda v: v >= 500),
+    Figure("throughput.runs.2.errors", "errors, 50 clients", "count", "failed calls in that run", "0",
+           lambda v: v == 0),
+    Figure("throughput.runs.3.calls_per_s", "throughput, 50 clients, no Halo call", "calls/s",
+           "`lookup` (cached): the server's own ceiling"),
+    Figure("startup.cold_start_ms.median", "cold start to `tools/list`", "ms",
+           "stdio spawn -> initialize -> tools/list, median", "<= 800", lambda v: v <= 800),
+    Figure("startup.import_ms.serve_path", "import time, serve path", "ms", "fresh interpreter, wall"),
+    Figure("startup.rss_after_tools_list_mib", "RSS, stdio after `tools/list`", "MiB", "VmRSS"),
+    Figure("memory.rss_idle_mib", "RSS idle, HTTP server", "MiB", "VmRSS after start and a first call",
+           "<= 80 MB", lambda v: v * MB_PER_MIB <= 80),
+    Figure("memory.rss_after_calls_mib", "RSS after 10,000 calls", "MiB", "VmRSS"),
+    Figure("memory.legacy_sessions.per_session_kib", "RSS per legacy session", "KiB",
+           "RSS delta / 200 open 2025-11-25 sessions", "<= 100 KB", lambda v: v * 1.024 <= 100),
+)  # fmt: skip
+
+
+def lookup(data: Any, path: str) -> Any:
+    for part in path.split("."):
+        if isinstance(data, list):
+            try:
+                data = data[int(part)]
+            except (ValueError, IndexError):
+                return None
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return None
+    return data
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, float]:
+    """Every numeric leaf, by dotted path (lists by index): the figures a comparison can ratio."""
+    out: dict[str, float] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}{key}."))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            key = value.get("tool") if isinstance(value, dict) and "tool" in value and "tokens" in value else i
+            out.update(flatten(value, f"{prefix}{key}."))
+    elif isinstance(data, int | float) and not isinstance(data, bool) and math.isfinite(data):
+        out[prefix.rstrip(".")] = float(data)
+    return out
+
+
+def previous_run(out_dir: Path, quick: bool) -> tuple[Path | None, dict[str, Any] | None]:
+    """The most recent earlier result of the same kind (full or quick) in `out_dir`."""
+    pattern = re.compile(r"^\d{4}-\d{2}-\d{2}(-quick)?\.json$")
+    candidates = sorted(p for p in out_dir.glob("*.json") if pattern.match(p.name))
+    for path in reversed(candidates):
+        if path.name.endswith("-quick.json") != quick:
+            continue
+        try:
+            return path, json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+    return None, None
+
+
+def compare(new: dict[str, Any], old: dict[str, Any] | None) -> dict[str, float]:
+    if not old:
+        return {}
+    a, b = flatten(new.get("families", {})), flatten(old.get("families", {}))
+    return {k: round(a[k] / b[k], 3) for k in a if k in b and b[k] not in (0.0,)}
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) >= 100:
+            return f"{int(value):,}"
+        return f"{value:,.3f}".rstrip("0").rstrip(".") if abs(value) < 10 else f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def machine_line(results: dict[str, Any]) -> str:
+    m = results.get("machine", {})
+    return (
+        f"{m.get('cpu', '?')}, {m.get('cores', '?')} cores, {m.get('ram_gib', '?')} GiB RAM, "
+        f"Python {m.get('python', '?')}, {m.get('os', '?')}; commit {m.get('commit') or '?'}"
+    )
+
+
+def headline_table(results: dict[str, Any], ratios: dict[str, float]) -> str:
+    lines = ["| Figure | Value | What it measures | Target | Met | New/old |", "|---|---|---|---|---|---|"]
+    families = results.get("families", {})
+    for f in HEADLINE:
+        value = lookup(families, f.path)
+        if value is None:
+            continue
+        met = "" if f.ok is None else ("yes" if f.ok(float(value)) else "**no**")
+        ratio = ratios.get(f.path)
+        lines.append(
+            f"| {f.label} | {fmt(value)} {f.unit} | {f.what} | {f.target} | {met} | "
+            f"{fmt(ratio) if ratio is not None else '–'} |"
+        )
+    return "\n".join(lines)
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out += ["| " + " | ".join(fmt(c) for c in row) + " |" for row in rows]
+    return "\n".join(out)
+
+
+def details(results: dict[str, Any]) -> str:
+    """Every family's full table, for latest.md."""
+    fam = results.get("families", {})
+    parts: list[str] = []
+    if c := fam.get("context"):
+        parts.append(f"### 1. Context cost\n\n{c['what']}. Server instructions: {c['instructions_tokens']} tokens.\n")
+        rows = [["default", c["default"]["tools"], c["default"]["tokens"]]]
+        rows.append(["default, read-only", c["default_read_only"]["tools"], c["default_read_only"]["tokens"]])
+        rows.append(["all", c["all"]["tools"], c["all"]["tokens"]])
+        rows += [[f"toolset `{n}`" + (" (default)" if t["default"] else ""), t["tools"], t["tokens"]]
+                 for n, t in c["toolsets"].items()]  # fmt: skip
+        parts.append(_table(["Selection", "Tools", "Tokens"], rows))
+        parts.append("\nTokens per tool, largest first:\n")
+        parts.append(_table(["Tool", "Toolset", "Tokens"], [[r["tool"], r["toolset"], r["tokens"]] for r in c["per_tool"]]))
+    if r := fam.get("responses"):
+        parts.append(f"\n### 2. Response cost\n\n{r['what']}. Lists target: <= {r['target_list_ratio']}.\n")
+        rows = [
+            [f"`{n}`", x["rows"], x["raw_tokens"], x["text_tokens"], x["ours_tokens"], x["ratio"], x["text_ratio"],
+             x["raw_is"]]
+            for n, x in r["cases"].items()
+        ]  # fmt: skip
+        parts.append(
+            _table(["Tool", "Rows", "Raw JSON", "Our text", "Text + structured", "Ratio", "Text ratio", "Raw is"], rows)
+        )
+    if o := fam.get("overhead"):
+        parts.append(f"\n### 3. Server overhead per tool call\n\n{o['what']}; {o['calls_per_series']} calls per row.\n")
+        rows = []
+        for transport, ops in o["transports"].items():
+            for op, x in ops.items():
+                d = x.get("direct_ms") or {}
+                rows.append([
+                    f"{transport} ({o['eras'][transport]})", f"`{x['tool']}`", x["halo_calls_per_call"],
+                    x["tool_ms"]["p50"], d.get("p50"), x["overhead_ms"]["p50"], x["overhead_ms"]["p95"],
+                    x["overhead_ms"]["p99"], x["tool_ms"]["n"],
+                ])  # fmt: skip
+        parts.append(
+            _table(["Transport (era)", "Tool", "Halo calls", "Call p50", "Direct p50", "Overhead p50", "p95", "p99",
+                    "n"], rows)  # fmt: skip
+        )
+    if t := fam.get("throughput"):
+        parts.append(f"\n### 4. Throughput\n\n{t['what']}; {t['seconds_per_level']} s per row; {t['processes']}.\n")
+        rows = [
+            [x["concurrency"], f"`{x['tool']}`", x["calls_per_s"], x["errors"], x["latency_ms"].get("p50"),
+             x["latency_ms"].get("p99"), x["cpu_seconds"].get("server"), x["cpu_seconds"].get("sandbox"),
+             x["cpu_seconds"].get("load_generator")]
+            for x in t["runs"]
+        ]  # fmt: skip
+        parts.append(
+            _table(["Clients", "Tool", "Calls/s", "Errors", "p50 ms", "p99 ms", "CPU s server", "CPU s sandbox",
+                    "CPU s load gen"], rows)  # fmt: skip
+        )
+    if s := fam.get("startup"):
+        i = s["import_ms"]
+        parts.append(f"\n### 5. Start-up\n\n{s['what']}; {s['runs']} cold starts.\n")
+        parts.append(
+            _table(
+                ["Figure", "Value"],
+                [
+                    ["cold start to tools/list, median ms", s["cold_start_ms"]["median"]],
+                    ["min / max ms", f"{fmt(s['cold_start_ms']['min'])} / {fmt(s['cold_start_ms']['max'])}"],
+                    ["RSS after tools/list, MiB", s["rss_after_tools_list_mib"]],
+                    [f"imports `{i['serve_path_is']}`, ms", i["serve_path"]],
+                    ["imports `mcp.server.lowlevel, mcp_types` alone, ms", i["sdk_only"]],
+                    ["bare interpreter start (`python -c pass`), ms", i["interpreter_start"]],
+                    ["peers on this machine", "best Python 926 ms / 77 MiB; Node 182-283 ms / 65-86 MiB"],
+                ],
+            )
+        )
+        parts.append("\nHeaviest top-level imports (`-X importtime`, cumulative):\n")
+        parts.append(_table(["Package", "ms"], [[x["package"], x["ms"]] for x in s["importtime_top"]]))
+    if m := fam.get("memory"):
+        ls = m["legacy_sessions"]
+        parts.append(f"\n### 6. Memory\n\n{m['what']}.\n")
+        parts.append(
+            _table(
+                ["Figure", "Value"],
+                [
+                    ["RSS just started, MiB", m["rss_started_mib"]],
+                    ["RSS idle (after a first call), MiB", m["rss_idle_mib"]],
+                    [f"RSS after {m['calls']:,} calls ({m['call_errors']} errors), MiB", m["rss_after_calls_mib"]],
+                    [f"RSS with {ls['opened']} legacy sessions open, MiB", ls["rss_with_sessions_mib"]],
+                    ["per legacy session, KiB", ls["per_session_kib"]],
+                    ["RSS after closing them, MiB", ls["rss_after_close_mib"]],
+                ],
+            )
+        )
+    if w := fam.get("workflows"):
+        parts.append(f"\n### 7. Halo calls per workflow\n\n{w['what']}.\n")
+        rows = [
+            [f"`{n}`", x["doc"], " → ".join(x["tools"]), x["cold"]["api"], x["cold"]["auth"], x["warm"]["api"],
+             x["warm"]["auth"], "; ".join(x["errors"])[:120]]
+            for n, x in w["workflows"].items()
+        ]  # fmt: skip
+        parts.append(_table(["Workflow", "Task", "Tools", "Cold API", "Cold token", "Warm API", "Warm token",
+                             "Errors"], rows))  # fmt: skip
+    return "\n".join(parts) + "\n"
+
+
+def markdown(results: dict[str, Any], ratios: dict[str, float], previous: str | None) -> str:
+    head = (
+        f"Measured {results['date']} on {machine_line(results)}. `make bench` regenerates this; full tables in "
+        f"`bench/results/latest.md`, raw figures in `bench/results/{results['date']}.json`. Load generator, server "
+        "and sandbox run as three processes on the same machine."
+    )
+    if previous:
+        head += f" New/old compares with `{previous}` (same machine; compare runs, not machines)."
+    if results.get("quick"):
+        head += " **Quick run: tiny counts, not figures.**"
+    if results.get("errors"):
+        head += " Failed families: " + ", ".join(f"{k} ({v})" for k, v in results["errors"].items()) + "."
+    return f"{head}\n\n{headline_table(results, ratios)}\n"
+
+
+def write(results: dict[str, Any], out_dir: Path, readme: Path | None) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    prev_path, prev = previous_run(out_dir, bool(results.get("quick")))
+    ratios = compare(results, prev)
+    results["comparison"] = {"previous": prev_path.name if prev_path else None, "ratio_new_over_old": ratios}
+    suffix = "-quick" if results.get("quick") else ""
+    json_path = out_dir / f"{results['date']}{suffix}.json"
+    json_path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
+    summary = markdown(results, ratios, prev_path.name if prev_path else None)
+    md_path = out_dir / f"latest{suffix}.md"
+    md_path.write_text(f"# Benchmark results\n\n{summary}\n## Details\n\n{details(results)}")
+    paths = [json_path, md_path]
+    if readme is not None and readme.exists():
+        text = readme.read_text()
+        if START in text and END in text:
+            before, rest = text.split(START, 1)
+            _, after = rest.split(END, 1)
+            readme.write_text(f"{before}{START}\n{summary}{END}{after}")
+            paths.append(readme)
+    return paths
+
+
+def console(results: dict[str, Any]) -> str:
+    ratios = results.get("comparison", {}).get("ratio_new_over_old", {})
+    lines = [f"halo-mcp bench {results['date']} ({results.get('total_s', '?')} s) on {machine_line(results)}"]
+    lines.append(headline_table(results, ratios))
+    moved = {k: v for k, v in ratios.items() if not 0.8 <= v <= 1.25 and not k.endswith((".n", ".max"))}
+    if moved:
+        lines.append(f"\nFigures that moved more than 20% vs {results['comparison']['previous']}:")
+        lines += [f"  {k}: x{v}" for k, v in sorted(moved.items())[:40]]
+    if results.get("errors"):
+        lines.append("\nErrors: " + json.dumps(results["errors"]))
+    return "\n".join(lines)
