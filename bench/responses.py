@@ -61,7 +61,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
             listing = await call("list_tickets", {"limit": 50, "state": "all"})
             ticket_id = int(_rows(listing.structured_content)[0]["id"])
             busiest = max(_rows(listing.structured_content), key=lambda r: int(r["id"]))  # a recent, open ticket
-            cases: list[tuple[str, dict[str, Any], str, Callable[[types.CallToolResult], Any] | None]] = [
+            cases: list[tuple[str, dict[str, Any], str, Callable[[Any], list[dict[str, Any]]] | None]] = [
                 ("list_tickets", {"limit": 50, "state": "all"}, r"/api/Tickets$", None),
                 ("get_ticket", {"id": ticket_id}, r"/api/Tickets/\d+$", None),
                 ("search_kb", {"query": "VPN"}, r"/api/KBArticle$", None),
@@ -77,7 +77,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
                     records = "the page(s) Halo returned for the tool's request"
                 else:
                     bodies = []
-                    for row in by_rows(result):
+                    for row in by_rows(result.structured_content):
                         path = f"Tickets/{row['id']}" if row.get("type") == "ticket" else f"KBArticle/{row['id']}"
                         bodies.append((await direct.get(path)).text)
                     records = "GET of each returned ticket / article"

@@ -23,15 +23,16 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import common  # noqa: E402
-import report  # noqa: E402
+import common
+import report
 
-FAMILIES = ("context", "responses", "overhead", "throughput", "startup", "memory", "workflows")
+FAMILIES = ("context", "responses", "overhead", "throughput", "startup", "memory", "workflows", "sandbox")
+MODULES = {"sandbox": "sandbox_capacity"}  # family -> module, where the names differ
 NEEDS_SANDBOX = {"responses", "overhead", "throughput", "startup", "memory"}
 
 
 def _measurer(name: str) -> Callable[..., Any]:
-    module = __import__(name)
+    module = __import__(MODULES.get(name, name))
     fn: Callable[..., Any] = module.measure
     return fn
 
@@ -44,6 +45,7 @@ async def run(families: list[str], quick: bool) -> dict[str, Any]:
         "machine": common.machine(),
         "families": {},
         "durations_s": {},
+        "load_average": {"before": common.load_average()},
         "errors": {},
     }
     shared: common.SandboxProc | None = None
@@ -53,7 +55,7 @@ async def run(families: list[str], quick: bool) -> dict[str, Any]:
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
             try:
                 measure = _measurer(name)
-                if name == "context":
+                if name in ("context", "sandbox"):  # offline, or starts its own sandbox
                     value = measure(quick=quick)
                 elif name == "workflows":  # writes: its own sandbox
                     with common.SandboxProc(seed=1) as own:
@@ -69,6 +71,7 @@ async def run(families: list[str], quick: bool) -> dict[str, Any]:
                 results["errors"][name] = f"{type(exc).__name__}: {exc}"
                 traceback.print_exc()
             results["durations_s"][name] = round(time.monotonic() - t0, 1)
+            results["load_average"][name] = common.load_average()
             print(f"bench: {name} done in {results['durations_s'][name]} s", file=sys.stderr, flush=True)
     finally:
         if shared is not None:

@@ -13,7 +13,7 @@ import subprocess
 import time
 from typing import Any
 
-from common import PY, WORKDIR, RawStdioClient, SandboxProc, median, rss_kib
+from common import PY, WORKDIR, RawStdioClient, SandboxProc, child_env, median, rss_kib
 
 SERVE_IMPORTS = "import halo_mcp.cli, halo_mcp.server.stdio, halo_mcp.server.surface"
 
@@ -36,7 +36,9 @@ def _timed_import(code: str, runs: int) -> float:
     script = f"import time; t=time.perf_counter(); {code}; print(time.perf_counter()-t)"
     values = []
     for _ in range(runs):
-        r = subprocess.run([PY, "-c", script], capture_output=True, text=True, timeout=60, cwd=WORKDIR, check=True)
+        r = subprocess.run(
+            [PY, "-c", script], capture_output=True, text=True, timeout=60, cwd=WORKDIR, check=True, env=child_env()
+        )
         values.append(float(r.stdout.strip().splitlines()[-1]))
     return median(values)
 
@@ -45,14 +47,16 @@ def _interpreter(runs: int) -> float:
     values = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        subprocess.run([PY, "-c", "pass"], timeout=30, cwd=WORKDIR, check=True)
+        subprocess.run([PY, "-c", "pass"], timeout=30, cwd=WORKDIR, check=True, env=child_env())
         values.append(time.perf_counter() - t0)
     return median(values)
 
 
 def importtime_top(code: str, top: int = 12) -> list[dict[str, Any]]:
     """The heaviest top-level packages by cumulative import time (`python -X importtime`), ms."""
-    r = subprocess.run([PY, "-X", "importtime", "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKDIR)
+    r = subprocess.run(
+        [PY, "-X", "importtime", "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKDIR, env=child_env()
+    )
     per_package: dict[str, int] = {}
     pattern = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
     for line in r.stderr.splitlines():

@@ -90,6 +90,33 @@ WORKFLOWS: dict[str, Callable[[Call], Awaitable[None]]] = {
 }
 
 
+async def _run(sb: SandboxProc, client: Any, workflow: Callable[[Call], Awaitable[None]]) -> dict[str, Any]:
+    """The workflow twice on one fresh server (cold, then warm), counting Halo requests each time."""
+    tools: list[str] = []
+    errors: list[str] = []
+
+    async def call(tool: str, args: dict[str, Any]) -> Any:
+        tools.append(tool)
+        result = await client.call_tool(tool, args)
+        if result.is_error:
+            errors.append(f"{tool}: " + " ".join(getattr(b, "text", "") for b in result.content)[:200])
+        return result
+
+    row: dict[str, Any] = {"doc": (workflow.__doc__ or "").strip()}
+    for phase in ("cold", "warm"):
+        tools.clear()
+        sb.reset_counters()
+        try:
+            await workflow(call)
+        except Exception as exc:  # a broken workflow is reported, not fatal to the run
+            errors.append(f"{type(exc).__name__}: {exc}")
+        counters = sb.counters()
+        row[phase] = {**halo_calls(counters), "routes": counters.get("routes", {})}
+    row["tools"] = list(tools)
+    row["errors"] = errors
+    return row
+
+
 async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     from mcp import Client
 
@@ -104,32 +131,10 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     for name, workflow in WORKFLOWS.items():
         sb.reset()
         surface = Surface(settings, ServerSettings(toolsets="all", audit_db=""))
-        tools: list[str] = []
-        errors: list[str] = []
         try:
             async with Client(surface.server) as client:
-
-                async def call(tool: str, args: dict[str, Any], client: Client = client) -> Any:
-                    tools.append(tool)
-                    result = await client.call_tool(tool, args)
-                    if result.is_error:
-                        errors.append(f"{tool}: " + " ".join(getattr(b, "text", "") for b in result.content)[:200])
-                    return result
-
-                row: dict[str, Any] = {"doc": (workflow.__doc__ or "").strip()}
-                for phase in ("cold", "warm"):
-                    tools.clear()
-                    sb.reset_counters()
-                    try:
-                        await workflow(call)
-                    except Exception as exc:  # a broken workflow is reported, not fatal to the run
-                        errors.append(f"{type(exc).__name__}: {exc}")
-                    counters = sb.counters()
-                    row[phase] = {**halo_calls(counters), "routes": counters.get("routes", {})}
-                row["tools"] = list(tools)
-                row["errors"] = errors
+                out["workflows"][name] = await _run(sb, client, workflow)
         finally:
             await surface.aclose()
-        out["workflows"][name] = row
     sb.reset()
     return out

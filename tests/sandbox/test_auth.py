@@ -20,7 +20,12 @@ def _post_token(sb: Sandbox, **form: str) -> httpx2.Response:
 def test_client_credentials_token_shape_and_tenant(sb: Sandbox) -> None:
     r = httpx2.post(
         sb.url + "/auth/token?tenant=sandbox",
-        data={"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret, "scope": "all"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": sb.client_id,
+            "client_secret": sb.client_secret,
+            "scope": "all",
+        },
     )
     body = r.json()
     assert r.status_code == 200
@@ -42,10 +47,21 @@ def test_token_errors_are_oauth_shaped(sb: Sandbox) -> None:
     cases = [
         ({"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": "wrong"}, "invalid_client"),
         ({"grant_type": "client_credentials", "client_id": "nobody", "client_secret": "x"}, "invalid_client"),
-        ({"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret, "scope": "read:users"}, "invalid_scope"),
+        (
+            {
+                "grant_type": "client_credentials",
+                "client_id": sb.client_id,
+                "client_secret": sb.client_secret,
+                "scope": "read:users",
+            },
+            "invalid_scope",
+        ),
         ({"grant_type": "magic", "client_id": sb.client_id}, "unsupported_grant_type"),
         ({"client_id": sb.client_id}, "invalid_request"),
-        ({"grant_type": "password", "client_id": sb.client_id, "username": sb.agent_username, "password": "nope"}, "invalid_grant"),
+        (
+            {"grant_type": "password", "client_id": sb.client_id, "username": sb.agent_username, "password": "nope"},
+            "invalid_grant",
+        ),
         ({"grant_type": "refresh_token", "client_id": sb.client_id, "refresh_token": "bogus"}, "invalid_grant"),
         ({"grant_type": "authorization_code", "client_id": sb.client_id, "code": "bogus"}, "invalid_grant"),
     ]
@@ -157,7 +173,10 @@ def test_token_lifetime_is_configurable() -> None:
         import time
 
         time.sleep(1.1)
-        assert httpx2.get(sb.api_url + "/Status", headers={"Authorization": f"Bearer {body['access_token']}"}).status_code == 401
+        assert (
+            httpx2.get(sb.api_url + "/Status", headers={"Authorization": f"Bearer {body['access_token']}"}).status_code
+            == 401
+        )
 
 
 def test_scopes_limit_operations(sb: Sandbox) -> None:

@@ -22,7 +22,10 @@ def test_kb_search_ranks_title_first(api: httpx2.Client) -> None:
 def test_attachment_round_trip(api: httpx2.Client) -> None:
     payload = bytes(range(256)) * 4
     for key in ("data", "data_base64"):
-        r = api.post("/Attachment", json=[{"ticket_id": 1, "filename": f"dump-{key}.bin", key: base64.b64encode(payload).decode()}])
+        r = api.post(
+            "/Attachment",
+            json=[{"ticket_id": 1, "filename": f"dump-{key}.bin", key: base64.b64encode(payload).decode()}],
+        )
         assert r.status_code == 201, r.text
         meta = r.json()
         assert meta["filesize"] == len(payload) and "data" not in meta and "data_base64" not in meta
@@ -30,7 +33,9 @@ def test_attachment_round_trip(api: httpx2.Client) -> None:
         assert raw.status_code == 200 and raw.content == payload
         assert f'filename="dump-{key}.bin"' in raw.headers["content-disposition"]
     listed = api.get("/Attachment", params={"ticket_id": 1}).json()
-    assert listed["ticket_id"] == 1 and {"dump-data.bin", "dump-data_base64.bin"} <= {a["filename"] for a in listed["attachments"]}
+    assert listed["ticket_id"] == 1 and {"dump-data.bin", "dump-data_base64.bin"} <= {
+        a["filename"] for a in listed["attachments"]
+    }
     assert api.get("/Tickets/1").json()["attachment_count"] == listed["record_count"]
     bad = api.post("/Attachment", json=[{"ticket_id": 1, "filename": "x", "data": "!!!not base64"}])
     assert bad.status_code == 400
@@ -50,7 +55,9 @@ def test_saved_report_and_adhoc_sql(api: httpx2.Client) -> None:
     assert len(rows) == 5 and rows[0]["Faultid"] == 1 and rows[0]["aareadesc"]
     one = api.get("/Tickets/1").json()
     assert rows[0]["Symptom"] == one["summary"] and rows[0]["aareadesc"] == one["client_name"]
-    count = api.post("/Report", json=[{"_loadreportonly": True, "sql": "SELECT COUNT(*) AS n FROM ACTIONS WHERE Faultid = 1"}])
+    count = api.post(
+        "/Report", json=[{"_loadreportonly": True, "sql": "SELECT COUNT(*) AS n FROM ACTIONS WHERE Faultid = 1"}]
+    )
     assert count.json()["report"]["rows"][0]["n"] == api.get("/Actions", params={"ticket_id": 1}).json()["record_count"]
     for table in ("SITE", "USERS", "KBENTRY", "DEVICE"):
         rep = api.post("/Report", json=[{"_loadreportonly": True, "sql": f"SELECT * FROM {table} LIMIT 1"}]).json()

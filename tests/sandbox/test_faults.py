@@ -21,7 +21,9 @@ def test_rate_limit_per_client(fresh_sandbox: Sandbox) -> None:
         r = api.get("/Status")
         assert r.json() == RATE_LIMIT_MESSAGE and int(r.headers["retry-after"]) > 0
     cid, secret = sb.create_app(scopes="all")
-    other = httpx2.post(sb.url + "/auth/token", data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret})
+    other = httpx2.post(
+        sb.url + "/auth/token", data={"grant_type": "client_credentials", "client_id": cid, "client_secret": secret}
+    )
     with api_client(sb, other.json()["access_token"]) as api2:
         assert api2.get("/Status").status_code == 200
     assert sb.counters()["routes"]["GET /api/Status"] == 9
@@ -94,13 +96,21 @@ def test_forced_token_expiry_and_admin_untouched_by_faults(fresh_sandbox: Sandbo
         sb.expire_tokens()
         assert api.get("/Status").status_code == 401
     counters = sb.counters()
-    assert counters["routes"]["GET /api/Status"] == 2 and not any(k.startswith("GET /_sandbox") for k in counters["routes"])
+    assert counters["routes"]["GET /api/Status"] == 2 and not any(
+        k.startswith("GET /_sandbox") for k in counters["routes"]
+    )
     sb.reset_counters()
     assert sb.counters() == {"total": 0, "routes": {}}
 
 
 def test_admin_rejects_bad_fault_specs(sb: Sandbox) -> None:
-    for bad in ({"nope": 1}, {"error_rate": 2}, {"drop_when": "later"}, {"rate_limit": {"limit": 0}}, {"latency_ms": "x"}):
+    for bad in (
+        {"nope": 1},
+        {"error_rate": 2},
+        {"drop_when": "later"},
+        {"rate_limit": {"limit": 0}},
+        {"latency_ms": "x"},
+    ):
         r = httpx2.put(sb.url + "/_sandbox/faults", json=bad)
         assert r.status_code == 400 and r.json()["error"], bad
     assert httpx2.post(sb.url + "/_sandbox/apps", json={"scopes": "read:nothing"}).status_code == 400

@@ -11,8 +11,16 @@ from halo_mcp.sandbox import Sandbox
 
 # resource -> (list key or None for a plain array, minimal create payload, field to update)
 CASES: dict[str, tuple[str | None, dict[str, Any], tuple[str, Any]]] = {
-    "Tickets": ("tickets", {"summary": "Printer on fire", "details": "Smoke", "tickettype_id": 1, "client_id": 1}, ("summary", "Printer still on fire")),
-    "Users": ("users", {"name": "Test User", "site_id": 1, "emailaddress": "t@example.com"}, ("emailaddress", "u@example.com")),
+    "Tickets": (
+        "tickets",
+        {"summary": "Printer on fire", "details": "Smoke", "tickettype_id": 1, "client_id": 1},
+        ("summary", "Printer still on fire"),
+    ),
+    "Users": (
+        "users",
+        {"name": "Test User", "site_id": 1, "emailaddress": "t@example.com"},
+        ("emailaddress", "u@example.com"),
+    ),
     "Client": ("clients", {"name": "Test Client Ltd"}, ("website", "https://example.com")),
     "Site": ("sites", {"name": "Test Site", "client_id": 1}, ("phonenumber", "0123")),
     "Agent": (None, {"name": "Test Agent", "email": "agent@example.com", "team": "Network"}, ("jobtitle", "Engineer")),
@@ -23,21 +31,33 @@ CASES: dict[str, tuple[str | None, dict[str, Any], tuple[str, Any]]] = {
     "Category": (None, {"value": "Test>Thing", "type_id": 1}, ("value", "Test>Other")),
     "SLA": (None, {"name": "Test SLA"}, ("name", "Test SLA 2")),
     "Outcome": (None, {"outcome": "Test Outcome"}, ("buttonname", "Test")),
-    "Asset": ("assets", {"inventory_number": "TEST-1", "assettype_id": 1, "client_id": 1, "site_id": 1}, ("notes", "n")),
+    "Asset": (
+        "assets",
+        {"inventory_number": "TEST-1", "assettype_id": 1, "client_id": 1, "site_id": 1},
+        ("notes", "n"),
+    ),
     "AssetType": (None, {"name": "Test Asset Type"}, ("name", "Test Asset Type 2")),
     "KBArticle": ("articles", {"name": "How to test", "description": "d", "resolution": "r"}, ("resolution", "r2")),
     "Projects": ("tickets", {"summary": "Project X", "details": "Plan"}, ("summary", "Project Y")),
     "Opportunities": ("tickets", {"summary": "Deal X", "details": "Big"}, ("summary", "Deal Y")),
-    "Appointment": ("appointments", {"subject": "Visit", "agent_id": 2, "start_date": "2030-01-01T09:00:00Z", "end_date": "2030-01-01T10:00:00Z"}, ("subject", "Visit 2")),
+    "Appointment": (
+        "appointments",
+        {"subject": "Visit", "agent_id": 2, "start_date": "2030-01-01T09:00:00Z", "end_date": "2030-01-01T10:00:00Z"},
+        ("subject", "Visit 2"),
+    ),
     "Item": ("items", {"name": "Widget", "baseprice": 10.5}, ("baseprice", 11)),
     "Invoice": ("invoices", {"client_id": 1, "invoicenumber": "INV-T1"}, ("posted", True)),
     "Supplier": ("suppliers", {"name": "Test Supplies"}, ("phone_number", "999")),
     "Quotation": ("quotes", {"client_id": 1, "title": "Quote"}, ("title", "Quote 2")),
     "ClientContract": ("contracts", {"client_id": 1, "ref": "C-T1"}, ("ref", "C-T2")),
-    "TimesheetEvent": (None, {"agent_id": 2, "subject": "Work", "start_date": "2030-01-01T09:00:00Z", "end_date": "2030-01-01T10:00:00Z"}, ("subject", "More work")),
+    "TimesheetEvent": (
+        None,
+        {"agent_id": 2, "subject": "Work", "start_date": "2030-01-01T09:00:00Z", "end_date": "2030-01-01T10:00:00Z"},
+        ("subject", "More work"),
+    ),
     "Report": ("reports", {"name": "My report", "sql": "SELECT COUNT(*) AS n FROM FAULTS"}, ("name", "My report 2")),
     "Service": ("services", {"name": "Test Service", "summary": "s"}, ("summary", "s2")),
-}  # fmt: skip
+}
 
 
 def _rows(body: Any, key: str | None) -> list[dict[str, Any]]:
@@ -70,7 +90,9 @@ def test_list_get_create_update_delete(api: httpx2.Client, name: str) -> None:
     assert updated.status_code == 201 and updated.json()[field] == value
     assert api.get(f"/{name}/{new_id}").json()[field] == value
     assert api.delete(f"/{name}/{new_id}").status_code == 200
-    assert api.get(f"/{name}/{new_id}").status_code == (200 if name in ("Tickets", "Projects", "Opportunities") else 404)
+    assert api.get(f"/{name}/{new_id}").status_code == (
+        200 if name in ("Tickets", "Projects", "Opportunities") else 404
+    )
 
 
 def test_multi_item_post_returns_array(api: httpx2.Client) -> None:

@@ -218,3 +218,44 @@ def test_console_script_version_and_help() -> None:
         [sys.executable, "-m", "halo_mcp", "sandbox", "--help"], env=env, capture_output=True, text=True, timeout=30
     )
     assert sandbox_help.returncode == 0 and "--faults" in sandbox_help.stdout
+
+
+@pytest.mark.anyio
+async def test_demo_serves_until_interrupted() -> None:
+    """`halo-mcp demo` starts the sandbox and the HTTP server, prints the URL and configs, stops cleanly on SIGINT."""
+    import re
+    import signal
+
+    import anyio
+    from mcp import Client
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "halo_mcp", "demo", "--port", "0"],
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        banner = ""
+        with anyio.fail_after(30):
+            while "Ctrl-C" not in banner:
+                line = await anyio.to_thread.run_sync(proc.stdout.readline)
+                assert line, "demo exited early: " + (proc.stderr.read() if proc.stderr else "")
+                banner += line
+        found = re.search(r"MCP endpoint \(streamable HTTP\): (http://\S+/mcp)", banner)
+        assert found, banner
+        assert "Claude Desktop" in banner and "Cursor" in banner and "VS Code" in banner and "inspector" in banner
+        with anyio.fail_after(20):
+            async with Client(found.group(1)) as client:
+                result = await client.call_tool("lookup", {"kind": "team"})
+        assert not result.is_error
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            code = proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise
+    assert code in (0, 130)

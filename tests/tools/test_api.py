@@ -112,7 +112,15 @@ async def test_big_list_is_truncated_with_a_paging_hint(client: Client) -> None:
     assert len(text(result)) <= 8_500
 
 
-# -- calls: writes --------------------------------------------------------------------------------------------
+# -- calls: writes (on a private sandbox, so other tests see the seed data unchanged) -------------------------
+
+
+@pytest.fixture
+async def writer(fresh_sandbox: Sandbox) -> AsyncIterator[tuple[Surface, Client]]:
+    s = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"))
+    async with Client(s.server) as c:
+        yield s, c
+    await s.aclose()
 
 
 async def test_post_creates_then_reads_back_and_is_audited(writer: tuple[Surface, Client]) -> None:

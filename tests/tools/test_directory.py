@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import mcp_types as types
 import pytest
 from mcp import Client
 
@@ -30,14 +32,13 @@ def raw(sandbox: Sandbox) -> Iterator[Raw]:
     r.close()
 
 
-def ids(result: object) -> list[int]:
-    structured = result.structured_content  # type: ignore[attr-defined]
-    col = structured["columns"].index("id")
-    return [row[col] for row in structured["rows"]]
+def ids(result: types.CallToolResult) -> list[int]:
+    """The id column of a list result's structured content."""
+    return [int(v) for v in column(result, "id")]
 
 
-def column(result: object, name: str) -> list[object]:
-    structured = result.structured_content  # type: ignore[attr-defined]
+def column(result: types.CallToolResult, name: str) -> list[Any]:
+    structured = result.structured_content or {}
     col = structured["columns"].index(name)
     return [row[col] for row in structured["rows"]]
 
@@ -46,8 +47,9 @@ async def test_tool_definitions_fit_the_token_budget(client: Client) -> None:
     listed = {t.name: t for t in (await client.list_tools()).tools}
     assert set(MY_TOOLS) <= set(listed)
     assert sum(tool_tokens(listed[n]) for n in MY_TOOLS) <= TOOLS_BUDGET
-    assert listed["find_users"].annotations.read_only_hint is True
-    assert listed["add_attachment"].annotations.read_only_hint is False
+    read, write = listed["find_users"].annotations, listed["add_attachment"].annotations
+    assert read is not None and read.read_only_hint is True
+    assert write is not None and write.read_only_hint is False
 
 
 # -- find_users -------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from halo_mcp.sandbox.query import Query, as_bool, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import Resource, schema_fields
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
+INT32 = (-(2**31), 2**31 - 1)  # Halo ids are int32
 ORDER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
@@ -95,9 +96,12 @@ class Api:
     def _key(self, ctx: Ctx) -> int:
         assert ctx.item_id is not None
         try:
-            return int(ctx.item_id)
+            key = int(ctx.item_id)
         except ValueError:
-            raise not_found(f"{ctx.res.title} {ctx.item_id} not found") from None
+            key = None
+        if key is None or not INT32[0] <= key <= INT32[1]:
+            raise not_found(f"{ctx.res.title} {ctx.item_id} not found")
+        return key
 
     # -- rendering --------------------------------------------------------------------------------------
     def render(self, res: Resource, rec: Record, slim: bool = False, st: tickets.StatusInfo | None = None) -> Record:
@@ -599,12 +603,11 @@ def _coerce(name: str, v: Any, code: str) -> Any:
     if code == "i":
         if isinstance(v, bool):
             raise bad
-        if isinstance(v, int):
+        numeric_str = isinstance(v, str) and re.fullmatch(r"-?\d{1,10}", v.strip())
+        if (isinstance(v, float) and v.is_integer()) or numeric_str:
+            v = int(v)
+        if isinstance(v, int) and INT32[0] <= v <= INT32[1]:
             return v
-        if isinstance(v, float) and v.is_integer():
-            return int(v)
-        if isinstance(v, str) and re.fullmatch(r"-?\d+", v.strip()):
-            return int(v)
         raise bad
     if code == "n":
         if isinstance(v, bool):

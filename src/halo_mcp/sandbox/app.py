@@ -62,8 +62,18 @@ def install_log_filter() -> None:
             logger.addFilter(_DropFilter())
 
 
-def load_seed(store: Store, seed: int, scale: int | str) -> None:
-    """Fill an empty store from `seed.generate` (falling back to the minimal built-in data set)."""
+_SEED_CACHE: dict[tuple[int, str], dict[str, list[Record]]] = {}
+
+
+def seed_data(seed: int, scale: int | str) -> dict[str, list[Record]]:
+    """Generated records for (seed, scale), memoised per process: tests start many sandboxes.
+
+    Falls back to the minimal built-in data set when the seed module is missing or fails.
+    """
+    key = (seed, str(scale))
+    cached = _SEED_CACHE.get(key)
+    if cached is not None:
+        return cached
     try:
         from halo_mcp.sandbox.seed import generate
 
@@ -75,9 +85,17 @@ def load_seed(store: Store, seed: int, scale: int | str) -> None:
         data = minimal(seed=seed, scale=scale)
     teams = {t.get("id"): t.get("name") for t in data.get("Team", [])}
     for t in data.get("Tickets", []):
-        if "team_id" in t:
+        if "team_id" in t:  # tickets name their team (Halo's `team`); ids map to names
             t.setdefault("team", teams.get(t.pop("team_id")))
-    store.load(data)
+    if len(_SEED_CACHE) >= 4:
+        _SEED_CACHE.clear()
+    _SEED_CACHE[key] = data
+    return data
+
+
+def load_seed(store: Store, seed: int, scale: int | str) -> None:
+    """Fill an empty store with the seed data (records are serialised on load, so the cache stays pristine)."""
+    store.load(seed_data(seed, scale))
     store.meta_set("seeded", json.dumps({"seed": seed, "scale": scale}))
 
 

@@ -31,17 +31,23 @@ def as_int(q: Query, name: str) -> int | None:
     if v is None or v.strip() == "":
         return None
     try:
-        return int(v)
+        n = int(v)
     except ValueError:
-        raise bad_request(f"The value '{v}' is not valid for {name}.") from None
+        n = None
+    if n is None or not -(2**31) <= n < 2**31:
+        raise bad_request(f"The value '{v}' is not valid for {name}.")
+    return n
 
 
 def ints(q: Query, name: str) -> list[int]:
     vals = multi(q, name)
     try:
-        return [int(v) for v in vals]
+        out = [int(v) for v in vals]
     except ValueError:
-        raise bad_request(f"The value '{','.join(vals)}' is not valid for {name}.") from None
+        out = None
+    if out is None or any(not -(2**31) <= n < 2**31 for n in out):
+        raise bad_request(f"The value '{','.join(vals)}' is not valid for {name}.")
+    return out
 
 
 def as_date(q: Query, name: str) -> str | None:

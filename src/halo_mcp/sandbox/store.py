@@ -257,10 +257,17 @@ class Store:
         """Filtered, ordered page of records plus the total count of matches."""
         clause = (" WHERE " + " AND ".join(f"({w})" for w in where)) if where else ""
         order_sql = ", ".join(f"{expr} {'DESC' if desc else 'ASC'}" for expr, desc in order) or "id ASC"
-        sql = f"SELECT data FROM r_{table}{clause} ORDER BY {order_sql}, rid ASC"
+        # Sort row ids first, then fetch the JSON: keeps large `data` payloads out of SQLite's sorter.
+        sql = f"SELECT rid FROM r_{table}{clause} ORDER BY {order_sql}, rid ASC"
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
-        rows = [json.loads(d) for (d,) in self.db.execute(sql, list(params))]
+        rids = [r for (r,) in self.db.execute(sql, list(params))]
+        by_rid: dict[int, str] = {}
+        for start in range(0, len(rids), 500):
+            chunk = rids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            by_rid.update(self.db.execute(f"SELECT rid, data FROM r_{table} WHERE rid IN ({marks})", chunk).fetchall())
+        rows = [json.loads(by_rid[r]) for r in rids]
         total = len(rows)
         if want_total and (limit is not None or offset):
             total = int(self.db.execute(f"SELECT COUNT(*) FROM r_{table}{clause}", list(params)).fetchone()[0])

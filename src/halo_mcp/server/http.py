@@ -127,7 +127,7 @@ def unauthorized(description: str) -> Response:
     )
 
 
-def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = False) -> Starlette:
+def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = True) -> Starlette:
     """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's)."""
     settings = settings or surface.settings
     security = transport_security(settings)

@@ -47,7 +47,7 @@ def asset_row(record: dict[str, Any]) -> dict[str, Any]:
             "site": record.get("site_name"),
             "user": record.get("username") or _first_user(record),
             "user_id": None if record.get("username") else _first_user_id(record),
-            "warranty_end": record.get("warranty_end"),
+            "warranty_end": str(record["warranty_end"])[:10] if record.get("warranty_end") else None,
         }
     )
 
@@ -102,6 +102,7 @@ async def list_assets(ctx: ToolContext, args: ListAssetsArgs) -> ToolOutput:
     if not (args.warranty_before or args.warranty_after):
         listing = await fetch_page(ctx, "Asset", "assets", params, limit=args.limit, cursor=args.cursor)
         rows = [asset_row(r) for r in listing.rows]
+        columns, head = fold_constant(rows, columns, head)
         return list_output(
             "assets",
             rows,
@@ -175,7 +176,21 @@ async def _warranty_scan(
         return out
     matches.sort(key=lambda r: warranty_day(r) or date.max)
     rows = [asset_row(r) for r in matches]
+    columns, note = fold_constant(rows, columns, note)
     return list_output("assets", rows, columns=columns, next_cursor=next_cursor, note=note)
+
+
+def fold_constant(rows: list[dict[str, Any]], columns: list[str], head: str) -> tuple[list[str], str]:
+    """Columns with one value in every row are said once in the header instead of in each row."""
+    if len(rows) < 2:
+        return columns, head
+    fixed = [c for c in columns if c not in ("id", "tag", "name") and rows[0].get(c) is not None
+             and all(r.get(c) == rows[0][c] for r in rows)]  # fmt: skip
+    if not fixed:
+        return columns, head
+    said = ", ".join(f"{c}={rows[0][c]}" for c in fixed)
+    head = f"{said}. {head}" if head else said
+    return [c for c in columns if c not in fixed], head
 
 
 async def _full_records(ctx: ToolContext, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -17,6 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from pydantic import Field
@@ -40,6 +41,7 @@ STOP_WORDS = frozenset(_STOP_TEXT.split())
 _WORD = re.compile(r"[a-z0-9]+")
 
 
+@lru_cache(maxsize=65_536)
 def stem(word: str) -> str:
     """Light suffix stripping (plurals, -ing, -ed, -ly, final e) so 'drops', 'dropping', 'dropped' meet at 'drop'."""
     if len(word) <= 3 or word.isdigit():
@@ -212,11 +214,17 @@ class SimilarIndex:
     """Per-surface BM25 index of tickets and KB articles, fresh within `ttl`, capped at `max_docs` (LRU)."""
 
     def __init__(
-        self, max_docs: int = 20_000, ttl: float = 60.0, seed_tickets: int = 3_000, page_size: int = 100
+        self,
+        max_docs: int = 20_000,
+        ttl: float = 60.0,
+        seed_tickets: int = 3_000,
+        seed_articles: int = 2_000,
+        page_size: int = 100,
     ) -> None:
         self.max_docs = max_docs
         self.ttl = ttl
-        self.seed_tickets = seed_tickets
+        self.seed_tickets = seed_tickets  # a cold build reads at most this many (newest) tickets...
+        self.seed_articles = seed_articles  # ...and articles; Halo's search reaches the rest
         self.page_size = page_size
         self.bm25 = Bm25()
         self.docs: OrderedDict[str, Doc] = OrderedDict()
@@ -292,6 +300,7 @@ class SimilarIndex:
             for row in reversed(rows):
                 self.put(ticket_doc(row))
                 source.watermark = max(source.watermark, str(row.get("last_update") or ""))
+            await asyncio.sleep(0)  # indexing is CPU work: let other requests run between pages
 
     async def _refresh_kb(self, halo: HaloClient, source: _Source) -> None:
         params: dict[str, Any] = {"order": "date_edited", "orderdesc": True}
@@ -308,9 +317,10 @@ class SimilarIndex:
             newest = max(stamps, default="")
             reached_known = source.loaded and stamps and min(stamps) < source.watermark
             source.watermark = max(source.watermark, newest)
-            if len(page.rows) < self.page_size or reached_known or page_no * self.page_size >= self.max_docs:
+            if len(page.rows) < self.page_size or reached_known or page_no * self.page_size >= self.seed_articles:
                 break
             page_no += 1
+            await asyncio.sleep(0)
 
 
 def ticket_doc(row: Mapping[str, Any]) -> Doc:

@@ -299,7 +299,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     if args.sla:
         rows, next_state, scanned = await _scan_sla(ctx, params, args, page_no, offset, now)
         total: int | None = None
-        note = f"SLA filter applied by the server over {scanned} open tickets"
+        note = f"SLA state checked on {scanned} open tickets"
     else:
         page = await ctx.halo.list_page("Tickets", "tickets", params, page_no=page_no, page_size=page_size)
         rows, total, note = page.rows, page.total, ""
