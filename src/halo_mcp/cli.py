@@ -169,7 +169,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
         sock = bind(settings.host, settings.port)
         port = sock.getsockname()[1]
-        print(f"{PROG}: serving on {_base_url(settings.host, port)}/mcp (SSE: /sse, health: /healthz)", file=sys.stderr)
+        base = _base_url(settings.host, port)
+        # Both transports are always mounted; --transport sse only changes which URL is announced first.
+        if settings.transport == "sse":
+            print(f"{PROG}: serving legacy SSE on {base}/sse (streamable HTTP: {base}/mcp)", file=sys.stderr)
+        print(f"{PROG}: serving on {base}/mcp (SSE: {base}/sse, health: {base}/healthz)", file=sys.stderr)
         return _run(_serve_http(halo, settings, sock))
 
 

@@ -117,3 +117,16 @@ async def test_tool_result_shape_over_http(http_server: ThreadServer) -> None:
     assert result.is_error
     assert isinstance(result.content[0], types.TextContent)
     assert "kind" in result.content[0].text
+
+
+async def test_http_answers_plain_json(http_server: ThreadServer) -> None:
+    """Requests get one JSON body, not an SSE-framed stream: simplest for clients and proxies."""
+    params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{http_server.url}/mcp", json=body, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["result"]["serverInfo"]["name"] == "halo-mcp"
+    assert response.headers.get("mcp-session-id")

@@ -128,7 +128,12 @@ def unauthorized(description: str) -> Response:
 
 
 def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = True) -> Starlette:
-    """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's)."""
+    """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's).
+
+    `json_response`: answer each POST with one JSON body rather than an SSE-framed stream. No tool streams progress,
+    and plain JSON is what simple clients and proxies handle best (SSE-framed replies are a known pain point with
+    Halo's built-in endpoint). The conformance suite passes either way.
+    """
     settings = settings or surface.settings
     security = transport_security(settings)
     token_digest = digest(settings.token.get_secret_value()) if settings.token else None
