@@ -7,10 +7,13 @@ import pytest
 from halo_mcp.tools.framework import ToolError
 from halo_mcp.tools.resolve import Entity, pick, rank
 
-TEAMS = [Entity("team", i, n, {"id": i, "name": n}) for i, n in
-         enumerate(["Service Desk", "Network", "Infrastructure", "Identity", "Security", "DevOps"], start=1)]  # fmt: skip
-PRIORITIES = [Entity("priority", i, n, {"id": i, "name": n}) for i, n in
-              enumerate(["P1 - Critical", "P2 - High", "P3 - Medium", "P4 - Low"], start=1)]  # fmt: skip
+
+def entities(kind: str, names: list[str]) -> list[Entity]:
+    return [Entity(kind, i, n, {"id": i, "name": n}) for i, n in enumerate(names, start=1)]
+
+
+TEAMS = entities("team", ["Service Desk", "Network", "Infrastructure", "Identity", "Security", "DevOps"])
+PRIORITIES = entities("priority", ["P1 - Critical", "P2 - High", "P3 - Medium", "P4 - Low"])
 
 
 def test_exact_match_is_case_insensitive() -> None:
@@ -39,4 +42,4 @@ def test_nothing_close_says_how_to_search() -> None:
 
 
 def test_rank_orders_exact_before_fuzzy() -> None:
-    assert [e.name for e in rank(TEAMS, "security")][0] == "Security"
+    assert rank(TEAMS, "security")[0].name == "Security"

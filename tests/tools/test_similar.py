@@ -13,12 +13,8 @@ from mcp import Client
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.tools import load_all
-
-load_all()  # register every tool in TOOL_MODULES order before importing one tool module directly
-
-from halo_mcp.tools.similar import Bm25, Doc, SimilarIndex, query_terms, stem, words  # noqa: E402
-from tests.conftest import call, halo_settings_for, text  # noqa: E402
+from halo_mcp.tools.similar import Bm25, Doc, SimilarIndex, query_terms, stem, words
+from tests.conftest import call, halo_settings_for, text
 
 # -- the ranker ------------------------------------------------------------------------------------------------
 

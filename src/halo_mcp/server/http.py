@@ -151,8 +151,10 @@ def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_
         try:
             async with sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
                 await server.run(read_stream, write_stream, server.create_initialization_options())
-        except ValueError as exc:  # connect_sse answered already (the Guard checks Host/Origin first)
-            log.debug("SSE connection refused: %s", exc)
+        except ValueError as exc:
+            if "validation failed" not in str(exc):
+                raise
+            log.debug("SSE connection refused: %s", exc)  # connect_sse has answered (403/421) already
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok", "version": __version__, "tools": len(surface.tools)})

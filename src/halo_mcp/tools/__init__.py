@@ -18,10 +18,6 @@ TOOL_MODULES = (
 
 
 def load_all() -> None:
-    """Import every tool module so its `@tool` declarations register (idempotent; order = listing order)."""
+    """Import every tool module so its `@tool` declarations register (idempotent)."""
     for name in TOOL_MODULES:
-        try:
-            importlib.import_module(f"halo_mcp.tools.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"halo_mcp.tools.{name}":
-                raise
+        importlib.import_module(f"halo_mcp.tools.{name}")

@@ -18,7 +18,9 @@ from mcp.shared.exceptions import MCPError
 from halo_mcp.halo.client import rows_of
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.framework import Selection, ToolContext
+from halo_mcp.tools.knowledge import article_view
 from halo_mcp.tools.render import html_to_text, render_record
+from halo_mcp.tools.tickets import action_row, ticket_record
 
 _URI = re.compile(r"halo://(tickets|kb)/(\d+)")
 _TOOLSET = {"tickets": "tickets", "kb": "knowledge"}
@@ -72,9 +74,6 @@ async def read_resource(ctx: ToolContext, uri: str) -> types.ReadResourceResult:
 
 
 async def _ticket_text(ctx: ToolContext, ticket_id: int) -> str:
-    # Imported here: importing a tool module registers its tools, and registration order is listing order.
-    from halo_mcp.tools.tickets import action_row, ticket_record
-
     ticket, actions_data = await asyncio.gather(
         ctx.halo.get(f"Tickets/{ticket_id}"), ctx.halo.get("Actions", {"ticket_id": ticket_id, "excludesys": True})
     )
@@ -90,8 +89,6 @@ async def _ticket_text(ctx: ToolContext, ticket_id: int) -> str:
 
 
 async def _article_text(ctx: ToolContext, article_id: int) -> str:
-    from halo_mcp.tools.knowledge import article_view
-
     record = await ctx.halo.get(f"KBArticle/{article_id}")
     return render_record(article_view(record, RESOURCE_TEXT), untrusted_keys=("description", "steps"))
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict
+
+from halo_mcp.tools import TOOL_MODULES
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditLog
@@ -150,11 +152,16 @@ class Registry:
     def get(self, name: str) -> Tool | None:
         return self._tools.get(name)
 
-    def __iter__(self) -> Any:
-        return iter(self._tools.values())
+    def __iter__(self) -> Iterator[Tool]:
+        """Listing order: toolset module order (`TOOL_MODULES`), then declaration order; never import order."""
+        rank = {f"halo_mcp.tools.{m}": i for i, m in enumerate(TOOL_MODULES)}
+        order = {name: i for i, name in enumerate(self._tools)}
+        return iter(
+            sorted(self._tools.values(), key=lambda t: (rank.get(t.handler.__module__, len(rank)), order[t.name]))
+        )
 
     def names(self) -> list[str]:
-        return list(self._tools)
+        return [t.name for t in self]
 
 
 registry = Registry()
