@@ -55,6 +55,8 @@ HEADLINE: tuple[Figure, ...] = (
            "`get_ticket` over HTTP, sandbox on the same machine", ">= 500", lambda v: v >= 500),
     Figure("throughput.runs.2.errors", "errors, 50 clients", "count", "failed calls in that run", "0",
            lambda v: v == 0),
+    Figure("throughput.runs.2.server_single_core_ceiling_calls_per_s", "server ceiling, 50 clients", "calls/s",
+           "calls / server CPU seconds: the most one server process can do"),
     Figure("throughput.runs.3.calls_per_s", "throughput, 50 clients, no Halo call", "calls/s",
            "`lookup` (cached): the server's own ceiling"),
     Figure("startup.cold_start_ms.median", "cold start to `tools/list`", "ms",
@@ -207,11 +209,13 @@ def details(results: dict[str, Any]) -> str:
         rows = [
             [x["concurrency"], f"`{x['tool']}`", x["calls_per_s"], x["errors"], x["latency_ms"].get("p50"),
              x["latency_ms"].get("p99"), x.get("server_cpu_ms_per_call"), x.get("sandbox_cpu_ms_per_call"),
-             x["cpu_seconds"].get("load_generator"), x.get("cpu_share_of_machine")]
+             x.get("server_single_core_ceiling_calls_per_s"), x["cpu_seconds"].get("load_generator"),
+             x.get("cpu_share_of_machine")]
             for x in t["runs"]
         ]  # fmt: skip
         header = ["Clients", "Tool", "Calls/s", "Errors", "p50 ms", "p99 ms", "Server CPU ms/call"]
-        parts.append(_table([*header, "Sandbox CPU ms/call", "Load gen CPU s", "Machine busy"], rows))
+        header += ["Sandbox CPU ms/call", "Server ceiling calls/s", "Load gen CPU s", "Machine busy"]
+        parts.append(_table(header, rows))
     if s := fam.get("startup"):
         i = s["import_ms"]
         parts.append(f"\n### 5. Start-up\n\n{s['what']}; {s['runs']} cold starts.\n")
@@ -229,7 +233,7 @@ def details(results: dict[str, Any]) -> str:
                 ],
             )
         )
-        parts.append("\nHeaviest top-level imports (`-X importtime`, cumulative):\n")
+        parts.append("\nWhere import time goes (`-X importtime`, self time per top-level package):\n")
         parts.append(_table(["Package", "ms"], [[x["package"], x["ms"]] for x in s["importtime_top"]]))
     if m := fam.get("memory"):
         ls = m["legacy_sessions"]
@@ -273,6 +277,11 @@ def markdown(results: dict[str, Any], ratios: dict[str, float], previous: str | 
     )
     if previous:
         head += f" New/old compares with `{previous}` (same machine; compare runs, not machines)."
+    loads = [v[0] for k, v in results.get("load_average", {}).items() if v and k != "before"]
+    pressure = [v for v in results.get("cpu_pressure_avg60", {}).values() if v is not None]
+    if loads:
+        head += f" Machine load during the run (1-min load average): {min(loads)}-{max(loads)}"
+        head += f"; CPU pressure (PSI avg60) up to {max(pressure)}%." if pressure else "."
     if results.get("quick"):
         head += " **Quick run: tiny counts, not figures.**"
     if results.get("errors"):

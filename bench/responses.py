@@ -84,7 +84,8 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
                 raw = sum(count(b) for b in bodies)
                 text = sum(count(b.text) for b in result.content if isinstance(b, types.TextContent))
                 ours = result_tokens(result)
-                rows = len(_rows(result.structured_content)) if isinstance(result.structured_content, dict) else None
+                structured = result.structured_content
+                rows = len(_rows(structured)) if isinstance(structured, dict) and "rows" in structured else None
                 out["cases"][name] = {
                     "arguments": args,
                     "rows": rows,

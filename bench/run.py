@@ -45,7 +45,9 @@ async def run(families: list[str], quick: bool) -> dict[str, Any]:
         "machine": common.machine(),
         "families": {},
         "durations_s": {},
+        # Other work on the machine skews every latency: recorded after each family (1/5/15 min load, CPU PSI).
         "load_average": {"before": common.load_average()},
+        "cpu_pressure_avg60": {"before": common.cpu_pressure()},
         "errors": {},
     }
     shared: common.SandboxProc | None = None
@@ -72,6 +74,7 @@ async def run(families: list[str], quick: bool) -> dict[str, Any]:
                 traceback.print_exc()
             results["durations_s"][name] = round(time.monotonic() - t0, 1)
             results["load_average"][name] = common.load_average()
+            results["cpu_pressure_avg60"][name] = common.cpu_pressure()
             print(f"bench: {name} done in {results['durations_s'][name]} s", file=sys.stderr, flush=True)
     finally:
         if shared is not None:

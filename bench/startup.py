@@ -53,20 +53,17 @@ def _interpreter(runs: int) -> float:
 
 
 def importtime_top(code: str, top: int = 12) -> list[dict[str, Any]]:
-    """The heaviest top-level packages by cumulative import time (`python -X importtime`), ms."""
+    """Where import time goes: `python -X importtime` self times summed per top-level package, ms."""
     r = subprocess.run(
         [PY, "-X", "importtime", "-c", code], capture_output=True, text=True, timeout=60, cwd=WORKDIR, env=child_env()
     )
     per_package: dict[str, int] = {}
-    pattern = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
+    pattern = re.compile(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)")
     for line in r.stderr.splitlines():
         m = pattern.match(line)
-        if not m:
-            continue
-        cumulative, depth, name = int(m.group(2)), len(m.group(3)), m.group(4)
-        if depth <= 1:  # a top-level import: its cumulative time is that package's whole cost
-            root = name.split(".")[0]
-            per_package[root] = per_package.get(root, 0) + cumulative
+        if m:
+            root = m.group(2).split(".")[0]
+            per_package[root] = per_package.get(root, 0) + int(m.group(1))
     ranked = sorted(per_package.items(), key=lambda kv: -kv[1])[:top]
     return [{"package": name, "ms": round(us / 1000, 1)} for name, us in ranked]
 

@@ -82,6 +82,8 @@ async def _run(
         # Per-call CPU is what contention on a shared machine changes least: the figure to compare across runs.
         "server_cpu_ms_per_call": round(cpu["server"] * 1000 / calls, 3) if calls else None,
         "sandbox_cpu_ms_per_call": round(cpu["sandbox"] * 1000 / calls, 3) if calls else None,
+        # The server is one process, one event loop: it cannot use more than one core whatever the machine has.
+        "server_single_core_ceiling_calls_per_s": round(calls / cpu["server"], 1) if cpu["server"] else None,
         "cpu_share_of_machine": round(sum(cpu.values()) / (elapsed * (os.cpu_count() or 1)), 2) if elapsed else 0,
     }
 

@@ -18,6 +18,7 @@ from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one, parse_day, today
 from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, list_output, record_output
+from halo_mcp.tools.resolve import Ref
 
 SCAN_LIMIT = 2000  # assets examined per call when filtering warranties client-side
 DETAIL_LIMIT = 200  # records read one by one per call when list rows lack warranty dates
@@ -67,10 +68,10 @@ def _first_user_id(record: dict[str, Any]) -> int | None:
 
 
 class ListAssetsArgs(Args):
-    client: int | str | None = None
-    site: int | str | None = None
-    user: int | str | None = None
-    type: int | str | None = Field(None, description="asset type")
+    client: Ref | None = None
+    site: Ref | None = None
+    user: Ref | None = None
+    type: Ref | None = Field(None, description="asset type")
     search: str | None = Field(None, description="tag, name or serial")
     warranty_before: str | None = Field(None, description="YYYY-MM-DD, today or +90d")
     warranty_after: str | None = Field(None, description="on or after; same formats")
@@ -209,7 +210,7 @@ async def _full_records(ctx: ToolContext, rows: list[dict[str, Any]]) -> list[di
 
 
 class GetAssetArgs(Args):
-    asset: int | str = Field(description="id or asset tag")
+    asset: Ref = Field(description="id or asset tag")
 
 
 ASSET_FIELDS = (

@@ -10,7 +10,7 @@ from pydantic import Field
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one
 from halo_mcp.tools.render import compact, list_output, record_output
-from halo_mcp.tools.resolve import SOURCES, canonical_kind
+from halo_mcp.tools.resolve import SOURCES, Ref, canonical_kind
 
 LookupKind = Literal[
     "team", "agent", "status", "priority", "tickettype", "category", "outcome", "sla", "assettype", "site", "client"
@@ -69,8 +69,8 @@ def _user_row(record: dict[str, Any]) -> dict[str, Any]:
 
 class FindUsersArgs(Args):
     query: str | None = Field(None, description="name, email or phone (part of)")
-    client: int | str | None = None
-    site: int | str | None = None
+    client: Ref | None = None
+    site: Ref | None = None
     limit: Limit = 25
     cursor: str | None = None
 
@@ -125,7 +125,7 @@ def _closeness(query: str, record: dict[str, Any]) -> int:
 
 
 class GetUserArgs(Args):
-    user: int | str = Field(description="id, name or email")
+    user: Ref = Field(description="id, name or email")
 
 
 USER_FIELDS = (

@@ -20,6 +20,7 @@ from pydantic import Field
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, clamp_to, fetch_page, get_one, parse_day
 from halo_mcp.tools.render import compact, list_output, truncate
+from halo_mcp.tools.resolve import Ref
 
 ROW_CAP = 200
 CELL_CHARS = 300
@@ -246,10 +247,10 @@ async def list_reports(ctx: ToolContext, args: ListReportsArgs) -> ToolOutput:
 
 
 class RunReportArgs(Args):
-    report: int | str = Field(description="id or name")
+    report: Ref = Field(description="id or name")
     start: str | None = Field(None, description="YYYY-MM-DD, today or -30d")
     end: str | None = None
-    client: int | str | None = None
+    client: Ref | None = None
     limit: RowLimit = ROW_CAP
 
 

@@ -13,10 +13,21 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.tools.framework import ToolError
+
+
+def _ref(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+# A Halo entity by name or id, for tool arguments. Ids arrive as ints or digit strings; the schema says "string"
+# because that is cheaper in tools/list than a type union, and the resolver reads digit strings as ids.
+Ref = Annotated[str, BeforeValidator(_ref)]
 
 
 @dataclass(frozen=True)

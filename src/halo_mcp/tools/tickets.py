@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
@@ -31,16 +31,7 @@ from halo_mcp.tools.render import (
     short_date,
     truncate,
 )
-from halo_mcp.tools.resolve import Entity, normalise
-
-
-def _ref(value: Any) -> Any:
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
-
-
-# A Halo entity by name or id. Ids arrive as ints or digit strings; the schema says "string" because that is
-# cheaper in tools/list than a type union, and the resolver reads digit strings as ids.
-Ref = Annotated[str, BeforeValidator(_ref)]
+from halo_mcp.tools.resolve import Entity, Ref, normalise
 
 DETAILS_LIMIT = 4000
 NOTE_LIMIT = 300
