@@ -100,12 +100,17 @@ def flatten(data: Any, prefix: str = "") -> dict[str, float]:
     return out
 
 
-def previous_run(out_dir: Path, quick: bool) -> tuple[Path | None, dict[str, Any] | None]:
-    """The most recent earlier result of the same kind (full or quick) in `out_dir`."""
-    pattern = re.compile(r"^\d{4}-\d{2}-\d{2}(-quick)?\.json$")
+def kind_of(results: dict[str, Any]) -> str:
+    """ "quick" (smoke counts), "partial" (--only) or "" (a full run: the only kind shown in the README)."""
+    return "quick" if results.get("quick") else ("partial" if results.get("partial") else "")
+
+
+def previous_run(out_dir: Path, kind: str) -> tuple[Path | None, dict[str, Any] | None]:
+    """The most recent earlier result to compare with: quick runs with quick runs, anything else with full runs."""
+    pattern = re.compile(r"^\d{4}-\d{2}-\d{2}(-quick|-partial)?\.json$")
     candidates = sorted(p for p in out_dir.glob("*.json") if pattern.match(p.name))
     for path in reversed(candidates):
-        if path.name.endswith("-quick.json") != quick:
+        if path.name.endswith("-quick.json") != (kind == "quick") or path.name.endswith("-partial.json"):
             continue
         try:
             return path, json.loads(path.read_text())
@@ -284,6 +289,8 @@ def markdown(results: dict[str, Any], ratios: dict[str, float], previous: str | 
         head += f"; CPU pressure (PSI avg60) up to {max(pressure)}%." if pressure else "."
     if results.get("quick"):
         head += " **Quick run: tiny counts, not figures.**"
+    elif results.get("partial"):
+        head += " Partial run (`--only`)."
     if results.get("errors"):
         head += " Failed families: " + ", ".join(f"{k} ({v})" for k, v in results["errors"].items()) + "."
     return f"{head}\n\n{headline_table(results, ratios)}\n"
@@ -291,17 +298,18 @@ def markdown(results: dict[str, Any], ratios: dict[str, float], previous: str | 
 
 def write(results: dict[str, Any], out_dir: Path, readme: Path | None) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    prev_path, prev = previous_run(out_dir, bool(results.get("quick")))
+    kind = kind_of(results)
+    prev_path, prev = previous_run(out_dir, kind)
     ratios = compare(results, prev)
     results["comparison"] = {"previous": prev_path.name if prev_path else None, "ratio_new_over_old": ratios}
-    suffix = "-quick" if results.get("quick") else ""
+    suffix = f"-{kind}" if kind else ""
     json_path = out_dir / f"{results['date']}{suffix}.json"
     json_path.write_text(json.dumps(results, indent=1, sort_keys=False) + "\n")
     summary = markdown(results, ratios, prev_path.name if prev_path else None)
     md_path = out_dir / f"latest{suffix}.md"
     md_path.write_text(f"# Benchmark results\n\n{summary}\n## Details\n\n{details(results)}")
     paths = [json_path, md_path]
-    if readme is not None and readme.exists():
+    if readme is not None and not kind and readme.exists():
         text = readme.read_text()
         if START in text and END in text:
             before, rest = text.split(START, 1)

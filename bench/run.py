@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import shutil
 import sys
 import time
 import traceback
@@ -88,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", help=f"comma-separated families: {', '.join(FAMILIES)}")
     parser.add_argument("--out", type=Path, default=common.BENCH / "results", help="results directory")
     parser.add_argument("--readme", type=Path, default=common.ROOT / "README.md", help="README to update")
-    parser.add_argument("--no-readme", action="store_true", help="do not update the README (implied by --quick)")
+    parser.add_argument(
+        "--no-readme", action="store_true", help="do not update the README (implied by --quick and --only)"
+    )
     args = parser.parse_args(argv)
     families = [f.strip() for f in (args.only or ",".join(FAMILIES)).split(",") if f.strip()]
     unknown = [f for f in families if f not in FAMILIES]
@@ -97,12 +100,17 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.monotonic()
     results = asyncio.run(run(families, args.quick))
     results["total_s"] = round(time.monotonic() - t0, 1)
+    results["partial"] = bool(args.only) and set(families) != set(FAMILIES)
     readme = None if (args.quick or args.no_readme) else args.readme
     paths = report.write(results, args.out, readme)
     print(report.console(results), flush=True)
     for path in paths:
         print(f"bench: wrote {path}", file=sys.stderr)
-    return 1 if results["errors"] else 0
+    if results["errors"]:
+        print(f"bench: child process logs kept in {common.WORKDIR}", file=sys.stderr)
+        return 1
+    shutil.rmtree(common.WORKDIR, ignore_errors=True)
+    return 0
 
 
 if __name__ == "__main__":

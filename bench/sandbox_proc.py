@@ -17,10 +17,8 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", default="small")
     args = parser.parse_args()
-    try:
-        from halo_mcp.sandbox import Sandbox  # type: ignore[attr-defined]
-    except ImportError:  # the package may not re-export it yet
-        from halo_mcp.sandbox.server import Sandbox
+    from halo_mcp.sandbox import Sandbox
+
     sb = Sandbox(seed=args.seed, scale=args.scale, host="127.0.0.1", port=0)
     sb.start()
     try:

@@ -62,7 +62,7 @@ async def client(surface: Surface) -> AsyncIterator[Client]:
         yield c
 
 
-async def call(client: Client, tool: str, **arguments: Any) -> types.CallToolResult:
+async def call(client: Client, tool: str, /, **arguments: Any) -> types.CallToolResult:
     return await client.call_tool(tool, arguments)
 
 

@@ -331,7 +331,7 @@ def test_report_sql_runs_on_halo_named_tables(data: dict[str, list[dict[str, Any
     for table, cols in needed.items():
         db.execute(f"CREATE TABLE {table} ({', '.join(sorted(cols))})")
     for r in data["Report"]:
-        db.execute(r["_sql"]).fetchall()
+        db.execute(r["_sql"], {"startdate": None, "enddate": None, "client_id": None}).fetchall()
     if SQL_SCHEMA.exists():
         schema = SQL_SCHEMA.read_text()
         for table, cols in needed.items():

@@ -15,8 +15,9 @@ from typing import Any
 from halo_mcp.sandbox import reports, tickets
 from halo_mcp.sandbox.auth import Token, allowed
 from halo_mcp.sandbox.errors import HaloError, bad_request, forbidden, not_found
-from halo_mcp.sandbox.query import Query, as_bool, as_int, first, ints, multi
-from halo_mcp.sandbox.resources import Resource, schema_fields
+from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
+from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
+from halo_mcp.sandbox.shape import apply, item_shape, list_shape
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
 INT32 = (-(2**31), 2**31 - 1)  # Halo ids are int32
@@ -61,9 +62,10 @@ class Runs:
 
 
 class Api:
-    def __init__(self, store: Store, runbook_seconds: float | None = None) -> None:
+    def __init__(self, store: Store, runbook_seconds: float | None = None, shape_defaults: bool = True) -> None:
         self.store = store
         self.runbook_seconds = runbook_seconds
+        self.shape_defaults = shape_defaults  # see shape.py: Halo's non-null defaults on list/single rows
         self.runs = Runs()
 
     # -- dispatch ---------------------------------------------------------------------------------------
@@ -78,7 +80,7 @@ class Api:
             need = f"{'edit' if write else 'read'}:{res.scope}"
             raise forbidden(f"The access token does not allow this operation (requires scope {need})")
         if ctx.sub == "me":
-            return self.agent_me(ctx)
+            return self.me(ctx)
         if res.name == "Automation":
             return self.automation(ctx)
         if ctx.method == "GET":
@@ -104,7 +106,10 @@ class Api:
         return key
 
     # -- rendering --------------------------------------------------------------------------------------
-    def render(self, res: Resource, rec: Record, slim: bool = False, st: tickets.StatusInfo | None = None) -> Record:
+    def render(
+        self, res: Resource, rec: Record, list_row: bool = False, st: tickets.StatusInfo | None = None
+    ) -> Record:
+        """The record as Halo would serialise it: derived names added, then the `shape` rule applied."""
         out = {k: v for k, v in rec.items() if not k.startswith("_")}
         store = self.store
         for j in res.joins:
@@ -126,13 +131,11 @@ class Api:
         elif res.name == "Attachment":
             out.pop("data", None)
             out.pop("data_base64", None)
-        if slim and res.list_fields is not None:
-            return {k: out[k] for k in res.list_fields if k in out}
-        # Only fields of the spec schema leave the sandbox (seed extras and internals stay inside).
-        spec = schema_fields(res.schema)
-        if spec:
-            out = {k: v for k, v in out.items() if k in spec}
-        return out
+        if list_row:
+            for k in res.list_omit:
+                out.pop(k, None)
+            return apply(out, list_shape(res.schema, self.shape_defaults))
+        return apply(out, item_shape(res.schema, self.shape_defaults))
 
     # -- GET list ---------------------------------------------------------------------------------------
     def list_(self, ctx: Ctx) -> Reply:
@@ -162,8 +165,6 @@ class Api:
                 where.append(f"coalesce({j(f.field)}, 0) = ?")
                 params.append(1 if as_bool(q, f.param) else 0)
             elif f.kind in ("from", "to"):
-                from halo_mcp.sandbox.query import as_date
-
                 d = as_date(q, f.param)
                 if d:
                     op = ">=" if f.kind == "from" else "<="
@@ -197,16 +198,22 @@ class Api:
                 where.append(f"coalesce({j('isdisabled')}, 0) = 0")
             if not as_bool(q, "includeapiagents"):
                 where.append(f"coalesce({j('isapiagent')}, 0) = 0")
-        if res.name == "Outcome" and as_int(q, "tickettype_id"):
-            pass  # every outcome applies to every ticket type in the sandbox
+        tt = as_int(q, "tickettype_id") if res.name == "Outcome" else None
+        if tt:
+            # An outcome with no `tickettypes` restriction applies to every ticket type.
+            where.append(
+                f"coalesce(json_array_length({j('tickettypes')}), 0) = 0 OR EXISTS (SELECT 1 FROM "
+                f"json_each({j('tickettypes')}) e WHERE CAST(json_extract(e.value, '$.value') AS INTEGER) = ?)"
+            )
+            params.append(tt)
         search = (first(q, "search") or "").strip()
-        terms = [t for t in re.split(r"\s+", search) if t] if search else []
-        if terms and res.search:
+        terms = _search_terms(res, search)
+        if terms:
             ors = []
             for term in terms:
                 for sf in res.search:
-                    ors.append(f"{j(sf)} LIKE ?")
-                    params.append(f"%{term}%")
+                    ors.append(f"{j(sf)} LIKE ? ESCAPE '\\'")
+                    params.append(f"%{_like_escape(term)}%")
                 if res.store_table == "Tickets" and term.isdigit():
                     ors.append("id = ?")
                     params.append(int(term))
@@ -217,7 +224,7 @@ class Api:
         page_no = max(1, as_int(q, "page_no") or 1)
         count = as_int(q, "count")
         plain = res.list_key is None
-        ranked = bool(terms) and res.name == "KBArticle"
+        ranked = bool(terms) and res.search_mode == "words"
         if ranked:
             rows, total = store.query(res.store_table, where, params, order)
             rows = _rank(rows, terms)
@@ -235,7 +242,7 @@ class Api:
             limit = min(count, MAX_PAGE) if count is not None and count > 0 else MAX_PAGE
             rows, total = store.query(res.store_table, where, params, order, limit=limit)
         st = tickets.status_info(store) if res.store_table == "Tickets" else None
-        out_rows = [self.render(res, r, slim=True, st=st) for r in rows]
+        out_rows = [self.render(res, r, list_row=True, st=st) for r in rows]
         if plain:
             return Reply(body=out_rows)
         body: dict[str, Any] = {}
@@ -256,9 +263,30 @@ class Api:
                 continue
             if not ORDER_RE.match(name):
                 raise bad_request(f"Invalid order field: {name}")
-            expr = "id" if name == res.key else col(res.store_table, name)
-            order.append((expr, as_bool(q, f"orderdesc{n}")))
+            order.append((self._order_expr(res, name), as_bool(q, f"orderdesc{n}")))
         return order
+
+    def _order_expr(self, res: Resource, name: str) -> str:
+        """SQL for an order field: the key, a derived name (via its join), or a stored spec field.
+
+        Derived names (`client_name`, `agent_name`, ...) sort by the joined record's value. Fields that are
+        not properties of the resource's schema are rejected with 400 rather than silently ignored.
+        Read-time SLA fields (`slatimeleft`, ...) are not stored and sort as null.
+        """
+        table = res.store_table
+        if name == res.key:
+            return "id"
+        for jn in res.joins:
+            if jn.out == name:
+                ref = "id" if jn.id_field == res.key else col(table, jn.id_field)
+                return (
+                    f"(SELECT json_extract(x.data, '$.{jn.name_field}') FROM r_{jn.target} x "
+                    f"WHERE x.id = {ref} LIMIT 1)"
+                )
+        spec = schema_fields(res.schema)
+        if spec and name not in spec:
+            raise bad_request(f"Invalid order field '{name}': not a field of {res.title}")
+        return col(table, name)
 
     # -- GET one ----------------------------------------------------------------------------------------
     def get_one(self, ctx: Ctx) -> Reply:
@@ -277,7 +305,9 @@ class Api:
             return self._download(rec)
         out = self.render(res, rec)
         if res.name == "Report" and as_bool(ctx.query, "loadreport"):
-            out["report"] = reports.run(store, str(rec.get("_sql") or rec.get("sql") or ""))
+            out["report"] = reports.run(store, str(rec.get("_sql") or rec.get("sql") or ""), _report_params(ctx.query))
+        if res.name == "TicketType" and as_bool(ctx.query, "includedetails"):
+            out.update(tickets.type_field_config(rec))
         if res.store_table == "Tickets" and as_bool(ctx.query, "includelastaction"):
             acts, _ = store.query("Actions", ["parent = ?"], [key], [("id", True)], limit=1)
             if acts:
@@ -536,13 +566,36 @@ class Api:
         return Reply(body=None)
 
     # -- special routes ---------------------------------------------------------------------------------
-    def agent_me(self, ctx: Ctx) -> Reply:
-        if ctx.res.name != "Agent" or ctx.method != "GET":
+    def me(self, ctx: Ctx) -> Reply:
+        """`/Agent/me`, `/Users/me`, `/Client/me` for the token's login.
+
+        Sandbox tokens always log in as an agent (client credentials impersonate the app's agent; the
+        password grant takes agent credentials). `/Users/me` and `/Client/me` describe the end user of a
+        portal login, so for an agent they answer the end-user record linked to that agent
+        (`Users.linked_agent_id`) and its client, or 404 with a message naming `/Agent/me`
+        [UNVERIFIED: Halo's exact reply for an agent token is not documented].
+        """
+        res, aid = ctx.res, ctx.token.agent_id
+        if ctx.method != "GET" or res.name not in ("Agent", "Users", "Client"):
             raise not_found("Not found")
-        agent = self.store.lookup("Agent", ctx.token.agent_id)
-        if agent is None:
-            raise not_found("Agent not found")
-        return Reply(body=self.render(ctx.res, agent))
+        if res.name == "Agent":
+            agent = self.store.lookup("Agent", aid)
+            if agent is None:
+                raise not_found("Agent not found")
+            return Reply(body=self.render(res, agent))
+        users, _ = self.store.query("Users", [f"{col('Users', 'linked_agent_id')} = ?"], [aid], limit=1)
+        if not users:
+            raise not_found(
+                f"The logged-in agent (id {aid}) has no linked end-user record; /{res.name}/me is for end-user "
+                "logins. Use /Agent/me for the agent."
+            )
+        user = users[0]
+        if res.name == "Users":
+            return Reply(body=self.render(res, user))
+        client = self.store.lookup("Client", user.get("client_id"))
+        if client is None:
+            raise not_found(f"The linked user {user.get('id')} has no client")
+        return Reply(body=self.render(res, client))
 
     def automation(self, ctx: Ctx) -> Reply:
         """Runbooks: POST /Automation/{runbookId} starts a run that completes after its duration."""
@@ -620,7 +673,7 @@ def _coerce(name: str, v: Any, code: str) -> Any:
             except ValueError:
                 raise bad from None
         raise bad
-    if code == "s":
+    if code in ("s", "d"):
         if isinstance(v, str):
             return v
         if isinstance(v, int | float) and not isinstance(v, bool):
@@ -658,13 +711,34 @@ def _rank(rows: list[Record], terms: list[str]) -> list[Record]:
     return [r for _, r in scored]
 
 
+def _search_terms(res: Resource, search: str) -> list[str]:
+    """What `search` matches: the whole string (phrase mode) or each word (KB's ranked mode)."""
+    if not search or not res.search:
+        return []
+    if res.search_mode == "words":
+        return [t for t in re.split(r"\s+", search) if t]
+    return [search]
+
+
+def _like_escape(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _report_params(q: Query) -> dict[str, Any]:
+    """Run-time parameters of a saved report, bound as `@startdate`, `@enddate` and `@client_id`."""
+    client_id = as_int(q, "client_id")
+    return {
+        "startdate": as_date(q, "reportingperiodstartdate"),
+        "enddate": as_date(q, "reportingperiodenddate"),
+        "client_id": client_id if client_id else None,
+    }
+
+
 def _one_or_many(results: list[Record]) -> Reply:
     return Reply(status=201, body=results[0] if len(results) == 1 else results)
 
 
 def _res(name: str) -> Resource:
-    from halo_mcp.sandbox.resources import RESOURCES
-
     return RESOURCES[name]
 
 

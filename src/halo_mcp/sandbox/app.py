@@ -43,6 +43,7 @@ class SandboxConfig:
     client_id: str = "halo-sandbox"
     client_secret: str = "halo-sandbox-secret"
     tenant: str = "sandbox"
+    shape_defaults: bool = True  # emit Halo's non-null defaults on rows (shape.py)
 
 
 class DroppedConnection(Exception):
@@ -115,7 +116,7 @@ class SandboxApp:
         self.faults = FaultEngine(seed=cfg.seed)
         self.faults.set(FaultSpec.from_dict(cfg.faults))
         self.counters = Counters()
-        self.api = Api(self.store, cfg.runbook_seconds)
+        self.api = Api(self.store, cfg.runbook_seconds, cfg.shape_defaults)
 
     # -- helpers ----------------------------------------------------------------------------------------
     def default_agent_id(self) -> int:

@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--token-lifetime", type=int, default=3600, help="access token lifetime in seconds")
     parser.add_argument("--runbook-seconds", type=float, default=None, help="override every runbook's duration")
+    parser.add_argument(
+        "--no-shape-defaults",
+        action="store_true",
+        help="omit unset fields instead of Halo's defaults (0, false, 1900-01-01) on rows",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         port=args.port,
         token_lifetime=args.token_lifetime,
         runbook_seconds=args.runbook_seconds,
+        shape_defaults=not args.no_shape_defaults,
     )
     try:
         sb.start()

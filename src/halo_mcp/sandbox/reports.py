@@ -5,6 +5,17 @@ Read-only is enforced with an SQLite authorizer: only SELECT, reads through the 
 allowed, so INSERT/UPDATE/DELETE/DDL/PRAGMA/ATTACH fail with `load_error`. A progress handler stops
 queries that run too long. Common T-SQL spellings (`TOP n`, `GETDATE()`, `ISNULL`, `LEN`, `dbo.`) are
 translated to SQLite.
+
+Saved-report parameters: `GET /Report/{id}?loadreport=true` binds `reportingperiodstartdate`,
+`reportingperiodenddate` and `client_id` as the SQL parameters `@startdate`, `@enddate` and `@client_id`
+(NULL when not given), so a saved query filters itself, e.g.
+`WHERE (@startdate IS NULL OR FAULTS.dateoccured >= @startdate) AND (@client_id IS NULL OR
+FAULTS.Areaint = @client_id)`. Queries that do not mention them are unaffected. [UNVERIFIED: Halo's report
+designer exposes a reporting period and client filter; the parameter spelling is the sandbox's.]
+
+Project and quote health: FAULTS carries the project/opportunity columns (`FProjectTimeBudget`,
+`FTargetDate`, `fdeadlinedate`, `FOppValue`, ...), and QUOTATIONHEADER / QUOTATIONDETAIL hold quotes
+and their lines, as in Halo's schema (the quote's client is its ticket's: `QHfaultID` -> `FAULTS.Areaint`).
 """
 
 from __future__ import annotations
@@ -71,6 +82,35 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("impact", _j("impact")),
                 ("urgency", _j("urgency")),
                 ("reportedby", _j("reportedby")),
+                ("RequestTypeNew", _j("tickettype_id")),
+                ("FProjectStartDate", _j("startdate")),
+                ("FTargetDate", _j("targetdate")),
+                ("fdeadlinedate", _j("deadlinedate")),
+                ("FProjectTimeBudget", _j("projecttimebudget")),
+                ("FProjectMoneyBudget", _j("projectmoneybudget")),
+                ("FProjectTimeActual", _j("projecttimeactual")),
+                ("FProjectMoneyActual", _j("projectmoneyactual")),
+                ("FOppValue", _j("oppvalue")),
+                ("FOppConversionProbability", _j("oppconversionprobability")),
+                ("FOppType", _j("opptype")),
+                ("FOppTargetDate", f"CASE WHEN {_j('oppvalue')} IS NOT NULL THEN {_j('targetdate')} END"),
+            ],
+        ),
+        "QUOTATIONHEADER": (
+            "Quotation",
+            [
+                ("QHid", "t.id"),
+                ("QHfaultID", _j("ticket_id")),
+                ("QHstatus", _j("status")),
+                ("QHDate", _j("date")),
+                ("QHExpiryDate", _j("expiry_date")),
+                ("QHNote", _j("note")),
+                ("QHUserID", _j("user_id")),
+                ("QHUnum", _j("agent_id")),
+                ("QHtitle", _j("title")),
+                ("QHApprovalState", f"coalesce({_j('approvalstate')}, 0)"),
+                ("qhtaxtotalestimate", _j("tax_total")),
+                ("qhlastupdatetime", f"coalesce({_j('last_update')}, {_j('date')})"),
             ],
         ),
         "ACTIONS": (
@@ -211,12 +251,41 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
     }
 
 
+# Views over a JSON array inside each record: view -> (source table, array path, [(column, expression)]);
+# `t` is the parent record, `l.value` the array element.
+def _line_views() -> dict[str, tuple[str, str, list[tuple[str, str]]]]:
+    def lv(field: str) -> str:
+        return f"json_extract(l.value, '$.{field}')"
+
+    return {
+        "QUOTATIONDETAIL": (
+            "Quotation",
+            "$.lines",
+            [
+                ("QDid", "t.id * 1000 + " + lv("id")),
+                ("QDQHid", "t.id"),
+                ("QDItemid", lv("item_id")),
+                ("QDProductCode", lv("name")),
+                ("QDDesc", lv("description")),
+                ("QDPrice", lv("baseprice")),
+                ("QDCostPrice", lv("costprice")),
+                ("QDQuantity", lv("current_quantity")),
+                ("QDTax", "0.0"),
+            ],
+        ),
+    }
+
+
 def create_views(store: Store) -> None:
     """(Re)create the Halo-named views; status ids are baked into the SLA expression, so call after seeding."""
     for view, (table, cols) in _views(store).items():
         store.db.execute(f"DROP VIEW IF EXISTS {view}")
         select = ", ".join(f"{expr} AS {name}" for name, expr in cols)
         store.db.execute(f"CREATE VIEW {view} AS SELECT {select} FROM r_{table} AS t")
+    for view, (table, path, cols) in _line_views().items():
+        store.db.execute(f"DROP VIEW IF EXISTS {view}")
+        select = ", ".join(f"{expr} AS {name}" for name, expr in cols)
+        store.db.execute(f"CREATE VIEW {view} AS SELECT {select} FROM r_{table} AS t, json_each(t.data, '{path}') AS l")
 
 
 _READ_OK = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
@@ -239,6 +308,7 @@ _TSQL = [
     (re.compile(r"\bISNULL\s*\(", re.I), "IFNULL("),
     (re.compile(r"\bLEN\s*\(", re.I), "LENGTH("),
 ]
+_PARAM_RE = re.compile(r"[@:$](startdate|enddate|client_id)\b", re.I)
 _TOP = re.compile(r"^\s*SELECT\s+(DISTINCT\s+)?TOP\s*\(?\s*(\d+)\s*\)?\s", re.I)
 
 
@@ -253,8 +323,14 @@ def translate(sql: str) -> str:
     return sql
 
 
-def run(store: Store, sql: str) -> dict[str, Any]:
-    """Run a report query read-only; errors go to `load_error` as in Halo's ReportContent."""
+REPORT_PARAMS = ("startdate", "enddate", "client_id")
+
+
+def run(store: Store, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Run a report query read-only; errors go to `load_error` as in Halo's ReportContent.
+
+    `params` fills the named parameters `@startdate`, `@enddate`, `@client_id` (missing ones are NULL).
+    """
     out: dict[str, Any] = {"loaded": False, "load_error": None, "rows": [], "chart_labels": None}
     if not sql.strip():
         out["load_error"] = "The report has no query"
@@ -269,7 +345,11 @@ def run(store: Store, sql: str) -> dict[str, Any]:
     db.set_authorizer(_authorizer)
     db.set_progress_handler(progress, 10_000)
     try:
-        cur = db.execute(query)
+        bound = {k: (params or {}).get(k) for k in REPORT_PARAMS}
+        if _PARAM_RE.search(query):
+            cur = db.execute(_PARAM_RE.sub(lambda m: "@" + m.group(1).lower(), query), bound)
+        else:
+            cur = db.execute(query)
         cols = [d[0] for d in cur.description or []]
         rows = cur.fetchmany(MAX_ROWS)
         out["rows"] = [dict(zip(cols, r, strict=False)) for r in rows]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from halo_mcp.sandbox.specfields import FIELDS
+from halo_mcp.sandbox.shape import parse as _fields
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,12 @@ class Resource:
     scope: str | None = None  # Halo scope area; None means no scope needed (lookups)
     filters: tuple[Filter, ...] = ()
     search: tuple[str, ...] = ("name",)
+    # "phrase": the whole search string is a case-insensitive substring of one searchable field (Halo's
+    # search box); "words": any word matches and rows are ranked (KB search, where ranking is required).
+    search_mode: str = "phrase"
     joins: tuple[Join, ...] = ()
-    list_fields: tuple[str, ...] | None = None  # slim rows; None = the whole record
+    # Fields of `X_List` that list rows still leave out because clients observed them missing there.
+    list_omit: tuple[str, ...] = ()
     inactive_field: str | None = None  # hidden from lists unless includeinactive=true
     key: str = "id"  # the field used as {id}
     type_use: str | None = None  # Projects / Opportunities: tickets whose type has this `use`
@@ -62,20 +66,11 @@ class Resource:
         return self.label or self.name
 
 
-def _fields(schema: str) -> dict[str, str]:
-    raw = FIELDS.get(schema, "")
-    out: dict[str, str] = {}
-    for item in raw.split():
-        name, _, code = item.rpartition(":")
-        out[name] = code
-    return out
-
-
 _SCHEMA_CACHE: dict[str, dict[str, str]] = {}
 
 
 def schema_fields(schema: str) -> dict[str, str]:
-    """Field name -> type code (i, n, s, b, a, o) of a spec schema, merged with its `_List` variant."""
+    """Field name -> type code (i, n, s, d, b, a, o) of a spec schema, merged with its `_List` variant."""
     if schema not in _SCHEMA_CACHE:
         merged = _fields(schema + "_List")
         merged.update(_fields(schema))
@@ -94,55 +89,6 @@ TICKET_JOINS = (
     Join("tickettype_name", "tickettype_id", "TicketType"),
     Join("sla_name", "sla_id", "SLA"),
 )
-
-# Slim ticket rows: all of these are fields of Faults_List in the spec.
-TICKET_LIST_FIELDS = [
-    "id",
-    "summary",
-    "details",
-    "tickettype_id",
-    "tickettype_name",
-    "client_id",
-    "client_name",
-    "site_id",
-    "site_name",
-    "user_id",
-    "user_name",
-    "team",
-    "agent_id",
-    "status_id",
-    "priority_id",
-    "sla_id",
-    "category_1",
-    "categoryid_1",
-    "category_2",
-    "dateoccurred",
-    "respondbydate",
-    "fixbydate",
-    "responsedate",
-    "lastactiondate",
-    "last_update",
-    "onhold",
-    "slaresponsestate",
-    "slatimeleft",
-    "slapercused",
-    "timetaken",
-    "hasbeenclosed",
-    "dateclosed",
-    "inactive",
-    "excludefromsla",
-    "attachment_count",
-    "impact",
-    "urgency",
-    "estimate",
-    "parent_id",
-    "use",
-    "deadlinedate",
-    "targetdate",
-    "startdate",
-    "reportedby",
-    "source",
-]
 
 # Materialised as real columns (c_<field>) so filters, counts and the SLA expression avoid JSON parsing.
 TICKET_INDEXES = (
@@ -182,7 +128,9 @@ def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
         ),
         search=("summary", "details"),
         joins=TICKET_JOINS,
-        list_fields=tuple(TICKET_LIST_FIELDS),
+        # Faults_List declares priority_name, but it is "only reliable from the single-ticket fetch"
+        # (facts §5, LIB alex-thorne): observed evidence wins over the class listing.
+        list_omit=("priority_name",),
         type_use=type_use,
         indexes=tuple(TICKET_INDEXES),
         label="Ticket",
@@ -213,26 +161,6 @@ _R = [
         ),
         search=("name", "emailaddress", "firstname", "surname", "phonenumber"),
         joins=(Join("site_name", "site_id", "Site"), Join("client_name", "client_id", "Client")),
-        list_fields=tuple(
-            [
-                "id",
-                "name",
-                "firstname",
-                "surname",
-                "emailaddress",
-                "phonenumber",
-                "mobilenumber",
-                "site_id",
-                "site_name",
-                "client_id",
-                "client_name",
-                "inactive",
-                "title",
-                "isimportantcontact",
-                "linked_agent_id",
-                "login",
-            ]
-        ),
         inactive_field="inactive",
         indexes=("client_id", "site_id"),
         label="User",
@@ -245,9 +173,6 @@ _R = [
         filters=(Filter("toplevel_id", "toplevel_id"),),
         search=("name", "ref"),
         joins=(Join("main_site_name", "main_site_id", "Site"),),
-        list_fields=tuple(
-            ["id", "name", "toplevel_id", "toplevel_name", "inactive", "website", "ref", "is_vip", "main_site_id"]
-        ),
         inactive_field="inactive",
     ),
     Resource(
@@ -258,7 +183,6 @@ _R = [
         filters=(Filter("client_id", "client_id"),),
         search=("name",),
         joins=(Join("client_name", "client_id", "Client"), Join("sla_name", "sla_id", "SLA")),
-        list_fields=tuple(["id", "name", "client_id", "client_name", "inactive", "sla_id", "phonenumber", "timezone"]),
         inactive_field="inactive",
         indexes=("client_id",),
     ),
@@ -303,24 +227,9 @@ _R = [
             Join("client_name", "client_id", "Client"),
             Join("site_name", "site_id", "Site"),
             Join("assettype_name", "assettype_id", "AssetType"),
-        ),
-        list_fields=tuple(
-            [
-                "id",
-                "inventory_number",
-                "key_field",
-                "key_field2",
-                "key_field3",
-                "client_id",
-                "client_name",
-                "site_id",
-                "site_name",
-                "assettype_id",
-                "assettype_name",
-                "status_id",
-                "inactive",
-                "username",
-            ]
+            Join("status_name", "status_id", "AssetStatus"),
+            Join("username", "first_user_id", "Users"),
+            Join("supplier_name", "supplier_id", "Supplier"),
         ),
         inactive_field="inactive",
         indexes=("client_id", "site_id", "assettype_id"),
@@ -334,23 +243,7 @@ _R = [
         scope="kb",
         filters=(Filter("type", "type"),),
         search=("name", "description", "resolution"),
-        list_fields=tuple(
-            [
-                "id",
-                "name",
-                "description",
-                "tag_string",
-                "type",
-                "view_count",
-                "useful_count",
-                "notuseful_count",
-                "date_created",
-                "date_edited",
-                "inactive",
-                "next_review_date",
-                "search_score",
-            ]
-        ),
+        search_mode="words",
         inactive_field="inactive",
         label="Article",
     ),
@@ -461,9 +354,12 @@ _R = [
         scope="tickets",
         filters=(Filter("service_category_id", "service_category_id"),),
         search=("name", "summary"),
+        joins=(Join("service_category_name", "service_category_id", "ServiceCategory"),),
         inactive_field="inactive",
         label="Service",
     ),
+    # List shape (plain array) [UNVERIFIED]: /ServiceCategory takes no paging parameters, like the lookups.
+    Resource(name="ServiceCategory", schema="ServiceCategory", scope="tickets", label="Service category"),
     Resource(name="Automation", schema="", table="Runbook", scope="tickets", writable=False, label="Runbook"),
 ]
 

@@ -42,6 +42,7 @@ from halo_mcp.sandbox.seed_text import (
     PROJECT_UPDATES,
     PROJECTS,
     RUNBOOKS,
+    SERVICE_CATEGORIES,
     SERVICES,
     SOFTWARE,
     SUPPLIER_NOTES,
@@ -54,6 +55,7 @@ Record = dict[str, Any]
 Data = dict[str, list[Record]]
 
 NEVER = "1900-01-01T00:00:00"
+PORTAL = "https://helpdesk.example.com"  # the MSP's Halo instance as seen in seeded links (agent mail domain)
 HOUR = 3600
 DAY = 86400
 HISTORY_DAYS = 548  # ~18 months of ticket history
@@ -63,7 +65,8 @@ LARGE_TICKETS = 100_000
 RESOURCES: tuple[str, ...] = (
     "Client", "Site", "Users", "Agent", "Team", "Status", "Priority", "TicketType", "Category", "SLA", "Outcome",
     "Tickets", "Actions", "Asset", "AssetType", "KBArticle", "Appointment", "Attachment", "Item", "Invoice",
-    "Supplier", "Quotation", "ClientContract", "TimesheetEvent", "Report", "Service", "Runbook",
+    "Supplier", "Quotation", "ClientContract", "TimesheetEvent", "Report", "Service", "ServiceCategory", "Runbook",
+    "AssetStatus",
 )  # fmt: skip
 
 # --- Fixed lookup tables -------------------------------------------------------------------------
@@ -491,6 +494,12 @@ def _lookups(c: _Ctx) -> None:
         }
         for i, (name, button, newstatus, hidden, email, hrs) in enumerate(_OUTCOMES, 1)
     ]
+    # Outcomes limited to some ticket types (TOutcome.tickettypes, KeyPair2 {value: id, label: name}).
+    service_types = [{"value": str(i), "label": t[0]} for i, t in enumerate(_TICKET_TYPES, 1) if t[1] == "ticket"]
+    for oc in d["Outcome"]:
+        if oc["outcome"] in ("Resolve", "End-User Update"):
+            oc["tickettypes"] = service_types
+    d["AssetStatus"] = [{"id": i, "name": n} for i, n in ASSET_STATUS.items()]
     d["AssetType"] = [
         {"id": i, "name": name, "assetgroup_id": group, "keyfield_id": key}
         for i, (name, group, key) in enumerate(_ASSET_TYPES, 1)
@@ -1712,18 +1721,36 @@ def _commercial(c: _Ctx) -> None:
             if hook:
                 rec["_hook"] = hook
             d["Quotation"].append(rec)
-    d["Service"] = [
-        {
-            "id": i,
-            "name": name,
-            "summary": summary,
-            "service_category_id": cat,
-            "current_status": 2 if name.startswith("Staging") else 1,
-            "trackstatus": True,
-            "note": "Degraded: 502 errors reported after the latest deploy." if name.startswith("Staging") else "",
-        }
-        for i, (name, summary, cat) in enumerate(SERVICES, 1)
+    d["ServiceCategory"] = [
+        {"id": i, "name": name, "summary": summary, "seq": i, "service_count": sum(1 for s in SERVICES if s[2] == i)}
+        for i, name, summary in SERVICE_CATEGORIES
     ]
+    d["Service"] = []
+    for i, (name, summary, cat) in enumerate(SERVICES, 1):
+        degraded = name.startswith("Staging")
+        slug = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-").replace("--", "-")
+        d["Service"].append(
+            {
+                "id": i,
+                "name": name,
+                "summary": summary,
+                "service_category_id": cat,
+                # current_status: 1 operational, 2 degraded (the spec has no status-name field; the readable
+                # state is the public status message).
+                "current_status": 2 if degraded else 1,
+                "status_message_update_public": "Degraded: 502 errors reported after the latest deploy."
+                if degraded
+                else "Operational",
+                "status_date": iso(now - (3 * HOUR if degraded else 30 * DAY)),
+                "trackstatus": True,
+                "subscribable": True,
+                "showinusercatalog": True,
+                "showintechcatalog": True,
+                "sequence": i,
+                "service_url": f"{PORTAL}/portal/services?id={i}",
+                "link": f"{PORTAL}/kb/services/{slug}",
+            }
+        )
     d["Runbook"] = [
         {"id": i, "name": name, "description": desc, "enabled": True, "_duration_seconds": secs}
         for i, (name, desc, secs) in enumerate(RUNBOOKS, 1)
@@ -1895,7 +1922,7 @@ def _attachments(c: _Ctx) -> None:
 
 def _reports(c: _Ctx) -> None:
     """Saved reports; ``_sql`` runs against SQLite views named like Halo's tables and columns."""
-    reports = (
+    reports: tuple[tuple[str, str, str], ...] = (
         (
             "Open tickets by team",
             "Open tickets grouped by team.",
@@ -1963,6 +1990,35 @@ def _reports(c: _Ctx) -> None:
             "SELECT substr(FAULTS.datecleared, 1, 7) AS [Month], COUNT(*) AS [Closed] FROM FAULTS "
             "JOIN TSTATUS ON TSTATUS.Tstatus = FAULTS.Status WHERE TSTATUS.TstatusType = 2 "
             "GROUP BY 1 ORDER BY 1",
+        ),
+    )
+    reports += (
+        (
+            "Project health",
+            "Projects with budget, actual hours, target date and quote count. Parameters: @client_id and "
+            "@startdate/@enddate (project start) from the run's client and reporting period.",
+            "SELECT FAULTS.Faultid AS [Project], FAULTS.Symptom AS [Summary], AREA.aareadesc AS [Client], "
+            "FAULTS.FProjectTimeBudget AS [Budget Hours], FAULTS.FProjectTimeActual AS [Actual Hours], "
+            "FAULTS.FTargetDate AS [Target Date], FAULTS.datecleared AS [Closed], "
+            "(SELECT COUNT(*) FROM QUOTATIONHEADER WHERE QUOTATIONHEADER.QHfaultID = FAULTS.Faultid) AS [Quotes] "
+            "FROM FAULTS JOIN AREA ON AREA.Aarea = FAULTS.Areaint "
+            "JOIN REQUESTTYPE ON REQUESTTYPE.RTid = FAULTS.RequestTypeNew "
+            "WHERE REQUESTTYPE.RTIsProject = 1 AND FAULTS.FDeleted = 0 "
+            "AND (@client_id IS NULL OR FAULTS.Areaint = @client_id) "
+            "AND (@startdate IS NULL OR date(FAULTS.dateoccured) >= date(@startdate)) "
+            "AND (@enddate IS NULL OR date(FAULTS.dateoccured) <= date(@enddate)) "
+            "ORDER BY FAULTS.FTargetDate",
+        ),
+        (
+            "Open quotes",
+            "Quotes not yet accepted or declined, with value and expiry. Parameter: @client_id.",
+            "SELECT QUOTATIONHEADER.QHid AS [Quote], QUOTATIONHEADER.QHtitle AS [Title], AREA.aareadesc AS [Client], "
+            "QUOTATIONHEADER.QHDate AS [Date], QUOTATIONHEADER.QHExpiryDate AS [Expires], "
+            "ROUND((SELECT SUM(QUOTATIONDETAIL.QDPrice * QUOTATIONDETAIL.QDQuantity) FROM QUOTATIONDETAIL "
+            "WHERE QUOTATIONDETAIL.QDQHid = QUOTATIONHEADER.QHid), 2) AS [Value] "
+            "FROM QUOTATIONHEADER JOIN FAULTS ON FAULTS.Faultid = QUOTATIONHEADER.QHfaultID "
+            "JOIN AREA ON AREA.Aarea = FAULTS.Areaint WHERE QUOTATIONHEADER.QHstatus IN (0, 1) "
+            "AND (@client_id IS NULL OR FAULTS.Areaint = @client_id) ORDER BY QUOTATIONHEADER.QHExpiryDate",
         ),
     )
     c.data["Report"] = [

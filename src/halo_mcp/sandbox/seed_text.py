@@ -563,6 +563,13 @@ SERVICES: tuple[tuple[str, str, int], ...] = (
     ("Backup & Recovery", "Server and Microsoft 365 backups", 3),
 )
 
+# Service categories (Halo `ServiceCategory`), ids as used by SERVICES.
+SERVICE_CATEGORIES: tuple[tuple[int, str, str], ...] = (
+    (1, "Workplace & Collaboration", "Email, printing, files, chat and telephony"),
+    (2, "Access & Network", "Remote access, identity and wireless"),
+    (3, "Applications & Hosting", "Websites, environments and backups"),
+)
+
 RUNBOOKS: tuple[tuple[str, str, int], ...] = (
     ("Reset MFA registration", "Requires MFA re-registration and issues a 1-hour Temporary Access Pass.", 20),
     ("Clear print queue", "Stops the spooler on the print server, clears stuck jobs and restarts it.", 45),

@@ -30,9 +30,16 @@ class Sandbox:
         port: int = 0,
         token_lifetime: int = 3600,
         runbook_seconds: float | None = None,
+        shape_defaults: bool = True,
     ) -> None:
         self.config = SandboxConfig(
-            seed=seed, scale=scale, db=db, faults=faults, token_lifetime=token_lifetime, runbook_seconds=runbook_seconds
+            seed=seed,
+            scale=scale,
+            db=db,
+            faults=faults,
+            token_lifetime=token_lifetime,
+            runbook_seconds=runbook_seconds,
+            shape_defaults=shape_defaults,
         )
         self.host = host
         self.port = port

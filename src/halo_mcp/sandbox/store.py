@@ -19,9 +19,10 @@ Record = dict[str, Any]
 # Tables small enough to keep fully decoded in memory for joins and lookups.
 SMALL_TABLES = frozenset(
     {"Client", "Site", "Agent", "Team", "Status", "Priority", "TicketType", "Category", "SLA", "Outcome", "AssetType"}
-    | {"Supplier", "Runbook"}
+    | {"Supplier", "Runbook", "ServiceCategory", "AssetStatus"}
 )
-EXTRA_TABLES = ("Runbook",)
+# Tables without an API resource: runbooks (/Automation) and asset status names (for `status_name`).
+EXTRA_TABLES = ("Runbook", "AssetStatus")
 
 # Fields materialised as indexed real columns `c_<field>` per table (from the resources' `indexes`).
 COLUMNS: dict[str, tuple[str, ...]] = {}

@@ -290,6 +290,53 @@ def prepare_ticket(
     return t
 
 
+# Fields on a ticket type's new-ticket form, in form order: (field name, FieldInfo id) [ids are sandbox-made].
+TYPE_FORM_FIELDS: tuple[tuple[str, int], ...] = (
+    ("summary", 1),
+    ("details", 2),
+    ("user_id", 3),
+    ("category_1", 4),
+    ("priority_id", 5),
+    ("impact", 6),
+    ("urgency", 7),
+    ("team", 8),
+    ("agent_id", 9),
+)
+FORM_MANDATORY, FORM_OPTIONAL = 2, 1  # RequestTypeField.technew/endusernew codes [UNVERIFIED]
+
+
+def type_field_config(ttype: Record) -> Record:
+    """`GET /TicketType/{id}?includedetails=true`: the form fields (RequestTypeField) with what is mandatory.
+
+    The mandatory set is what `prepare_ticket` enforces (`_required_fields`, plus the summary), so a
+    client that reads this config can build a ticket the sandbox accepts.
+    """
+    required = {"summary", *(ttype.get("_required_fields") or [])}
+    fields = []
+    for seq, (name, fid) in enumerate(TYPE_FORM_FIELDS, 1):
+        mandatory = name in required
+        code = FORM_MANDATORY if mandatory else FORM_OPTIONAL
+        fields.append(
+            {
+                "id": int(ttype.get("id") or 0) * 100 + seq,
+                "rtid": ttype.get("id"),
+                "fieldid": fid,
+                "fieldname": name,
+                "seq": seq,
+                "technew": code,
+                "techdetail": code,
+                "endusernew": code if ttype.get("enduserscanselect") else 0,
+                "fieldinfo": {"id": fid, "name": name, "label": FIELD_LABELS.get(name, name), "mandatory": mandatory},
+            }
+        )
+    return {
+        "fields": fields,
+        "fieldidlist": [f["fieldid"] for f in fields],
+        "hasmandatorytechfields": True,
+        "hasmandatoryuserfields": bool(ttype.get("enduserscanselect")),
+    }
+
+
 def _default_priority(store: Store) -> int:
     ids = sorted({int(p["priorityid"]) for p in store.all("Priority") if isinstance(p.get("priorityid"), int)})
     return ids[len(ids) // 2] if ids else 3

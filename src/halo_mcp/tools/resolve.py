@@ -236,13 +236,17 @@ def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise ToolError(f"{len(exact)} {kind}s are named {query!r}: {describe(exact[:8])}; pass the id instead")
+        raise ToolError(
+            f"{len(exact)} {SOURCES[kind].plural} are named {query!r}: {describe(exact[:8])}; pass the id instead"
+        )
     ranked = rank(pool, query)
     strong = [e for e in ranked if any(normalise(n).startswith(q) or f" {q}" in f" {normalise(n)}" for n in _names(e))]
     if len(strong) == 1 and len(q) >= 2:
         return strong[0]
     if len(strong) > 1:
-        raise ToolError(f"{query!r} matches several {kind}s: {describe(strong[:8])}; pass one of these names or ids")
+        raise ToolError(
+            f"{query!r} matches several {SOURCES[kind].plural}: {describe(strong[:8])}; pass one of these names or ids"
+        )
     if ranked:
         return _miss(kind, query, ranked)
     raise ToolError(f"no {kind} named {query!r}; use lookup(kind='{kind}', query=...) to search")
