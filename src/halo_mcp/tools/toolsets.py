@@ -34,7 +34,7 @@ TOOLSETS: tuple[Toolset, ...] = (
         ("edit:customers",),
     ),
     Toolset("assets", "assets and warranties", True, ("read:assets",), ("edit:assets",)),
-    Toolset("services", "the service catalogue", False, ("read:tickets",), ()),
+    Toolset("services", "the service catalogue", True, ("read:tickets",), ()),
     Toolset("reports", "saved reports and read-only SQL", False, ("read:reporting", "edit:reporting"), ()),
     Toolset(
         "attachments",
