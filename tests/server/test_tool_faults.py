@@ -80,9 +80,10 @@ async def test_rate_limit_storm_gives_a_when_to_retry_and_the_server_survives(fa
 async def test_token_expiry_mid_run_is_transparent(faulty: tuple[Client, Sandbox]) -> None:
     client, sb = faulty
     sb.expire_tokens()
-    created = await call(client, "create_ticket", summary="fault-token-expiry-4410", details="x", ticket_type="Incident")
+    marker = "fault-token-expiry-4410"
+    created = await call(client, "create_ticket", summary=marker, details="x", ticket_type="Incident")
     assert not created.is_error, text(created)
-    assert await count_tickets(client, "fault-token-expiry-4410") == 1
+    assert await count_tickets(client, marker) == 1
 
 
 async def test_slow_halo_past_the_timeout_recovers_for_reads(faulty: tuple[Client, Sandbox]) -> None:
