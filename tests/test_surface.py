@@ -14,7 +14,7 @@ import pytest
 from halo_mcp.tokens import compact_json, count, tool_tokens
 from halo_mcp.tools import load_all
 from halo_mcp.tools.framework import registry
-from halo_mcp.tools.toolsets import TOOLSETS, selection_from
+from halo_mcp.tools.toolsets import TOOLSETS, required_scope, selection_from
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools.json"
 CORE_CONTRACT = {
@@ -94,3 +94,16 @@ def test_every_toolset_has_tools() -> None:
     load_all()
     for ts in TOOLSETS:
         assert selection_from([ts.name]).tools(), ts.name
+
+
+def test_scope_is_least_privilege_for_what_is_exposed() -> None:
+    load_all()
+    tickets_only = required_scope(selection_from(["tickets"]))
+    assert set(tickets_only.split()) == {"read:tickets", "edit:tickets"}
+    assert required_scope(selection_from(["tickets", "knowledge"], read_only=True)).split() == [
+        "read:kb",
+        "read:tickets",
+    ]
+    assert required_scope(selection_from(["default"])) == "all"  # the API long tail can reach anything
+    read_only_all = required_scope(selection_from(["all"], read_only=True)).split()
+    assert read_only_all and all(s.startswith("read:") for s in read_only_all)
