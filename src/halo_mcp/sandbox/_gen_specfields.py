@@ -67,7 +67,7 @@ def main(path: str) -> None:
             if variant not in schemas:
                 continue
             props = schemas[variant].get("properties", {})
-            items = " ".join(f"{k}:{_code(v)}" for k, v in sorted(props.items()))
+            items = " ".join(f"{k}:{_code(v)}" for k, v in props.items())  # class order = wire order
             lines = textwrap.wrap(items, 100, break_on_hyphens=False)
             out.append(f'    "{variant}": (')
             out.extend(f'        "{line} "' for line in lines)

@@ -11,7 +11,9 @@ Halo serialises .NET classes: list rows are `X_List` objects, single reads `X` o
 - **Single reads** (`GET /X/{id}`, POST replies): the same defaults as the list row (the `X_List`
   template) plus every field of `X` the record has. The full `X` class is not defaulted: emitting all
   890 `Faults` or 473 `Actions` properties of zeros would be implausible and drown the real data.
-- Nulls are never emitted; sandbox-internal keys (`_`-prefixed) never leave.
+- Nulls are never emitted; sandbox-internal keys (`_`-prefixed) never leave. Fields come out in the spec's
+  property order, which is the .NET class order Newtonsoft serialises in (`id`, `dateoccurred`,
+  `summary`, ... for tickets).
 
 [UNVERIFIED: inferred from the sentinel-date and zero-id evidence in halo-api-facts.md] Note for the
 reader: the facts document itself does not quote a Halo payload with `1900-01-01T00:00:00` or
@@ -43,10 +45,32 @@ def parse(schema: str) -> dict[str, str]:
     return out
 
 
+_UNSET = object()  # marks a field that appears only when the record has a value
+
+
 @dataclass(frozen=True)
 class Shape:
-    fields: frozenset[str]  # names allowed on the wire
-    template: tuple[tuple[str, Any], ...]  # (name, default) for value-typed fields, precomputed once
+    """Precomputed once per schema: every wire field in class (= serialisation) order with its default."""
+
+    order: tuple[tuple[str, Any], ...]  # (name, default or _UNSET)
+
+    @property
+    def fields(self) -> frozenset[str]:
+        return frozenset(k for k, _ in self.order)
+
+    @property
+    def template(self) -> dict[str, Any]:
+        return {k: d for k, d in self.order if d is not _UNSET}
+
+
+def _order(names: dict[str, str], defaulted: dict[str, str], defaults: bool) -> tuple[tuple[str, Any], ...]:
+    out = []
+    for k in names:
+        if k.startswith("_"):  # spec control flags (`_isimport`, ...) are request-only
+            continue
+        code = defaulted.get(k)
+        out.append((k, DEFAULTS[code] if defaults and code in DEFAULTS else _UNSET))
+    return tuple(out)
 
 
 @cache
@@ -54,33 +78,30 @@ def list_shape(schema: str, defaults: bool = True) -> Shape:
     """Shape of a list row of `schema`: `X_List` when the spec has it, else `X` without defaults."""
     lst = parse(schema + "_List")
     if not lst:
-        return Shape(frozenset(parse(schema)), ())
-    template = tuple(_defaults(lst)) if defaults else ()
-    return Shape(frozenset(lst), template)
+        return Shape(_order(parse(schema), {}, False))
+    return Shape(_order(lst, lst, defaults))
 
 
 @cache
 def item_shape(schema: str, defaults: bool = True) -> Shape:
-    """Shape of a single read: fields of `X` and `X_List`; defaults of the `X_List` row only."""
+    """Shape of a single read: fields of `X` (then `X_List`-only ones); defaults of the `X_List` row only."""
     full = parse(schema)
     lst = parse(schema + "_List")
-    template = tuple(_defaults(lst)) if defaults else ()
-    return Shape(frozenset(full) | frozenset(lst), template)
-
-
-def _defaults(fields: dict[str, str]) -> list[tuple[str, Any]]:
-    return [(k, DEFAULTS[c]) for k, c in fields.items() if c in DEFAULTS and not k.startswith("_")]
+    return Shape(_order({**full, **lst}, lst, defaults))
 
 
 def apply(values: dict[str, Any], shape: Shape) -> dict[str, Any]:
-    """Record values (spec fields, non-null) first, then the defaults for whatever is missing."""
-    allowed = shape.fields
-    if not allowed:  # a resource without a spec schema (runbooks): pass through
+    """The wire object: spec fields in class order, record values where non-null, else the default."""
+    if not shape.order:  # a resource without a spec schema (runbooks): pass through
         return {k: v for k, v in values.items() if v is not None and not k.startswith("_")}
-    out = {k: v for k, v in values.items() if v is not None and k in allowed and not k.startswith("_")}
-    for k, d in shape.template:
-        if k not in out:
-            out[k] = d
+    out: dict[str, Any] = {}
+    get, unset = values.get, _UNSET
+    for k, d in shape.order:
+        v = get(k, d)
+        if v is None:
+            v = d
+        if v is not unset:
+            out[k] = v
     return out
 
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.paging import Limit, fetch_page, get_one
+from halo_mcp.tools.paging import Limit, fetch_page, get_one, search_list
 from halo_mcp.tools.render import compact, list_output, record_output
 from halo_mcp.tools.resolve import SOURCES, Ref, canonical_kind
 
@@ -180,14 +180,7 @@ class FindClientsArgs(Args):
 @tool("directory", title="Find clients", idempotent=True)
 async def find_clients(ctx: ToolContext, args: FindClientsArgs) -> ToolOutput:
     """Find clients (customers) by name or reference."""
-    params = {"search": args.query.strip()} if args.query else {}
-    listing = await fetch_page(ctx, "Client", "clients", params, limit=args.limit, cursor=args.cursor)
-    rows = [compact(r, CLIENT_FIELDS) for r in listing.rows]
-    return list_output(
-        "clients",
-        rows,
-        columns=CLIENT_FIELDS,
-        total=listing.total,
-        next_cursor=listing.next_cursor,
-        note="" if rows else "try a shorter name",
-    )
+    return await search_list(
+        ctx, "Client", "clients", query=args.query, limit=args.limit, cursor=args.cursor,
+        row=lambda r: compact(r, CLIENT_FIELDS), columns=CLIENT_FIELDS, empty_note="try a shorter name",
+    )  # fmt: skip

@@ -6,7 +6,7 @@ A cursor carries the page number and the page size, so changing `limit` between 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -15,8 +15,8 @@ from pydantic import AfterValidator
 
 from halo_mcp.halo.client import PAGE_CAP
 from halo_mcp.halo.errors import HaloNotFound
-from halo_mcp.tools.framework import ToolContext, ToolError
-from halo_mcp.tools.render import decode_cursor, encode_cursor
+from halo_mcp.tools.framework import ToolContext, ToolError, ToolOutput
+from halo_mcp.tools.render import decode_cursor, encode_cursor, list_output
 
 
 @dataclass
@@ -38,6 +38,34 @@ async def fetch_page(
     more = page_no * size < page.total if page.total is not None else len(page.rows) >= size
     next_cursor = encode_cursor({"p": page_no + 1, "n": size}) if more and page.rows else None
     return Listing(page.rows, page.total, next_cursor)
+
+
+async def search_list(
+    ctx: ToolContext,
+    path: str,
+    key: str,
+    *,
+    query: str | None,
+    limit: int,
+    cursor: str | None,
+    row: Callable[[dict[str, Any]], dict[str, Any]],
+    columns: Sequence[str],
+    untrusted_cols: Iterable[str] = (),
+    empty_note: str,
+) -> ToolOutput:
+    """The whole body of a 'find X by text' tool: Halo's `search`, one page, compact rows, a cursor."""
+    params = {"search": query.strip()} if query else {}
+    listing = await fetch_page(ctx, path, key, params, limit=limit, cursor=cursor)
+    rows = [row(r) for r in listing.rows]
+    return list_output(
+        key,
+        rows,
+        columns=columns,
+        total=listing.total,
+        next_cursor=listing.next_cursor,
+        untrusted_cols=untrusted_cols,
+        note="" if rows else empty_note,
+    )
 
 
 async def get_one(ctx: ToolContext, path: str, ident: int, hint: str, params: Mapping[str, Any] | None = None) -> Any:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
-from halo_mcp.tools.paging import Limit, clamp_to, fetch_page, get_one, parse_day
+from halo_mcp.tools.paging import Limit, clamp_to, get_one, parse_day, search_list
 from halo_mcp.tools.render import compact, list_output, truncate
 from halo_mcp.tools.resolve import Ref
 
@@ -232,18 +232,11 @@ class ListReportsArgs(Args):
 @tool("reports", title="List saved reports", idempotent=True)
 async def list_reports(ctx: ToolContext, args: ListReportsArgs) -> ToolOutput:
     """Find saved reports to run with run_report."""
-    params = {"search": args.query.strip()} if args.query else {}
-    listing = await fetch_page(ctx, "Report", "reports", params, limit=args.limit, cursor=args.cursor)
-    rows = [compact(r, REPORT_FIELDS) for r in listing.rows]
-    return list_output(
-        "reports",
-        rows,
-        columns=REPORT_FIELDS,
-        total=listing.total,
-        next_cursor=listing.next_cursor,
-        untrusted_cols=("description",),
-        note="" if rows else "try one word of the name, or omit query",
-    )
+    return await search_list(
+        ctx, "Report", "reports", query=args.query, limit=args.limit, cursor=args.cursor,
+        row=lambda r: compact(r, REPORT_FIELDS), columns=REPORT_FIELDS, untrusted_cols=("description",),
+        empty_note="try one word of the name, or omit query",
+    )  # fmt: skip
 
 
 class RunReportArgs(Args):

@@ -7,8 +7,8 @@ from typing import Any
 from pydantic import Field
 
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.paging import Limit, fetch_page
-from halo_mcp.tools.render import compact, html_to_text, list_output, truncate
+from halo_mcp.tools.paging import Limit, search_list
+from halo_mcp.tools.render import compact, html_to_text, truncate
 
 COLUMNS = ("id", "name", "category", "status", "summary", "link")
 SUMMARY_CHARS = 160
@@ -40,15 +40,7 @@ class SearchServicesArgs(Args):
 @tool("services", title="Search the service catalogue", idempotent=True)
 async def search_services(ctx: ToolContext, args: SearchServicesArgs) -> ToolOutput:
     """Search the service catalogue (category, status, link)."""
-    params = {"search": args.query.strip()} if args.query else {}
-    listing = await fetch_page(ctx, "Service", "services", params, limit=args.limit, cursor=args.cursor)
-    rows = [service_row(r) for r in listing.rows]
-    return list_output(
-        "services",
-        rows,
-        columns=COLUMNS,
-        total=listing.total,
-        next_cursor=listing.next_cursor,
-        untrusted_cols=("summary",),
-        note="" if rows else "try one distinctive word, or omit query to list all",
-    )
+    return await search_list(
+        ctx, "Service", "services", query=args.query, limit=args.limit, cursor=args.cursor, row=service_row,
+        columns=COLUMNS, untrusted_cols=("summary",), empty_note="try one distinctive word, or omit query to list all",
+    )  # fmt: skip
