@@ -176,11 +176,13 @@ class Resolver:
         params: dict[str, Any] = {**dict(source.params), "search": query, "pageinate": True, "page_size": 25}
         data = await self.halo.get(source.path, params)
         entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
-        if not entities and len(query) > 3:
-            # Halo's search is a substring match: retry on the first word so a typo still yields candidates.
-            first = query.split()[0][:4]
-            data = await self.halo.get(source.path, {**params, "search": first})
+        for fallback in _fallback_searches(query) if not entities else ():
+            # Halo's search is a substring match, so a typo finds nothing: retry on single words (longest first),
+            # then on a short prefix, so the miss still yields candidates. Only misses pay for these requests.
+            data = await self.halo.get(source.path, {**params, "search": fallback})
             entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+            if entities:
+                break
         self._searches[key] = (time.monotonic() + self.ttl, entities)
         return entities
 
@@ -196,6 +198,14 @@ class Resolver:
             return None
         name = next((str(record[f]) for f in source.names if record.get(f)), str(ident))
         return Entity(kind, ident, name, record)
+
+
+def _fallback_searches(query: str) -> list[str]:
+    words = sorted({w for w in re.findall(r"[\w@.+-]+", query) if len(w) >= 3}, key=len, reverse=True)[:3]
+    tries = [w for w in words if w != query.strip()]
+    if words and len(words[0]) > 4:
+        tries.append(words[0][:4])
+    return tries
 
 
 def _names(entity: Entity) -> list[str]:
@@ -249,7 +259,8 @@ def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
         )
     if ranked:
         return _miss(kind, query, ranked)
-    raise ToolError(f"no {kind} named {query!r}; use lookup(kind='{kind}', query=...) to search")
+    how = "find_users(query=...)" if kind == "user" else f"lookup(kind='{kind}', query=...)"
+    raise ToolError(f"no {kind} named {query!r}; use {how} to search")
 
 
 def _miss(kind: str, query: str, ranked: Sequence[Entity]) -> Entity:
