@@ -49,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--transport", choices=["stdio", "http", "sse"], help="default: HALO_MCP_TRANSPORT or stdio")
     p.add_argument("--host", help="HTTP bind address (default: HALO_MCP_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default: HALO_MCP_PORT or 8000)")
+    p.add_argument("--workers", type=int, help="HTTP worker processes (default: HALO_MCP_WORKERS or 1)")
     _selection_flags(p)
     _sandbox_flag(p)
     p.set_defaults(handler=cmd_serve)
@@ -105,7 +106,7 @@ def _sandbox_flag(p: argparse.ArgumentParser) -> None:
 def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
     from halo_mcp.config import load_server_settings
 
-    names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port")
+    names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     return load_server_settings(**overrides, **extra)
 
@@ -173,6 +174,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # Both transports are always mounted; --transport sse only changes which URL is announced first.
         if settings.transport == "sse":
             print(f"{PROG}: serving legacy SSE on {base}/sse (streamable HTTP: {base}/mcp)", file=sys.stderr)
+        if settings.workers > 1:
+            if sb is not None:
+                raise ConfigError("--workers needs a Halo outside this process: drop --sandbox or use one worker")
+            print(f"{PROG}: serving on {base}/mcp with {settings.workers} workers (stateless)", file=sys.stderr)
+            from halo_mcp.server.run import prefork
+
+            return prefork(
+                settings.workers, lambda: _run(_serve_http(halo.per_worker(settings.workers), settings, sock))
+            )
         print(f"{PROG}: serving on {base}/mcp (SSE: {base}/sse, health: {base}/healthz)", file=sys.stderr)
         return _run(_serve_http(halo, settings, sock))
 
@@ -264,7 +274,8 @@ async def _serve_http(halo: HaloSettings, settings: ServerSettings, sock: Any) -
 
     surface = Surface(halo, settings)
     try:
-        await serve_asgi(build_app(surface, settings), sock, settings.log_level)
+        app = build_app(surface, settings, stateless=settings.workers > 1)
+        await serve_asgi(app, sock, settings.log_level)
     finally:
         await surface.aclose()
 

@@ -94,6 +94,13 @@ class HaloSettings(BaseSettings):
                 "e.g. 300/300"
             ) from None
 
+    def per_worker(self, workers: int) -> HaloSettings:
+        """A copy whose client-side limiter allows this worker's equal share of Halo's limit."""
+        window = self.rate_limit_window()
+        if workers <= 1 or window is None:
+            return self
+        return self.model_copy(update={"rate_limit": f"{max(1, window[0] // workers)}/{window[1]:g}"})
+
     def validate_all(self) -> None:
         self.endpoints()
         self.grant()
@@ -112,6 +119,9 @@ class ServerSettings(BaseSettings):
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
     port: int = 8000
+    # HTTP worker processes sharing the port. More than one means stateless sessions, no legacy SSE, and each
+    # worker gets an equal share of Halo's rate limit.
+    workers: int = Field(default=1, ge=1, le=32)
     token: SecretStr | None = None
     allowed_hosts: str = ""
     allowed_origins: str = ""

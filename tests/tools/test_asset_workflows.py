@@ -53,7 +53,7 @@ async def test_hardware_warranty_audit(client: Client, sandbox: Sandbox) -> None
     ends = column(assets, "warranty_end")
     assert ends == sorted(ends) and all(today.isoformat() <= e < horizon.isoformat() for e in ends)
 
-    # 3. who holds each laptop
+    # 3. who holds each laptop (rows carry the holder's name and id; names can repeat, so ask by id)
     holders: dict[int, str] = {}
     for asset_id, user_id in zip(ids(assets), column(assets, "user_id"), strict=True):
         user = await client.call_tool("get_user", {"user": user_id})

@@ -10,13 +10,11 @@ import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.tokens import compact_json, count, result_tokens
 from tests.conftest import text
 from tests.tools.halo_raw import Raw
 from tests.tools.test_directory import column, ids
 
 pytestmark = pytest.mark.anyio
-RATIO_BUDGET = 0.70  # measured 0.68 against the sandbox's 13-field list rows (real Device_List rows are far larger)
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +118,3 @@ async def test_get_asset_errors(client: Client) -> None:
     assert unknown.is_error and "no asset with id 999999" in text(unknown)
     near = await client.call_tool("get_asset", {"asset": "WAYN0004"})
     assert near.is_error and "WAYN00045" in text(near)
-
-
-async def test_fifty_assets_cost_a_fraction_of_the_raw_json(client: Client, raw: Raw) -> None:
-    page = raw.get("Asset", pageinate=True, page_size=50)
-    result = await client.call_tool("list_assets", {"limit": 50})
-    assert len(ids(result)) == 50
-    ratio = result_tokens(result) / count(compact_json(page))
-    assert ratio <= RATIO_BUDGET, ratio

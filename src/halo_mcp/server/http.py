@@ -127,12 +127,17 @@ def unauthorized(description: str) -> Response:
     )
 
 
-def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = True) -> Starlette:
+def build_app(
+    surface: Surface, settings: ServerSettings | None = None, *, json_response: bool = True, stateless: bool = False
+) -> Starlette:
     """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's).
 
     `json_response`: answer each POST with one JSON body rather than an SSE-framed stream. No tool streams progress,
     and plain JSON is what simple clients and proxies handle best (SSE-framed replies are a known pain point with
     Halo's built-in endpoint). The conformance suite passes either way.
+
+    `stateless`: no MCP sessions, for several worker processes behind one port (any worker can answer any request;
+    legacy clients work without a session id). Legacy SSE needs its GET and POSTs in one process, so it is not served.
     """
     settings = settings or surface.settings
     security = transport_security(settings)
@@ -142,6 +147,7 @@ def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_
     manager = StreamableHTTPSessionManager(
         app=server,
         json_response=json_response,
+        stateless=stateless,
         security_settings=security,
         session_idle_timeout=SESSION_IDLE_TIMEOUT,
     )
@@ -177,9 +183,12 @@ def build_app(surface: Surface, settings: ServerSettings | None = None, *, json_
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
         Route(MCP_PATH, guard(StreamableHTTPASGIApp(manager))),
-        Route(SSE_PATH, guard(sse_endpoint), methods=["GET"]),
-        Mount(MESSAGES_PATH, app=guard(sse.handle_post_message)),
     ]
+    if not stateless:
+        routes += [
+            Route(SSE_PATH, guard(sse_endpoint), methods=["GET"]),
+            Mount(MESSAGES_PATH, app=guard(sse.handle_post_message)),
+        ]
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.session_manager = manager
     return app

@@ -3,10 +3,13 @@ listening socket (so the port is known before serving, even for port 0) and the 
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import signal
 import socket
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -88,3 +91,37 @@ async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info")
     )
     server = uvicorn.Server(config)
     await server.serve(sockets=[sock])
+
+
+def prefork(workers: int, serve: Callable[[], int]) -> int:
+    """Run `serve` in `workers` processes sharing the already bound socket; the parent is worker 0.
+
+    Forked before any event loop or thread exists. When the parent's `serve` returns (SIGINT/SIGTERM), the
+    children are stopped and reaped, so no worker outlives the command.
+    """
+    # uvicorn re-raises SIGTERM once it has shut down; as KeyboardInterrupt it unwinds to the cleanup below
+    # instead of killing the parent on the spot and orphaning the workers.
+    signal.signal(signal.SIGTERM, _interrupt)
+    children: list[int] = []
+    for _ in range(workers - 1):
+        pid = os.fork()
+        if pid == 0:
+            code = 1
+            try:
+                code = serve()
+            finally:
+                os._exit(code)
+        children.append(pid)
+    try:
+        return serve()
+    finally:
+        for pid in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+        for pid in children:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt

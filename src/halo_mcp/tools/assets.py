@@ -47,7 +47,7 @@ def asset_row(record: dict[str, Any]) -> dict[str, Any]:
             "client": record.get("client_name"),
             "site": record.get("site_name"),
             "user": record.get("username") or _first_user(record),
-            "user_id": None if record.get("username") else _first_user_id(record),
+            "user_id": _first_user_id(record),  # names can repeat; the id is what get_user needs then
             "warranty_end": str(record["warranty_end"])[:10] if record.get("warranty_end") else None,
         }
     )
@@ -62,9 +62,11 @@ def _first_user(record: dict[str, Any]) -> str | None:
 
 def _first_user_id(record: dict[str, Any]) -> int | None:
     users = record.get("users")
-    if isinstance(users, list) and users and isinstance(users[0], dict) and not users[0].get("name"):
-        return users[0].get("id")
-    return record.get("first_user_id") or None
+    if record.get("first_user_id"):
+        return int(record["first_user_id"])
+    if isinstance(users, list) and users and isinstance(users[0], dict) and users[0].get("id"):
+        return int(users[0]["id"])
+    return None
 
 
 class ListAssetsArgs(Args):
