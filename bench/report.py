@@ -59,6 +59,8 @@ HEADLINE: tuple[Figure, ...] = (
            "calls / server CPU seconds: the most one server process can do"),
     Figure("throughput.runs.3.calls_per_s", "throughput, 50 clients, no Halo call", "calls/s",
            "`lookup` (cached): the server's own ceiling"),
+    Figure("throughput.runs.4.calls_per_s", "throughput, 50 clients, 2 workers", "calls/s",
+           "`get_ticket`, `--workers 2` (stateless sessions)", ">= 500", lambda v: v >= 500),
     Figure("startup.cold_start_ms.median", "cold start to `tools/list`", "ms",
            "stdio spawn -> initialize -> tools/list, median", "<= 800", lambda v: v <= 800),
     Figure("startup.import_ms.serve_path", "import time, serve path", "ms", "fresh interpreter, wall"),
@@ -212,7 +214,8 @@ def details(results: dict[str, Any]) -> str:
     if t := fam.get("throughput"):
         parts.append(f"\n### 4. Throughput\n\n{t['what']}; {t['seconds_per_level']} s per row; {t['processes']}.\n")
         rows = [
-            [x["concurrency"], f"`{x['tool']}`", x["calls_per_s"], x["errors"], x["latency_ms"].get("p50"),
+            [f"{x['concurrency']}" + (f" ({x['workers']} workers)" if x.get("workers") else ""), f"`{x['tool']}`",
+             x["calls_per_s"], x["errors"], x["latency_ms"].get("p50"),
              x["latency_ms"].get("p99"), x.get("server_cpu_ms_per_call"), x.get("sandbox_cpu_ms_per_call"),
              x.get("server_single_core_ceiling_calls_per_s"), x["cpu_seconds"].get("load_generator"),
              x.get("cpu_share_of_machine")]

@@ -103,4 +103,9 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
         for c in levels:
             out["runs"].append(await _run(server.url, c, seconds, "get_ticket", ids, pids))
         out["runs"].append(await _run(server.url, levels[-1], seconds, "lookup", ids, pids))
+    # Two pre-forked workers (stateless sessions): the server can then use both cores.
+    with http_server(sb, log_name="server-http-workers.log", HALO_MCP_WORKERS="2") as server:
+        pids = {"server": server.pid, "sandbox": sb.pid}
+        run = await _run(server.url, levels[-1], seconds, "get_ticket", ids, pids)
+        out["runs"].append({**run, "workers": 2})
     return out
