@@ -17,7 +17,7 @@ from halo_mcp.halo.client import PAGE_CAP
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one, parse_day, today
-from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, list_output, record_output
+from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, halo_datetime, list_output, record_output
 from halo_mcp.tools.resolve import Ref
 
 SCAN_LIMIT = 2000  # assets examined per call when filtering warranties client-side
@@ -28,13 +28,8 @@ COLUMNS = ("id", "tag", "name", "type", "client", "site", "user", "user_id", "wa
 
 
 def warranty_day(record: dict[str, Any]) -> date | None:
-    raw = record.get("warranty_end")
-    if not isinstance(raw, str) or raw.startswith(("0001", "1900", "1753")):
-        return None
-    try:
-        return date.fromisoformat(raw[:10])
-    except ValueError:
-        return None
+    end = halo_datetime(record.get("warranty_end"))
+    return end.date() if end else None
 
 
 def asset_row(record: dict[str, Any]) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import base64
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from halo_mcp.tools.framework import ToolError, ToolOutput
@@ -31,6 +32,17 @@ def short_date(value: str) -> str:
     if hm == "00:00" and (not seconds or seconds.startswith(":00")):
         return day
     return f"{day}T{hm}{'Z' if zone in (None, 'Z', '+00:00', '+0000') else zone}"
+
+
+def halo_datetime(value: Any) -> datetime | None:
+    """A Halo timestamp as an aware datetime; Halo's "never" sentinels and non-dates are None, naive values UTC."""
+    if not isinstance(value, str) or not value or value.startswith(SENTINEL_PREFIXES):
+        return None
+    try:
+        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def is_empty(key: str, value: Any) -> bool:

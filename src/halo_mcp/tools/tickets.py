@@ -25,6 +25,7 @@ from halo_mcp.tools.render import (
     compact,
     decode_cursor,
     encode_cursor,
+    halo_datetime,
     html_to_text,
     list_output,
     render_record,
@@ -68,18 +69,8 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _parse_dt(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value or value.startswith(("1900-01-01", "0001-01-01", "1753-01-01")):
-        return None
-    try:
-        dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 def _is_closed(row: Mapping[str, Any]) -> bool:
-    return bool(row.get("hasbeenclosed")) or _parse_dt(row.get("dateclosed")) is not None
+    return bool(row.get("hasbeenclosed")) or halo_datetime(row.get("dateclosed")) is not None
 
 
 def sla_state(row: Mapping[str, Any], now: datetime | None = None) -> str:
@@ -104,13 +95,13 @@ def sla_state(row: Mapping[str, Any], now: datetime | None = None) -> str:
             return "breached"
         return "at risk" if not row.get("onhold") and isinstance(used, int | float) and used >= AT_RISK * 100 else ""
     now = now or _now()
-    fix_by = _parse_dt(row.get("fixbydate"))
-    respond_by = None if _parse_dt(row.get("responsedate")) else _parse_dt(row.get("respondbydate"))
+    fix_by = halo_datetime(row.get("fixbydate"))
+    respond_by = None if halo_datetime(row.get("responsedate")) else halo_datetime(row.get("respondbydate"))
     if any(d < now for d in (fix_by, respond_by) if d is not None):
         return "breached"
     if fix_by is None or row.get("onhold"):
         return ""
-    opened = _parse_dt(row.get("dateoccurred"))
+    opened = halo_datetime(row.get("dateoccurred"))
     if opened and fix_by > opened and (now - opened) / (fix_by - opened) >= AT_RISK:
         return "at risk"
     return "at risk" if fix_by < now + timedelta(hours=AT_RISK_HOURS) else ""
