@@ -134,6 +134,7 @@ def child_env() -> dict[str, str]:
     (PYTHONDONTWRITEBYTECODE may be set in development shells) nor writing into the repository."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_") and k != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = str(PYCACHE)
+    env["HALO_MCP_AUDIT_DB"] = ":memory:"  # benchmark writes are not worth keeping
     return env
 
 

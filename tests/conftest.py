@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -12,6 +13,9 @@ from mcp import Client
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
+
+# Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
+os.environ.setdefault("HALO_MCP_AUDIT_DB", ":memory:")
 
 
 @pytest.fixture(scope="session")

@@ -4,11 +4,13 @@ secrets removed, the Halo records affected, and the outcome. SQLite, file or mem
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|api[_-]?key|data_base64|^data$|content_base64)")
@@ -25,6 +27,14 @@ CREATE TABLE IF NOT EXISTS audit (
     message TEXT NOT NULL
 )
 """
+
+
+def audit_path(setting: str) -> str:
+    """Where the audit lives: the setting, or by default a file in the user's state directory."""
+    if setting:
+        return setting
+    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return str(state / "halo-mcp" / "audit.db")
 
 
 def redact(value: Any) -> Any:
@@ -51,8 +61,10 @@ class AuditEntry:
 
 
 class AuditLog:
-    def __init__(self, path: str = "") -> None:
-        self._db = sqlite3.connect(path or ":memory:", check_same_thread=False)
+    def __init__(self, path: str = ":memory:") -> None:
+        if path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, check_same_thread=False)
         self._lock = threading.Lock()
         with self._lock:
             self._db.execute(SCHEMA)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -108,6 +109,8 @@ def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
 
     names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    if (getattr(args, "sandbox", False) or args.handler is cmd_demo) and "HALO_MCP_AUDIT_DB" not in os.environ:
+        overrides["audit_db"] = ":memory:"  # writes to a throwaway sandbox do not belong in the real audit
     return load_server_settings(**overrides, **extra)
 
 
@@ -567,14 +570,14 @@ def _mask(value: str) -> str:
 def cmd_audit(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from halo_mcp.audit import AuditLog
+    from halo_mcp.audit import AuditLog, audit_path
     from halo_mcp.config import load_server_settings
 
-    path = load_server_settings().audit_db
-    if not path:
-        raise ConfigError("HALO_MCP_AUDIT_DB is not set: the server keeps its audit in memory unless it names a file")
+    path = audit_path(load_server_settings().audit_db)
+    if path == ":memory:":
+        raise ConfigError("HALO_MCP_AUDIT_DB=:memory: keeps the audit inside the server process; name a file instead")
     if not Path(path).exists():
-        raise ConfigError(f"HALO_MCP_AUDIT_DB={path}: no such file (nothing has been audited there yet)")
+        raise ConfigError(f"no audit at {path} yet (set HALO_MCP_AUDIT_DB to read another file)")
     audit = AuditLog(path)
     try:
         entries = audit.entries(limit=args.limit, tool=args.tool)

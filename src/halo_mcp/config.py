@@ -127,7 +127,8 @@ class ServerSettings(BaseSettings):
     allowed_origins: str = ""
     structured_output: bool = True
     log_level: str = "INFO"
-    audit_db: str = Field(default="", description="SQLite file for the write audit; empty keeps it in memory")
+    # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
+    audit_db: str = ""
     # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
     # empty refuses local paths, so a model cannot upload ~/.ssh or .env files to a ticket.
     attachment_dirs: str = ""

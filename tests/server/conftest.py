@@ -108,6 +108,7 @@ def http_server(sandbox: Sandbox) -> Iterator[ThreadServer]:
 def subprocess_env(sandbox: Sandbox | None = None, **extra: str) -> dict[str, str]:
     """The current environment minus any HALO_* setting, plus the sandbox's credentials."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_")}
+    env["HALO_MCP_AUDIT_DB"] = ":memory:"  # never the developer's real audit file
     if sandbox is not None:
         env.update(
             HALO_URL=sandbox.url,

@@ -26,6 +26,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> pytest.Monke
         if key.startswith("HALO_"):
             monkeypatch.delenv(key)
     monkeypatch.chdir(str(tmp_path))
+    monkeypatch.setenv("XDG_STATE_HOME", f"{tmp_path}/state")  # a default audit file lands here, not in $HOME
     return monkeypatch
 
 
@@ -182,8 +183,11 @@ def test_serve_public_bind_needs_allowed_hosts(
 
 def test_audit(clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
     db = f"{tmp_path}/audit.db"
+    clean_env.setenv("XDG_STATE_HOME", f"{tmp_path}/state")
     assert main(["audit"]) == 2
-    assert "HALO_MCP_AUDIT_DB" in capsys.readouterr().err
+    assert "no audit at" in capsys.readouterr().err
+    clean_env.setenv("HALO_MCP_AUDIT_DB", ":memory:")
+    assert main(["audit"]) == 2
     log = AuditLog(db)
     log.record(collection="default", tool="add_note", arguments={"ticket": 7, "password": "hunter22"},
                affected=["action:7/1"], outcome="ok", message="note added")  # fmt: skip

@@ -19,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from halo_mcp import __version__
-from halo_mcp.audit import AuditLog
+from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
@@ -58,7 +58,7 @@ class Surface:
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
         self.halo = halo or HaloClient(halo_settings, scope=required_scope(self.selection))
-        self.audit = audit if audit is not None else AuditLog(self.settings.audit_db)
+        self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
             resolver=Resolver(self.halo),

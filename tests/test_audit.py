@@ -1,0 +1,29 @@
+"""The write audit: where it lives, what it keeps, what it masks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from halo_mcp.audit import AuditLog, audit_path, redact
+
+
+def test_default_audit_lives_in_the_state_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
+    assert audit_path("") == str(tmp_path / "halo-mcp" / "audit.db")
+    assert audit_path(":memory:") == ":memory:"
+    log = AuditLog(audit_path(""))
+    log.record(collection="c", tool="add_note", arguments={"ticket_id": 1}, affected=["ticket:1"], outcome="ok",
+               message="note added")  # fmt: skip
+    log.close()
+    again = AuditLog(audit_path(""))
+    assert [(e.tool, e.affected) for e in again.entries()] == [("add_note", ["ticket:1"])]
+    again.close()
+
+
+def test_secrets_and_file_contents_are_masked_and_long_text_cut() -> None:
+    masked = redact({"client_secret": "x", "nested": [{"password": "p", "note": "n" * 600}], "data_base64": "QUJD"})
+    assert masked["client_secret"] == "***" and masked["data_base64"] == "***"
+    assert masked["nested"][0]["password"] == "***"
+    assert len(masked["nested"][0]["note"]) < 520
