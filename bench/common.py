@@ -180,6 +180,7 @@ class SandboxProc:
 
     seed: int = 1
     scale: str = "small"
+    shape_defaults: bool = True
     url: str = ""
     client_id: str = ""
     client_secret: str = ""
@@ -188,7 +189,8 @@ class SandboxProc:
 
     def start(self, timeout: float = 60.0) -> SandboxProc:
         self.proc = subprocess.Popen(
-            [PY, str(BENCH / "sandbox_proc.py"), "--seed", str(self.seed), "--scale", self.scale],
+            [PY, str(BENCH / "sandbox_proc.py"), "--seed", str(self.seed), "--scale", self.scale]
+            + ([] if self.shape_defaults else ["--no-shape-defaults"]),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=open(WORKDIR / "sandbox.log", "a"),  # noqa: SIM115 - owned by the child

@@ -24,6 +24,22 @@ def _rows(structured: Any) -> list[dict[str, Any]]:
 
 
 async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
+    """Against the default sandbox, then against one whose rows omit Halo's inferred defaults (the lean shape)."""
+    out = await _measure_on(sb)
+    lean = SandboxProc(seed=sb.seed, scale=sb.scale, shape_defaults=False).start()
+    try:
+        lean_cases = (await _measure_on(lean))["cases"]
+    finally:
+        lean.stop()
+    for name, case in out["cases"].items():
+        if name in lean_cases:
+            case["lean_raw_tokens"] = lean_cases[name]["raw_tokens"]
+            case["lean_ratio"] = lean_cases[name]["ratio"]
+    out["lean_is"] = "the same records with unset fields omitted instead of Halo's defaults (0, false, 1900-01-01)"
+    return out
+
+
+async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
     import httpx2
     import mcp_types as types
     from mcp import Client
@@ -35,7 +51,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     settings = HaloSettings(
         url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret, rate_limit="off", read_timeout=30.0
     )
-    surface = Surface(settings, ServerSettings(toolsets="all", audit_db=""))
+    surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:"))
     captured: list[httpx2.Response] = []
 
     async def record(response: httpx2.Response) -> None:

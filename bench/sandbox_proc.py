@@ -16,10 +16,11 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", default="small")
+    parser.add_argument("--no-shape-defaults", action="store_true", help="rows without Halo's inferred defaults")
     args = parser.parse_args()
     from halo_mcp.sandbox import Sandbox
 
-    sb = Sandbox(seed=args.seed, scale=args.scale, host="127.0.0.1", port=0)
+    sb = Sandbox(seed=args.seed, scale=args.scale, host="127.0.0.1", port=0, shape_defaults=not args.no_shape_defaults)
     sb.start()
     try:
         info = {"url": sb.url, "client_id": sb.client_id, "client_secret": sb.client_secret, "pid": os.getpid()}
