@@ -67,23 +67,14 @@ _SEED_CACHE: dict[tuple[int, str], dict[str, list[Record]]] = {}
 
 
 def seed_data(seed: int, scale: int | str) -> dict[str, list[Record]]:
-    """Generated records for (seed, scale), memoised per process: tests start many sandboxes.
-
-    Falls back to the minimal built-in data set when the seed module is missing or fails.
-    """
+    """Generated records for (seed, scale), memoised per process: tests start many sandboxes."""
     key = (seed, str(scale))
     cached = _SEED_CACHE.get(key)
     if cached is not None:
         return cached
-    try:
-        from halo_mcp.sandbox.seed import generate
+    from halo_mcp.sandbox.seed import generate
 
-        data = generate(seed=seed, scale=scale)
-    except Exception as e:  # the seed module is optional for the server to start
-        log.warning("seed generator unavailable (%s); using the minimal built-in data set", e)
-        from halo_mcp.sandbox.minimal_seed import generate as minimal
-
-        data = minimal(seed=seed, scale=scale)
+    data = generate(seed=seed, scale=scale)
     teams = {t.get("id"): t.get("name") for t in data.get("Team", [])}
     for t in data.get("Tickets", []):
         if "team_id" in t:  # tickets name their team (Halo's `team`); ids map to names
