@@ -1,9 +1,10 @@
 """7. Halo requests per workflow, read from the sandbox's request counters: cold (a new server: no token, empty
 name tables and similarity index) and warm (the same workflow again on that server).
 
-The workflows are the product's seed tasks (PRODUCT.md, "Who uses it"): an agent's queue with SLA breaches,
-"assign the VPN ticket to me and add a note", "log 30 minutes", the self-service path (knowledge search, then a
-correctly typed ticket), triage of one ticket, similar cases, and a name lookup. They write, so they run on their own
+The workflows are the tool-surface issue's seed workflows (London P2 with time, triage with de-duplication, L1 answer
+from the knowledge base, hardware warranty audit, project and quote health) and the product's daily tasks
+(PRODUCT.md, "Who uses it"): an agent's queue with SLA breaches, "assign the VPN ticket to me and add a note",
+"log 30 minutes", triage of one ticket, similar cases, and a name lookup. They write, so they run on their own
 sandbox, reset to the seed between workflows.
 """
 
@@ -24,6 +25,57 @@ def _first_id(result: Any) -> int:
     if not rows:
         raise RuntimeError("expected at least one row")
     return int(dict(zip(cols, rows[0], strict=False))["id"])
+
+
+def _rows(result: Any) -> list[dict[str, Any]]:
+    data = result.structured_content or {}
+    return [dict(zip(data.get("columns") or [], row, strict=False)) for row in data.get("rows") or []]
+
+
+async def london_p2(call: Call) -> None:
+    """Log a P2 for the London VPN drops, assign it to Network, and log 30 minutes."""
+    created = await call(
+        "create_ticket",
+        {"summary": "VPN drops for London office users", "details": "Several users disconnected since 9am.",
+         "client": "Acme Corp", "site": "London Office", "ticket_type": "Incident", "priority": "P2",
+         "team": "Network"},
+    )  # fmt: skip
+    ticket = int((created.structured_content or {})["id"])
+    await call("log_time", {"ticket_id": ticket, "minutes": 30, "note": "initial investigation"})
+
+
+async def triage_dedup(call: Call) -> None:
+    """Triage with de-duplication: find the open duplicate of a new ticket, close it as a duplicate."""
+    found = await call("list_tickets", {"search": "VPN", "site": "London Office", "limit": 5})
+    ticket = _first_id(found)
+    similar = await call("find_similar", {"ticket_id": ticket, "limit": 5})
+    parent = next((r["id"] for r in _rows(similar) if r.get("type") == "ticket"), ticket)
+    await call("add_action", {"ticket_id": ticket, "outcome": "Close", "note": f"Duplicate of #{parent}"})
+
+
+async def l1_knowledge(call: Call) -> None:
+    """L1 answer from the knowledge base: search, then read the article's steps."""
+    hits = await call("search_kb", {"query": "my laptop screen went black after the update", "limit": 3})
+    await call("get_kb_article", {"id": _first_id(hits)})
+
+
+async def warranty_audit(call: Call) -> None:
+    """Hardware warranty audit: a client's laptops whose warranty ends within 90 days, and who holds them."""
+    assets = await call(
+        "list_assets", {"client": "Acme", "type": "Laptop", "warranty_after": "today", "warranty_before": "+90d"}
+    )
+    for row in _rows(assets)[:3]:
+        if row.get("user_id"):
+            await call("get_user", {"user": str(row["user_id"])})
+
+
+async def project_quote_health(call: Call) -> None:
+    """Project and quote health: a client's projects, the latest actions on one, and its quotes."""
+    clients = await call("find_clients", {"query": "Stark"})
+    client_id = _first_id(clients)
+    projects = await call("call_operation", {"operation": "GET /Projects", "arguments": {"client_id": client_id}})
+    await call("get_ticket", {"id": _first_id(projects), "actions": 5})
+    await call("call_operation", {"operation": "GET /Quotation", "arguments": {"client_id": client_id}})
 
 
 async def queue(call: Call) -> None:
@@ -80,6 +132,11 @@ async def lookup(call: Call) -> None:
 
 
 WORKFLOWS: dict[str, Callable[[Call], Awaitable[None]]] = {
+    "london_p2": london_p2,
+    "triage_dedup": triage_dedup,
+    "l1_knowledge": l1_knowledge,
+    "warranty_audit": warranty_audit,
+    "project_quote_health": project_quote_health,
     "queue": queue,
     "assign_and_note": assign_and_note,
     "log_time": log_time,

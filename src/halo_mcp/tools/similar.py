@@ -184,6 +184,7 @@ KB_WEIGHTS = {"name": 3.0, "tags": 2.0, "description": 1.0, "resolution": 1.0}
 PARALLEL_PAGES = 4  # concurrent list pages while building: fast, and polite to Halo's rate limit
 CLOSED_BOOST = 1.3  # resolved tickets are what the caller can learn from
 SAME_FIX = 0.6  # resolution word overlap above which two tickets count as fixed the same way
+FIX_SCAN_BATCHES = 2  # how far down the ranking resolutions are fetched to fold same-fix tickets
 RESOLVING = (re.compile(r"resol|fix|complet", re.I), re.compile(r"clos", re.I))
 
 
@@ -476,12 +477,13 @@ async def _distinct_fixes(
 ) -> tuple[list[tuple[Doc, Hit]], dict[str, list[int]]]:
     """Best tickets, one per distinct resolution: a ticket fixed like a better-ranked one is folded into it.
 
-    Resolutions are fetched a batch at a time down the ranking, only as far as needed to fill `limit`.
+    Resolutions are fetched a batch at a time down the ranking, only as far as needed to fill `limit`, and at most
+    FIX_SCAN_BATCHES batches: each resolution costs Halo requests, and Halo's hosted limit is 300 per 5 minutes.
     """
     picked: list[tuple[Doc, Hit]] = []
     signatures: list[tuple[str, set[str]]] = []
     same_fix: dict[str, list[int]] = {}
-    for start in range(0, len(pool), limit):
+    for start in range(0, min(len(pool), FIX_SCAN_BATCHES * limit), limit):
         if len(picked) >= limit:
             break
         batch = pool[start : start + limit]
@@ -495,6 +497,9 @@ async def _distinct_fixes(
                 picked.append((doc, hit))
                 if signature:
                     signatures.append((doc.key, signature))
+    # Past the scan, fill up in ranking order without fetching more resolutions (open tickets need none).
+    scanned = min(len(pool), FIX_SCAN_BATCHES * limit)
+    picked += pool[scanned : scanned + limit - len(picked)] if len(picked) < limit else []
     return picked, same_fix
 
 
