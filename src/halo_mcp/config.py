@@ -6,13 +6,16 @@ contradictory setting is a `ConfigError` whose one-line message names the variab
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 HOSTED_SUFFIXES = (".halopsa.com", ".haloitsm.com", ".haloservicedesk.com", ".halocrm.io", ".halocrm.com")
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 class ConfigError(ValueError):
@@ -141,18 +144,18 @@ class ServerSettings(BaseSettings):
 
 
 def load_halo_settings(**overrides: object) -> HaloSettings:
-    try:
-        return HaloSettings(**overrides)  # type: ignore[arg-type]
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        var = "HALO_" + str(first["loc"][0]).upper() if first["loc"] else "HALO_*"
-        raise ConfigError(f"{var}: {first['msg']}") from None
+    return _load(HaloSettings, "HALO_", overrides)
 
 
 def load_server_settings(**overrides: object) -> ServerSettings:
+    return _load(ServerSettings, "HALO_MCP_", overrides)
+
+
+def _load(cls: type[SettingsT], prefix: str, overrides: dict[str, object]) -> SettingsT:
+    """Settings from env, `.env` and overrides; a validation failure becomes one line naming the variable."""
     try:
-        return ServerSettings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         first = exc.errors()[0]
-        var = "HALO_MCP_" + str(first["loc"][0]).upper() if first["loc"] else "HALO_MCP_*"
+        var = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix + "*"
         raise ConfigError(f"{var}: {first['msg']}") from None
