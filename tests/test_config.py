@@ -52,3 +52,12 @@ def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
     s = load_halo_settings()
     assert s.grant() == "client_credentials"
     assert s.client_secret is not None and "s3cr3t-value-xyz" not in repr(s)
+
+
+def test_auth_flow_is_explicit_when_asked() -> None:
+    base = {"url": "https://x.example", "client_id": "x"}
+    assert HaloSettings(**base, auth_flow="authorization_code").grant() == "authorization_code"
+    with pytest.raises(ConfigError, match="HALO_USERNAME and HALO_PASSWORD"):
+        HaloSettings(**base, auth_flow="password").grant()
+    both = HaloSettings(**base, client_secret="s", username="u", password="p", auth_flow="client_credentials")
+    assert both.grant() == "client_credentials"

@@ -29,12 +29,14 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 
+def state_dir() -> Path:
+    """halo-mcp's directory for state that outlives a process (audit, Halo logins)."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "halo-mcp"
+
+
 def audit_path(setting: str) -> str:
     """Where the audit lives: the setting, or by default a file in the user's state directory."""
-    if setting:
-        return setting
-    state = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
-    return str(state / "halo-mcp" / "audit.db")
+    return setting or str(state_dir() / "audit.db")
 
 
 def redact(value: Any) -> Any:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from halo_mcp import __version__
 from halo_mcp.config import ConfigError
+from halo_mcp.halo.errors import HaloError
 
 if TYPE_CHECKING:
     from halo_mcp.config import HaloSettings, ServerSettings
@@ -37,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 2
+    except HaloError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -81,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="check configuration and connectivity to Halo")
     _selection_flags(p)
     p.set_defaults(handler=cmd_doctor)
+
+    p = sub.add_parser("login", help="sign in to Halo as yourself (authorisation code + PKCE) for HALO_AUTH_FLOW")
+    p.add_argument("--no-browser", action="store_true", help="only print the sign-in URL")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds to wait for the sign-in")
+    p.set_defaults(handler=cmd_login)
 
     p = sub.add_parser("audit", help="print recent audited writes from HALO_MCP_AUDIT_DB")
     p.add_argument("--limit", type=int, default=20)
@@ -131,6 +140,7 @@ def halo_settings(sb: Sandbox | None) -> HaloSettings:
         username=None,
         password=None,
         scope=None,
+        auth_flow="auto",
         rate_limit="off",
     )
 
@@ -562,6 +572,33 @@ def _instance_version(info: Any) -> str:
 
 def _mask(value: str) -> str:
     return value[:4] + "…" if len(value) > 8 else "***"
+
+
+# -- login -----------------------------------------------------------------------------------------------------
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from halo_mcp.halo.login import login, token_file
+
+    settings = halo_settings(None).model_copy(update={"auth_flow": "authorization_code"})
+    settings.validate_all()
+
+    async def show(url: str) -> None:
+        print(f"{PROG}: sign in to Halo in your browser:\n  {url}", file=sys.stderr, flush=True)
+        if not args.no_browser:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    async def run() -> str:
+        return await login(settings, show, scope=settings.scope or "all", timeout=args.timeout)
+
+    import asyncio
+
+    scope = asyncio.run(run())
+    print(f"{PROG}: signed in (scope: {scope}); sign-in stored in {token_file(settings)}")
+    print(f"{PROG}: set HALO_AUTH_FLOW=authorization_code so the server acts as you")
+    return 0
 
 
 # -- audit -----------------------------------------------------------------------------------------------------

@@ -36,6 +36,9 @@ class HaloSettings(BaseSettings):
     username: str | None = None
     password: SecretStr | None = None
     scope: str | None = None
+    # "auto": the password grant when HALO_USERNAME is set, else client credentials. "authorization_code": act as
+    # the person who ran `halo-mcp login` (their stored refresh token).
+    auth_flow: Literal["auto", "client_credentials", "password", "authorization_code"] = "auto"
     # "auto": Halo's hosted limit (300 / 300 s) for hosted instances, off for self-hosted; "off"; or "N/SECONDS".
     rate_limit: str = "auto"
     connect_timeout: float = 5.0
@@ -65,13 +68,19 @@ class HaloSettings(BaseSettings):
             )
         return self.api_url or f"{self.url}/api", self.auth_url or f"{self.url}/auth"
 
-    def grant(self) -> Literal["client_credentials", "password"]:
+    def grant(self) -> Literal["client_credentials", "password", "authorization_code"]:
         if not self.client_id:
             raise ConfigError("HALO_CLIENT_ID is not set: create an API application in Halo and copy its client id")
+        if self.auth_flow == "authorization_code":
+            return "authorization_code"
+        if self.auth_flow == "client_credentials" and not self.client_secret:
+            raise ConfigError("HALO_CLIENT_SECRET is not set: client credentials need the application's secret")
+        if self.auth_flow == "password" and not (self.username and self.password):
+            raise ConfigError("HALO_USERNAME and HALO_PASSWORD must both be set for HALO_AUTH_FLOW=password")
         if (self.username is None) != (self.password is None):
             var = "HALO_PASSWORD" if self.username else "HALO_USERNAME"
             raise ConfigError(f"{var} is not set: the password grant needs both HALO_USERNAME and HALO_PASSWORD")
-        if self.username:
+        if self.username and self.auth_flow != "client_credentials":
             return "password"
         if not self.client_secret:
             raise ConfigError("HALO_CLIENT_SECRET is not set: client credentials need the application's secret")

@@ -11,6 +11,7 @@ import httpx2
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
+from halo_mcp.halo.login import load_refresh_token, save_refresh_token
 
 
 class HasHttp(Protocol):
@@ -76,12 +77,23 @@ class TokenManager:
                     )
                     return self._token.access_token
                 except HaloAuthError:
-                    pass  # the refresh token expired or was revoked; fall back to the configured grant
+                    if self.grant == "authorization_code" and stale.refresh_token == load_refresh_token(self.settings):
+                        raise HaloAuthError("the stored Halo sign-in has expired: run `halo-mcp login` again") from None
+                    # otherwise the refresh token expired or was revoked; fall back to the configured grant
             self._token = await self._request(self._grant_form())
             return self._token.access_token
 
     def _grant_form(self) -> dict[str, str]:
         s = self.settings
+        if self.grant == "authorization_code":
+            from halo_mcp.halo.login import load_refresh_token
+
+            stored = load_refresh_token(s)
+            if not stored:
+                raise HaloAuthError(
+                    "no Halo sign-in is stored for HALO_AUTH_FLOW=authorization_code: run `halo-mcp login`"
+                )
+            return {"grant_type": "refresh_token", "refresh_token": stored}
         if self.grant == "password":
             assert s.username and s.password
             return {"grant_type": "password", "username": s.username, "password": s.password.get_secret_value()}
@@ -116,6 +128,8 @@ class TokenManager:
                 "invalid_scope": "check HALO_SCOPE against the scopes the API application allows",
             }.get(str(data.get("error", "")), "check the API application's settings in Halo")
             raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=response.status_code)
+        if self.grant == "authorization_code" and data.get("refresh_token"):
+            save_refresh_token(self.settings, str(data["refresh_token"]))  # Halo may rotate it: keep the newest
         return Token(
             access_token=str(data["access_token"]),
             expires_at=time.monotonic() + float(data.get("expires_in") or 3600),
