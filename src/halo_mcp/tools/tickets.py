@@ -137,10 +137,17 @@ async def _fetch_ticket(ctx: ToolContext, ticket_id: int) -> dict[str, Any]:
     return record
 
 
-async def _resolve_all(ctx: ToolContext, refs: Mapping[str, tuple[str, Ref | None]]) -> dict[str, Entity]:
-    """Resolve several named arguments concurrently: cold lookups overlap, warm ones cost nothing."""
-    wanted = {arg: (kind, value) for arg, (kind, value) in refs.items() if value is not None and value != ""}
-    results = await asyncio.gather(*(ctx.resolver.resolve(kind, value) for kind, value in wanted.values()))
+# Which resolver kind each entity argument names (the `new_*` arguments of actions use the same kinds).
+ARG_KINDS = {
+    "client": "client", "site": "site", "user": "user", "agent": "agent", "team": "team", "status": "status",
+    "priority": "priority", "ticket_type": "tickettype", "category": "category",
+}  # fmt: skip
+
+
+async def _resolve_all(ctx: ToolContext, refs: Mapping[str, Ref | None]) -> dict[str, Entity]:
+    """Resolve named arguments (keys of ARG_KINDS) concurrently: cold lookups overlap, warm ones cost nothing."""
+    wanted = {arg: value for arg, value in refs.items() if value is not None and value != ""}
+    results = await asyncio.gather(*(ctx.resolver.resolve(ARG_KINDS[arg], value) for arg, value in wanted.items()))
     return dict(zip(wanted, results, strict=True))
 
 
@@ -188,20 +195,7 @@ def _query_hash(args: ListTicketsArgs) -> str:
 
 
 async def _list_params(ctx: ToolContext, args: ListTicketsArgs) -> dict[str, Any]:
-    found = await _resolve_all(
-        ctx,
-        {
-            "client": ("client", args.client),
-            "site": ("site", args.site),
-            "user": ("user", args.user),
-            "agent": ("agent", args.agent),
-            "team": ("team", args.team),
-            "status": ("status", args.status),
-            "priority": ("priority", args.priority),
-            "ticket_type": ("tickettype", args.ticket_type),
-            "category": ("category", args.category),
-        },
-    )
+    found = await _resolve_all(ctx, {arg: getattr(args, arg) for arg in ARG_KINDS})
     # Param names are those of GET /Tickets in Halo's OpenAPI description ("array of int" filters take ids).
     halo_names = {
         "client": "client_id", "site": "site_id", "user": "user_id", "agent": "agent_id", "team": "team",
@@ -528,19 +522,8 @@ async def _ticket_body(
     ctx: ToolContext, args: TicketFields, team: Ref | None = None, agent: Ref | None = None
 ) -> tuple[dict[str, Any], dict[str, Entity]]:
     """Halo's body for the given fields: ints for entities (nested objects are ignored by Halo), plus names."""
-    found = await _resolve_all(
-        ctx,
-        {
-            "client": ("client", args.client),
-            "site": ("site", args.site),
-            "user": ("user", args.user),
-            "ticket_type": ("tickettype", args.ticket_type),
-            "priority": ("priority", args.priority),
-            "category": ("category", args.category),
-            "team": ("team", team),
-            "agent": ("agent", agent),
-        },
-    )
+    fields = ("client", "site", "user", "ticket_type", "priority", "category")
+    found = await _resolve_all(ctx, {**{arg: getattr(args, arg) for arg in fields}, "team": team, "agent": agent})
     body: dict[str, Any] = {"summary": args.summary, "details": args.details}
     ids = {
         "client": "client_id", "site": "site_id", "user": "user_id", "ticket_type": "tickettype_id",
@@ -692,13 +675,7 @@ async def _post_action(
 ) -> ToolOutput:
     """The one way an action is built and posted (add_action, add_note, log_time, assign_ticket). Never retried."""
     found = await _resolve_all(
-        ctx,
-        {
-            "status": ("status", new_status),
-            "agent": ("agent", new_agent),
-            "team": ("team", new_team),
-            "priority": ("priority", new_priority),
-        },
+        ctx, {"status": new_status, "agent": new_agent, "team": new_team, "priority": new_priority}
     )
     hidden = private if private is not None else bool(outcome.record.get("hidefromuser", not email_user))
     body: dict[str, Any] = {
