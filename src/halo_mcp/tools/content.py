@@ -19,7 +19,7 @@ from halo_mcp.halo.client import rows_of
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.framework import Selection, ToolContext
 from halo_mcp.tools.knowledge import article_view
-from halo_mcp.tools.render import html_to_text, render_record
+from halo_mcp.tools.render import render_record, text_field
 from halo_mcp.tools.tickets import action_row, ticket_record
 
 _URI = re.compile(r"halo://(tickets|kb)/(\d+)")
@@ -78,7 +78,7 @@ async def _ticket_text(ctx: ToolContext, ticket_id: int) -> str:
         ctx.halo.get(f"Tickets/{ticket_id}"), ctx.halo.get("Actions", {"ticket_id": ticket_id, "excludesys": True})
     )
     record = ticket_record(ticket)
-    details = str(ticket.get("details") or "") or html_to_text(str(ticket.get("details_html") or ""))
+    details = text_field(ticket, "details")
     if details:
         record["details"] = details[:RESOURCE_TEXT]
     actions = rows_of(actions_data, "actions")

@@ -9,7 +9,7 @@ from pydantic import Field
 
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
-from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, truncate
+from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, text_field, truncate
 from halo_mcp.tools.similar import Doc, index_of, kb_doc, kb_hits
 
 HALO_MATCH_BOOST = 1.5  # Halo matched the whole phrase: a strong signal on top of word overlap
@@ -74,7 +74,7 @@ async def fetch_article(ctx: ToolContext, article_id: int) -> dict[str, Any]:
 def article_view(record: dict[str, Any], limit: int = ARTICLE_TEXT) -> dict[str, Any]:
     """The fields a reader needs, with HTML turned into text and the resolution into numbered steps."""
     article_id = record.get("id")
-    description = str(record.get("description") or "") or html_to_text(str(record.get("description_html") or ""))
+    description = text_field(record, "description")
     steps = resolution_steps(record)
     more = f"read resource halo://kb/{article_id} for the full article"
     view = compact(

@@ -100,6 +100,15 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n\s*\n+", "\n", text).strip()
 
 
+def text_field(record: Mapping[str, Any], field: str) -> str:
+    """A Halo text field as plain text: `field`, or else `field_html` converted (Halo fills one or the other)."""
+    value = record.get(field)
+    if isinstance(value, str) and value.strip():
+        return html_to_text(value) if "<" in value and ">" in value else value.strip()
+    html = record.get(f"{field}_html")
+    return html_to_text(html) if isinstance(html, str) else ""
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""

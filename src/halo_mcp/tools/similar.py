@@ -25,7 +25,7 @@ from pydantic import Field
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
 from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
-from halo_mcp.tools.render import html_to_text, is_empty, list_output, short_date, truncate, untrusted
+from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate, untrusted
 
 # -- text -----------------------------------------------------------------------------------------------------
 
@@ -326,9 +326,9 @@ class SimilarIndex:
 
 def ticket_doc(row: Mapping[str, Any]) -> Doc:
     category = " ".join(str(row.get(f) or "") for f in ("category_1", "category_2")).strip()
-    details = str(row.get("details") or "") or html_to_text(str(row.get("details_html") or ""))
+    details = text_field(row, "details")
     closed_on = str(row.get("dateclosed") or "")
-    closure = str(row.get("closure_note") or "") or html_to_text(str(row.get("closure_note_html") or ""))
+    closure = text_field(row, "closure_note")
     return Doc(
         key=f"t:{row['id']}",
         kind="ticket",
@@ -350,8 +350,8 @@ def ticket_doc(row: Mapping[str, Any]) -> Doc:
 
 
 def kb_doc(row: Mapping[str, Any]) -> Doc:
-    description = str(row.get("description") or "") or html_to_text(str(row.get("description_html") or ""))
-    resolution = str(row.get("resolution") or "") or html_to_text(str(row.get("resolution_html") or ""))
+    description = text_field(row, "description")
+    resolution = text_field(row, "resolution")
     return Doc(
         key=f"kb:{row['id']}",
         kind="kb",
@@ -556,14 +556,14 @@ async def resolution_of(halo: HaloClient, ticket_id: int) -> str:
         ticket = await halo.get(f"Tickets/{ticket_id}")
     except HaloNotFound:
         return ""
-    note = str(ticket.get("closure_note") or "") or html_to_text(str(ticket.get("closure_note_html") or ""))
+    note = text_field(ticket, "closure_note")
     if note.strip():
         return note.strip()
     actions = rows_of(await halo.get("Actions", {"ticket_id": ticket_id, "excludesys": True}), "actions")
     for pattern in RESOLVING:  # a "Resolve" note says what fixed it; a later "Close" often only says it closed
         for action in reversed(actions):
             if pattern.search(str(action.get("outcome") or "")):
-                text = str(action.get("note") or "") or html_to_text(str(action.get("note_html") or ""))
+                text = text_field(action, "note")
                 if text.strip():
                     return text.strip()
     return ""

@@ -30,6 +30,7 @@ from halo_mcp.tools.render import (
     list_output,
     render_record,
     short_date,
+    text_field,
     truncate,
 )
 from halo_mcp.tools.resolve import Entity, Ref, normalise
@@ -149,14 +150,6 @@ async def _resolve_all(ctx: ToolContext, refs: Mapping[str, Ref | None]) -> dict
     wanted = {arg: value for arg, value in refs.items() if value is not None and value != ""}
     results = await asyncio.gather(*(ctx.resolver.resolve(ARG_KINDS[arg], value) for arg, value in wanted.items()))
     return dict(zip(wanted, results, strict=True))
-
-
-def _text_of(record: Mapping[str, Any], plain: str, html: str) -> str:
-    value = record.get(plain)
-    if isinstance(value, str) and value.strip():
-        return html_to_text(value) if "<" in value and ">" in value else value.strip()
-    value = record.get(html)
-    return html_to_text(value) if isinstance(value, str) else ""
 
 
 def _with_id(name: Any, ident: Any) -> Any:
@@ -399,7 +392,7 @@ def ticket_record(t: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def action_row(a: Mapping[str, Any], full: bool) -> dict[str, Any]:
-    note = _text_of(a, "note", "note_html")
+    note = text_field(a, "note")
     if not full:
         note = truncate(note, NOTE_LIMIT, "full=true")
     return compact(
@@ -437,7 +430,7 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     results = await asyncio.gather(*calls)
     ticket: dict[str, Any] = results[0]
     record = ticket_record(ticket)
-    details = _text_of(ticket, "details", "details_html")
+    details = text_field(ticket, "details")
     if details:
         if not args.full:
             details = truncate(details, DETAILS_LIMIT, f"get_ticket(id={args.id}, full=true) for all")
