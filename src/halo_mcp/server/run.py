@@ -87,7 +87,14 @@ async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info")
     import uvicorn  # only the HTTP transports pay for it
 
     config = uvicorn.Config(
-        app, log_config=None, log_level=log_level.lower(), lifespan="on", timeout_graceful_shutdown=5
+        app,
+        log_config=None,
+        log_level=log_level.lower(),
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+        # h11 strips whitespace around header values as RFC 9110 requires; httptools keeps it, and the SDK then
+        # rejects a valid `Mcp-Name: tool ` header (conformance: sep-2243-server-accepts-whitespace-header-value).
+        http="h11",
     )
     server = uvicorn.Server(config)
     await server.serve(sockets=[sock])
