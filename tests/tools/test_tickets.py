@@ -572,3 +572,15 @@ async def test_writes_are_audited_with_the_records_they_touched(client: Client, 
     entry = surface.audit.entries(tool="add_note")[0]
     assert entry.outcome == "ok"
     assert entry.affected == [f"ticket:{ticket_id}", f"action:{ticket_id}/{action}"]
+
+
+async def test_a_warm_action_costs_one_halo_request(fresh_sandbox: Sandbox) -> None:
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"))
+    async with Client(surface.server) as mcp:
+        ok(await run(mcp, "add_note", ticket_id=5, note="warming the outcome table"))
+        fresh_sandbox.reset_counters()
+        result = await run(mcp, "log_time", ticket_id=5, minutes=15)
+    await surface.aclose()
+    ok(result)
+    assert fresh_sandbox.counters()["total"] == 1  # the POST; the ticket's new state comes back with it
+    assert result.structured_content["status"] and result.structured_content["time_minutes"] >= 15  # type: ignore[index]

@@ -683,6 +683,7 @@ async def _post_action(
         "new_agent": found["agent"].id if "agent" in found else None,
         "new_team": found["team"].name if "team" in found else None,  # Actions.new_team is the team's name
         "new_priority": found["priority"].id if "priority" in found else None,
+        "_includeticketinresponse": True,  # the ticket's new state in the same round trip
     }
     body = {k: v for k, v in body.items() if v is not None}
     try:
@@ -690,7 +691,8 @@ async def _post_action(
     except HaloNotFound:
         raise ToolError(f"no ticket {ticket_id} in Halo; find it with list_tickets(search=...)") from None
     action_id = saved.get("id")
-    ticket = await _fetch_ticket(ctx, ticket_id)
+    included = saved.get("ticket")  # where Halo puts the included ticket is unverified: read it when absent
+    ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
     state = compact(
         {
             "ticket": ticket_id,
