@@ -39,9 +39,7 @@ async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
     kind = canonical_kind(args.kind)
     if args.query:
         entities = await ctx.resolver.candidates(kind, args.query, args.limit)
-    elif SOURCES[kind].searched:
-        entities = (await ctx.resolver.table(kind))[: args.limit]
-    else:
+    else:  # searched kinds (clients, sites) list their first page
         entities = (await ctx.resolver.table(kind))[: args.limit]
     rows = [{"id": e.id, "name": e.name, **{c: e.record.get(c) for c in EXTRA_COLUMNS.get(kind, ())}} for e in entities]
     plural = SOURCES[kind].plural
