@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import mcp_types as types
@@ -23,38 +24,46 @@ from halo_mcp.tools.render import render_record, text_field
 from halo_mcp.tools.tickets import action_row, ticket_record
 
 _URI = re.compile(r"halo://(tickets|kb)/(\d+)")
-_TOOLSET = {"tickets": "tickets", "kb": "knowledge"}
 RESOURCE_ACTIONS = 10
 RESOURCE_TEXT = 20_000
 
+# URI kind -> (the toolset that must be exposed, its template).
+TEMPLATES: dict[str, tuple[str, types.ResourceTemplate]] = {
+    "tickets": (
+        "tickets",
+        types.ResourceTemplate(
+            name="ticket",
+            title="Halo ticket",
+            uri_template="halo://tickets/{id}",
+            description="A ticket as text: key fields, details and its last actions",
+            mime_type="text/plain",
+        ),
+    ),
+    "kb": (
+        "knowledge",
+        types.ResourceTemplate(
+            name="kb_article",
+            title="Knowledge base article",
+            uri_template="halo://kb/{id}",
+            description="A knowledge base article as text: symptoms and numbered resolution steps",
+            mime_type="text/plain",
+        ),
+    ),
+}
+
+
+@lru_cache(maxsize=32)
+def _exposed_toolsets(selection: Selection) -> frozenset[str]:
+    """Toolsets with at least one exposed tool; computed once per selection, not on every read."""
+    return frozenset(t.toolset for t in selection.tools())
+
 
 def _enabled(selection: Selection, toolset: str) -> bool:
-    return any(t.toolset == toolset for t in selection.tools())
+    return toolset in _exposed_toolsets(selection)
 
 
 def templates(selection: Selection) -> list[types.ResourceTemplate]:
-    out = []
-    if _enabled(selection, "tickets"):
-        out.append(
-            types.ResourceTemplate(
-                name="ticket",
-                title="Halo ticket",
-                uri_template="halo://tickets/{id}",
-                description="A ticket as text: key fields, details and its last actions",
-                mime_type="text/plain",
-            )
-        )
-    if _enabled(selection, "knowledge"):
-        out.append(
-            types.ResourceTemplate(
-                name="kb_article",
-                title="Knowledge base article",
-                uri_template="halo://kb/{id}",
-                description="A knowledge base article as text: symptoms and numbered resolution steps",
-                mime_type="text/plain",
-            )
-        )
-    return out
+    return [template for toolset, template in TEMPLATES.values() if _enabled(selection, toolset)]
 
 
 def not_found(uri: str) -> MCPError:
@@ -63,7 +72,7 @@ def not_found(uri: str) -> MCPError:
 
 async def read_resource(ctx: ToolContext, uri: str) -> types.ReadResourceResult:
     match = _URI.fullmatch(uri)
-    if match is None or not _enabled(ctx.selection, _TOOLSET[match.group(1)]):
+    if match is None or not _enabled(ctx.selection, TEMPLATES[match.group(1)][0]):
         raise not_found(uri)
     kind, ident = match.group(1), int(match.group(2))
     try:
