@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import mcp_types as types
@@ -221,3 +222,19 @@ async def test_names_said_once_in_a_head_line_are_delimited(
     head = outputs(result).split("\n", 1)[0]
     assert "client=«Quxcorp " in head and "user=«Mallory " in head, head  # folded columns, still spans
     check(head)
+
+
+def test_no_module_builds_a_span_by_hand() -> None:
+    """`«{name}»` bypasses escaping: spans come from render.py (untrusted, pairs, tables, records) only."""
+    import halo_mcp
+
+    root = Path(halo_mcp.__file__).parent
+    hand_built = re.compile(r"«\{|\}»|UNTRUSTED_OPEN\}|\{UNTRUSTED_CLOSE")
+    offenders = [
+        f"{path.relative_to(root)}:{n}"
+        for path in root.rglob("*.py")
+        if path.name != "render.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if hand_built.search(line)
+    ]
+    assert not offenders, offenders
