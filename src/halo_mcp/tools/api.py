@@ -27,7 +27,8 @@ from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matchi
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
-from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate, untrusted
+from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
+from halo_mcp.tools.spans import untrusted
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
 WRITE_CAP = 3_000

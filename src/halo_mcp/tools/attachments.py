@@ -24,7 +24,8 @@ from pydantic import Field
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.render import compact, list_output, untrusted
+from halo_mcp.tools.render import compact, list_output
+from halo_mcp.tools.spans import untrusted
 
 TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml", "application/csv")
 

@@ -10,8 +10,9 @@ from pydantic import Field
 from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, text_field, truncate, untrusted
+from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, text_field, truncate
 from halo_mcp.tools.similar import Doc, index_of, kb_doc, kb_hits
+from halo_mcp.tools.spans import untrusted
 
 HALO_MATCH_BOOST = 1.5  # Halo matched the whole phrase: a strong signal on top of word overlap
 ARTICLE_TEXT = 6000

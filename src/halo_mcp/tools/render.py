@@ -16,11 +16,9 @@ delimited with «…» spans, and the server's instructions say once that a span
   names, summaries, details, notes, custom-field values, file names, report names, KB text. Numbers and ISO dates
   carry nothing and stay bare. A key nobody declared is wrapped, so a new field cannot forget it.
 - Halo values a tool echoes in a head line or an error go through `untrusted()` unless they are from a closed set.
-- `escape()` runs on every Halo string, wrapped or not: the delimiters and their look-alikes (‹ › 《 》 ⟪ ⟫ ≪ ≫)
-  become < and >, also when written as HTML entities (&raquo; &#187; &#xBB;), so no span closes early and no
-  bare text opens one. Chat-template and tool-result markup (</function_results>, <|im_end|>, [/INST], <<SYS>>)
-  gets full-width brackets, so it reads as text rather than as the end of a tool result or a new turn. Everything
-  else, "ignore previous instructions" included, is kept as written, inside its span.
+- Every Halo string, wrapped or not, is escaped (`spans.escape`): no span closes early, no bare text opens one,
+  and fake tool-result or turn markup reads as text. Everything else, "ignore previous instructions" included, is
+  kept as written, inside its span.
 - structuredContent keeps Halo's values unchanged: there JSON quoting delimits them, for programs.
 """
 
@@ -36,10 +34,10 @@ from typing import Any
 
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import ToolOutput
+from halo_mcp.tools.spans import UNTRUSTED_CLOSE, UNTRUSTED_OPEN, escape
 
 SENTINEL_PREFIXES = ("1900-01-01", "0001-01-01", "1753-01-01")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-UNTRUSTED_OPEN, UNTRUSTED_CLOSE = "«", "»"
 
 
 def short_date(value: str) -> str:
@@ -88,37 +86,6 @@ def compact(record: Mapping[str, Any], keep: Iterable[str] | None = None) -> dic
             value = int(value)
         out[key] = value
     return out
-
-
-_LOOKALIKES = str.maketrans(dict.fromkeys("«‹《⟪≪", "<") | dict.fromkeys("»›》⟫≫", ">"))
-_ENTITY = re.compile(r"&(?:#\d{1,8}|#[xX][0-9a-fA-F]{1,8}|[A-Za-z][A-Za-z0-9]{1,31});?")
-_MARKUP = re.compile(
-    r"<\s*/?\s*(?:function_results|function_calls|results?|tool_(?:use|result|call)s?|system|assistant|human|user"
-    r"|invoke|parameter|instructions?|im_(?:start|end)|antml:\w+)(?:\s[^<>]{0,80})?\s*/?\s*>"
-    r"|<\|[^|<>\s]{1,40}\|>|\[\s*/?\s*(?:INST|SYS)\s*\]|<</?SYS>>",
-    re.IGNORECASE,
-)
-_FULL_WIDTH = str.maketrans("<>[]", "＜＞［］")
-
-
-def _entity(match: re.Match[str]) -> str:
-    """An HTML entity that decodes to a delimiter (or a look-alike) is neutralised like the character itself."""
-    decoded = html_lib.unescape(match.group())
-    neutral = decoded.translate(_LOOKALIKES)
-    return neutral if neutral != decoded else match.group()
-
-
-def escape(text: str) -> str:
-    """Halo text made inert for the rendered output: no delimiter, look-alike or markup survives (see above)."""
-    text = text.translate(_LOOKALIKES)
-    if "&" in text:
-        text = _ENTITY.sub(_entity, text)
-    return _MARKUP.sub(lambda m: m.group().translate(_FULL_WIDTH), text)
-
-
-def untrusted(text: str) -> str:
-    """Delimit text written in Halo; it is escaped first, so the span cannot be closed early."""
-    return f"{UNTRUSTED_OPEN}{escape(text)}{UNTRUSTED_CLOSE}"
 
 
 _ATOM = re.compile(r"[\d\s.:+\-/()TZ]*")  # numbers, ISO dates and times, phone-like digits: nothing to say

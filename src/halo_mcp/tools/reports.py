@@ -20,8 +20,9 @@ from pydantic import Field
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, clamp_to, get_one, parse_day, search_list
-from halo_mcp.tools.render import compact, list_output, truncate, untrusted
+from halo_mcp.tools.render import compact, list_output, truncate
 from halo_mcp.tools.resolve import Ref
+from halo_mcp.tools.spans import untrusted
 
 ROW_CAP = 200
 CELL_CHARS = 300

@@ -19,7 +19,7 @@ from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.render import escape, untrusted
+from halo_mcp.tools.spans import escape, untrusted
 
 
 def _ref(value: Any) -> Any:
