@@ -28,6 +28,7 @@ from halo_mcp.tools.render import (
     record_output,
 )
 from halo_mcp.tools.resolve import Ref
+from halo_mcp.tools.spans import untrusted
 
 SCAN_LIMIT = 2000  # assets examined per call when filtering warranties client-side
 DETAIL_LIMIT = 200  # records read one by one per call when list rows lack warranty dates
@@ -267,6 +268,6 @@ async def _asset_id(ctx: ToolContext, value: int | str) -> int:
         raise ToolError(f"several assets have tag {tag!r} (ids {found}); pass the id")
     similar = await ctx.halo.list_page("Asset", "assets", {"search": tag}, page_size=5)
     if similar.rows:
-        found = ", ".join(f"'{r.get('inventory_number')}' (id {r['id']})" for r in similar.rows)
+        found = ", ".join(f"{untrusted(str(r.get('inventory_number')))} (id {r['id']})" for r in similar.rows)
         raise ToolError(f"no asset with tag {tag!r}; did you mean {found}?")
     raise ToolError(f"no asset with tag {tag!r}; use list_assets(search=...) to find it")

@@ -14,6 +14,7 @@ import base64
 import binascii
 import mimetypes
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, list_output
 from halo_mcp.tools.spans import untrusted
 
+_MIME = re.compile(r"[\w.+-]+/[\w.+-]+")  # a media type token; anything else is not trusted as one
 TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml", "application/csv")
 
 
@@ -78,7 +80,8 @@ async def get_attachment(ctx: ToolContext, args: GetAttachmentArgs) -> ToolOutpu
             "open it in Halo instead"
         )
     filename = file.filename or f"attachment-{args.id}"
-    mime = file.content_type.split(";")[0].strip() or guess_type(filename)
+    mime = file.content_type.split(";")[0].strip()
+    mime = mime if _MIME.fullmatch(mime) else guess_type(filename)  # e-mailed files keep the sender's type
     uri = f"halo://attachments/{args.id}/{quote(filename)}"
     text = _as_text(file.content, mime)
     resource: types.TextResourceContents | types.BlobResourceContents

@@ -187,7 +187,7 @@ def _report_rows(data: Any) -> list[dict[str, Any]]:
     report: dict[str, Any] = nested if isinstance(nested, dict) else data
     error = report.get("load_error")
     if error:
-        raise ToolError(f"Halo could not run the report: {error}")
+        raise ToolError(f"Halo could not run the report: {untrusted(str(error))}")  # SQL Server quotes the SQL
     rows = report.get("rows")
     if rows is None:
         rows = data.get("rows")
