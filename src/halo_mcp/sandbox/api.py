@@ -17,7 +17,7 @@ from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import ErrorResponse, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
-from halo_mcp.sandbox.shape import apply, decorate, form_config, item_shape, list_shape, write_reply
+from halo_mcp.sandbox.shape import Recorded, apply, decorate, form_config, item_shape, list_shape, write_reply
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
 INT32 = (-(2**31), 2**31 - 1)  # Halo ids are int32
@@ -66,6 +66,7 @@ class Api:
         self.store = store
         self.runbook_seconds = runbook_seconds
         self.shape_defaults = shape_defaults  # see shape.py: Halo's non-null defaults on list/single rows
+        self.recorded = Recorded()  # live Halo replies replayed verbatim (shape.Recorded)
         self.runs = Runs()
 
     # -- dispatch ---------------------------------------------------------------------------------------
@@ -79,6 +80,9 @@ class Api:
         if not area_ok:
             need = f"{'edit' if write else 'read'}:{res.scope}"
             raise forbidden(f"The access token does not allow this operation (requires scope {need})")
+        replayed = self.recorded.reply(ctx.method, res.name, ctx.item_id)
+        if replayed is not None:
+            return Reply(body=replayed)
         if ctx.sub == "me":
             return self.me(ctx)
         if res.name == "Automation":

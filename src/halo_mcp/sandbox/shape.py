@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from importlib import resources
@@ -308,9 +308,26 @@ def form_config(config: dict[str, Any]) -> dict[str, Any]:
     return {**config, "fields": [group_row] if rows else []}
 
 
+@dataclass
+class Recorded:
+    """Recorded Halo replies served verbatim to GETs, keyed `"GET /Tickets/9499"` or `"GET /Actions"` (any query).
+
+    Loaded with `PUT /_sandbox/recorded`: the replay tests feed real Halo payloads to the server over real HTTP.
+    """
+
+    replies: dict[str, Any] = field(default_factory=dict)
+
+    def reply(self, method: str, resource: str, item_id: str | None) -> Any:
+        if not self.replies:
+            return None
+        key = f"{method} /{resource}" + (f"/{item_id}" if item_id is not None else "")
+        return self.replies.get(key)
+
+
 __all__ = [
     "NEVER",
     "SENTINEL_DATES",
+    "Recorded",
     "Shape",
     "apply",
     "decorate",
