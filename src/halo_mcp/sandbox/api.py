@@ -65,7 +65,7 @@ class Api:
     def __init__(self, store: Store, runbook_seconds: float | None = None, shape_defaults: bool = True) -> None:
         self.store = store
         self.runbook_seconds = runbook_seconds
-        self.shape_defaults = shape_defaults  # see shape.py: Halo's non-null defaults on list/single rows
+        self.shape_defaults = shape_defaults  # shape.py: Halo's recorded unset markers, or none (lean)
         self.recorded = Recorded()  # live Halo replies replayed verbatim (shape.Recorded)
         self.runs = Runs()
 

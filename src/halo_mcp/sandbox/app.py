@@ -43,7 +43,7 @@ class SandboxConfig:
     client_id: str = "halo-sandbox"
     client_secret: str = "halo-sandbox-secret"
     tenant: str = "sandbox"
-    shape_defaults: bool = True  # emit Halo's non-null defaults on rows (shape.py)
+    shape_defaults: bool = True  # send Halo's recorded unset markers (shape.py); False: omit them
 
 
 class DroppedConnection(Exception):

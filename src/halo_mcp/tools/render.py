@@ -136,6 +136,15 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", "/").replace("\r", "").replace("\n", " ↵ ")
 
 
+def _value(key: str, value: Any) -> Any:
+    """A table cell: Halo's unset markers blank, ids sent as doubles (`18.0`) as ints."""
+    if is_empty(key, value):
+        return None
+    if isinstance(value, float) and value.is_integer() and is_id(key):
+        return int(value)
+    return value
+
+
 def table(
     rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, untrusted_cols: Iterable[str] = ()
 ) -> tuple[str, dict[str, Any]]:
@@ -150,7 +159,7 @@ def table(
     lines = ["|".join(columns)]
     data_rows = []
     for row in rows:
-        values = [row.get(c) for c in columns]
+        values = [_value(c, row.get(c)) for c in columns]
         data_rows.append(values)
         cells = [_cell(v) for v in values]
         for i, col in enumerate(columns):
