@@ -98,6 +98,8 @@ def test_unset_values_are_the_recorded_markers_field_by_field(api: httpx2.Client
     site = one["user"]["site"]
     assert site["contractlastchecked"] == "1899-12-30T00:00:00" and site["site_item_tax_code"] == -3
     assert one["user"]["delegation_start"] == "1899-12-30T00:00:00" and one["user"]["autotaskid"] == -1
+    assert one["user"]["messagegroup_id"] == -1 and site["maincontact_id"] == -1 and site["messagegroup_id"] == -1
+    assert created["slaactiondate"] == created["respondbydate"]  # recorded on a new ticket
     # Every marker the recording shows for a field the sandbox also sends unset is the same marker.
     for rec_obj, ours in ((recorded, one), (recorded["user"], one["user"]), (recorded["user"]["site"], site)):
         for key, value in rec_obj.items():
@@ -261,7 +263,18 @@ def test_users_sites_and_clients_carry_the_recorded_fields(api: httpx2.Client) -
     assert user["site"]["use"] == "site" and user["site"]["client"]["use"] == "client"
     assert user["colour"] == user["site"]["colour"] == user["site"]["client"]["colour"]  # as recorded
     row = _rows(api, "/Users", "users")[0]
-    assert {"initials", "use", "sitephonenumber", "site_id_int"} <= set(row) and "site" not in row
+    assert {"initials", "use", "sitephonenumber", "site_id_int", "colour"} <= set(row) and "site" not in row
+    assert recorded["site"]["client"]["toplevel_name"] == "UK"
+    assert all(c["toplevel_name"] for c in _rows(api, "/Client", "clients"))
+
+
+def test_a_zero_time_system_action_has_no_timetaken() -> None:
+    recorded = _recorded("ticket_create_reply.json")["extra_actions"][0]
+    assert recorded["who"] == "System" and "timetaken" not in recorded
+    rec = {"ticket_id": 1, "id": 9, "outcome": "Rule Applied", "who_agentid": 0, "timetaken": 0.0, "note": "x"}
+    out = dict(rec)
+    shape.decorate("Actions", rec, out, True, lambda name, key: None)
+    assert out["who"] == "System" and "timetaken" not in out and out["note_html"] == "x"
 
 
 def test_outcome_tickettype_filter(api: httpx2.Client) -> None:

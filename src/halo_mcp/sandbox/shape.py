@@ -52,7 +52,8 @@ FORM_COLUMNS = {
     "priority_id": "seriousness", "impact": "impact", "urgency": "urgency", "team": "sectio_",
     "agent_id": "assignedtoint",
 }  # fmt: skip
-FORM_GROUP = {"id": 1, "header": "Details"}  # recorded: one row with `fieldid: 0` holds the group
+FORM_GROUP = {"id": 1, "header": "Details"}
+TOPLEVEL_NAME = "Top Level"  # the seed's one top level [UNVERIFIED name; the recorded tenant's is "UK"]  # recorded: one row with `fieldid: 0` holds the group
 
 _UNSET = object()  # marks a field that appears only when the record has a value
 _WRITE_STARTED: ContextVar[datetime | None] = ContextVar("write_started", default=None)
@@ -195,6 +196,8 @@ Nested = Callable[[str, Any], "dict[str, Any] | None"]  # (resource name, id) ->
 def decorate(name: str, rec: dict[str, Any], out: dict[str, Any], list_row: bool, nested: Nested) -> None:
     """Add what Halo's serialiser derives for `name` (resource) beyond the stored fields (facts §17)."""
     if name in ("Tickets", "Projects", "Opportunities"):
+        if rec.get("respondbydate") and not rec.get("responsedate"):
+            out["slaactiondate"] = rec["respondbydate"]  # recorded: equal to respondbydate on a new ticket
         if not list_row:
             _ticket(rec, out, nested)
     elif name == "Users":
@@ -215,6 +218,8 @@ def decorate(name: str, rec: dict[str, Any], out: dict[str, Any], list_row: bool
             out["client"] = client
     elif name == "Client":
         out["use"] = "client"
+        if rec.get("toplevel_id"):  # recorded: clients carry their top level's name ("UK")
+            out["toplevel_name"] = rec.get("toplevel_name") or TOPLEVEL_NAME
     elif name == "Priority":
         out["id"] = guid("priority", rec.get("slaid"), rec.get("priorityid"))
         for unit in ("fixunits", "responseunits"):
