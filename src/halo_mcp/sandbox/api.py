@@ -146,6 +146,9 @@ class Api:
         """A related record rendered as its own single read (a ticket's `user`, `priority`, ...), or its name."""
         if name == "Agent":
             return {"name": self.store.name_of("Agent", key)}
+        if name == "Colour":  # a site's colour: its client's
+            client = self.store.lookup("Client", (self.store.lookup("Site", key) or {}).get("client_id"))
+            return {"colour": (client or {}).get("colour")}
         if name == "Priority":
             rec = tickets.find_priority(self.store, *key)
         elif name == "Team" and isinstance(key, str):  # tickets store the team by name

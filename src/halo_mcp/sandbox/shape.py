@@ -52,8 +52,8 @@ FORM_COLUMNS = {
     "priority_id": "seriousness", "impact": "impact", "urgency": "urgency", "team": "sectio_",
     "agent_id": "assignedtoint",
 }  # fmt: skip
-FORM_GROUP = {"id": 1, "header": "Details"}
-TOPLEVEL_NAME = "Top Level"  # the seed's one top level [UNVERIFIED name; the recorded tenant's is "UK"]  # recorded: one row with `fieldid: 0` holds the group
+FORM_GROUP = {"id": 1, "header": "Details"}  # recorded: one row with `fieldid: 0` holds the group
+TOPLEVEL_NAME = "Top Level"  # the seed's one top level [UNVERIFIED name; the recorded tenant's is "UK"]
 
 _UNSET = object()  # marks a field that appears only when the record has a value
 _WRITE_STARTED: ContextVar[datetime | None] = ContextVar("write_started", default=None)
@@ -206,16 +206,16 @@ def decorate(name: str, rec: dict[str, Any], out: dict[str, Any], list_row: bool
         out["use"] = "user"
         if rec.get("site_id"):
             out["site_id_int"] = int(rec["site_id"])
-            site = nested("Site", rec["site_id"]) or {}
-            out.setdefault("colour", site.get("colour"))  # recorded: user, site and client share the colour
+            # recorded: user, site and client share the client's colour
+            out.setdefault("colour", (nested("Colour", rec["site_id"]) or {}).get("colour"))
             if not list_row:
-                out["site"] = site
+                out["site"] = nested("Site", rec["site_id"])
     elif name == "Site":
         out["use"] = "site"
-        client = nested("Client", rec["client_id"]) if rec.get("client_id") else None
-        out.setdefault("colour", (client or {}).get("colour"))
-        if not list_row and client:
-            out["client"] = client
+        if rec.get("client_id"):
+            out.setdefault("colour", (nested("Colour", rec["id"]) or {}).get("colour"))
+            if not list_row:
+                out["client"] = nested("Client", rec["client_id"])
     elif name == "Client":
         out["use"] = "client"
         if rec.get("toplevel_id"):  # recorded: clients carry their top level's name ("UK")
