@@ -72,7 +72,7 @@ def parse(schema: str) -> dict[str, str]:
 @cache
 def table() -> dict[str, Any]:
     """The generated per-field unset table (`data/unset.json`)."""
-    text = resources.files("halo_mcp.data").joinpath("unset.json").read_text(encoding="utf-8")
+    text = resources.files("halo_mcp").joinpath("data/unset.json").read_text(encoding="utf-8")
     schemas: dict[str, Any] = json.loads(text)["schemas"]
     return schemas
 
