@@ -230,9 +230,9 @@ def test_ticket_type_form_is_grouped_with_database_columns_and_recorded_codes(ap
     assert [f["fieldinfo"]["name"] for f in recorded["group"]["fields"]][:3] == ["symptom", "symptom2", "assignedtoint"]
     types = {t["name"]: t for t in api.get("/TicketType").json()}
     problem = api.get(f"/TicketType/{types['Problem']['id']}", params={"includedetails": "true"}).json()
-    [group] = problem["fields"]
-    assert group["fieldid"] == 0 and group["group"]["header"] == "Details"
-    rows = group["group"]["fields"]
+    groups = problem["fields"]
+    assert groups and all(g["fieldid"] == 0 and g["group"]["header"] for g in groups)
+    rows = [f for g in groups for f in g["group"]["fields"]]
     assert all(f["technew"] in (0, 1, 2) and 0 <= f["techdetail"] <= 4 for f in rows)
     mandatory = {f["fieldinfo"]["name"] for f in rows if f["technew"] == 2}  # 2 = mandatory (recorded codes)
     assert mandatory == {"symptom", "symptom2", "category2"}

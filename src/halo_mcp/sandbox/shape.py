@@ -286,6 +286,8 @@ def _action(rec: dict[str, Any], out: dict[str, Any], nested: Nested) -> None:
 
 def form_config(config: dict[str, Any]) -> dict[str, Any]:
     """`includedetails` form: one `fieldid: 0` row holding the group, `fieldinfo.name` the database column."""
+    if any(row.get("fieldid") == 0 and "group" in row for row in config.get("fields") or []):
+        return config  # already grouped
     rows = []
     for row in config.get("fields") or []:
         api_name = row.get("fieldname")
