@@ -49,7 +49,8 @@ def test_ids_come_as_ints_doubles_or_strings() -> None:
         "priority": "aeb80996-724c-e811-892e-b01041c8667a",
     }
     text, structured = table([{"id": 18.0, "client_id": -1, "name": "UK Trade", "note": ""}])
-    assert structured == {"columns": ["id", "name"], "rows": [[18, "UK Trade"]]} and text == "id|name\n18|UK Trade"
+    assert structured == {"columns": ["id", "name"], "rows": [[18, "UK Trade"]]}
+    assert "18|UK Trade" in text and "18.0" not in text and "-1" not in text
 
 
 @pytest.mark.parametrize(
