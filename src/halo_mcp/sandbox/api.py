@@ -17,6 +17,7 @@ from halo_mcp.sandbox.auth import Token, allowed
 from halo_mcp.sandbox.errors import HaloError, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
+from halo_mcp.sandbox.routes import table
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
@@ -24,13 +25,6 @@ INT32 = (-(2**31), 2**31 - 1)  # Halo ids are int32
 ORDER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 DEFAULT_PAGE = 50
 MAX_PAGE = 100
-EXTRA_WRITE_FIELDS: dict[str, set[str]] = {
-    "Tickets": {"team_id", "status_id"},
-    "Actions": {"ticket_id"},
-    "Attachment": {"ticket_id", "action_id", "data", "data_base64"},
-    "Report": {"sql", "_loadreportonly", "_testonly"},
-    "Priority": {"priorityid"},
-}
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".svg"}
 
 
@@ -67,6 +61,7 @@ class Api:
         self.runbook_seconds = runbook_seconds
         self.shape_defaults = shape_defaults  # see shape.py: Halo's non-null defaults on list/single rows
         self.runs = Runs()
+        self.ignored: dict[str, set[str]] = {}  # "METHOD /spec/path" -> undeclared body fields seen
 
     # -- dispatch ---------------------------------------------------------------------------------------
     def handle(self, ctx: Ctx) -> Reply:
@@ -121,7 +116,6 @@ class Api:
             out["attachment_count"] = store.count(
                 "Attachment", [f"{col('Attachment', 'ticket_id')} = ?"], [rec.get("id")]
             )
-            out.pop("team_id", None)
             out["use"] = (store.lookup("TicketType", rec.get("tickettype_id")) or {}).get("use") or "ticket"
         elif res.name == "Users" and rec.get("site_id") and "client_id" not in rec:
             site = store.lookup("Site", int(rec["site_id"]))
@@ -134,8 +128,14 @@ class Api:
         if list_row:
             for k in res.list_omit:
                 out.pop(k, None)
-            return apply(out, list_shape(res.schema, self.shape_defaults))
-        return apply(out, item_shape(res.schema, self.shape_defaults))
+            shaped = apply(out, list_shape(res.schema, self.shape_defaults))
+        else:
+            shaped = apply(out, item_shape(res.schema, self.shape_defaults))
+        if res.store_table == "Tickets" and rec.get("team"):
+            # [UNVERIFIED] not in spec B's Faults: recorded beside `team` on a live single ticket (facts §17) and
+            # declared on spec C's Faults_List (facts §7). Sent on reads only; a write of it is ignored.
+            shaped["team_id"] = tickets.team_id(store, rec.get("team"))
+        return shaped
 
     # -- GET list ---------------------------------------------------------------------------------------
     def list_(self, ctx: Ctx) -> Reply:
@@ -191,6 +191,19 @@ class Api:
             if outcome:
                 where.append(f"lower({j('outcome')}) = ?")
                 params.append(outcome.lower())
+            if as_bool(q, "importantonly"):
+                where.append(f"coalesce({j('important')}, 0) = 1")
+            system = f"coalesce({j('who')}, '') = 'System'"  # Halo's system actions are by "System" (facts §17)
+            if as_bool(q, "excludesys"):
+                where.append(f"NOT ({system})")
+            if as_bool(q, "conversationonly"):
+                where.append(f"coalesce({j('hiddenfromuser')}, 0) = 0 AND NOT ({system})")
+            # startdate/enddate: "actions will have occured after/before this date" (spec) -> the action's datetime.
+            for param, op in (("startdate", ">="), ("enddate", "<=")):
+                d = as_date(q, param)
+                if d:
+                    where.append(f"julianday({j('datetime')}) {op} julianday(?)")
+                    params.append(d)
         if res.inactive_field and not (as_bool(q, "includeinactive") or as_bool(q, "activeinactive")):
             where.append(f"coalesce({j(res.inactive_field)}, 0) = 0")
         if res.name == "Agent":
@@ -371,21 +384,21 @@ class Api:
         return _one_or_many(results)
 
     def _validate(self, res: Resource, item: Record) -> Record:
-        """Reject unknown fields and wrong JSON types (Halo's deserializer is lenient with numeric strings)."""
-        fields = schema_fields(res.schema)
-        extra = EXTRA_WRITE_FIELDS.get(res.store_table, set()) | EXTRA_WRITE_FIELDS.get(res.name, set())
+        """Drop fields the body schema does not declare (Halo ignores unknown fields; noted for tests) and reject
+        wrong JSON types (Halo's deserializer is lenient with numeric strings)."""
+        fields = table().fields(res.schema)
         for k in list(item):
             v = item[k]
             if k.startswith("_"):
                 continue
             code = fields.get(k)
             if code is None:
-                if k in extra:
-                    continue
-                raise bad_request(f"Unknown field '{k}' for {res.title}", "JsonSerializationException")
+                self.ignored.setdefault(f"POST /{res.name}", set()).add(k)
+                del item[k]
+                continue
             if v is None:
                 continue
-            item[k] = _coerce(k, v, code)
+            item[k] = coerce(k, v, code)
         return item
 
     def _write_one(self, ctx: Ctx, item: Record) -> Record:
@@ -651,7 +664,7 @@ class Api:
         return out
 
 
-def _coerce(name: str, v: Any, code: str) -> Any:
+def coerce(name: str, v: Any, code: str) -> Any:
     bad = bad_request(f"Error converting value {json.dumps(v)[:60]} for field '{name}'", "JsonSerializationException")
     if code == "i":
         if isinstance(v, bool):

@@ -115,12 +115,9 @@ def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
             Filter("status_id", "status_id"),
             Filter("status", "status_id"),
             Filter("priority", "priority_id"),
-            Filter("priority_id", "priority_id"),
             Filter("requesttype_id", "tickettype_id"),
             Filter("requesttype", "tickettype_id"),
-            Filter("tickettype_id", "tickettype_id"),
             Filter("sla", "sla_id"),
-            Filter("sla_id", "sla_id"),
             Filter("parent_id", "parent_id"),
             Filter("ticketids", "id"),
             Filter("lastupdatefromdate", "last_update", "from"),
@@ -218,7 +215,7 @@ _R = [
             Filter("user_id", "user_id"),
             Filter("assettype_id", "assettype_id"),
             Filter("assettypes", "assettype_id"),
-            Filter("status_id", "status_id"),
+            Filter("assetstatuses", "status_id"),
             Filter("supplier_id", "supplier_id"),
             Filter("inventory_number", "inventory_number", "str"),
         ),
@@ -254,10 +251,8 @@ _R = [
         scope="calendar",
         filters=(
             Filter("agents", "agent_id"),
-            Filter("agent_id", "agent_id"),
             Filter("ticket_id", "ticket_id"),
             Filter("client_id", "client_id"),
-            Filter("user_id", "user_id"),
             Filter("start_date", "end_date", "from"),
             Filter("end_date", "start_date", "to"),
         ),
@@ -280,7 +275,7 @@ _R = [
         schema="Item",
         list_key="items",
         scope="items",
-        filters=(Filter("supplier_id", "supplier_id"), Filter("assettype_id", "assettype_id")),
+        filters=(Filter("supplier_id", "supplier_id"), Filter("assettypes", "assettype_id")),
         search=("name", "description"),
         joins=(Join("supplier_name", "supplier_id", "Supplier"),),
         inactive_field="inactive",
@@ -331,7 +326,7 @@ _R = [
         scope="timesheets",
         filters=(
             Filter("agent_id", "agent_id"),
-            Filter("ticket_id", "ticket_id"),
+            Filter("agents", "agent_id"),
             Filter("start_date", "end_date", "from"),
             Filter("end_date", "start_date", "to"),
         ),
@@ -364,6 +359,31 @@ _R = [
 ]
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in _R}
+
+ORDER_PARAMS = frozenset(f"{p}{n}" for p in ("order", "orderdesc") for n in ("", "2", "3", "4", "5"))
+LIST_PARAMS = frozenset({"pageinate", "page_size", "page_no", "count", "search"}) | ORDER_PARAMS
+_TICKET_PARAMS = frozenset(
+    {"deleted", "open_only", "closed_only", "mine", "team", "asset_id", "excludethese", "datesearch", "startdate"}
+    | {"enddate", "category_1", "category_2", "category_3", "category_4"}
+)
+# Declared list parameters read by hand-written code (api.Api.list_, tickets.ticket_filters) beyond `filters`.
+HANDLED: dict[str, frozenset[str]] = {
+    "Tickets": _TICKET_PARAMS,
+    "Projects": _TICKET_PARAMS,
+    "Opportunities": _TICKET_PARAMS,
+    "Actions": frozenset(
+        {"ticket_id", "excludeprivate", "timeentriesonly", "agentonly", "actoutcome", "importantonly", "excludesys"}
+        | {"conversationonly", "startdate", "enddate"}
+    ),
+    "Agent": frozenset({"includedisabled", "includeapiagents"}),
+    "Outcome": frozenset({"tickettype_id"}),
+}
+
+
+def honoured(res: Resource) -> frozenset[str]:
+    """Every list query parameter the sandbox acts on for a hand-written resource (the rest is ignored)."""
+    inactive = {"includeinactive", "activeinactive"} if res.inactive_field else set()
+    return frozenset({f.param for f in res.filters} | LIST_PARAMS | inactive | HANDLED.get(res.name, frozenset()))
 BY_LOWER: dict[str, Resource] = {r.name.lower(): r for r in _R}
 
 # Storage tables (a table per resource; Projects/Opportunities share Tickets).
@@ -405,6 +425,8 @@ KNOWN_SCOPES = GENERAL_SCOPES | {f"{lvl}:{a}" for a in SCOPE_AREAS for lvl in ("
 
 __all__ = [
     "BY_LOWER",
+    "HANDLED",
+    "honoured",
     "KNOWN_SCOPES",
     "RESOURCES",
     "SCOPE_AREAS",

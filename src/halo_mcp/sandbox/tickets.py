@@ -37,19 +37,18 @@ FIELD_LABELS = {
     "urgency": "Urgency",
     "team": "Team",
 }
+# `datesearch` takes a FAULTS column name (spec: "Date Opened - 'dateoccured', Date Closed - 'datecleared'";
+# the others from halo-sql-schema.sql FAULTS) -> the API field it filters. Other values name no column and
+# filter nothing [UNVERIFIED: Halo's reply to an unknown column is not documented].
 DATESEARCH = {
-    "dateoccured": "dateoccurred",
-    "dateoccurred": "dateoccurred",
+    "dateoccured": "dateoccurred",  # sic: Halo's spelling
     "datecleared": "dateclosed",
-    "dateclosed": "dateclosed",
     "datecreated": "datecreated",
-    "lastactiondate": "lastactiondate",
-    "last_update": "last_update",
     "fixbydate": "fixbydate",
-    "respondbydate": "respondbydate",
-    "deadlinedate": "deadlinedate",
-    "targetdate": "targetdate",
-    "startdate": "startdate",
+    "flastactiondate": "lastactiondate",
+    "frespondbydate": "respondbydate",
+    "fdeadlinedate": "deadlinedate",
+    "ftargetdate": "targetdate",
 }
 
 
@@ -204,6 +203,13 @@ def team_name(store: Store, value: Any) -> str | None:
     raise bad_request(f"Invalid team: {value}")
 
 
+def team_id(store: Store, name: Any) -> int | None:
+    for team in store.all("Team"):
+        if str(team.get("name", "")).lower() == str(name).lower():
+            return int(team["id"])
+    return None
+
+
 def default_type(store: Store, use: str | None) -> Record | None:
     types = store.all("TicketType")
     want = use or "ticket"
@@ -224,8 +230,6 @@ def prepare_ticket(
     st = status_info(store)
     for k in [k for k in item if k.startswith("_")]:
         item.pop(k)
-    if "team_id" in item:
-        item["team"] = item.pop("team_id")
     if "team" in item:
         item["team"] = team_name(store, item["team"])
     if existing is None:
@@ -516,20 +520,14 @@ def ticket_filters(
     if excl:
         where.append(f"id NOT IN ({','.join('?' * len(excl))})")
         params.extend(excl)
-    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccurred"])[0].lower())
-    if field is None:
-        raise bad_request("Invalid datesearch")
-    start, end = as_date(q, "startdate"), as_date(q, "enddate")
+    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccured"])[0].lower())
+    start, end = (as_date(q, "startdate"), as_date(q, "enddate")) if field else (None, None)
     if start:
         where.append(f"julianday({j(field)}) >= julianday(?)")
         params.append(start)
     if end:
         where.append(f"julianday({j(field)}) <= julianday(?)")
         params.append(end)
-    states = [s.lower().replace("_", " ") for s in multi(q, "slastate")]
-    if states:
-        where.append(f"({slastate_sql(st)}) IN ({','.join('?' * len(states))})")
-        params.extend(states)
     type_ids = [t["id"] for t in store.all("TicketType") if (t.get("use") or "ticket") == (use or "ticket")]
     if use is not None or not (multi(q, "requesttype_id") or multi(q, "requesttype")):
         where.append(f"{j('tickettype_id')} IN ({','.join(map(str, type_ids)) or 'NULL'})")
