@@ -148,4 +148,6 @@ def main(spec_path: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else str(DEFAULT_SPEC), sys.argv[2] if len(sys.argv) > 2 else str(DEFAULT_OUT))
+    main(
+        sys.argv[1] if len(sys.argv) > 1 else str(DEFAULT_SPEC), sys.argv[2] if len(sys.argv) > 2 else str(DEFAULT_OUT)
+    )

@@ -23,8 +23,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from halo_mcp.sandbox.auth import Token, allowed
-from halo_mcp.sandbox.errors import HaloError, bad_request, forbidden, not_found
+from halo_mcp.sandbox.auth import IssuedToken, allowed
+from halo_mcp.sandbox.errors import bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_int, first, multi
 from halo_mcp.sandbox.routes import Generic, Route, table
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
@@ -56,7 +56,7 @@ class GenericApi:
         self.shape_defaults = shape_defaults
         self.ignored: dict[str, set[str]] = {}  # "METHOD /spec/path" -> undeclared body fields seen
 
-    def handle(self, route: Route, args: tuple[str, ...], query: Query, body: bytes, token: Token) -> Any:
+    def handle(self, route: Route, args: tuple[str, ...], query: Query, body: bytes, token: IssuedToken) -> Any:
         """The JSON answer for one spec route (status 200/201 decided by the caller: POST to a list is 201)."""
         g = table().resource(route.resource)
         assert g is not None
@@ -89,7 +89,9 @@ class GenericApi:
         """Through the shared shape rule (shape.py), so recorded shapes apply to generic resources too."""
         schema = g.schema or ""
         out = {k: v for k, v in rec.items() if not k.startswith("_")}
-        return apply(out, list_shape(schema, self.shape_defaults) if list_row else item_shape(schema, self.shape_defaults))
+        return apply(
+            out, list_shape(schema, self.shape_defaults) if list_row else item_shape(schema, self.shape_defaults)
+        )
 
     def _key(self, g: Generic, raw: str) -> int:
         try:
@@ -167,7 +169,7 @@ class GenericApi:
         envelope[g.list_key] = out
         return envelope
 
-    def fixed(self, g: Generic, route: Route, q: Query, token: Token) -> Any:
+    def fixed(self, g: Generic, route: Route, q: Query, token: IssuedToken) -> Any:
         path = route.path.lower()
         store = self.store
         if path == "/asset/nexttag":
@@ -190,7 +192,9 @@ class GenericApi:
         try:
             payload = json.loads(body or b"null")
         except (ValueError, UnicodeDecodeError) as e:
-            raise bad_request(f"Unexpected character encountered while parsing value: {e}", "JsonReaderException") from None
+            raise bad_request(
+                f"Unexpected character encountered while parsing value: {e}", "JsonReaderException"
+            ) from None
         if route.body is None:
             return [payload] if isinstance(payload, dict) else [{"value": payload}]
         if isinstance(payload, dict):
@@ -240,8 +244,4 @@ class GenericApi:
         return results[0] if len(results) == 1 else results
 
 
-def method_not_allowed(method: str) -> HaloError:
-    return HaloError(405, f"The requested resource does not support http method '{method}'.")
-
-
-__all__ = ["GenericApi", "method_not_allowed"]
+__all__ = ["GenericApi"]

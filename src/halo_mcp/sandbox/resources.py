@@ -384,6 +384,8 @@ def honoured(res: Resource) -> frozenset[str]:
     """Every list query parameter the sandbox acts on for a hand-written resource (the rest is ignored)."""
     inactive = {"includeinactive", "activeinactive"} if res.inactive_field else set()
     return frozenset({f.param for f in res.filters} | LIST_PARAMS | inactive | HANDLED.get(res.name, frozenset()))
+
+
 BY_LOWER: dict[str, Resource] = {r.name.lower(): r for r in _R}
 
 # Storage tables (a table per resource; Projects/Opportunities share Tickets).
@@ -426,7 +428,6 @@ KNOWN_SCOPES = GENERAL_SCOPES | {f"{lvl}:{a}" for a in SCOPE_AREAS for lvl in ("
 __all__ = [
     "BY_LOWER",
     "HANDLED",
-    "honoured",
     "KNOWN_SCOPES",
     "RESOURCES",
     "SCOPE_AREAS",
@@ -434,5 +435,6 @@ __all__ = [
     "Filter",
     "Join",
     "Resource",
+    "honoured",
     "schema_fields",
 ]

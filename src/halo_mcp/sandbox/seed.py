@@ -2089,10 +2089,10 @@ def _time_and_prepay(c: _Ctx) -> None:
     contracts = {con["client_id"]: con for con in d["ClientContract"]}
     for client in sorted(d["Client"], key=lambda x: x["id"])[:PREPAY_CLIENTS]:
         cid = client["id"]
-        con = contracts.get(cid)
-        if con is None:
+        contract = contracts.get(cid)
+        if contract is None:
             continue
-        start = _month_start(max(_ts(con["start_date"]), now - 365 * DAY))
+        start = _month_start(max(_ts(contract["start_date"]), now - 365 * DAY))
         used_by_month: dict[int, float] = {}
         for a in d["Actions"]:
             t = tickets.get(a["ticket_id"])
@@ -2118,7 +2118,7 @@ def _time_and_prepay(c: _Ctx) -> None:
                 balance -= hours
                 used += hours
             month = _month_start(month + 32 * DAY)
-        con.update(
+        contract.update(
             allowprepay=True,
             contract_prepaytotal=round(total, 2),
             contract_prepayused=round(used, 2),

@@ -90,7 +90,8 @@ class Store:
     # -- schema -----------------------------------------------------------------------------------------
     def _create(self) -> None:
         cur = self.db.cursor()
-        existing = [n for (n,) in cur.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'r\\_%' ESCAPE '\\'")]
+        rows = cur.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'r\\_%' ESCAPE '\\'")
+        existing = [n for (n,) in rows]
         for table in (*TABLES, *EXTRA_TABLES, *(n[2:] for n in existing)):
             self.ensure(table)
         cur.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (k TEXT PRIMARY KEY, v TEXT)")

@@ -520,7 +520,7 @@ def ticket_filters(
     if excl:
         where.append(f"id NOT IN ({','.join('?' * len(excl))})")
         params.extend(excl)
-    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccured"])[0].lower())
+    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccured"])[0].lower(), "")
     start, end = (as_date(q, "startdate"), as_date(q, "enddate")) if field else (None, None)
     if start:
         where.append(f"julianday({j(field)}) >= julianday(?)")

@@ -17,7 +17,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, clamp_to, get_one, parse_day, search_list
 from halo_mcp.tools.render import compact, list_output, truncate
 from halo_mcp.tools.resolve import Ref
@@ -50,16 +51,16 @@ class SqlRefused(ToolError):
 
 
 @dataclass(frozen=True)
-class Token:
+class SqlToken:
     kind: str  # word | string | quoted | number | symbol | comment
     text: str
     start: int
     end: int
 
 
-def tokenize(sql: str) -> list[Token]:
+def tokenize(sql: str) -> list[SqlToken]:
     """T-SQL lexing: '' escapes in strings, ]] in [identifiers], "" in "identifiers", nested /* */ comments."""
-    tokens: list[Token] = []
+    tokens: list[SqlToken] = []
     i, n = 0, len(sql)
     while i < n:
         c = sql[i]
@@ -68,7 +69,7 @@ def tokenize(sql: str) -> list[Token]:
         elif sql.startswith("--", i):
             end = sql.find("\n", i)
             end = n if end < 0 else end + 1
-            tokens.append(Token("comment", sql[i:end], i, end))
+            tokens.append(SqlToken("comment", sql[i:end], i, end))
             i = end
         elif sql.startswith("/*", i):
             depth, j = 1, i + 2
@@ -81,7 +82,7 @@ def tokenize(sql: str) -> list[Token]:
                     j += 1
             if depth:
                 raise SqlRefused("unterminated /* comment */")
-            tokens.append(Token("comment", sql[i:j], i, j))
+            tokens.append(SqlToken("comment", sql[i:j], i, j))
             i = j
         elif c in "'\"[":
             close = "]" if c == "[" else c
@@ -95,21 +96,21 @@ def tokenize(sql: str) -> list[Token]:
                     j += 2
                     continue
                 break
-            tokens.append(Token("string" if c == "'" else "quoted", sql[i : j + 1], i, j + 1))
+            tokens.append(SqlToken("string" if c == "'" else "quoted", sql[i : j + 1], i, j + 1))
             i = j + 1
         elif match := _WORD.match(sql, i):
-            tokens.append(Token("word", match.group(), i, match.end()))
+            tokens.append(SqlToken("word", match.group(), i, match.end()))
             i = match.end()
         elif match := _NUMBER.match(sql, i):
-            tokens.append(Token("number", match.group(), i, match.end()))
+            tokens.append(SqlToken("number", match.group(), i, match.end()))
             i = match.end()
         else:
-            tokens.append(Token("symbol", c, i, i + 1))
+            tokens.append(SqlToken("symbol", c, i, i + 1))
             i += 1
     return tokens
 
 
-def _keyword(token: Token) -> str:
+def _keyword(token: SqlToken) -> str:
     """A word as SQL Server would compare it (case- and width-insensitive); quoted names keep their brackets."""
     return unicodedata.normalize("NFKC", token.text).upper() if token.kind == "word" else ""
 
@@ -144,7 +145,7 @@ def check_sql(sql: str) -> str:
     return _without_comments(sql, everything, tokens[-1].end)
 
 
-def _check_cte_body(tokens: list[Token]) -> None:
+def _check_cte_body(tokens: list[SqlToken]) -> None:
     """After WITH name AS (...), ... the statement itself (first keyword at depth 0) must be a SELECT."""
     depth = 0
     for token in tokens[1:]:
@@ -159,7 +160,7 @@ def _check_cte_body(tokens: list[Token]) -> None:
     raise SqlRefused("a WITH query must end with a SELECT")
 
 
-def _without_comments(sql: str, tokens: list[Token], end: int) -> str:
+def _without_comments(sql: str, tokens: list[SqlToken], end: int) -> str:
     """The original text up to `end` with each comment replaced by a space (a comment separates tokens in T-SQL)."""
     parts, pos = [], 0
     for token in tokens:
