@@ -611,7 +611,14 @@ class Api:
         return Reply(body=self.render(res, client))
 
     def automation(self, ctx: Ctx) -> Reply:
-        """Runbooks: POST /Automation/{runbookId} starts a run that completes after its duration."""
+        """Runbooks: POST /Automation/{runbookId} starts a run that completes after its duration.
+
+        The spec declares no body, response or status route for a run (and types `runbookId` as a uuid; sandbox
+        runbooks have int ids). Beyond it, all [convention]: the run record answered with 201, `GET /Automation`
+        and `GET /Automation/{id}` listing runbooks with their recent runs (`status` running/completed after the
+        configured duration), `POST /Automation` (body: an array of ints) echoing its body, and
+        `DELETE /Automation/{id}` removing a runbook.
+        """
         store = self.store
         if ctx.method == "GET" and ctx.item_id is None:
             return Reply(body=[self._runbook(r) for r in store.all("Runbook")])
@@ -621,8 +628,18 @@ class Api:
             if rb is None:
                 raise not_found(f"Runbook {key} not found")
             return Reply(body=self._runbook(rb))
-        if ctx.method == "DELETE" or key is None:
-            raise ErrorResponse(405, f"The requested resource does not support http method '{ctx.method}'.")
+        if ctx.method == "DELETE" and key is not None:
+            if not store.delete("Runbook", key):
+                raise not_found(f"Runbook {key} not found")
+            return Reply(body=None)
+        if key is None:
+            try:
+                ids = json.loads(ctx.body or b"[]")
+            except ValueError:
+                raise bad_request("Malformed JSON body", "JsonReaderException") from None
+            if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+                raise bad_request("The request body must be a JSON array of integers")
+            return Reply(body=ids)
         rb = store.lookup("Runbook", key)
         if rb is None:
             raise not_found(f"Runbook {key} not found")
