@@ -91,7 +91,7 @@ def test_every_spec_operation_answers_with_a_shape_or_a_documented_error(api: ht
             continue
         if r.status_code in DOCUMENTED_ERRORS:
             error = r.json()  # Halo's error shapes: a .NET exception object or a plain string (facts §14)
-            assert (error.get("Message") if isinstance(error, dict) else error), (route.path, r.text)
+            assert error.get("Message") if isinstance(error, dict) else error, (route.path, r.text)
         elif r.content and r.headers.get("content-type", "").startswith("application/json"):
             body = r.json()
             if route.method == "GET" and route.kind == "list":
