@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx2
+import pytest
 
 
 def _new_ticket(api: httpx2.Client, **extra: Any) -> dict[str, Any]:
@@ -123,3 +124,15 @@ def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
     api.post("/Tickets", json=[{"id": t["id"], "status_id": 2}])
     back = api.get(f"/Tickets/{t['id']}").json()
     assert back["onhold"] is False and back["fixbydate"] >= t["fixbydate"]
+
+
+def test_an_outcome_default_time_is_not_logged_unless_sent(api: httpx2.Client) -> None:
+    """Halo's default time pre-fills the action form (guides kbid=924); the API logs only what is sent."""
+    outcome = next(o for o in api.get("/Outcome").json() if o.get("defaultmanhrs"))
+    before = api.get("/Tickets/3").json()["timetaken"]
+    act = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "note": "no time sent"}]).json()
+    assert not act.get("timetaken")
+    assert api.get("/Tickets/3").json()["timetaken"] == before
+    sent = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "timetaken": 0.5}]).json()
+    assert sent["timetaken"] == 0.5
+    assert api.get("/Tickets/3").json()["timetaken"] == pytest.approx(before + 0.5)

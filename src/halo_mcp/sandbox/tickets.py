@@ -393,7 +393,15 @@ def find_outcome(store: Store, item: Record) -> Record | None:
 
 
 def add_action(store: Store, item: Record, agent_id: int | None) -> tuple[Record, Record]:
-    """Create an action and apply its side effects to the ticket. Returns (action, ticket)."""
+    """Create an action and apply its side effects to the ticket. Returns (action, ticket).
+
+    An outcome's default time (`TOutcome.defaultmanhrs`) is not logged: the action records only the `timetaken`
+    sent. Halo documents the default as a setup value that pre-fills the agent's action form ("On each action a
+    default time can be added to the setup under defaults", haloitsm.com/guides/article/?kbid=924 "Time
+    Management in Halo"); the spec gives `defaultmanhrs` no description and `POST /Actions` no defaulting, and the
+    facts file is silent. A client that wants the default reads `/Outcome` and sends it [UNVERIFIED: that the
+    API does not apply it server-side is inferred from the form-only documentation].
+    """
     tid = item.get("ticket_id")
     if not tid:
         raise bad_request("ticket_id is required")
@@ -414,8 +422,6 @@ def add_action(store: Store, item: Record, agent_id: int | None) -> tuple[Record
             a["hiddenfromuser"] = bool(outcome.get("hidefromuser"))
         if "sendemail" not in item and outcome.get("sendemail"):
             a["sendemail"] = bool(outcome.get("sendemail"))
-        if "timetaken" not in item and outcome.get("defaultmanhrs"):
-            a["timetaken"] = float(outcome["defaultmanhrs"])
     a.setdefault("outcome", "Private Note" if a.get("hiddenfromuser") else "Note")
     a.setdefault("hiddenfromuser", False)
     if a.get("note_html") and not a.get("note"):
