@@ -113,9 +113,12 @@ def test_users_me_and_client_me_for_an_agent(api: httpx2.Client) -> None:
 def test_ticket_type_field_config(api: httpx2.Client) -> None:
     types = {t["name"]: t for t in api.get("/TicketType").json()}
     problem = api.get(f"/TicketType/{types['Problem']['id']}", params={"includedetails": "true"}).json()
-    mandatory = {f["fieldname"] for f in problem["fields"] if f["fieldinfo"]["mandatory"]}
-    assert mandatory == {"summary", "details", "category_1"}
-    assert all(f["technew"] == 2 for f in problem["fields"] if f["fieldname"] in mandatory)
+    # Recorded form (facts §17): groups (`fieldid: 0`) of fields named by their FAULTS column, technew 2 = mandatory.
+    assert all(g["fieldid"] == 0 and g["group"]["header"] for g in problem["fields"])
+    fields = [f for g in problem["fields"] for f in g["group"]["fields"]]
+    mandatory = {f["fieldinfo"]["name"] for f in fields if f["technew"] == 2}
+    assert mandatory == {"symptom", "symptom2", "category2"}
+    assert {f["technew"] for f in fields} == {1, 2}
     assert "fields" not in api.get(f"/TicketType/{types['Problem']['id']}").json()
     # The config matches what POST /Tickets enforces.
     r = api.post("/Tickets", json=[{"summary": "x", "details": "y", "tickettype_id": types["Problem"]["id"]}])

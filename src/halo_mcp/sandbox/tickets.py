@@ -294,48 +294,60 @@ def prepare_ticket(
     return t
 
 
-# Fields on a ticket type's new-ticket form, in form order: (field name, FieldInfo id) [ids are sandbox-made].
-TYPE_FORM_FIELDS: tuple[tuple[str, int], ...] = (
-    ("summary", 1),
-    ("details", 2),
-    ("user_id", 3),
-    ("category_1", 4),
-    ("priority_id", 5),
-    ("impact", 6),
-    ("urgency", 7),
-    ("team", 8),
-    ("agent_id", 9),
-)
-FORM_MANDATORY, FORM_OPTIONAL = 2, 1  # RequestTypeField.technew/endusernew codes [UNVERIFIED]
+# A ticket type's new-ticket form in groups: (group header, ((API field, FAULTS column, FieldInfo id), ...)).
+# Columns from halo-sql-schema.sql FAULTS (API `category_1` is column `category2`); ids are sandbox-made.
+TYPE_FORM: tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...] = (
+    ("Details", (("summary", "symptom", 1), ("details", "symptom2", 2), ("user_id", "username", 3))),
+    ("Classification", (("category_1", "category2", 4), ("priority_id", "seriousness", 5), ("impact", "impact", 6),
+                        ("urgency", "urgency", 7))),
+    ("Assignment", (("team", "sectio_", 8), ("agent_id", "assignedtoint", 9))),
+)  # fmt: skip
+NOT_ON_FORM, FORM_OPTIONAL, FORM_MANDATORY = 0, 1, 2  # RequestTypeField.technew (facts §17)
 
 
 def type_field_config(ttype: Record) -> Record:
-    """`GET /TicketType/{id}?includedetails=true`: the form fields (RequestTypeField) with what is mandatory.
+    """`GET /TicketType/{id}?includedetails=true`: the form in Halo's recorded shape (facts §17).
 
-    The mandatory set is what `prepare_ticket` enforces (`_required_fields`, plus the summary), so a
-    client that reads this config can build a ticket the sandbox accepts.
+    Fields are grouped: a row with `fieldid: 0` holds `group{header, fields[]}`; `fieldinfo.name` is the
+    database column (`symptom`, `symptom2`, `assignedtoint`, `sectio_`); `technew` is 0/1/2 (not on the form,
+    optional, mandatory). The mandatory set is what `prepare_ticket` enforces (`_required_fields` plus the
+    summary), so a client that reads this config can build a ticket the sandbox accepts.
     """
     required = {"summary", *(ttype.get("_required_fields") or [])}
-    fields = []
-    for seq, (name, fid) in enumerate(TYPE_FORM_FIELDS, 1):
-        mandatory = name in required
-        code = FORM_MANDATORY if mandatory else FORM_OPTIONAL
-        fields.append(
+    rtid = int(ttype.get("id") or 0)
+    groups = []
+    seq = 0
+    for number, (header, members) in enumerate(TYPE_FORM, 1):
+        rows = []
+        for name, column, fid in members:
+            seq += 1
+            code = FORM_MANDATORY if name in required else FORM_OPTIONAL
+            rows.append(
+                {
+                    "id": rtid * 100 + seq,
+                    "rtid": rtid,
+                    "fieldid": fid,
+                    "fieldname": column,
+                    "seq": seq,
+                    "technew": code,
+                    "techdetail": code,
+                    "endusernew": code if ttype.get("enduserscanselect") else NOT_ON_FORM,
+                    "fieldinfo": {"id": fid, "name": column, "label": FIELD_LABELS.get(name, name)},
+                }
+            )
+        groups.append(
             {
-                "id": int(ttype.get("id") or 0) * 100 + seq,
-                "rtid": ttype.get("id"),
-                "fieldid": fid,
-                "fieldname": name,
-                "seq": seq,
-                "technew": code,
-                "techdetail": code,
-                "endusernew": code if ttype.get("enduserscanselect") else 0,
-                "fieldinfo": {"id": fid, "name": name, "label": FIELD_LABELS.get(name, name), "mandatory": mandatory},
+                "id": rtid * 100 + 90 + number,
+                "rtid": rtid,
+                "fieldid": 0,
+                "seq": number,
+                "technew": FORM_OPTIONAL,
+                "group": {"id": number, "header": header, "fields": rows},
             }
         )
     return {
-        "fields": fields,
-        "fieldidlist": [f["fieldid"] for f in fields],
+        "fields": groups,
+        "fieldidlist": [f["fieldid"] for g in groups for f in g["group"]["fields"]],
         "hasmandatorytechfields": True,
         "hasmandatoryuserfields": bool(ttype.get("enduserscanselect")),
     }
