@@ -47,8 +47,9 @@ async def strict() -> AsyncIterator[tuple[Sandbox, Client]]:
 async def test_our_tools_send_only_what_the_spec_declares(strict: tuple[Sandbox, Client]) -> None:
     sb, client = strict
     httpx2.post(sb.url + "/_sandbox/counters/reset")
-    ok(await call(client, "list_tickets", client="1", team="Service Desk", status="New", priority="P2",
-                  ticket_type="Incident", created_from="2025-01-01", created_to="2030-01-01", search="printer"))  # fmt: skip
+    filters = {"client": "1", "team": "Service Desk", "status": "New", "priority": "P2", "ticket_type": "Incident"}
+    dates = {"created_from": "2025-01-01", "created_to": "2030-01-01"}
+    ok(await call(client, "list_tickets", **filters, **dates, search="printer"))
     ok(await call(client, "list_tickets", agent="me", state="closed", updated_from="2025-01-01"))
     made = (await call(client, "create_ticket", summary="Spec check", details="Body", client="1", team="Service Desk",
                        ticket_type="Incident", priority="P3")).structured_content or {}  # fmt: skip

@@ -25,23 +25,23 @@ NOT_SUPPORTED: dict[str, tuple[tuple[str, str], ...]] = {
         (
             r"^(advanced_search|columns_id|view_id|idonly|utcoffset|debug|domain|isorion|isteams|iszapier)$",
             "views, column sets and client-app modes are not modelled",
-        ),  # fmt: skip
+        ),
         (
             r"^(integration_|kashflow|xero|qbo|sage|dbc_|exact|autotask|domotz|facebook|orion)",
             "third-party integrations are not modelled",
-        ),  # fmt: skip
+        ),
         (r"^(my|mine$|mysite|myarea|mytoplevel|mydepartment)", "per-agent portal scopes beyond `mine` (Tickets)"),
         (
             r"^(language_|organisation_id|toplevel_id|department_id|role|licence_id|contract_id|service_id)",
             "organisations, languages, licences and services are not linked to these records",
-        ),  # fmt: skip
+        ),
     ),
     "Tickets": (
         (
             r".",
             "billing, releases, milestones, approvals, mail, sprints and list views are not modelled; "
             "the honoured ticket filters are listed in resources.HANDLED and each resource's filters",
-        ),  # fmt: skip
+        ),
     ),
     "Actions": (
         (r"^datesearch$", "no values are documented (empty description); startdate/enddate use the action date"),
@@ -50,7 +50,7 @@ NOT_SUPPORTED: dict[str, tuple[tuple[str, str], ...]] = {
             r"excludehiddenfrominternalit|importanttop)$",
             "system outcome ids, SLA hold actions, suppliers, child/related notes and billing actions are not seeded",
         ),
-    ),  # fmt: skip
+    ),
     "Users": ((r".", "approvers, service accounts, followers, phone search and billing info are not modelled"),),
     "Asset": ((r".", "asset groups, stock bins, consignments, services and linked tickets are not modelled"),),
     "KBArticle": ((r".", "FAQ lists, review state, related articles and per-client visibility are not modelled"),),

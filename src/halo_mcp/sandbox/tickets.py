@@ -315,13 +315,15 @@ def type_field_config(ttype: Record) -> Record:
     """
     required = {"summary", *(ttype.get("_required_fields") or [])}
     rtid = int(ttype.get("id") or 0)
-    groups = []
+    groups: list[Record] = []
+    ids: list[int] = []
     seq = 0
     for number, (header, members) in enumerate(TYPE_FORM, 1):
         rows = []
         for name, column, fid in members:
             seq += 1
             code = FORM_MANDATORY if name in required else FORM_OPTIONAL
+            ids.append(fid)
             rows.append(
                 {
                     "id": rtid * 100 + seq,
@@ -347,7 +349,7 @@ def type_field_config(ttype: Record) -> Record:
         )
     return {
         "fields": groups,
-        "fieldidlist": [f["fieldid"] for g in groups for f in g["group"]["fields"]],
+        "fieldidlist": ids,
         "hasmandatorytechfields": True,
         "hasmandatoryuserfields": bool(ttype.get("enduserscanselect")),
     }
