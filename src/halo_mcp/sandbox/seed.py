@@ -2087,21 +2087,22 @@ def _time_and_prepay(c: _Ctx) -> None:
     for con in d["ClientContract"]:
         con["active"] = con["start_date"] <= iso(now) <= con["end_date"]
     contracts = {con["client_id"]: con for con in d["ClientContract"]}
-    for client in sorted(d["Client"], key=lambda x: x["id"])[:PREPAY_CLIENTS]:
-        cid = client["id"]
-        contract = contracts.get(cid)
-        if contract is None:
+    prepay = {client["id"] for client in sorted(d["Client"], key=lambda x: x["id"])[:PREPAY_CLIENTS]}
+    since = {
+        cid: _month_start(max(_ts(contracts[cid]["start_date"]), now - 365 * DAY)) for cid in prepay if cid in contracts
+    }
+    used_by: dict[tuple[int, int], float] = {}
+    for a in d["Actions"]:
+        t = tickets.get(a["ticket_id"])
+        if t is None or t["client_id"] not in since or not a["who_agentid"] or a["timetaken"] <= 0:
             continue
-        start = _month_start(max(_ts(contract["start_date"]), now - 365 * DAY))
-        used_by_month: dict[int, float] = {}
-        for a in d["Actions"]:
-            t = tickets.get(a["ticket_id"])
-            if t is None or t["client_id"] != cid or not a["who_agentid"] or a["timetaken"] <= 0:
-                continue
-            when = _ts(a["datetime"])
-            if when >= start:
-                key = _month_start(when)
-                used_by_month[key] = used_by_month.get(key, 0.0) + a["timetaken"]
+        when = _ts(a["datetime"])
+        if when >= since[t["client_id"]]:
+            key = (t["client_id"], _month_start(when))
+            used_by[key] = used_by.get(key, 0.0) + a["timetaken"]
+    for cid, start in sorted(since.items()):
+        contract = contracts[cid]
+        used_by_month = {month: hours for (owner, month), hours in used_by.items() if owner == cid}
         balance, total, used = 0.0, 0.0, 0.0
         month = start
         while month <= now:
