@@ -164,6 +164,15 @@ class Api:
             elif f.kind == "bool":
                 where.append(f"coalesce({j(f.field)}, 0) = ?")
                 params.append(1 if as_bool(q, f.param) else 0)
+            elif f.kind in ("flag", "unflag"):
+                if as_bool(q, f.param):
+                    where.append(f"coalesce({j(f.field)}, 0) = {1 if f.kind == 'flag' else 0}")
+            elif f.kind == "not":
+                vals = ints(q, f.param)
+                if vals:
+                    expr = "id" if f.field == res.key else j(f.field)
+                    where.append(f"{expr} NOT IN ({','.join('?' * len(vals))})")
+                    params.extend(vals)
             elif f.kind in ("from", "to"):
                 d = as_date(q, f.param)
                 if d:
@@ -204,6 +213,16 @@ class Api:
                 if d:
                     where.append(f"julianday({j('datetime')}) {op} julianday(?)")
                     params.append(d)
+        if res.name == "Asset" and as_int(q, "ticket_id") is not None:
+            # The ticket's linked assets (`Faults.assets`).
+            where.append(
+                "id IN (SELECT json_extract(a.value, '$.id') FROM r_Tickets t, json_each(t.data, '$.assets') a "
+                "WHERE t.id = ?)"
+            )
+            params.append(as_int(q, "ticket_id"))
+        if res.name == "Quotation" and (as_bool(q, "open") or as_bool(q, "closed")):
+            # Sandbox quote states (seed.QUOTE_STATUS): 0 draft and 1 awaiting approval are open, the rest closed.
+            where.append(f"coalesce({j('status')}, 0) {'' if as_bool(q, 'open') else 'NOT '}IN (0, 1)")
         if res.inactive_field and not (as_bool(q, "includeinactive") or as_bool(q, "activeinactive")):
             where.append(f"coalesce({j(res.inactive_field)}, 0) = 0")
         if res.name == "Agent":

@@ -17,7 +17,8 @@ class Filter:
     """A list query parameter mapped to a stored field.
 
     kind: int (equality, multi-value by repeated key or comma list), str (case-insensitive equality, multi),
-    bool, from/to (date window on an ISO field), like (substring).
+    bool (equals the flag), flag / unflag (when true: the field is set / unset; when false: no filter),
+    not (ids to leave out), from/to (date window on an ISO field).
     """
 
     param: str
@@ -119,6 +120,11 @@ def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
             Filter("requesttype", "tickettype_id"),
             Filter("sla", "sla_id"),
             Filter("parent_id", "parent_id"),
+            Filter("supplier_id", "supplier_id"),
+            Filter("contract_id", "contract_id"),
+            Filter("release_id", "release_id"),
+            Filter("service_id", "service_id"),
+            Filter("flagged", "flagged", "flag"),
             Filter("ticketids", "id"),
             Filter("lastupdatefromdate", "last_update", "from"),
             Filter("lastupdatetodate", "last_update", "to"),
@@ -218,6 +224,7 @@ _R = [
             Filter("assetstatuses", "status_id"),
             Filter("supplier_id", "supplier_id"),
             Filter("inventory_number", "inventory_number", "str"),
+            Filter("excludethese", "id", "not"),
         ),
         search=("inventory_number", "key_field", "key_field2", "notes"),
         joins=(
@@ -238,7 +245,7 @@ _R = [
         schema="KBEntry",
         list_key="articles",
         scope="kb",
-        filters=(Filter("type", "type"),),
+        filters=(Filter("type", "type"), Filter("articletype", "type")),
         search=("name", "description", "resolution"),
         search_mode="words",
         inactive_field="inactive",
@@ -286,7 +293,18 @@ _R = [
         schema="InvoiceHeader",
         list_key="invoices",
         scope="invoices",
-        filters=(Filter("client_id", "client_id"), Filter("ticket_id", "ticket_id")),
+        filters=(
+            Filter("client_id", "client_id"),
+            Filter("client_ids", "client_id"),
+            Filter("ticket_id", "ticket_id"),
+            Filter("contract_id", "contract_id"),
+            Filter("site_id", "site_id"),
+            Filter("user_id", "user_id"),
+            Filter("invoicedatestart", "invoice_date", "from"),
+            Filter("invoicedateend", "invoice_date", "to"),
+            Filter("postedonly", "posted", "flag"),
+            Filter("notpostedonly", "posted", "unflag"),
+        ),
         search=("invoicenumber", "reference"),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Invoice",
@@ -305,7 +323,13 @@ _R = [
         schema="QuotationHeader",
         list_key="quotes",
         scope="quotes",
-        filters=(Filter("client_id", "client_id"), Filter("ticket_id", "ticket_id")),
+        filters=(
+            Filter("client_id", "client_id"),
+            Filter("ticket_id", "ticket_id"),
+            Filter("site_id", "site_id"),
+            Filter("user_id", "user_id"),
+            Filter("quote_status", "status"),
+        ),
         search=("title",),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Quotation",
@@ -315,7 +339,7 @@ _R = [
         schema="ContractHeader",
         list_key="contracts",
         scope="contracts",
-        filters=(Filter("client_id", "client_id"),),
+        filters=(Filter("client_id", "client_id"), Filter("site_id", "site_id")),
         search=("ref",),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Contract",
@@ -363,7 +387,8 @@ RESOURCES: dict[str, Resource] = {r.name: r for r in _R}
 ORDER_PARAMS = frozenset(f"{p}{n}" for p in ("order", "orderdesc") for n in ("", "2", "3", "4", "5"))
 LIST_PARAMS = frozenset({"pageinate", "page_size", "page_no", "count", "search"}) | ORDER_PARAMS
 _TICKET_PARAMS = frozenset(
-    {"deleted", "open_only", "closed_only", "mine", "team", "asset_id", "excludethese", "datesearch", "startdate"}
+    {"deleted", "open_only", "closed_only", "includeclosed", "mine", "team", "asset_id", "excludethese", "datesearch"}
+    | {"startdate"}
     | {"enddate", "category_1", "category_2", "category_3", "category_4"}
 )
 # Declared list parameters read by hand-written code (api.Api.list_, tickets.ticket_filters) beyond `filters`.
@@ -376,6 +401,8 @@ HANDLED: dict[str, frozenset[str]] = {
         | {"conversationonly", "startdate", "enddate"}
     ),
     "Agent": frozenset({"includedisabled", "includeapiagents"}),
+    "Asset": frozenset({"ticket_id"}),
+    "Quotation": frozenset({"open", "closed"}),
     "Outcome": frozenset({"tickettype_id"}),
 }
 

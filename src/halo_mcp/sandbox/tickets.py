@@ -508,6 +508,11 @@ def ticket_filters(
         where.append(f"{j('status_id')} NOT IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
     if as_bool(q, "closed_only"):
         where.append(f"{j('status_id')} IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
+    closed_flags = set(multi(q, "includeclosed"))  # spec: "(array of int) 1 = Closed - 0 = Not Closed"
+    if closed_flags == {"0"}:
+        where.append(f"{j('status_id')} NOT IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
+    elif closed_flags == {"1"}:
+        where.append(f"{j('status_id')} IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
     if as_bool(q, "mine"):
         where.append(f"{j('agent_id')} = ?")
         params.append(agent_id or -1)
