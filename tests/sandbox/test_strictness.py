@@ -15,6 +15,11 @@ from halo_mcp.sandbox.routes import table
 
 LOOKUPS = ("Status", "Agent", "Team", "TicketType", "Priority", "Category", "Outcome", "SLA")
 
+
+def _names(text: str) -> list[str]:
+    return text.split()
+
+
 # Declared list parameters of hand-written routes that the sandbox does not act on, and why (issue 12 item 5).
 RESPONSE_DETAIL = "asks for more detail in each row (the sandbox's rows already carry every stored field)"
 VIEWS = "names a saved view, column set, client app or debug mode, which the sandbox does not model"
@@ -24,128 +29,158 @@ PORTAL = "scopes to the logged-in user's portal context; sandbox logins are agen
 NOT_SUPPORTED: dict[str, dict[str, str]] = {
     "Actions": {
         **dict.fromkeys(
-            "includeagentdetails includeattachments includehtmlemail includehtmlnote includetranslations "
-            "includetwitterfields includefacebookfields includenonactionattachments importanttop".split(),
+            _names(
+                "includeagentdetails includeattachments includehtmlemail includehtmlnote includetranslations "
+                "includetwitterfields includefacebookfields includenonactionattachments importanttop"
+            ),
             RESPONSE_DETAIL,
         ),
         "datesearch": "no values are documented (empty description); startdate/enddate filter the action date",
         **dict.fromkeys(
-            "actoutcomenum slaonly supplieronly intraticketonly ischildnotes isrelatednotes excludebilling "
-            "excludehiddenfrominternalit".split(),
+            _names(
+                "actoutcomenum slaonly supplieronly intraticketonly ischildnotes isrelatednotes excludebilling "
+                "excludehiddenfrominternalit"
+            ),
             "system outcome ids, SLA hold actions, supplier, child/related and billing actions are not seeded",
         ),
     },
     "Users": {
-        **dict.fromkeys("includebillinginfo includenotes includename listagentuserfirst".split(), RESPONSE_DETAIL),
-        **dict.fromkeys("advanced_search idonly is3cxcall".split(), VIEWS),
+        **dict.fromkeys(_names("includebillinginfo includenotes includename listagentuserfirst"), RESPONSE_DETAIL),
+        **dict.fromkeys(_names("advanced_search idonly is3cxcall"), VIEWS),
         "integration_type": INTEGRATIONS,
         **dict.fromkeys(
-            "myarea mydepartment mysite mysitecontact mytoplevel myallcustomers is_followers".split(), PORTAL
+            _names("myarea mydepartment mysite mysitecontact mytoplevel myallcustomers is_followers"), PORTAL
         ),
         **dict.fromkeys(
-            "approvers_only allapprovers includeactive includenonserviceaccount includeserviceaccount exclude_agents "
-            "exclude_defaultsiteusers exclude_generaluser asset_id contract_id department_id licence_id opp_id "
-            "organisation_id role search_phonenumbers supplier_id tickettype_id toplevel_id".split(),
+            _names(
+                "approvers_only allapprovers includeactive includenonserviceaccount includeserviceaccount "
+                "exclude_agents "
+                "exclude_defaultsiteusers exclude_generaluser asset_id contract_id department_id licence_id opp_id "
+                "organisation_id role search_phonenumbers supplier_id tickettype_id toplevel_id"
+            ),
             UNSEEDED,
         ),
         "lastupdatetodate": "seeded users carry no last_update; lastupdatefromdate is honoured for written ones",
     },
     "Asset": {
         **dict.fromkeys(
-            "includeallowedstatus includeassetfields includechildren includecolumns includeservices includeuser "
-            "noicon".split(),
+            _names(
+                "includeallowedstatus includeassetfields includechildren includecolumns includeservices includeuser "
+                "noicon"
+            ),
             RESPONSE_DETAIL,
         ),
         **dict.fromkeys(
-            "advanced_search columns_id globalsearchid idonly islogonbehalfview previously_selected "
-            "previously_selected_client_id previously_selected_site_id previously_selected_user_id "
-            "search_inventory_number_only bookmarked".split(),
+            _names(
+                "advanced_search columns_id globalsearchid idonly islogonbehalfview previously_selected "
+                "previously_selected_client_id previously_selected_site_id previously_selected_user_id "
+                "search_inventory_number_only bookmarked"
+            ),
             VIEWS,
         ),
-        **dict.fromkeys("domotzagents integration_tenantids integration_type".split(), INTEGRATIONS),
-        **dict.fromkeys("mine mysite".split(), PORTAL),
+        **dict.fromkeys(_names("domotzagents integration_tenantids integration_type"), INTEGRATIONS),
+        **dict.fromkeys(_names("mine mysite"), PORTAL),
         **dict.fromkeys(
-            "includeactive assetgroup_id assetgroups assets assettype consignable consignment_id contract_id "
-            "contract_id_adding_to item_id itemstock_id kb_id licence_id linked_to_ticket linkedto_id salesorder_id "
-            "salesorder_line service_id service_ids stockbin_id stockbin_ids supplier_contract_id suppliercontracts "
-            "tickettype_id username lastupdatefromdate lastupdatetodate".split(),
+            _names(
+                "includeactive assetgroup_id assetgroups assets assettype consignable consignment_id contract_id "
+                "contract_id_adding_to item_id itemstock_id kb_id licence_id linked_to_ticket linkedto_id "
+                "salesorder_id "
+                "salesorder_line service_id service_ids stockbin_id stockbin_ids supplier_contract_id "
+                "suppliercontracts "
+                "tickettype_id username lastupdatefromdate lastupdatetodate"
+            ),
             UNSEEDED,
         ),
     },
     "KBArticle": {
         "advanced_search": VIEWS,
         **dict.fromkeys(
-            "includeactive client_id site_id device_id faqlists key language_code language_override needsreview "
-            "organisation_id related_to related_to_ticket".split(),
+            _names(
+                "includeactive client_id site_id device_id faqlists key language_code language_override needsreview "
+                "organisation_id related_to related_to_ticket"
+            ),
             UNSEEDED,
         ),
     },
     "Invoice": {
-        **dict.fromkeys("includecredits includeinvoices includelines includepoinvoices".split(), RESPONSE_DETAIL),
-        **dict.fromkeys("advanced_search idonly".split(), VIEWS),
+        **dict.fromkeys(_names("includecredits includeinvoices includelines includepoinvoices"), RESPONSE_DETAIL),
+        **dict.fromkeys(_names("advanced_search idonly"), VIEWS),
         "stripeautopaymentrequired": INTEGRATIONS,
         "my_approvals": PORTAL,
         **dict.fromkeys(
-            "asset_id awaiting_approval billing_date billingcategory_ids paymentstatuses purchaseorder_id "
-            "quote_status ready_for_invoicing recurringinvoice_id reviewrequired rinvoice_type salesorder_id "
-            "sent_status toplevel_id".split(),
+            _names(
+                "asset_id awaiting_approval billing_date billingcategory_ids paymentstatuses purchaseorder_id "
+                "quote_status ready_for_invoicing recurringinvoice_id reviewrequired rinvoice_type salesorder_id "
+                "sent_status toplevel_id"
+            ),
             UNSEEDED,
         ),
     },
     "Quotation": {
         "includelines": RESPONSE_DETAIL,
-        **dict.fromkeys("my_approvals currentclientorall".split(), PORTAL),
-        **dict.fromkeys("awaiting_approval needsprocessing processed".split(), UNSEEDED),
+        **dict.fromkeys(_names("my_approvals currentclientorall"), PORTAL),
+        **dict.fromkeys(_names("awaiting_approval needsprocessing processed"), UNSEEDED),
     },
     "ClientContract": {
         "includelastrenewed": RESPONSE_DETAIL,
         "isoracle": INTEGRATIONS,
-        **dict.fromkeys("device_id excluderenewed isbillingplansetup pending_recurring_invoice".split(), UNSEEDED),
+        **dict.fromkeys(_names("device_id excluderenewed isbillingplansetup pending_recurring_invoice"), UNSEEDED),
         "includeinactive": "whether Halo hides ended contracts by default is undocumented; the sandbox lists all",
     },
     "TimesheetEvent": {"utcoffset": "dates are stored and compared in UTC"},
     "Tickets": {
         **dict.fromkeys(
-            "default_columns enddatetime startdatetime includeaccountmanager includeagent includeappointmentid "
-            "includeassetkeyfield includeassettype includebudgettype includechildids includechildread includecolumns "
-            "includecontract includefirstname includeitilname includelastaction includelastincomingemail "
-            "includelastname includelastnote includemailbox includenextactivitydate includenextappointmenttype "
-            "includerelatedservices includerelease1 includerelease2 includerelease3 includeservicecategory "
-            "includeslaactiondate includeslatimer includestatus includesupplier includetickettype includetimetaken "
-            "includetoplevel includeviewing includeworkflowstage includeworkflowstagenumber inlcludeopenchildcount "
-            "includeparentsubject includemailid includecountryregion includuserdepartments invlucebranch "
-            "ticketidonly".split(),
+            _names(
+                "default_columns enddatetime startdatetime includeaccountmanager includeagent includeappointmentid "
+                "includeassetkeyfield includeassettype includebudgettype includechildids includechildread "
+                "includecolumns "
+                "includecontract includefirstname includeitilname includelastaction includelastincomingemail "
+                "includelastname includelastnote includemailbox includenextactivitydate includenextappointmenttype "
+                "includerelatedservices includerelease1 includerelease2 includerelease3 includeservicecategory "
+                "includeslaactiondate includeslatimer includestatus includesupplier includetickettype includetimetaken "
+                "includetoplevel includeviewing includeworkflowstage includeworkflowstagenumber inlcludeopenchildcount "
+                "includeparentsubject includemailid includecountryregion includuserdepartments invlucebranch "
+                "ticketidonly"
+            ),
             RESPONSE_DETAIL,
         ),
         **dict.fromkeys(
-            "advanced_search columns_id debug domain view_id list_id isorion isscom isteams iszapier orion_type "
-            "kanbanviewontheagentapp kanbanviewontheportal isquicktimesearch extraportalfilter showonroadmap "
-            "utcoffset per_action".split(),
+            _names(
+                "advanced_search columns_id debug domain view_id list_id isorion isscom isteams iszapier orion_type "
+                "kanbanviewontheagentapp kanbanviewontheportal isquicktimesearch extraportalfilter showonroadmap "
+                "utcoffset per_action"
+            ),
             VIEWS,
         ),
         "facebook_id": INTEGRATIONS,
         **dict.fromkeys(
-            "checkmyticketsonly followedandagents submittedandagents includefollowedonly includemyuseronly "
-            "includesubmittedonly includeread".split(),
+            _names(
+                "checkmyticketsonly followedandagents submittedandagents includefollowedonly includemyuseronly "
+                "includesubmittedonly includeread"
+            ),
             PORTAL,
         ),
         **dict.fromkeys(
-            "search_details search_id search_inventory_number search_oppcompanyname search_oppcontactname "
-            "search_oppemailaddress search_release1 search_release2 search_release3 search_releasenote "
-            "search_reportedby search_summary search_supplier_reference search_user_name search_version "
-            "searchactions searchthisticketid".split(),
+            _names(
+                "search_details search_id search_inventory_number search_oppcompanyname search_oppcontactname "
+                "search_oppemailaddress search_release1 search_release2 search_release3 search_releasenote "
+                "search_reportedby search_summary search_supplier_reference search_user_name search_version "
+                "searchactions searchthisticketid"
+            ),
             "narrows `search` to one field; the sandbox's search covers summary and details",
         ),
         **dict.fromkeys(
-            "alerttype awaitinginput billableonly billing_date billing_type billingcontractid calendar_enddate "
-            "calendar_startdate client_ref contract_period excludeslacalcs excludetickettypeallowall "
-            "fetchgrandchildren ignoremilestonerestriction includeallopen includeapproval includebreached "
-            "includechildren includecompleted includehold includeinactivetechs includeinactiveusers includelocked "
-            "includeprojects ismilestone itil_requesttype itil_requesttype_id milestone_id nochargeonly notime "
-            "onlytime pending_review prepayorcontractonly product project_ids ready_for_invoicing related_id "
-            "requesttypegroup sitepostcode sprint_for_tickettype_id sprints startandendset supplier_status "
-            "team_name ticketarea_id ticketcontract_id ticketlinktype toplevel_id unlinked_only username "
-            "withattachments".split(),
+            _names(
+                "alerttype awaitinginput billableonly billing_date billing_type billingcontractid calendar_enddate "
+                "calendar_startdate client_ref contract_period excludeslacalcs excludetickettypeallowall "
+                "fetchgrandchildren ignoremilestonerestriction includeallopen includeapproval includebreached "
+                "includechildren includecompleted includehold includeinactivetechs includeinactiveusers includelocked "
+                "includeprojects ismilestone itil_requesttype itil_requesttype_id milestone_id nochargeonly notime "
+                "onlytime pending_review prepayorcontractonly product project_ids ready_for_invoicing related_id "
+                "requesttypegroup sitepostcode sprint_for_tickettype_id sprints startandendset supplier_status "
+                "team_name ticketarea_id ticketcontract_id ticketlinktype toplevel_id unlinked_only username "
+                "withattachments"
+            ),
             UNSEEDED,
         ),
     },
