@@ -370,3 +370,23 @@ def test_prepay_timesheets_and_contracts_agree_with_logged_time(data: dict[str, 
     assert len(data["Timesheet"]) == len(by_day)
     for sheet in data["Timesheet"]:
         assert sheet["actual_hours"] == pytest.approx(by_day[(sheet["agent_id"], sheet["date"][:10])], abs=0.01)
+
+
+def test_hours_logged_for_a_client_this_month_agree_between_actions_and_timesheets(
+    data: dict[str, list[dict[str, Any]]],
+) -> None:
+    month_start = NOW.replace(day=1, hour=0, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ticket_client = {t["id"]: t["client_id"] for t in data["Tickets"]}
+    from_actions: dict[int, float] = defaultdict(float)
+    for a in data["Actions"]:
+        if a["who_agentid"] and a["timetaken"] > 0 and a["datetime"] >= month_start:
+            from_actions[ticket_client[a["ticket_id"]]] += a["timetaken"]
+    from_events: dict[int, float] = defaultdict(float)
+    for e in data["TimesheetEvent"]:
+        if e["ticket_id"] and e["end_date"] >= month_start:
+            from_events[e["client_id"]] += e["timetaken"]
+    assert from_actions and set(from_actions) == set(from_events)
+    for client_id, hours in from_actions.items():
+        assert from_events[client_id] == pytest.approx(hours, abs=0.01)
+    ends = {c["client_id"]: c["end_date"] for c in data["ClientContract"] if c.get("allowprepay")}
+    assert ends and all(end > month_start for end in ends.values())  # "when does it end" has an answer
