@@ -632,15 +632,18 @@ class Api:
     def automation(self, ctx: Ctx) -> Reply:
         """Runbooks: POST /Automation/{runbookId} starts a run that completes after its duration.
 
-        The spec declares no body, response or status route for a run (and types `runbookId` as a uuid; sandbox
-        runbooks have int ids). Beyond it, all [convention]: the run record answered with 201, `GET /Automation`
-        and `GET /Automation/{id}` listing runbooks with their recent runs (`status` running/completed after the
-        configured duration), `POST /Automation` (body: an array of ints) echoing its body, and
-        `DELETE /Automation/{id}` removing a runbook.
-        """
+        The spec declares no body, response or status route for a run, and types `runbookId` as a uuid: a run is
+        started by the runbook's `guid` or, for older clients, its int id. Beyond the spec, all [convention]: the
+        run record answered with 201, `GET /Automation` and `GET /Automation/{id}` listing runbooks with their
+        recent runs (`status` running/completed after the configured duration), `POST /Automation` (body: an
+        array of ints) echoing its body, and `DELETE /Automation/{id}` removing a runbook.
+        """     """
         store = self.store
         if ctx.method == "GET" and ctx.item_id is None:
             return Reply(body=[self._runbook(r) for r in store.all("Runbook")])
+        by_guid = {str(r.get("guid", "")).lower(): r["id"] for r in store.all("Runbook") if r.get("guid")}
+        if ctx.method == "POST" and ctx.item_id is not None and ctx.item_id.lower() in by_guid:
+            ctx.item_id = str(by_guid[ctx.item_id.lower()])
         key = self._key(ctx) if ctx.item_id is not None else None
         if ctx.method == "GET":
             rb = store.lookup("Runbook", key)

@@ -18,6 +18,7 @@ import calendar
 import random
 import struct
 import time
+import uuid
 import zlib
 from bisect import bisect
 from collections.abc import Mapping, Sequence
@@ -1754,7 +1755,14 @@ def _commercial(c: _Ctx) -> None:
             }
         )
     d["Runbook"] = [
-        {"id": i, "name": name, "description": desc, "enabled": True, "_duration_seconds": secs}
+        {
+            "id": i,
+            "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{PORTAL}/runbooks/{i}")),
+            "name": name,
+            "description": desc,
+            "enabled": True,
+            "_duration_seconds": secs,
+        }
         for i, (name, desc, secs) in enumerate(RUNBOOKS, 1)
     ]
 

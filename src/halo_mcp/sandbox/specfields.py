@@ -1407,7 +1407,5 @@ FIELDS: dict[str, str] = {
         "active:b stages:a in_use:b access_control:a access_control_level:i targets:a workflow_history:a "
         "_warning:s "
     ),
-    "Tag": (
-        "id:i text:s add_to_kbid:i add_to_ctid:i add_to_stid:i _warning:s "
-    ),
+    "Tag": ("id:i text:s add_to_kbid:i add_to_ctid:i add_to_stid:i _warning:s "),
 }
