@@ -637,7 +637,7 @@ class Api:
         run record answered with 201, `GET /Automation` and `GET /Automation/{id}` listing runbooks with their
         recent runs (`status` running/completed after the configured duration), `POST /Automation` (body: an
         array of ints) echoing its body, and `DELETE /Automation/{id}` removing a runbook.
-        """     """
+        """
         store = self.store
         if ctx.method == "GET" and ctx.item_id is None:
             return Reply(body=[self._runbook(r) for r in store.all("Runbook")])
