@@ -15,7 +15,9 @@ from typing import Any
 import httpx2
 import pytest
 
+from halo_mcp.sandbox import Sandbox
 from halo_mcp.sandbox.routes import Route, table
+from tests.helpers import api_client, get_token
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC_PATH = ROOT.parent / "shared" / "reference" / "halo-openapi-v2-2025-03.json"
@@ -142,3 +144,12 @@ def test_a_paged_generic_list_is_an_envelope_and_honours_declared_filters(api: h
     assert one and {p["client_id"] for p in one} == {client_id}
     # `/Timesheet` declares no parameters at all: an agent filter is ignored, as Halo ignores unknown input.
     assert len(api.get("/Timesheet", params={"agent_id": 1}).json()) == len(api.get("/Timesheet").json())
+
+
+def test_generic_paths_keep_the_scope_of_their_resource(sb: Sandbox) -> None:
+    app = httpx2.post(sb.url + "/_sandbox/apps", json={"scopes": "read:tickets"}).json()
+    token = get_token(sb, client_id=app["client_id"], client_secret=app["client_secret"])["access_token"]
+    with api_client(sb, token) as limited:
+        assert limited.get("/Asset/NextTag").status_code == 403  # needs read:assets
+        assert limited.get("/Timesheet").status_code == 403  # needs read:timesheets
+        assert limited.get("/Tags").status_code == 200  # no scope area

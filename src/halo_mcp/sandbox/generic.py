@@ -26,6 +26,7 @@ from typing import Any
 from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_int, first, multi
+from halo_mcp.sandbox.resources import BY_LOWER
 from halo_mcp.sandbox.routes import Generic, Route, table
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
 from halo_mcp.sandbox.store import Record, Store, col
@@ -61,7 +62,8 @@ class GenericApi:
         g = table().resource(route.resource)
         assert g is not None
         write = route.method in ("POST", "DELETE")
-        scope = SCOPES.get(g.name)
+        hand = BY_LOWER.get(g.name.lower())  # a fixed path of a hand-written resource keeps its scope area
+        scope = hand.scope if hand is not None else SCOPES.get(g.name)
         if not allowed(token, scope, write):
             raise forbidden(f"The access token does not allow this operation (requires scope "
                             f"{'edit' if write else 'read'}:{scope})")  # fmt: skip
