@@ -54,7 +54,7 @@ class Table:
     routes: tuple[Route, ...]
     resources: dict[str, Generic]
     schemas: dict[str, str]
-    index: dict[tuple[str, int], tuple[Route, ...]]
+    index: dict[tuple[str, int, str], tuple[Route, ...]]  # (method, segment count, first segment) -> routes
 
     def fields(self, schema: str | None) -> dict[str, str]:
         """Field name -> type code of a spec schema ({} when unknown)."""
@@ -90,9 +90,9 @@ def table() -> Table:
         )
         for r in raw["routes"]
     )
-    index: dict[tuple[str, int], list[Route]] = {}
+    index: dict[tuple[str, int, str], list[Route]] = {}
     for r in routes:
-        index.setdefault((r.method, len(r.segments)), []).append(r)
+        index.setdefault((r.method, len(r.segments), r.segments[0] or ""), []).append(r)
     resources = {
         name.lower(): Generic(name, v["schema"], v["hand"], v["paging"], v["list_key"], v["evidence"])
         for name, v in raw["resources"].items()
@@ -110,7 +110,7 @@ def match(method: str, path: str) -> tuple[Route, tuple[str, ...]] | None:
     parts = path.strip("/").split("/")
     lower = [p.lower() for p in parts]
     best: tuple[tuple[int, ...], Route] | None = None
-    for r in table().index.get((method, len(parts)), ()):
+    for r in table().index.get((method, len(parts), lower[0]), ()):
         if all(s is None or s == p for s, p in zip(r.segments, lower, strict=True)):
             score = tuple(0 if s is None else 1 for s in r.segments)
             if best is None or score > best[0]:
@@ -125,8 +125,8 @@ def path_methods(path: str) -> set[str]:
     """Methods the spec declares for any path of this shape (to tell 404 from 405)."""
     parts = [p.lower() for p in path.strip("/").split("/")]
     out: set[str] = set()
-    for (method, n), routes in table().index.items():
-        if n != len(parts):
+    for (method, n, first), routes in table().index.items():
+        if n != len(parts) or first != parts[0]:
             continue
         for r in routes:
             if all(s is None or s == p for s, p in zip(r.segments, parts, strict=True)):
