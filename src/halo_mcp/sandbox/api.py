@@ -17,7 +17,7 @@ from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import ErrorResponse, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
-from halo_mcp.sandbox.routes import table
+from halo_mcp.sandbox.routes import note_ignored, table
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
@@ -412,7 +412,7 @@ class Api:
                 continue
             code = fields.get(k)
             if code is None:
-                self.ignored.setdefault(f"POST /{res.name}", set()).add(k)
+                note_ignored(self.ignored, f"POST /{res.name}", [k])
                 del item[k]
                 continue
             if v is None:

@@ -280,7 +280,7 @@ class SandboxApp:
         allow = route.params | UNDECLARED_HONOURED.get((method, route.path), frozenset())
         dropped = [k for k in query if k not in allow]
         if dropped:
-            self.ignored.setdefault(f"{method} {route.path}", set()).update(dropped)
+            routes.note_ignored(self.ignored, f"{method} {route.path}", dropped)
         return {k: v for k, v in query.items() if k in allow}
 
     def ignored_inputs(self) -> dict[str, list[str]]:

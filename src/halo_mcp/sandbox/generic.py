@@ -27,7 +27,7 @@ from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_int, first, multi
 from halo_mcp.sandbox.resources import BY_LOWER
-from halo_mcp.sandbox.routes import Generic, Route, table
+from halo_mcp.sandbox.routes import Generic, Route, note_ignored, table
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
 from halo_mcp.sandbox.store import Record, Store, col
 
@@ -213,7 +213,7 @@ class GenericApi:
                 code = fields.get(k)
                 if code is None or k.startswith("_"):
                     if not k.startswith("_"):
-                        self.ignored.setdefault(f"{route.method} {route.path}", set()).add(k)
+                        note_ignored(self.ignored, f"{route.method} {route.path}", [k])
                     continue
                 clean[k] = None if v is None else self.coerce(k, v, code)
             out.append(clean)

@@ -15,6 +15,7 @@ from functools import cache
 from importlib import resources as pkg
 
 DATA = "sandbox_routes.json.gz"
+IGNORED_NAMES_CAP = 200  # undeclared names remembered per route (a fuzzing client must not grow memory)
 
 
 @dataclass(frozen=True)
@@ -134,4 +135,13 @@ def path_methods(path: str) -> set[str]:
     return out
 
 
-__all__ = ["Generic", "Route", "Table", "match", "path_methods", "table"]
+def note_ignored(ignored: dict[str, set[str]], route: str, names: list[str]) -> None:
+    """Remember undeclared inputs a client sent (for `/_sandbox/ignored`), bounded per route."""
+    seen = ignored.setdefault(route, set())
+    for name in names:
+        if len(seen) >= IGNORED_NAMES_CAP:
+            return
+        seen.add(name)
+
+
+__all__ = ["Generic", "Route", "Table", "match", "note_ignored", "path_methods", "table"]
