@@ -2099,22 +2099,21 @@ def _time_and_prepay(c: _Ctx) -> None:
     since = {
         cid: _month_start(max(_ts(contracts[cid]["start_date"]), now - 365 * DAY)) for cid in prepay if cid in contracts
     }
-    used_by: dict[tuple[int, int], float] = {}
+    since_iso = {cid: iso(start) for cid, start in since.items()}
+    used_by: dict[tuple[int, str], float] = {}  # (client, "YYYY-MM") -> hours; ISO strings compare as dates
     for a in d["Actions"]:
         t = tickets.get(a["ticket_id"])
         if t is None or t["client_id"] not in since or not a["who_agentid"] or a["timetaken"] <= 0:
             continue
-        when = _ts(a["datetime"])
-        if when >= since[t["client_id"]]:
-            key = (t["client_id"], _month_start(when))
+        if a["datetime"] >= since_iso[t["client_id"]]:
+            key = (t["client_id"], a["datetime"][:7])
             used_by[key] = used_by.get(key, 0.0) + a["timetaken"]
     for cid, start in sorted(since.items()):
         contract = contracts[cid]
-        used_by_month = {month: hours for (owner, month), hours in used_by.items() if owner == cid}
         balance, total, used = 0.0, 0.0, 0.0
         month = start
         while month <= now:
-            hours = round(used_by_month.get(month, 0.0), 2)
+            hours = round(used_by.get((cid, iso(month)[:7]), 0.0), 2)
             while balance < hours + 5:  # top up before the block runs out
                 d["ClientPrepay"].append(_prepay(d, cid, month, PREPAY_BLOCK_HOURS))
                 balance += PREPAY_BLOCK_HOURS
