@@ -250,9 +250,6 @@ def _ticket(rec: dict[str, Any], out: dict[str, Any], nested: Nested) -> None:
         out["details_html"] = html.escape(details).replace("\n", "<br>")
     out["tags"] = rec.get("tags") or []
     out["customfields"] = rec.get("customfields") or []
-    team = rec.get("team_id") or (nested("Team", rec["team"]) or {}).get("id") if rec.get("team") else None
-    if team:
-        out["team_id"] = team
     if rec.get("priority_id"):
         out["priority"] = nested("Priority", (rec.get("priority_id"), rec.get("sla_id")))
     if ttype is not None:
