@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from halo_mcp.audit import AuditLog
-from halo_mcp.cli import demo_banner, main, parse_call_arguments
+from halo_mcp.cli import main
+from halo_mcp.cli.call import parse_call_arguments
+from halo_mcp.cli.demo import demo_banner
 from halo_mcp.config import ConfigError
 from halo_mcp.sandbox import Sandbox
 from tests.helpers import subprocess_env
