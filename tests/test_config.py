@@ -41,8 +41,8 @@ def test_rate_limit_defaults_follow_hosting() -> None:
     assert HaloSettings(url="https://acme.halopsa.com", client_id="x").rate_limit_window() == (300, 300.0)
     assert HaloSettings(url="https://halo.internal.example", client_id="x").rate_limit_window() is None
     assert HaloSettings(url="https://x.example", client_id="x", rate_limit="10/60").rate_limit_window() == (10, 60.0)
-    with pytest.raises(ConfigError, match="HALO_RATE_LIMIT"):
-        HaloSettings(url="https://x.example", client_id="x", rate_limit="lots").rate_limit_window()
+    with pytest.raises(ConfigError, match="HALO_RATE_LIMIT=lots: not valid"):
+        load_halo_settings(url="https://x.example", client_id="x", rate_limit="lots")
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,47 +1,35 @@
 """The `halo-mcp` command: serve, try (sandbox, demo), inspect (tools, call, doctor, audit), sign in (login).
 
-One module per command; each adds its subparser and runs it. Imports are deferred to the command that needs them:
-a desktop client spawns `halo-mcp serve` for every session, and `halo-mcp tools` must work offline without the
-SDK's server stack.
+One module per command (`commands.py` holds the table). This entry point imports nothing heavy, so a Ctrl-C and a
+reader that closes the pipe early (`halo-mcp tools --json | head`) are handled from the first instant: one line
+and exit 130 for the first, a quiet exit 0 for the second. Commands defer their own imports too: a desktop client
+spawns `halo-mcp serve` for every session, and `halo-mcp tools` must work offline without the SDK's server stack.
 """
 
 from __future__ import annotations
 
-import argparse
+import os
 import sys
-from collections.abc import Callable
 
-from halo_mcp import __version__
-from halo_mcp.cli import audit, call, demo, doctor, login, sandbox, serve, tools
-from halo_mcp.cli.common import PROG
-from halo_mcp.config import ConfigError
-from halo_mcp.halo.errors import HaloError
-
-COMMANDS = (serve, sandbox, demo, tools, call, doctor, login, audit)
+PROG = "halo-mcp"
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
     try:
-        if argv and argv[0] == "sandbox":  # the sandbox owns its flags; its parser is built only when used
-            return sandbox.run_argv(argv[1:])
-        args = build_parser().parse_args(argv)
-        handler: Callable[[argparse.Namespace], int] = args.handler
-        return handler(args)
-    except ConfigError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 2
-    except HaloError as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
-        return 1
+        from halo_mcp.cli.commands import run
+
+        code = run(list(sys.argv[1:] if argv is None else argv))
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's exit
+        return code
     except KeyboardInterrupt:
+        # CPython 3.11 remembers a KeyboardInterrupt that escaped any exec() of source text (dataclasses build
+        # their methods that way) and, handled or not, ends the process by SIGINT instead of our exit code. A
+        # completed exec() clears that memory (Python/pythonrun.c, run_eval_code_obj).
+        exec("pass")
+        print(f"{PROG}: interrupted", file=sys.stderr, flush=True)
         return 130
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="MCP server for Halo (HaloITSM / HaloPSA / HaloCRM).")
-    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for command in COMMANDS:
-        command.add_parser(sub)
-    return parser
+    except BrokenPipeError:
+        # The reader has all it wanted; point stdout at /dev/null so the exit flush does not fail again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0

@@ -7,8 +7,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from halo_mcp.cli import PROG
 from halo_mcp.cli.common import (
-    PROG,
     halo_settings,
     maybe_sandbox,
     sandbox_flag,
@@ -58,6 +58,9 @@ def parse_call_arguments(pairs: list[str], json_args: str | None) -> dict[str, A
 def run(args: argparse.Namespace) -> int:
     arguments = parse_call_arguments(args.arg, args.json_args)
     settings = server_settings(args)
+    if unavailable := _unavailable(args.tool, settings):  # before Halo, the sandbox or the SDK is touched
+        print(f"{PROG}: tool {args.tool!r} {unavailable}", file=sys.stderr)
+        return 1
     with maybe_sandbox(args.sandbox) as sb:
         halo = halo_settings(sb)
         from halo_mcp.server.run import configure_logging
@@ -68,6 +71,20 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_call(halo, settings, args.tool, arguments, as_json=args.json))
 
 
+def _unavailable(name: str, settings: ServerSettings) -> str | None:
+    """Why `name` cannot be called with this selection, or None; the same registry and selection the server uses."""
+    from halo_mcp.tools import load_all
+    from halo_mcp.tools.framework import registry
+    from halo_mcp.tools.toolsets import selection_from_settings
+
+    load_all()
+    if name in {t.name for t in selection_from_settings(settings).tools()}:
+        return None
+    if registry.get(name) is not None:
+        return "is not exposed by the current selection (see --toolsets, --tools, --read-only, HALO_MCP_*)"
+    return "does not exist; see `halo-mcp tools`"
+
+
 async def _call(
     halo: HaloSettings, settings: ServerSettings, name: str, arguments: dict[str, Any], as_json: bool
 ) -> int:
@@ -76,19 +93,9 @@ async def _call(
     from mcp.shared.exceptions import MCPError
 
     from halo_mcp.server.surface import Surface
-    from halo_mcp.tools.framework import registry
 
     surface = Surface(halo, settings)
     try:
-        if name not in {t.name for t in surface.tools}:
-            known = registry.get(name) is not None
-            reason = (
-                "is not exposed by the current selection (see --toolsets, --tools, --read-only, HALO_MCP_*)"
-                if known
-                else "does not exist; see `halo-mcp tools`"
-            )
-            print(f"{PROG}: tool {name!r} {reason}", file=sys.stderr)
-            return 1
         async with Client(surface.server) as client:
             try:
                 result = await client.call_tool(name, arguments)

@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import socket
+
     from halo_mcp.config import HaloSettings, ServerSettings
     from halo_mcp.sandbox import Sandbox
-
-PROG = "halo-mcp"
 
 
 def selection_flags(p: argparse.ArgumentParser) -> None:
@@ -35,9 +36,10 @@ def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
 
     names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    flags = set(overrides)
     if getattr(args, "sandbox", False) and "HALO_MCP_AUDIT_DB" not in os.environ:
         overrides["audit_db"] = ":memory:"  # writes to a throwaway sandbox do not belong in the real audit
-    return load_server_settings(**overrides, **extra)
+    return load_server_settings(from_flags=flags, **overrides, **extra)
 
 
 def halo_settings(sb: Sandbox | None) -> HaloSettings:
@@ -69,8 +71,34 @@ def maybe_sandbox(enabled: bool) -> Iterator[Sandbox | None]:
         return
     from halo_mcp.sandbox import Sandbox
 
-    with Sandbox(seed=1) as sb:
-        yield sb
+    sb = Sandbox(seed=1)
+    try:  # not `with`: a Ctrl-C while it starts must stop it too
+        yield sb.start()
+    finally:
+        sb.stop()
+
+
+def listen(settings: ServerSettings, args: argparse.Namespace) -> socket.socket:
+    """The bound listening socket, or a one-line ConfigError naming what to change (the flag if one was given)."""
+    from halo_mcp.config import ConfigError
+    from halo_mcp.server.run import bind
+
+    port_name = "--port" if getattr(args, "port", None) is not None else "HALO_MCP_PORT"
+    host_name = "--host" if getattr(args, "host", None) is not None else "HALO_MCP_HOST"
+    try:
+        return bind(settings.host, settings.port)
+    except OSError as exc:
+        where = f"{settings.host}:{settings.port}"
+        if exc.errno == errno.EADDRINUSE:
+            hint = f"port {settings.port} is already in use on {settings.host}"
+            fix = f"stop what is using it or choose another port with {port_name} (0 picks a free one)"
+        elif exc.errno == errno.EACCES:
+            hint = f"no permission to listen on {where}"
+            fix = f"choose a port above 1023 with {port_name}"
+        else:
+            hint = f"cannot listen on {where} ({exc.strerror or exc})"
+            fix = f"check {host_name} (an address of this machine, e.g. 127.0.0.1) and {port_name}"
+        raise ConfigError(f"{hint}: {fix}") from None
 
 
 def secret_values(halo: HaloSettings, settings: ServerSettings) -> list[str]:

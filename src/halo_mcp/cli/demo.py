@@ -8,19 +8,25 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from halo_mcp import __version__
-from halo_mcp.cli.common import PROG, halo_settings, maybe_sandbox, secret_values, selection_flags, server_settings
+from halo_mcp.cli import PROG
+from halo_mcp.cli.common import (
+    halo_settings,
+    listen,
+    maybe_sandbox,
+    secret_values,
+    selection_flags,
+    server_settings,
+)
 from halo_mcp.cli.serve import base_url, serve_http, until_interrupted
 
 if TYPE_CHECKING:
     from halo_mcp.sandbox import Sandbox
 
-DEMO_PORT = 8000
-
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("demo", help="start the sandbox and the server over HTTP, and print client configurations")
-    p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=DEMO_PORT)
+    p.add_argument("--host", default="127.0.0.1", help="bind address (default: 127.0.0.1, whatever HALO_MCP_HOST says)")
+    p.add_argument("--port", type=int, help="HTTP port (default: HALO_MCP_PORT or 8000; make demo PORT=...)")
     selection_flags(p)
     p.set_defaults(handler=run, sandbox=True)
 
@@ -28,16 +34,17 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = server_settings(args, transport="http")
     from halo_mcp.server.http import transport_security
-    from halo_mcp.server.run import bind, configure_logging
+    from halo_mcp.server.run import configure_logging
 
     transport_security(settings)
-    sock = bind(settings.host, settings.port)
+    sock = listen(settings, args)
     with maybe_sandbox(True) as sb:
         halo = halo_settings(sb)
         configure_logging("WARNING", secret_values(halo, settings))
+        server = serve_http(halo, settings, sock)
         url = f"{base_url(settings.host, sock.getsockname()[1])}/mcp"
         print(demo_banner(url, sb), flush=True)
-        return until_interrupted(serve_http(halo, settings, sock))
+        return until_interrupted(server)
 
 
 def demo_banner(url: str, sb: Sandbox | None) -> str:

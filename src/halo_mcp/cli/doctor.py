@@ -55,7 +55,8 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
         selection = selection_from_settings(settings)
         tools = selection.tools()
     except ConfigError as exc:
-        report.fail("selection", str(exc))
+        for problem in exc.problems:
+            report.fail("selection", problem)
         return
     toolsets = sorted({t.toolset for t in tools})
     mode = "read-only" if selection.read_only else "reads and writes"
@@ -72,11 +73,15 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
 
     try:
         halo = load_halo_settings()
-        halo.validate_all()
-        api_url = halo.endpoints()[0]
     except ConfigError as exc:
-        report.fail("config", str(exc))
+        problems = exc.problems
+    else:
+        problems = halo.problems()
+    for problem in problems:  # every one, so a fresh setup is fixed in one round
+        report.fail("config", problem)
+    if problems:
         return
+    api_url = halo.endpoints()[0]
     who = f"client {_mask(halo.client_id or '')}" + (f" as user {halo.username}" if halo.username else "")
     report.ok("config", f"Halo API {api_url}, {halo.grant()} grant, {who}")
 

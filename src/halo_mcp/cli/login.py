@@ -6,7 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from halo_mcp.cli.common import PROG, halo_settings
+from halo_mcp.cli import PROG
+from halo_mcp.cli.common import halo_settings
 
 
 def add_parser(sub: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from halo_mcp.cli.common import PROG
+from halo_mcp.cli import PROG
 
 
 def add_parser(sub: Any) -> None:

@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import socket
 import sys
+from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
 
+from halo_mcp.cli import PROG
 from halo_mcp.cli.common import (
-    PROG,
     halo_settings,
+    listen,
     maybe_sandbox,
     sandbox_flag,
     secret_values,
@@ -49,9 +52,7 @@ def run(args: argparse.Namespace) -> int:
         configure_logging(settings.log_level, secret_values(halo, settings))
         if settings.transport == "stdio":
             return until_interrupted(serve_stdio(halo, settings))
-        from halo_mcp.server.run import bind
-
-        sock = bind(settings.host, settings.port)
+        sock = listen(settings, args)
         port = sock.getsockname()[1]
         base = base_url(settings.host, port)
         # Both transports are always mounted; --transport sse only changes which URL is announced first.
@@ -78,33 +79,46 @@ def base_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
-def until_interrupted(coro: Any) -> int:
+def until_interrupted(server: Coroutine[Any, Any, None]) -> int:
+    """Serve until Ctrl-C or SIGTERM: a stop, so exit 0 (a Ctrl-C before this point is an interrupted start)."""
     import asyncio
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(coro)
+        asyncio.run(server)
     return 0
 
 
-async def serve_stdio(halo: HaloSettings, settings: ServerSettings) -> None:
+# Everything slow (imports, the surface, the app) is built before the event loop starts: a Ctrl-C during startup is
+# then a plain KeyboardInterrupt, never a cancellation landing inside uvicorn's own startup.
+
+
+def serve_stdio(halo: HaloSettings, settings: ServerSettings) -> Coroutine[Any, Any, None]:
     from halo_mcp.server.stdio import serve_stdio as serve
     from halo_mcp.server.surface import Surface
 
     surface = Surface(halo, settings)
-    try:
-        await serve(surface)
-    finally:
-        await surface.aclose()
+
+    async def run() -> None:
+        try:
+            await serve(surface)
+        finally:
+            await surface.aclose()
+
+    return run()
 
 
-async def serve_http(halo: HaloSettings, settings: ServerSettings, sock: Any) -> None:
+def serve_http(halo: HaloSettings, settings: ServerSettings, sock: socket.socket) -> Coroutine[Any, Any, None]:
     from halo_mcp.server.http import build_app
     from halo_mcp.server.run import serve_asgi
     from halo_mcp.server.surface import Surface
 
     surface = Surface(halo, settings)
-    try:
-        app = build_app(surface, settings, stateless=settings.workers > 1)
-        await serve_asgi(app, sock, settings.log_level)
-    finally:
-        await surface.aclose()
+    app = build_app(surface, settings, stateless=settings.workers > 1)
+
+    async def run() -> None:
+        try:
+            await serve_asgi(app, sock, settings.log_level)
+        finally:
+            await surface.aclose()
+
+    return run()
