@@ -205,6 +205,10 @@ class ServerSettings(BaseSettings):
     # Largest attachment returned by get_attachment or uploaded by add_attachment.
     attachment_max_bytes: int = 2 * 1024 * 1024
 
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -217,14 +221,10 @@ class ServerSettings(BaseSettings):
     def _audit_directory_exists(cls, value: str) -> str:
         """A custom audit path is used as given: a typo must not quietly grow a directory tree."""
         if value and value != ":memory:":
-            parent = Path(value).expanduser().parent
+            parent = Path(value).parent
             if not parent.is_dir():
                 raise ValueError(f"directory {parent} does not exist; create it or choose another file")
         return value
-
-    @staticmethod
-    def split(value: str) -> list[str]:
-        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
 
 
 def load_halo_settings(**overrides: object) -> HaloSettings:
