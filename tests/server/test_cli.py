@@ -464,3 +464,17 @@ def test_ctrl_c_while_demo_starts_stops_it_with_one_line_and_exit_130(tmp_path: 
             proc.kill()
     assert "Ctrl-C" not in out, "the demo finished starting before the interrupt; the test proves nothing"
     assert proc.returncode == 130 and err.splitlines() == ["halo-mcp: interrupted"], (proc.returncode, err)
+
+
+def test_each_command_is_its_own_module() -> None:
+    """`halo-mcp X` lives in `halo_mcp/cli/X.py` (and only there), so a newcomer finds a command where they look."""
+    from pathlib import Path
+
+    from halo_mcp.cli.commands import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    commands = set(sub.choices or ())
+    folder = Path(__file__).resolve().parents[2] / "src" / "halo_mcp" / "cli"
+    modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "commands", "common"}
+    assert commands == modules
+    assert len(commands) == 8
