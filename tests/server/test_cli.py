@@ -324,6 +324,7 @@ BASE_HALO = {"HALO_URL": "https://acme.halopsa.com", "HALO_CLIENT_ID": "id", "HA
     [
         (["serve", "--transport", "http", "--port", "70000"], {}, "--port 70000: Input should be less than or equal"),
         (["serve", "--transport", "http", "--workers", "0"], {}, "--workers 0: Input should be greater than"),
+        (["sandbox", "--port", "70000"], {}, "--port 70000: use 0 to 65535"),
         (["serve", "--transport", "http"], {"HALO_MCP_PORT": "-1"}, "HALO_MCP_PORT=-1: Input should be greater"),
         (["serve"], {"HALO_MCP_LOG_LEVEL": "loud"}, "HALO_MCP_LOG_LEVEL=loud: unknown log level"),
         (["serve", "--transport", "http"], {"HALO_MCP_LOG_LEVEL": "verbose"}, "HALO_MCP_LOG_LEVEL=verbose: unknown"),

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from halo_mcp.cli import PROG
+from halo_mcp.config import ConfigError
 
 
 def add_parser(sub: Any) -> None:
@@ -18,5 +19,8 @@ def run_argv(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog=f"{PROG} sandbox", description="Run the offline Halo sandbox.")
     sandbox_cli.add_arguments(parser)
-    result: int = sandbox_cli.run(parser.parse_args(argv))
+    args = parser.parse_args(argv)
+    if not 0 <= args.port <= 65535:  # the socket layer would answer with an OverflowError traceback
+        raise ConfigError(f"--port {args.port}: use 0 to 65535 (0 picks a free port)")
+    result: int = sandbox_cli.run(args)
     return result
