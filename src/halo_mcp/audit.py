@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from halo_mcp.config import ConfigError
+
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|api[_-]?key|data_base64|^data$|content_base64)")
 
 SCHEMA = """
@@ -63,22 +65,32 @@ class AuditEntry:
 
 
 class AuditLog:
-    """Opened on first use: a server that only reads never creates the file. Only the default location's
+    """Created by the first write: a server that only reads never makes the file. An existing file is opened at
+    once, so one that is not an audit database stops the start instead of a write. Only the default location's
     directory is created; a custom path must name an existing directory (checked with the setting)."""
 
     def __init__(self, path: str = ":memory:") -> None:
         self.path = path
         self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
+        if path != ":memory:" and Path(path).exists():
+            with self._lock:
+                self._open()
 
     def _open(self) -> sqlite3.Connection:
         """The connection, made on first use; call with the lock held."""
         if self._db is None:
             if self.path == audit_path(""):
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, check_same_thread=False)
-            self._db.execute(SCHEMA)
-            self._db.commit()
+            try:
+                db = sqlite3.connect(self.path, check_same_thread=False)
+                db.execute(SCHEMA)
+                db.commit()
+            except sqlite3.Error as exc:
+                raise ConfigError(
+                    f"the audit at {self.path} cannot be used ({exc}): set HALO_MCP_AUDIT_DB to another file"
+                ) from None
+            self._db = db
         return self._db
 
     def record(

@@ -479,3 +479,20 @@ def test_each_command_is_its_own_module() -> None:
     modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "commands", "common"}
     assert commands == modules
     assert len(commands) == 8
+
+
+def test_an_audit_file_that_is_not_one_stops_the_start_in_one_line(
+    clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found at start, not by the first write (which Halo would already have applied)."""
+    from pathlib import Path
+
+    notes = Path(f"{tmp_path}/notes.txt")
+    notes.write_text("not a database\n")
+    clean_env.setenv("HALO_MCP_AUDIT_DB", str(notes))
+    for argv in (["audit"], ["call", "lookup", "--arg", "kind=team", "--sandbox"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot be used (file is not a database)" in err, err
+        assert "set HALO_MCP_AUDIT_DB to another file" in err
+    assert notes.read_text() == "not a database\n"
