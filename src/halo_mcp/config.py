@@ -205,10 +205,6 @@ class ServerSettings(BaseSettings):
     # Largest attachment returned by get_attachment or uploaded by add_attachment.
     attachment_max_bytes: int = 2 * 1024 * 1024
 
-    @staticmethod
-    def split(value: str) -> list[str]:
-        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
-
     @field_validator("log_level")
     @classmethod
     def _known_log_level(cls, value: str) -> str:
@@ -225,6 +221,10 @@ class ServerSettings(BaseSettings):
             if not parent.is_dir():
                 raise ValueError(f"directory {parent} does not exist; create it or choose another file")
         return value
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
 
 
 def load_halo_settings(**overrides: object) -> HaloSettings:
