@@ -1,7 +1,8 @@
 """Configuration from environment variables (and a `.env` file), validated up front.
 
-Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing or
-contradictory setting is a `ConfigError` whose one-line message names the variable.
+Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing,
+contradictory or impossible setting is a `ConfigError` whose one-line message names the variable (or the flag that
+set it) and the value, never a secret's; a value that cannot work is refused here, not at the first request.
 """
 
 from __future__ import annotations
