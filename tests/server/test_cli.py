@@ -208,7 +208,8 @@ def test_audit(clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.C
 
 def test_demo_banner_has_client_configs() -> None:
     banner = demo_banner("http://127.0.0.1:8000/mcp", None)
-    for needle in ("Claude Desktop", "Cursor", "VS Code", "inspector", '"url": "http://127.0.0.1:8000/mcp"'):
+    for needle in ("Claude Desktop", "claude mcp add --transport http halo http://127.0.0.1:8000/mcp", "Cursor",
+                   "VS Code", "inspector", '"url": "http://127.0.0.1:8000/mcp"'):  # fmt: skip
         assert needle in banner
 
 

@@ -60,8 +60,12 @@ def demo_banner(url: str, sb: Sandbox | None) -> str:
         f"  MCP endpoint (streamable HTTP): {url}",
         f"  legacy SSE endpoint:            {url.removesuffix('/mcp')}/sse",
         "",
-        "Claude Desktop (claude_desktop_config.json; stdio, starts its own sandbox):",
+        "Claude Desktop (claude_desktop_config.json in ~/Library/Application Support/Claude/ on macOS,"
+        " %APPDATA%\\Claude\\ on Windows; stdio, starts its own sandbox):",
         json.dumps(claude, indent=2),
+        "",
+        "Claude Code:",
+        f"  claude mcp add --transport http halo {url}",
         "",
         "Cursor (~/.cursor/mcp.json):",
         json.dumps(cursor, indent=2),
