@@ -266,6 +266,8 @@ async def test_demo_serves_until_interrupted() -> None:
             proc.kill()
             raise
     assert code in (0, 130)
+    assert proc.stderr is not None
+    assert proc.stderr.read() == ""  # the banner is the output: no log lines, no traceback
 
 
 # -- a newcomer never sees a traceback ---------------------------------------------------------------------

@@ -32,7 +32,8 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = server_settings(args, transport="http")
+    # Warnings only, uvicorn's included: the banner is the demo's output and start/stop INFO lines would bury it.
+    settings = server_settings(args, transport="http").model_copy(update={"log_level": "WARNING"})
     from halo_mcp.server.http import transport_security
     from halo_mcp.server.run import configure_logging
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     sock = listen(settings, args)
     with maybe_sandbox(True) as sb:
         halo = halo_settings(sb)
-        configure_logging("WARNING", secret_values(halo, settings))
+        configure_logging(settings.log_level, secret_values(halo, settings))
         server = serve_http(halo, settings, sock)
         url = f"{base_url(settings.host, sock.getsockname()[1])}/mcp"
         print(demo_banner(url, sb), flush=True)
