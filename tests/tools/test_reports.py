@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -90,22 +92,75 @@ async def test_query_sql_error_from_halo(client: Client) -> None:
     assert result.is_error and "no_such_column" in text(result)
 
 
-@pytest.mark.parametrize(
-    "sql",
-    [
-        "DELETE FROM FAULTS",
-        "SELECT 1; DROP TABLE FAULTS",
-        "SELECT 1 /* x */ UPDATE FAULTS SET Status = 9",
-        "SELECT * INTO t FROM FAULTS",
-        "WITH x AS (SELECT 1 a) DELETE FROM FAULTS",
-    ],
-)
+BATCHES = [
+    "DELETE FROM FAULTS",
+    "SELECT 1; DROP TABLE FAULTS",
+    "SELECT 1 /* x */ UPDATE FAULTS SET Status = 9",
+    "SELECT * INTO t FROM FAULTS",
+    "WITH x AS (SELECT 1 a) DELETE FROM FAULTS",
+    "SELECT 1 WHILE 1=1 SELECT 1",
+    "SELECT 1 RAISERROR('x', 16, 1) WITH LOG",
+    "SELECT * FROM FAULTS WITH (TABLOCKX, HOLDLOCK)",
+    "SELECT NEXT VALUE FOR dbo.seq",
+    "OPEN SYMMETRIC KEY k DECRYPTION BY PASSWORD = 'x'",
+    "SELECT * FROM fn_trace_gettable('x.trc', DEFAULT)",
+    "SELECT 1 DELETE FROM FAULTS",
+    "PRINT 'x'",
+]
+
+
+@pytest.mark.parametrize("sql", BATCHES)
 async def test_refused_sql_never_reaches_halo(fresh_client: Client, fresh_sandbox: Sandbox, sql: str) -> None:
     await fresh_client.call_tool("query_sql", {"sql": "SELECT 1 AS one"})  # token fetched, route counted once
     before = fresh_sandbox.counters()["routes"].get("POST /api/Report", 0)
     result = await fresh_client.call_tool("query_sql", {"sql": sql})
-    assert result.is_error and "allowed" in text(result)
+    assert result.is_error and ("allowed" in text(result) or "could not read" in text(result))
     assert fresh_sandbox.counters()["routes"].get("POST /api/Report", 0) == before == 1
+
+
+async def test_call_operation_runs_a_report_select(client: Client) -> None:
+    result = await client.call_tool(
+        "call_operation",
+        {"operation": "POST /Report", "arguments": {"_loadreportonly": True, "sql": "SELECT COUNT(*) AS n FROM AREA"}},
+    )
+    assert not result.is_error, text(result)
+
+
+@pytest.mark.parametrize("sql", ["UPDATE FAULTS SET Status = 9", *BATCHES[5:]])
+async def test_call_operation_refuses_report_sql_before_any_halo_request(
+    fresh_client: Client, fresh_sandbox: Sandbox, sql: str
+) -> None:
+    await fresh_client.call_tool("query_sql", {"sql": "SELECT 1 AS one"})  # the token is fetched before counting
+    fresh_sandbox.reset_counters()
+    for call in (
+        {"operation": "POST /Report", "arguments": {"_loadreportonly": True, "sql": sql}},
+        {"operation": "POST /Report", "body": {"_loadreportonly": True, "SQL": sql}},
+        {"operation": "POST /Report", "body": [{"name": "ok", "sql": "SELECT 1"}, {"name": "bad", "sql": sql}]},
+    ):
+        result = await fresh_client.call_tool("call_operation", call)
+        assert result.is_error and "POST /Report, field" in text(result), text(result)
+    assert fresh_sandbox.counters()["total"] == 0
+
+
+async def test_call_operation_checks_sql_fragments_of_other_operations(
+    fresh_client: Client, fresh_sandbox: Sandbox
+) -> None:
+    await fresh_client.call_tool("query_sql", {"sql": "SELECT 1 AS one"})
+    fresh_sandbox.reset_counters()
+    body = {"id": 1, "customfields": [{"id": 5, "where_sql": "1=1 DELETE FROM FAULTS"}]}
+    result = await fresh_client.call_tool("call_operation", {"operation": "POST /Agent", "body": body})
+    assert result.is_error and "field where_sql" in text(result), text(result)
+    assert fresh_sandbox.counters()["total"] == 0
+
+
+async def test_the_server_imports_the_sql_parser_only_when_sql_is_checked() -> None:
+    code = (
+        "import sys; from halo_mcp.server.surface import Surface; from halo_mcp.tools import load_all; load_all(); "
+        "assert 'sqlglot' not in sys.modules; from halo_mcp.tools.sql_guard import check_sql; check_sql('SELECT 1'); "
+        "assert 'sqlglot' in sys.modules"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
 
 
 async def test_reports_need_the_reporting_permission(sandbox: Sandbox) -> None:
