@@ -12,8 +12,8 @@ DEFAULT_BUDGET = 4_000
 
 
 def measure(quick: bool = False) -> dict[str, Any]:
+    from halo_mcp.costs import compact_json, count, tool_tokens
     from halo_mcp.server.surface import INSTRUCTIONS
-    from halo_mcp.tokens import compact_json, count, tool_tokens
     from halo_mcp.tools import load_all
     from halo_mcp.tools.toolsets import TOOLSETS, selection_from
 

@@ -45,8 +45,8 @@ async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
     from mcp import Client
 
     from halo_mcp.config import HaloSettings, ServerSettings
+    from halo_mcp.costs import count, result_tokens
     from halo_mcp.server.surface import Surface
-    from halo_mcp.tokens import count, result_tokens
 
     settings = HaloSettings(
         url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret, rate_limit="off", read_timeout=30.0

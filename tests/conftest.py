@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import mcp_types as types
 import pytest
 from mcp import Client
 
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
+from tests.helpers import halo_settings_for
 
 # Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
 os.environ.setdefault("HALO_MCP_AUDIT_DB", ":memory:")
@@ -37,20 +37,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def halo_settings_for(sb: Sandbox, **overrides: Any) -> HaloSettings:
-    """Settings pointing at a sandbox; retries bounded so fault tests finish quickly."""
-    values: dict[str, Any] = {
-        "url": sb.url,
-        "client_id": sb.client_id,
-        "client_secret": sb.client_secret,
-        "rate_limit": "off",
-        "max_retry_wait": 5.0,
-        "read_timeout": 5.0,
-        **overrides,
-    }
-    return HaloSettings(**values)
-
-
 @pytest.fixture
 async def surface(sandbox: Sandbox) -> AsyncIterator[Surface]:
     """Every toolset, writes allowed, over the session sandbox."""
@@ -64,10 +50,6 @@ async def client(surface: Surface) -> AsyncIterator[Client]:
     """The SDK client connected in memory to `surface` (modern protocol era)."""
     async with Client(surface.server) as c:
         yield c
-
-
-async def call(client: Client, tool: str, /, **arguments: Any) -> types.CallToolResult:
-    return await client.call_tool(tool, arguments)
 
 
 def text(result: types.CallToolResult) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from halo_mcp.tokens import compact_json, count, tool_tokens
+from halo_mcp.costs import compact_json, count, tool_tokens
 from halo_mcp.tools import load_all
 from halo_mcp.tools.framework import registry
 from halo_mcp.tools.toolsets import TOOLSETS, required_scope, selection_from

@@ -326,7 +326,7 @@ def cmd_tools(args: argparse.Namespace) -> int:
             print(f"{len(tools)} tools", file=sys.stderr)
         return 0
 
-    from halo_mcp.tokens import compact_json, count, tool_tokens
+    from halo_mcp.costs import compact_json, count, tool_tokens
 
     costs = sorted(((tool_tokens(t.to_mcp()), t) for t in tools), key=lambda c: (-c[0], c[1].name))
     catalogue = count(compact_json({"tools": definitions}))

@@ -21,7 +21,7 @@ from halo_mcp.halo.errors import (
     error_text,
 )
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import halo_settings_for
+from tests.helpers import halo_settings_for
 
 pytestmark = pytest.mark.anyio
 

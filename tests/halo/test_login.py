@@ -15,7 +15,7 @@ from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloAuthError
 from halo_mcp.halo.login import load_refresh_token, login, token_file
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import halo_settings_for
+from tests.helpers import halo_settings_for
 
 pytestmark = pytest.mark.anyio
 

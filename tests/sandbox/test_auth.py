@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 
 from halo_mcp.sandbox import Sandbox
-from tests.sandbox.conftest import api_client, get_token
+from tests.helpers import api_client, get_token
 
 
 def _post_token(sb: Sandbox, **form: str) -> httpx2.Response:

@@ -9,7 +9,7 @@ import pytest
 
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.sandbox.faults import RATE_LIMIT_MESSAGE, FaultSpecError, parse_cli
-from tests.sandbox.conftest import api_client
+from tests.helpers import api_client
 
 
 def test_rate_limit_per_client(fresh_sandbox: Sandbox) -> None:

@@ -8,6 +8,7 @@ import httpx2
 import pytest
 
 from halo_mcp.sandbox import Sandbox
+from tests.helpers import api_client
 
 # resource -> (list key or None for a plain array, minimal create payload, field to update)
 CASES: dict[str, tuple[str | None, dict[str, Any], tuple[str, Any]]] = {
@@ -105,7 +106,6 @@ def test_multi_item_post_returns_array(api: httpx2.Client) -> None:
 
 
 def test_routing_is_case_insensitive_and_counted_canonically(fresh_sandbox: Sandbox) -> None:
-    from tests.sandbox.conftest import api_client
 
     with api_client(fresh_sandbox) as api:
         fresh_sandbox.reset_counters()

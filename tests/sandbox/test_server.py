@@ -10,7 +10,7 @@ import httpx2
 import pytest
 
 from halo_mcp.sandbox import Sandbox, SandboxConfig, create_app
-from tests.sandbox.conftest import api_client, get_token
+from tests.helpers import api_client, get_token
 
 
 @pytest.mark.anyio

@@ -9,7 +9,7 @@ import httpx2
 
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.sandbox.shape import NEVER, item_shape, list_shape, parse
-from tests.sandbox.conftest import api_client
+from tests.helpers import api_client
 
 
 def _rows(api: httpx2.Client, path: str, key: str, **params: Any) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from halo_mcp.audit import AuditLog
 from halo_mcp.cli import demo_banner, main, parse_call_arguments
 from halo_mcp.config import ConfigError
 from halo_mcp.sandbox import Sandbox
-from tests.server.conftest import subprocess_env
+from tests.helpers import subprocess_env
 
 pytestmark = pytest.mark.timeout(60)
 

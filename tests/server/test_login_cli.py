@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import httpx2
 
 from halo_mcp.sandbox import Sandbox
-from tests.server.conftest import subprocess_env
+from tests.helpers import subprocess_env
 
 
 def test_login_prints_the_url_and_stores_the_sign_in(sandbox: Sandbox, tmp_path: Path) -> None:

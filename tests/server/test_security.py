@@ -15,8 +15,7 @@ from halo_mcp.config import ConfigError, ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.http import transport_security
 from halo_mcp.server.surface import Surface
-from tests.conftest import halo_settings_for, text
-from tests.server.conftest import CliServer, ThreadServer, http_client, sse_mcp_client, subprocess_env
+from tests.helpers import CliServer, ThreadServer, halo_settings_for, http_client, sse_mcp_client, subprocess_env, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

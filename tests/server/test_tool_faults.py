@@ -11,7 +11,7 @@ from mcp import Client
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.conftest import call, halo_settings_for, text
+from tests.helpers import call, halo_settings_for, text
 
 pytestmark = pytest.mark.anyio
 

@@ -15,8 +15,7 @@ from mcp.client.stdio import StdioServerParameters
 from halo_mcp import __version__
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.conftest import text
-from tests.server.conftest import ThreadServer, http_client, sse_mcp_client, subprocess_env
+from tests.helpers import ThreadServer, http_client, sse_mcp_client, subprocess_env, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 

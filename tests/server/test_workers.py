@@ -10,8 +10,7 @@ import pytest
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import text
-from tests.server.conftest import CliServer, http_client, subprocess_env
+from tests.helpers import CliServer, http_client, subprocess_env, text
 
 pytestmark = pytest.mark.anyio
 

@@ -10,11 +10,11 @@ import pytest
 from mcp import Client
 
 from halo_mcp.config import ServerSettings
+from halo_mcp.costs import result_tokens, tool_tokens
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.tokens import result_tokens, tool_tokens
 from halo_mcp.tools.toolsets import selection_from
-from tests.conftest import call, halo_settings_for, text
+from tests.helpers import call, halo_settings_for, text
 
 pytestmark = pytest.mark.anyio
 

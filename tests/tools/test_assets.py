@@ -10,9 +10,7 @@ import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import text
-from tests.tools.halo_raw import Raw
-from tests.tools.test_directory import column, ids
+from tests.helpers import Raw, column, ids, text
 
 pytestmark = pytest.mark.anyio
 

@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.conftest import call, halo_settings_for
+from tests.helpers import call, halo_settings_for
 
 pytestmark = pytest.mark.anyio
 

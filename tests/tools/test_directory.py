@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-import mcp_types as types
 import pytest
 from mcp import Client
 
 from halo_mcp.config import ServerSettings
+from halo_mcp.costs import tool_tokens
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.tokens import tool_tokens
-from tests.conftest import call, halo_settings_for, text
-from tests.tools.halo_raw import Raw
+from tests.helpers import Raw, call, column, halo_settings_for, ids, text
 
 pytestmark = pytest.mark.anyio
 
@@ -30,17 +27,6 @@ def raw(sandbox: Sandbox) -> Iterator[Raw]:
     r = Raw(sandbox)
     yield r
     r.close()
-
-
-def ids(result: types.CallToolResult) -> list[int]:
-    """The id column of a list result's structured content."""
-    return [int(v) for v in column(result, "id")]
-
-
-def column(result: types.CallToolResult, name: str) -> list[Any]:
-    structured = result.structured_content or {}
-    col = structured["columns"].index(name)
-    return [row[col] for row in structured["rows"]]
 
 
 async def test_tool_definitions_fit_the_token_budget(client: Client) -> None:

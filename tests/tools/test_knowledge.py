@@ -7,9 +7,9 @@ import re
 import pytest
 from mcp import Client
 
+from halo_mcp.costs import compact_json, count, result_tokens
 from halo_mcp.server.surface import Surface
-from halo_mcp.tokens import compact_json, count, result_tokens
-from tests.conftest import call, text
+from tests.helpers import call, text
 
 pytestmark = pytest.mark.anyio
 

@@ -12,9 +12,7 @@ from mcp import Client
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.conftest import halo_settings_for, text
-from tests.tools.halo_raw import Raw
-from tests.tools.test_directory import column, ids
+from tests.helpers import Raw, column, halo_settings_for, ids, text
 
 pytestmark = pytest.mark.anyio
 

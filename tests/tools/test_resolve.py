@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from halo_mcp.tools.framework import ToolError
+from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.resolve import Entity, pick, rank
 
 

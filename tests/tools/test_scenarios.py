@@ -13,8 +13,7 @@ import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import call, text
-from tests.tools.halo_raw import Raw
+from tests.helpers import Raw, call, text
 
 pytestmark = pytest.mark.anyio
 

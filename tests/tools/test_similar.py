@@ -14,7 +14,7 @@ from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
 from halo_mcp.tools.similar import Bm25, Doc, SimilarIndex, query_terms, stem, words
-from tests.conftest import call, halo_settings_for, text
+from tests.helpers import call, halo_settings_for, text
 
 # -- the ranker ------------------------------------------------------------------------------------------------
 

@@ -2,28 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 
 import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from tests.conftest import text
-from tests.tools.test_tickets import RawHalo, failed, ok, rows, run
+from tests.helpers import Raw, failed, ok, rows, run, text
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-async def raw(sandbox: Sandbox) -> AsyncIterator[RawHalo]:
-    r = RawHalo(sandbox)
+def raw(sandbox: Sandbox) -> Iterator[Raw]:
+    r = Raw(sandbox)
     yield r
-    await r.aclose()
+    r.close()
 
 
-async def test_log_a_p2_for_the_london_vpn_drops_assign_network_and_log_30_minutes(
-    client: Client, raw: RawHalo
-) -> None:
+async def test_log_a_p2_for_the_london_vpn_drops_assign_network_and_log_30_minutes(client: Client, raw: Raw) -> None:
     """ "Log a P2 for the London VPN drops, assign it to Network, and log 30 minutes"."""
     # 1. Which site is "London"? The model asks lookup (or passes the name straight to create_ticket).
     sites = await run(client, "lookup", kind="site", query="London")
@@ -58,12 +55,12 @@ async def test_log_a_p2_for_the_london_vpn_drops_assign_network_and_log_30_minut
     assert logged.structured_content is not None and logged.structured_content["time_minutes"] == 30
 
     # 5. Halo's state, read over plain HTTP, is what was asked for.
-    ticket = await raw.json(f"Tickets/{ticket_id}")
+    ticket = raw.get(f"Tickets/{ticket_id}")
     assert ticket["priority_name"] == "P2 - High"
     assert ticket["team"] == "Network"
     assert ticket["site_name"] == "London Office" and ticket["client_name"] == "Acme Corp"
     assert ticket["timetaken"] == pytest.approx(0.5)
-    actions = (await raw.json("Actions", ticket_id=ticket_id))["actions"]
+    actions = (raw.get("Actions", ticket_id=ticket_id))["actions"]
     time_entries = [a for a in actions if a.get("timetaken") == pytest.approx(0.5)]
     assert len(time_entries) == 1 and time_entries[0]["note"] == "Checked the VPN gateway logs"
 
@@ -72,7 +69,7 @@ async def test_log_a_p2_for_the_london_vpn_drops_assign_network_and_log_30_minut
     assert ticket_id in [r["id"] for r in queue]
 
 
-async def test_triage_my_breached_tickets_and_take_one(client: Client, raw: RawHalo) -> None:
+async def test_triage_my_breached_tickets_and_take_one(client: Client, raw: Raw) -> None:
     """ "Which breached tickets are there? Take the first, put it in progress, and tell the user." """
     breached = rows(await run(client, "list_tickets", sla="breached", limit=5))
     assert breached
@@ -87,10 +84,10 @@ async def test_triage_my_breached_tickets_and_take_one(client: Client, raw: RawH
         new_status="In Progress",
     )
     ok(result)
-    me = await raw.json("Agent/me")
-    ticket = await raw.json(f"Tickets/{ticket_id}")
+    me = raw.get("Agent/me")
+    ticket = raw.get(f"Tickets/{ticket_id}")
     assert ticket["agent_id"] == me["id"] and ticket["status_name"] == "In Progress"
-    last = (await raw.json("Actions", ticket_id=ticket_id))["actions"][-1]
+    last = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert last["hiddenfromuser"] is False and last["sendemail"] is True
     # trying to patch the status instead is refused with the right tool named
     assert "add_action" in failed(await run(client, "update_ticket", id=ticket_id, status="Closed"))

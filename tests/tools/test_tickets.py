@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from typing import Any
 
-import httpx2
-import mcp_types as types
 import pytest
 from mcp import Client
 
 from halo_mcp.config import ServerSettings
+from halo_mcp.costs import count, result_tokens, tool_tokens
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.tokens import count, result_tokens, tool_tokens
-from tests.conftest import halo_settings_for, text
+from tests.helpers import Raw, api_calls, failed, halo_settings_for, ok, rows, run, text
 
 pytestmark = pytest.mark.anyio
 
@@ -29,80 +27,11 @@ TOOLS_BUDGET = 1_500  # measured 1,467 tokens (o200k_base) for the eight tools
 # -- raw Halo access, to check what the tools did without going through them ------------------------------
 
 
-class RawHalo:
-    """A plain HTTP client for the sandbox's Halo API (its own token), used to verify state independently."""
-
-    def __init__(self, sb: Sandbox) -> None:
-        self.sb = sb
-        self.http = httpx2.AsyncClient(timeout=10.0)
-        self.token = ""
-
-    async def _auth(self) -> None:
-        if not self.token:
-            r = await self.http.post(
-                f"{self.sb.url}/auth/token",
-                data={
-                    "grant_type": "client_credentials",
-                    "client_id": self.sb.client_id,
-                    "client_secret": self.sb.client_secret,
-                    "scope": "all",
-                },
-            )
-            r.raise_for_status()
-            self.token = r.json()["access_token"]
-
-    async def get(self, path: str, **params: Any) -> Any:
-        await self._auth()
-        r = await self.http.get(
-            f"{self.sb.url}/api/{path}",
-            params={k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if v is not None},
-            headers={"Authorization": f"Bearer {self.token}"},
-        )
-        r.raise_for_status()
-        return r
-
-    async def json(self, path: str, **params: Any) -> Any:
-        return (await self.get(path, **params)).json()
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
-
-
 @pytest.fixture
-async def raw(sandbox: Sandbox) -> AsyncIterator[RawHalo]:
-    r = RawHalo(sandbox)
+def raw(sandbox: Sandbox) -> Iterator[Raw]:
+    r = Raw(sandbox)
     yield r
-    await r.aclose()
-
-
-async def run(mcp: Client, tool: str, /, **arguments: Any) -> types.CallToolResult:
-    """Call a tool; positional-only so a tool argument may be named `client`."""
-    return await mcp.call_tool(tool, arguments)
-
-
-def ok(result: types.CallToolResult) -> str:
-    assert not result.is_error, text(result)
-    return text(result)
-
-
-def failed(result: types.CallToolResult) -> str:
-    assert result.is_error, text(result)
-    return text(result)
-
-
-def rows(result: types.CallToolResult) -> list[dict[str, Any]]:
-    """Rows as dicts; columns folded into `same` (one value for every row) are put back."""
-    data = result.structured_content or {}
-    same = data.get("same", {})
-    return [{**dict(zip(data["columns"], row, strict=True)), **same} for row in data.get("rows", [])]
-
-
-def api_calls(counters: dict[str, Any]) -> int:
-    """Halo API requests in a sandbox counter snapshot (token requests excluded)."""
-    routes = counters.get("routes") or {}
-    if routes:
-        return sum(n for route, n in routes.items() if "auth" not in route.lower())
-    return int(counters.get("total", 0))
+    r.close()
 
 
 async def some_open_ticket(client: Client) -> dict[str, Any]:
@@ -143,7 +72,7 @@ async def test_ticket_tools_are_listed_within_their_token_budget(client: Client)
 # -- list_tickets --------------------------------------------------------------------------------------------
 
 
-async def test_list_tickets_default_is_compact_open_and_newest_first(client: Client, raw: RawHalo) -> None:
+async def test_list_tickets_default_is_compact_open_and_newest_first(client: Client, raw: Raw) -> None:
     result = await run(client, "list_tickets", limit=10)
     body = ok(result)
     assert body.startswith("10 tickets of ")
@@ -152,7 +81,7 @@ async def test_list_tickets_default_is_compact_open_and_newest_first(client: Cli
     assert len(data) == 10
     ids = [r["id"] for r in data]
     assert ids == sorted(ids, reverse=True)
-    closed = {s["name"] for s in await raw.json("Status") if s.get("type") == 2}
+    closed = {s["name"] for s in raw.get("Status") if s.get("type") == 2}
     assert not any(r.get("status") in closed for r in data)
     columns = result.structured_content["columns"]  # type: ignore[index]
     assert columns[:3] == ["id", "summary", "status"]
@@ -197,18 +126,18 @@ async def test_list_tickets_filters_by_name(
     assert {r[column] for r in data} == expected
 
 
-async def test_list_tickets_filters_by_ids_too(client: Client, raw: RawHalo) -> None:
-    team = next(t for t in await raw.json("Team") if t["name"] == "Network")
+async def test_list_tickets_filters_by_ids_too(client: Client, raw: Raw) -> None:
+    team = next(t for t in raw.get("Team") if t["name"] == "Network")
     data = rows(await run(client, "list_tickets", team=team["id"], limit=10))
     assert data and {r["team"] for r in data} == {"Network"}
 
 
-async def test_list_tickets_agent_me_site_user_type_and_category(client: Client, raw: RawHalo) -> None:
-    me = await raw.json("Agent/me")
+async def test_list_tickets_agent_me_site_user_type_and_category(client: Client, raw: Raw) -> None:
+    me = raw.get("Agent/me")
     mine = rows(await run(client, "list_tickets", agent="me", state="all", limit=20))
     assert mine and {r["agent"] for r in mine} == {me["name"]}
 
-    ticket = (await raw.json("Tickets", pageinate=True, page_size=1, open_only=True))["tickets"][0]
+    ticket = (raw.get("Tickets", pageinate=True, page_size=1, open_only=True))["tickets"][0]
     by_site = await run(client, "list_tickets", site=ticket["site_id"], state="all", limit=100)
     assert ticket["id"] in [r["id"] for r in rows(by_site)]
     by_user = rows(await run(client, "list_tickets", user=ticket["user_id"], state="all", limit=100, fields=["user"]))
@@ -223,8 +152,8 @@ async def test_list_tickets_agent_me_site_user_type_and_category(client: Client,
     assert rows(vpn) and {r["category_1"] for r in rows(vpn)} == {"Network>VPN"}
 
 
-async def test_list_tickets_state_closed_and_all(client: Client, raw: RawHalo) -> None:
-    closed_names = {s["name"] for s in await raw.json("Status") if s.get("type") == 2}
+async def test_list_tickets_state_closed_and_all(client: Client, raw: Raw) -> None:
+    closed_names = {s["name"] for s in raw.get("Status") if s.get("type") == 2}
     closed = rows(await run(client, "list_tickets", state="closed", limit=30))
     assert closed and {r["status"] for r in closed} <= closed_names
     everything = await run(client, "list_tickets", state="all", limit=1)
@@ -250,12 +179,12 @@ async def test_list_tickets_free_text_and_date_ranges(client: Client) -> None:
     assert "not an ISO date" in failed(await run(client, "list_tickets", created_from="last tuesday"))
 
 
-async def test_list_tickets_sla_breached_and_at_risk(client: Client, raw: RawHalo) -> None:
+async def test_list_tickets_sla_breached_and_at_risk(client: Client, raw: Raw) -> None:
     breached = await run(client, "list_tickets", sla="breached", limit=10)
     data = rows(breached)
     assert data and {r["sla"] for r in data} == {"breached"}
     for row in data[:3]:
-        assert (await raw.json(f"Tickets/{row['id']}"))["slastate"] == "breached"
+        assert (raw.get(f"Tickets/{row['id']}"))["slastate"] == "breached"
     # the scan resumes where it stopped: page two continues without overlap
     cursor = breached.structured_content.get("next_cursor")  # type: ignore[union-attr]
     if cursor:
@@ -287,9 +216,9 @@ async def test_list_tickets_extra_fields(client: Client) -> None:
     assert "not_a_field" in body.split("\n", 1)[0]  # the header says it is not in list rows
 
 
-async def test_list_tickets_page_costs_a_fraction_of_halo_json(client: Client, raw: RawHalo) -> None:
-    halo = (
-        await raw.get("Tickets", pageinate=True, page_size=50, page_no=1, open_only=True, order="id", orderdesc=True)
+async def test_list_tickets_page_costs_a_fraction_of_halo_json(client: Client, raw: Raw) -> None:
+    halo = raw.response(
+        "Tickets", pageinate=True, page_size=50, page_no=1, open_only=True, order="id", orderdesc=True
     ).text
     result = await run(client, "list_tickets", limit=50)
     assert len(rows(result)) == 50
@@ -304,16 +233,16 @@ async def test_list_tickets_page_costs_a_fraction_of_halo_json(client: Client, r
 # -- get_ticket ----------------------------------------------------------------------------------------------
 
 
-async def test_get_ticket_in_full_with_actions_and_assets(client: Client, raw: RawHalo) -> None:
-    listing = await raw.json("Tickets", pageinate=True, page_size=100)
+async def test_get_ticket_in_full_with_actions_and_assets(client: Client, raw: Raw) -> None:
+    listing = raw.get("Tickets", pageinate=True, page_size=100)
     ticket: dict[str, Any] = {}
     for candidate in listing["tickets"]:
-        if (await raw.json(f"Tickets/{candidate['id']}")).get("assets"):
+        if (raw.get(f"Tickets/{candidate['id']}")).get("assets"):
             ticket = candidate
             break
     assert ticket, "the seed links assets to some tickets"
-    halo = await raw.json(f"Tickets/{ticket['id']}", includedetails=True)
-    halo_actions = (await raw.json("Actions", ticket_id=ticket["id"]))["actions"]
+    halo = raw.get(f"Tickets/{ticket['id']}", includedetails=True)
+    halo_actions = (raw.get("Actions", ticket_id=ticket["id"]))["actions"]
     result = await run(client, "get_ticket", id=ticket["id"], actions=3, assets=True)
     body = ok(result)
     record = result.structured_content
@@ -348,7 +277,7 @@ async def test_get_ticket_unknown_id(client: Client) -> None:
 # -- create_ticket -------------------------------------------------------------------------------------------
 
 
-async def test_create_ticket_by_names_sends_ids(client: Client, raw: RawHalo) -> None:
+async def test_create_ticket_by_names_sends_ids(client: Client, raw: Raw) -> None:
     result = await run(
         client,
         "create_ticket",
@@ -366,8 +295,8 @@ async def test_create_ticket_by_names_sends_ids(client: Client, raw: RawHalo) ->
     record = result.structured_content
     assert record is not None and body.startswith(f"created ticket {record['id']}")
     assert record["client"].startswith("Stark Industries") and record["team"] == "Service Desk"
-    halo = await raw.json(f"Tickets/{record['id']}")
-    me = await raw.json("Agent/me")
+    halo = raw.get(f"Tickets/{record['id']}")
+    me = raw.get("Agent/me")
     assert halo["client_name"] == "Stark Industries"
     assert halo["tickettype_name"] == "Service Request"
     assert halo["team"] == "Service Desk"
@@ -376,8 +305,8 @@ async def test_create_ticket_by_names_sends_ids(client: Client, raw: RawHalo) ->
     assert (halo["impact"], halo["urgency"]) == (2, 2)
 
 
-async def test_create_ticket_user_site_category_and_custom_fields(client: Client, raw: RawHalo) -> None:
-    user = (await raw.json("Users", pageinate=True, page_size=1))["users"][0]
+async def test_create_ticket_user_site_category_and_custom_fields(client: Client, raw: Raw) -> None:
+    user = (raw.get("Users", pageinate=True, page_size=1))["users"][0]
     result = await run(
         client,
         "create_ticket",
@@ -389,7 +318,7 @@ async def test_create_ticket_user_site_category_and_custom_fields(client: Client
         custom_fields={"CFReference": "ABC-1"},
     )
     ok(result)
-    halo = await raw.json(f"Tickets/{result.structured_content['id']}")  # type: ignore[index]
+    halo = raw.get(f"Tickets/{result.structured_content['id']}")  # type: ignore[index]
     assert halo["user_id"] == user["id"]
     assert halo["site_id"] == user["site_id"]  # Halo derives site and client from the user
     assert halo["category_1"] == "Network>VPN"
@@ -453,20 +382,20 @@ async def test_write_is_denied_with_a_read_only_app(sandbox: Sandbox) -> None:
 # -- update_ticket -------------------------------------------------------------------------------------------
 
 
-async def test_update_ticket_edits_fields(client: Client, raw: RawHalo) -> None:
+async def test_update_ticket_edits_fields(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
     result = await run(client, "update_ticket", id=ticket_id, summary="Printer jams (3rd floor)", priority="P1")
     assert f"updated ticket {ticket_id} (summary, priority)" in ok(result)
-    halo = await raw.json(f"Tickets/{ticket_id}")
+    halo = raw.get(f"Tickets/{ticket_id}")
     assert halo["summary"] == "Printer jams (3rd floor)"
     assert halo["priority_name"] == "P1 - Critical"
 
 
-async def test_update_ticket_cannot_create(client: Client, raw: RawHalo) -> None:
-    before = (await raw.json("Tickets", pageinate=True, page_size=1, order="id", orderdesc=True))["tickets"][0]["id"]
+async def test_update_ticket_cannot_create(client: Client, raw: Raw) -> None:
+    before = (raw.get("Tickets", pageinate=True, page_size=1, order="id", orderdesc=True))["tickets"][0]["id"]
     message = failed(await run(client, "update_ticket", id=before + 1000, summary="ghost"))
     assert f"no ticket {before + 1000}" in message
-    after = (await raw.json("Tickets", pageinate=True, page_size=1, order="id", orderdesc=True))["tickets"][0]["id"]
+    after = (raw.get("Tickets", pageinate=True, page_size=1, order="id", orderdesc=True))["tickets"][0]["id"]
     assert after == before
 
 
@@ -481,9 +410,9 @@ async def test_update_ticket_points_status_notes_time_and_assignment_to_actions(
 # -- actions -------------------------------------------------------------------------------------------------
 
 
-async def test_add_action_changes_status_agent_and_time(client: Client, raw: RawHalo) -> None:
+async def test_add_action_changes_status_agent_and_time(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
-    me = await raw.json("Agent/me")
+    me = raw.get("Agent/me")
     result = await run(
         client,
         "add_action",
@@ -506,20 +435,20 @@ async def test_add_action_changes_status_agent_and_time(client: Client, raw: Raw
     assert got["team"] == "Infrastructure" and got["priority"].startswith("P2 - High")
     assert got["time_minutes"] == 15
     assert got["actions"][0]["note"] == "Looking into it" and got["actions"][0]["private"] is True
-    action = (await raw.json("Actions", ticket_id=ticket_id))["actions"][-1]
+    action = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert action["timetaken"] == 0.25 and action["hiddenfromuser"] is True
 
 
-async def test_add_action_email_user_is_visible_and_sends(client: Client, raw: RawHalo) -> None:
-    ticket_id = await new_ticket(client, user=(await raw.json("Users", pageinate=True, page_size=1))["users"][0]["id"])
+async def test_add_action_email_user_is_visible_and_sends(client: Client, raw: Raw) -> None:
+    ticket_id = await new_ticket(client, user=(raw.get("Users", pageinate=True, page_size=1))["users"][0]["id"])
     ok(await run(client, "add_action", ticket_id=ticket_id, outcome="Email User", note="We are on it", email_user=True))
-    action = (await raw.json("Actions", ticket_id=ticket_id))["actions"][-1]
+    action = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert action["sendemail"] is True and action["hiddenfromuser"] is False
 
 
-async def test_add_action_resolve_by_outcome_id(client: Client, raw: RawHalo) -> None:
+async def test_add_action_resolve_by_outcome_id(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
-    resolve = next(o for o in await raw.json("Outcome") if o["outcome"] == "Resolve")
+    resolve = next(o for o in raw.get("Outcome") if o["outcome"] == "Resolve")
     result = await run(client, "add_action", ticket_id=ticket_id, outcome=resolve["id"], note="Fixed")
     assert ok(result) and result.structured_content["status"] == "Resolved"  # type: ignore[index]
 
@@ -532,34 +461,34 @@ async def test_add_action_errors(client: Client) -> None:
     assert "'minutes'" in failed(await run(client, "log_time", ticket_id=ticket_id, minutes=0))
 
 
-async def test_add_note_is_private(client: Client, raw: RawHalo) -> None:
+async def test_add_note_is_private(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
     result = await run(client, "add_note", ticket_id=ticket_id, note="Checked the toner")
     assert ok(result).startswith("note ")
-    action = (await raw.json("Actions", ticket_id=ticket_id))["actions"][-1]
+    action = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert action["note"] == "Checked the toner" and action["hiddenfromuser"] is True
     assert action["outcome"] == "Private Note"
 
 
-async def test_log_time_converts_minutes_to_hours(client: Client, raw: RawHalo) -> None:
+async def test_log_time_converts_minutes_to_hours(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
-    before = float((await raw.json(f"Tickets/{ticket_id}")).get("timetaken") or 0)
+    before = float((raw.get(f"Tickets/{ticket_id}")).get("timetaken") or 0)
     result = await run(client, "log_time", ticket_id=ticket_id, minutes=45, note="Replaced the fuser")
     assert ok(result) and result.structured_content["minutes"] == 45  # type: ignore[index]
-    halo = await raw.json(f"Tickets/{ticket_id}")
+    halo = raw.get(f"Tickets/{ticket_id}")
     assert halo["timetaken"] == pytest.approx(before + 0.75)
-    action = (await raw.json("Actions", ticket_id=ticket_id))["actions"][-1]
+    action = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert action["timetaken"] == 0.75 and action["note"] == "Replaced the fuser"
 
 
-async def test_assign_ticket_to_me_and_a_team(client: Client, raw: RawHalo) -> None:
+async def test_assign_ticket_to_me_and_a_team(client: Client, raw: Raw) -> None:
     ticket_id = await new_ticket(client)
-    me = await raw.json("Agent/me")
+    me = raw.get("Agent/me")
     ok(await run(client, "assign_ticket", ticket_id=ticket_id, agent="me", team="Security"))
-    halo = await raw.json(f"Tickets/{ticket_id}")
+    halo = raw.get(f"Tickets/{ticket_id}")
     assert halo["agent_id"] == me["id"] and halo["team"] == "Security"
     ok(await run(client, "assign_ticket", ticket_id=ticket_id, team="Identity"))
-    assert (await raw.json(f"Tickets/{ticket_id}"))["team"] == "Identity"
+    assert (raw.get(f"Tickets/{ticket_id}"))["team"] == "Identity"
     assert "pass agent" in failed(await run(client, "assign_ticket", ticket_id=ticket_id))
     assert "Security" in failed(await run(client, "assign_ticket", ticket_id=ticket_id, team="Secruity"))
 

@@ -14,11 +14,10 @@ import pytest
 from mcp import Client
 
 from halo_mcp.config import ServerSettings
+from halo_mcp.costs import compact_json, count, result_tokens
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.tokens import compact_json, count, result_tokens
-from tests.conftest import halo_settings_for, text
-from tests.tools.halo_raw import Raw
+from tests.helpers import Raw, halo_settings_for, text
 
 pytestmark = pytest.mark.anyio
 # PRODUCT.md: a page of 50 tickets costs at most a quarter of Halo's raw JSON (text and structuredContent counted).

@@ -22,24 +22,24 @@ class HasHttp(Protocol):
 
 
 @dataclass
-class Token:
+class HaloToken:
     access_token: str
     expires_at: float
     refresh_token: str | None
     scope: str
 
     def __repr__(self) -> str:  # never print the secret
-        return f"Token(scope={self.scope!r}, expires_at={self.expires_at:.0f})"
+        return f"HaloToken(scope={self.scope!r}, expires_at={self.expires_at:.0f})"
 
 
-class TokenManager:
+class HaloTokenManager:
     """Owns the access token. `current()` is cheap; concurrent callers share one in-flight refresh."""
 
     def __init__(self, settings: HaloSettings, owner: HasHttp, scope: str) -> None:
         self.settings = settings
         self.owner = owner
         self.scope = scope
-        self._token: Token | None = None
+        self._token: HaloToken | None = None
         self._lock = asyncio.Lock()
         _, auth_base = settings.endpoints()
         self.token_url = f"{auth_base}/token"
@@ -60,7 +60,7 @@ class TokenManager:
         token = self._token
         return await self._renew(stale=token if token and token.access_token == stale else None, force=True)
 
-    async def _renew(self, stale: Token | None, force: bool = False) -> str:
+    async def _renew(self, stale: HaloToken | None, force: bool = False) -> str:
         async with self._lock:
             token = self._token
             fresh = token is not None and token is not stale
@@ -99,7 +99,7 @@ class TokenManager:
             return {"grant_type": "password", "username": s.username, "password": s.password.get_secret_value()}
         return {"grant_type": "client_credentials"}
 
-    async def _request(self, form: dict[str, str]) -> Token:
+    async def _request(self, form: dict[str, str]) -> HaloToken:
         s = self.settings
         form = {**form, "client_id": s.client_id or "", "scope": self.scope}
         if s.client_secret:
@@ -130,7 +130,7 @@ class TokenManager:
             raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=response.status_code)
         if self.grant == "authorization_code" and data.get("refresh_token"):
             save_refresh_token(self.settings, str(data["refresh_token"]))  # Halo may rotate it: keep the newest
-        return Token(
+        return HaloToken(
             access_token=str(data["access_token"]),
             expires_at=time.monotonic() + float(data.get("expires_in") or 3600),
             refresh_token=data.get("refresh_token"),

@@ -22,7 +22,7 @@ import httpx2
 
 from halo_mcp import __version__
 from halo_mcp.config import HaloSettings
-from halo_mcp.halo.auth import TokenManager
+from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.errors import (
     HaloAuthError,
     HaloError,
@@ -98,7 +98,7 @@ class HaloClient:
         self.api_url, self.auth_url = settings.endpoints()
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
-        self.tokens = TokenManager(settings, self, settings.scope or scope)
+        self.tokens = HaloTokenManager(settings, self, settings.scope or scope)
         window = settings.rate_limit_window()
         self.limiter = RollingWindowLimiter(*window) if window else None
         self.request_count = 0

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from halo_mcp.sandbox import reports, tickets
-from halo_mcp.sandbox.auth import Token, allowed
-from halo_mcp.sandbox.errors import HaloError, bad_request, forbidden, not_found
+from halo_mcp.sandbox.auth import IssuedToken, allowed
+from halo_mcp.sandbox.errors import ErrorResponse, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
 from halo_mcp.sandbox.shape import apply, item_shape, list_shape
@@ -50,7 +50,7 @@ class Ctx:
     sub: str | None
     query: Query
     body: bytes
-    token: Token
+    token: IssuedToken
 
 
 @dataclass
@@ -89,10 +89,10 @@ class Api:
             return self.get_one(ctx)
         if ctx.method == "POST":
             if ctx.item_id is not None:
-                raise HaloError(405, "The requested resource does not support http method 'POST'.")
+                raise ErrorResponse(405, "The requested resource does not support http method 'POST'.")
             return self.post(ctx)
         if ctx.item_id is None:
-            raise HaloError(405, "The requested resource does not support http method 'DELETE'.")
+            raise ErrorResponse(405, "The requested resource does not support http method 'DELETE'.")
         return self.delete(ctx)
 
     def _key(self, ctx: Ctx) -> int:
@@ -348,7 +348,7 @@ class Api:
         if not items:
             raise bad_request("The request body is empty")
         if not res.writable:
-            raise HaloError(405, "The requested resource does not support http method 'POST'.")
+            raise ErrorResponse(405, "The requested resource does not support http method 'POST'.")
         items = [self._validate(res, dict(x)) for x in items]
         validate_only = any(x.get("_validate_only") for x in items)
         if res.name == "Report" and any(x.get("_loadreportonly") or x.get("_testonly") for x in items):
@@ -609,7 +609,7 @@ class Api:
                 raise not_found(f"Runbook {key} not found")
             return Reply(body=self._runbook(rb))
         if ctx.method == "DELETE" or key is None:
-            raise HaloError(405, f"The requested resource does not support http method '{ctx.method}'.")
+            raise ErrorResponse(405, f"The requested resource does not support http method '{ctx.method}'.")
         rb = store.lookup("Runbook", key)
         if rb is None:
             raise not_found(f"Runbook {key} not found")

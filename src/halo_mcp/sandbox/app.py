@@ -16,8 +16,8 @@ from urllib.parse import parse_qs
 
 from halo_mcp.sandbox import reports
 from halo_mcp.sandbox.api import Api, Ctx, Reply
-from halo_mcp.sandbox.auth import Auth, Token, TokenError
-from halo_mcp.sandbox.errors import HaloError
+from halo_mcp.sandbox.auth import Auth, IssuedToken, OAuthErrorResponse
+from halo_mcp.sandbox.errors import ErrorResponse
 from halo_mcp.sandbox.faults import RATE_LIMIT_MESSAGE, Counters, FaultEngine, FaultSpec, FaultSpecError
 from halo_mcp.sandbox.resources import BY_LOWER, KNOWN_SCOPES
 from halo_mcp.sandbox.store import Record, Store
@@ -222,7 +222,7 @@ class SandboxApp:
         scope: Scope,
         headers: dict[str, str],
         body: bytes,
-        token: Token | None,
+        token: IssuedToken | None,
     ) -> tuple[int, bytes, str, dict[str, str]]:
         try:
             if lower.startswith("/auth"):
@@ -241,7 +241,7 @@ class SandboxApp:
             query = {k.lower(): v for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
             reply = self.api.handle(Ctx(method, res, item_id, sub, query, body, token))
             return _reply(reply)
-        except HaloError as e:
+        except ErrorResponse as e:
             return _json(e.status, e.body, e.headers)
         except Exception:  # a bug: report it as Halo would, and log it loudly
             log.exception("unhandled error for %s %s", method, path)
@@ -283,11 +283,13 @@ class SandboxApp:
                 return _json(405, "The requested resource does not support http method " + repr(method))
             ctype = headers.get("content-type", "")
             if "json" in ctype:
-                err = TokenError("invalid_request", "The token request must be application/x-www-form-urlencoded")
+                err = OAuthErrorResponse(
+                    "invalid_request", "The token request must be application/x-www-form-urlencoded"
+                )
                 return _json(400, err.body())
             try:
                 return _json(200, self.auth.token(_form(body), _basic(headers)), {"cache-control": "no-store"})
-            except TokenError as e:
+            except OAuthErrorResponse as e:
                 return _json(e.status, e.body())
         if route == "/auth/authorize":
             params = {k: v[0] for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}

@@ -25,7 +25,7 @@ CODE_LIFETIME = 300
 
 
 @dataclass
-class Token:
+class IssuedToken:
     client_id: str
     agent_id: int | None
     scopes: frozenset[str]
@@ -45,7 +45,7 @@ class _Code:
 
 
 @dataclass
-class TokenError(Exception):
+class OAuthErrorResponse(Exception):
     error: str
     description: str
     status: int = 400
@@ -58,8 +58,8 @@ class TokenError(Exception):
 class Auth:
     store: Store
     token_lifetime: int = 3600
-    tokens: dict[str, Token] = field(default_factory=dict)
-    refresh: dict[str, tuple[Token, float]] = field(default_factory=dict)
+    tokens: dict[str, IssuedToken] = field(default_factory=dict)
+    refresh: dict[str, tuple[IssuedToken, float]] = field(default_factory=dict)
     codes: dict[str, _Code] = field(default_factory=dict)
 
     # -- applications -----------------------------------------------------------------------------------
@@ -84,58 +84,58 @@ class Auth:
         client_id = form.get("client_id") or (basic[0] if basic else "")
         client_secret = form.get("client_secret") or (basic[1] if basic else "")
         if not grant:
-            raise TokenError("invalid_request", "grant_type is required")
+            raise OAuthErrorResponse("invalid_request", "grant_type is required")
         if grant not in GRANTS.split():
-            raise TokenError("unsupported_grant_type", f"grant_type '{grant}' is not supported")
+            raise OAuthErrorResponse("unsupported_grant_type", f"grant_type '{grant}' is not supported")
         if not client_id:
-            raise TokenError("invalid_client", "client_id is required")
+            raise OAuthErrorResponse("invalid_client", "client_id is required")
         app = self.store.get_app(client_id)
         if app is None:
-            raise TokenError("invalid_client", "Unknown client")
+            raise OAuthErrorResponse("invalid_client", "Unknown client")
         secret, app_scopes, app_agent, _grants = app
         if grant == "client_credentials":
             if not client_secret or not secrets.compare_digest(client_secret, secret):
-                raise TokenError("invalid_client", "Invalid client secret")
+                raise OAuthErrorResponse("invalid_client", "Invalid client secret")
             scopes = self._grant_scopes(form.get("scope", ""), app_scopes)
             return self._issue(client_id, app_agent, scopes, grant, with_refresh="offline_access" in scopes)
         if client_secret and not secrets.compare_digest(client_secret, secret):
-            raise TokenError("invalid_client", "Invalid client secret")
+            raise OAuthErrorResponse("invalid_client", "Invalid client secret")
         if grant == "password":
             agent_id = self.check_password(form.get("username", ""), form.get("password", ""))
             if agent_id is None:
-                raise TokenError("invalid_grant", "Invalid username or password")
+                raise OAuthErrorResponse("invalid_grant", "Invalid username or password")
             scopes = self._grant_scopes(form.get("scope", ""), app_scopes)
             return self._issue(client_id, agent_id, scopes, grant, with_refresh=True)
         if grant == "refresh_token":
             rt = form.get("refresh_token", "")
             entry = self.refresh.pop(rt, None)
             if entry is None or entry[1] < time.time() or entry[0].client_id != client_id:
-                raise TokenError("invalid_grant", "Invalid or expired refresh token")
+                raise OAuthErrorResponse("invalid_grant", "Invalid or expired refresh token")
             old = entry[0]
             scopes = old.scopes
             if form.get("scope"):
                 asked = self._parse_scopes(form["scope"])
                 if not asked <= old.scopes and not (old.scopes & FULL_SCOPES):
-                    raise TokenError("invalid_scope", "Requested scope exceeds the original grant")
+                    raise OAuthErrorResponse("invalid_scope", "Requested scope exceeds the original grant")
                 scopes = asked
             return self._issue(client_id, old.agent_id, scopes, grant, with_refresh=True)
         # authorization_code
         code = self.codes.pop(form.get("code", ""), None)
         if code is None or code.expires < time.time() or code.client_id != client_id:
-            raise TokenError("invalid_grant", "Invalid or expired authorization code")
+            raise OAuthErrorResponse("invalid_grant", "Invalid or expired authorization code")
         if form.get("redirect_uri", code.redirect_uri) != code.redirect_uri:
-            raise TokenError("invalid_grant", "redirect_uri does not match the authorization request")
+            raise OAuthErrorResponse("invalid_grant", "redirect_uri does not match the authorization request")
         if code.challenge:
             verifier = form.get("code_verifier", "")
             if not verifier or not _pkce_ok(verifier, code.challenge, code.method):
-                raise TokenError("invalid_grant", "PKCE verification failed")
+                raise OAuthErrorResponse("invalid_grant", "PKCE verification failed")
         return self._issue(client_id, code.agent_id, code.scopes, grant, with_refresh=True)
 
     def _parse_scopes(self, raw: str) -> frozenset[str]:
         asked = frozenset(raw.replace(",", " ").split())
         bad = sorted(asked - KNOWN_SCOPES)
         if bad:
-            raise TokenError("invalid_scope", f"Unknown scope: {' '.join(bad)}")
+            raise OAuthErrorResponse("invalid_scope", f"Unknown scope: {' '.join(bad)}")
         return asked
 
     def _grant_scopes(self, raw: str, app_scopes: str) -> frozenset[str]:
@@ -160,13 +160,13 @@ class Auth:
             elif s in allowed or s in {"offline_access", "openid"}:
                 granted.add(s)
         if not granted - {"offline_access", "openid"}:
-            raise TokenError("invalid_scope", "The application is not permitted the requested scope")
+            raise OAuthErrorResponse("invalid_scope", "The application is not permitted the requested scope")
         return frozenset(granted)
 
     def _issue(
         self, client_id: str, agent_id: int | None, scopes: frozenset[str], grant: str, with_refresh: bool
     ) -> dict[str, Any]:
-        tok = Token(client_id, agent_id, scopes, time.time() + self.token_lifetime, grant)
+        tok = IssuedToken(client_id, agent_id, scopes, time.time() + self.token_lifetime, grant)
         access = secrets.token_urlsafe(32)
         self.tokens[access] = tok
         body: dict[str, Any] = {
@@ -216,7 +216,7 @@ class Auth:
             return 400, {}, "invalid code_challenge_method"
         try:
             scopes = self._grant_scopes(params.get("scope", ""), self.store.get_app(client_id)[1])  # type: ignore[index]
-        except TokenError as e:
+        except OAuthErrorResponse as e:
             return _redirect(redirect_uri, {"error": e.error, "state": params.get("state", "")})
         if "username" not in params:
             return 200, {"content-type": "text/html; charset=utf-8"}, _login_page(params)
@@ -243,7 +243,7 @@ class Auth:
         return _redirect(redirect_uri, out)
 
     # -- bearer checks ----------------------------------------------------------------------------------
-    def bearer(self, header: str | None) -> Token | None:
+    def bearer(self, header: str | None) -> IssuedToken | None:
         if not header or header[:7].lower() != "bearer ":
             return None
         tok = self.tokens.get(header[7:].strip())
@@ -265,7 +265,7 @@ class Auth:
         return n
 
 
-def allowed(tok: Token, area: str | None, write: bool) -> bool:
+def allowed(tok: IssuedToken, area: str | None, write: bool) -> bool:
     """Whether a token's scopes allow reading (`read:X` or `edit:X`) or writing (`edit:X`) an area."""
     if area is None or tok.scopes & FULL_SCOPES:
         return True

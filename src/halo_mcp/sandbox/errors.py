@@ -13,7 +13,9 @@ from __future__ import annotations
 from typing import Any
 
 
-class HaloError(Exception):
+class ErrorResponse(Exception):
+    """An error the emulator answers with, in one of Halo's shapes (not our client's HaloError)."""
+
     def __init__(self, status: int, body: Any = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(f"{status}: {body}")
         self.status = status
@@ -21,13 +23,13 @@ class HaloError(Exception):
         self.headers = headers or {}
 
 
-def bad_request(message: str, class_name: str = "HaloValidationException") -> HaloError:
-    return HaloError(400, {"ClassName": class_name, "Message": message})
+def bad_request(message: str, class_name: str = "HaloValidationException") -> ErrorResponse:
+    return ErrorResponse(400, {"ClassName": class_name, "Message": message})
 
 
-def not_found(message: str) -> HaloError:
-    return HaloError(404, message)
+def not_found(message: str) -> ErrorResponse:
+    return ErrorResponse(404, message)
 
 
-def forbidden(message: str) -> HaloError:
-    return HaloError(403, {"ClassName": "HaloForbiddenException", "Message": message})
+def forbidden(message: str) -> ErrorResponse:
+    return ErrorResponse(403, {"ClassName": "HaloForbiddenException", "Message": message})

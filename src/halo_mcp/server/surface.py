@@ -24,7 +24,8 @@ from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.tools import content, load_all
-from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolError, ToolOutput
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
 from halo_mcp.tools.toolsets import required_scope, selection_from_settings
 

@@ -25,7 +25,8 @@ from pydantic import Field
 
 from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matching
 from halo_mcp.halo.client import rows_of
-from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolError, ToolOutput, registry, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.sql_guard import check_request
 

@@ -15,7 +15,8 @@ from pydantic import Field
 
 from halo_mcp.halo.client import PAGE_CAP
 from halo_mcp.halo.errors import HaloNotFound
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one, parse_day, today
 from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, halo_datetime, list_output, record_output
 from halo_mcp.tools.resolve import Ref

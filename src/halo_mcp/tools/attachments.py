@@ -22,7 +22,8 @@ import mcp_types as types
 from pydantic import Field
 
 from halo_mcp.halo.errors import HaloNotFound
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, list_output
 
 TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml", "application/csv")

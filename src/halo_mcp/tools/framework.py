@@ -28,10 +28,6 @@ Kind = Literal["read", "write", "delete"]
 KINDS: tuple[Kind, ...] = ("read", "write", "delete")
 
 
-class ToolError(Exception):
-    """A failure the model can fix: the message says what to do next. Returned as an `isError` result."""
-
-
 class Args(BaseModel):
     """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped."""
 

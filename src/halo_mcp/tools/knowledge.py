@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import Field
 
 from halo_mcp.halo.errors import HaloNotFound
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, text_field, truncate
 from halo_mcp.tools.similar import Doc, index_of, kb_doc, kb_hits
 

@@ -15,7 +15,8 @@ from pydantic import AfterValidator
 
 from halo_mcp.halo.client import PAGE_CAP
 from halo_mcp.halo.errors import HaloNotFound
-from halo_mcp.tools.framework import ToolContext, ToolError, ToolOutput
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import ToolContext, ToolOutput
 from halo_mcp.tools.render import decode_cursor, encode_cursor, list_output
 
 

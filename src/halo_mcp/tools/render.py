@@ -16,7 +16,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from halo_mcp.tools.framework import ToolError, ToolOutput
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import ToolOutput
 
 SENTINEL_PREFIXES = ("1900-01-01", "0001-01-01", "1753-01-01")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")

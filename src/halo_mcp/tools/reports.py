@@ -12,7 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, clamp_to, get_one, parse_day, search_list
 from halo_mcp.tools.render import compact, list_output, truncate
 from halo_mcp.tools.resolve import Ref

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
-from halo_mcp.tools.framework import ToolError
+from halo_mcp.tools.errors import ToolError
 
 
 def _ref(value: Any) -> Any:

@@ -24,7 +24,8 @@ from pydantic import Field
 
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate, untrusted
 
 # -- text -----------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from halo_mcp.tools.framework import ToolError
+from halo_mcp.tools.errors import ToolError
 
 if TYPE_CHECKING:
     from sqlglot import exp

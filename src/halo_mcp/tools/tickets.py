@@ -20,7 +20,8 @@ from pydantic import Field, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
-from halo_mcp.tools.framework import Args, ToolContext, ToolError, ToolOutput, tool
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import (
     compact,
     decode_cursor,

@@ -1,0 +1,297 @@
+"""Helpers shared by test modules (conftest.py files hold fixtures only; test modules never import each other)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx2
+import mcp_types as types
+import uvicorn
+from mcp import Client
+from mcp.client.sse import sse_client
+from mcp.client.streamable_http import streamable_http_client
+
+from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.http import build_app
+from halo_mcp.server.run import bind
+from halo_mcp.server.surface import Surface
+
+# -- settings and MCP calls ---------------------------------------------------------------------------------
+
+
+def halo_settings_for(sb: Sandbox, **overrides: Any) -> HaloSettings:
+    """Settings pointing at a sandbox; retries bounded so fault tests finish quickly."""
+    values: dict[str, Any] = {
+        "url": sb.url,
+        "client_id": sb.client_id,
+        "client_secret": sb.client_secret,
+        "rate_limit": "off",
+        "max_retry_wait": 5.0,
+        "read_timeout": 5.0,
+        **overrides,
+    }
+    return HaloSettings(**values)
+
+
+async def call(client: Client, tool: str, /, **arguments: Any) -> types.CallToolResult:
+    """Call a tool; positional-only so a tool argument may be named `client`."""
+    return await client.call_tool(tool, arguments)
+
+
+run = call
+
+
+def text(result: types.CallToolResult) -> str:
+    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))
+
+
+def ok(result: types.CallToolResult) -> str:
+    assert not result.is_error, text(result)
+    return text(result)
+
+
+def failed(result: types.CallToolResult) -> str:
+    assert result.is_error, text(result)
+    return text(result)
+
+
+# -- reading list results -----------------------------------------------------------------------------------
+
+
+def rows(result: types.CallToolResult) -> list[dict[str, Any]]:
+    """Rows as dicts; columns folded into `same` (one value for every row) are put back."""
+    data = result.structured_content or {}
+    same = data.get("same", {})
+    return [{**dict(zip(data["columns"], row, strict=True)), **same} for row in data.get("rows", [])]
+
+
+def column(result: types.CallToolResult, name: str) -> list[Any]:
+    structured = result.structured_content or {}
+    col = structured["columns"].index(name)
+    return [row[col] for row in structured["rows"]]
+
+
+def ids(result: types.CallToolResult) -> list[int]:
+    """The id column of a list result's structured content."""
+    return [int(v) for v in column(result, "id")]
+
+
+def api_calls(counters: dict[str, Any]) -> int:
+    """Halo API requests in a sandbox counter snapshot (token requests excluded)."""
+    routes = counters.get("routes") or {}
+    if routes:
+        return sum(n for route, n in routes.items() if "auth" not in route.lower())
+    return int(counters.get("total", 0))
+
+
+# -- plain HTTP to the sandbox: the ground truth results are checked against --------------------------------
+
+
+def get_token(sb: Sandbox, **form: str) -> dict[str, Any]:
+    data = {"grant_type": "client_credentials", "client_id": sb.client_id, "client_secret": sb.client_secret}
+    data.update(form)
+    r = httpx2.post(sb.url + "/auth/token", data=data)
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def api_client(sb: Sandbox, token: str | None = None, timeout: float = 10) -> httpx2.Client:
+    token = token or get_token(sb)["access_token"]
+    return httpx2.Client(base_url=sb.api_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout)
+
+
+class Raw:
+    """Plain HTTP to the sandbox's Halo API with its own `all`-scoped token, independent of the tools under test."""
+
+    def __init__(self, sb: Sandbox) -> None:
+        self.http = api_client(sb, get_token(sb, scope="all")["access_token"])
+
+    def response(self, path: str, **params: Any) -> httpx2.Response:
+        clean = {k: (str(v).lower() if isinstance(v, bool) else v) for k, v in params.items() if v is not None}
+        response = self.http.get(path, params=clean)
+        response.raise_for_status()
+        return response
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.response(path, **params)
+        return response.json() if response.headers.get("content-type", "").startswith("application/json") else response
+
+    def all(self, path: str, key: str, **params: Any) -> list[dict[str, Any]]:
+        """Every row of a paginated list."""
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            data = self.get(path, pageinate=True, page_size=100, page_no=page, **params)
+            found += data[key]
+            if len(found) >= data["record_count"] or not data[key]:
+                return found
+            page += 1
+
+    def post(self, path: str, body: list[dict[str, Any]]) -> Any:
+        response = self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()
+
+    def close(self) -> None:
+        self.http.close()
+
+
+# -- servers: the real HTTP app in a thread or the real CLI in a subprocess, and SDK clients over each transport
+
+STARTUP_TIMEOUT = 20.0
+
+
+class ThreadServer:
+    """The production ASGI app served by uvicorn on its own event loop in a background thread."""
+
+    def __init__(self, sandbox: Sandbox, settings: ServerSettings) -> None:
+        self.sandbox = sandbox
+        self.settings = settings
+        self.sock = bind("127.0.0.1", 0)
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> ThreadServer:
+        ready = threading.Event()
+
+        async def main() -> None:
+            surface = Surface(halo_settings_for(self.sandbox), self.settings)
+            config = uvicorn.Config(build_app(surface, self.settings), log_config=None, lifespan="on")
+            self._server = uvicorn.Server(config)
+            ready.set()
+            try:
+                await self._server.serve(sockets=[self.sock])
+            finally:
+                await surface.aclose()
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # surfaced by start()/stop()
+                self._error = exc
+                ready.set()
+
+        self._thread = threading.Thread(target=run, name=f"halo-mcp-http-{self.port}", daemon=True)
+        self._thread.start()
+        ready.wait(STARTUP_TIMEOUT)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not (self._server and self._server.started):
+            if self._error or time.monotonic() > deadline:
+                raise RuntimeError(f"test server did not start: {self._error!r}")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.sock.close()
+
+
+def subprocess_env(sandbox: Sandbox | None = None, **extra: str) -> dict[str, str]:
+    """The current environment minus any HALO_* setting, plus the sandbox's credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_")}
+    env["HALO_MCP_AUDIT_DB"] = ":memory:"  # never the developer's real audit file
+    if sandbox is not None:
+        env.update(
+            HALO_URL=sandbox.url,
+            HALO_CLIENT_ID=sandbox.client_id,
+            HALO_CLIENT_SECRET=sandbox.client_secret,
+            HALO_RATE_LIMIT="off",
+        )
+    env.update(extra)
+    return env
+
+
+class CliServer:
+    """`python -m halo_mcp serve --transport http --port 0` as a real process; its stderr is kept for asserts."""
+
+    def __init__(self, env: dict[str, str], *args: str) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "halo_mcp", "serve", "--transport", "http", "--port", "0", *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.stderr_lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self.url = self._wait_for_url()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.stderr_lines.append(line)
+
+    def _wait_for_url(self) -> str:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline:
+            for line in list(self.stderr_lines):
+                found = re.search(r"serving on (http://\S+)/mcp", line)
+                if found:
+                    url = found.group(1)
+                    self._wait_healthy(url, deadline)
+                    return url
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError("halo-mcp serve did not start:\n" + "".join(self.stderr_lines))
+
+    @staticmethod
+    def _wait_healthy(url: str, deadline: float) -> None:
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx2.TransportError:
+                pass
+            time.sleep(0.05)
+
+    def stop(self) -> str:
+        """Terminate and return everything the process wrote (stdout and stderr)."""
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self._reader.join(timeout=5)
+        out = self.proc.stdout.read() if self.proc.stdout else ""
+        return out + "".join(self.stderr_lines)
+
+
+@asynccontextmanager
+async def http_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP, optionally with a bearer token."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10, read=30)) as http,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
+    ):
+        yield client
+
+
+@asynccontextmanager
+async def sse_mcp_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
+    """The SDK client over the deprecated HTTP+SSE transport."""
+    headers = {"Authorization": f"Bearer {token}"} if token else None
+    async with Client(sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30), mode=mode) as c:
+        yield c
