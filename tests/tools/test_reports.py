@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from mcp import Client
@@ -75,6 +76,43 @@ async def test_query_sql_returns_rows(client: Client, sandbox: Sandbox) -> None:
     assert not result.is_error, text(result)
     assert column(result, "id") == [5]
     assert column(result, "summary") == [ticket["summary"]]
+
+
+# GET /Tickets lists tickets; projects and opportunities are FAULTS rows of their own request types.
+TICKETS = "WHERE RequestTypeNew IN (SELECT RTid FROM REQUESTTYPE WHERE RTIsProject = 0 AND RTIsOpportunity = 0)"
+
+
+async def test_query_sql_counts_with_count_star_like_halo(client: Client, sandbox: Sandbox) -> None:
+    raw = Raw(sandbox)
+    tickets = raw.get("Tickets", pageinate=True, page_size=1)["record_count"]
+    clients = raw.all("Client", "clients")
+    raw.close()
+    result = await client.call_tool("query_sql", {"sql": f"SELECT COUNT(*) AS n FROM FAULTS WITH (NOLOCK) {TICKETS}"})
+    assert not result.is_error, text(result)
+    assert column(result, "n") == [tickets]
+    per_client = await client.call_tool(
+        "query_sql",
+        {"sql": "SELECT TOP 100 a.aareadesc AS client, COUNT(1) AS n FROM FAULTS f JOIN AREA a ON a.Aarea = f.Areaint "
+         f"{TICKETS} GROUP BY a.aareadesc ORDER BY client"},
+    )  # fmt: skip
+    assert not per_client.is_error, text(per_client)
+    assert sum(column(per_client, "n")) == tickets
+    assert set(column(per_client, "client")) <= {c["name"] for c in clients}
+
+
+async def test_query_sql_runs_t_sql_date_functions(client: Client, sandbox: Sandbox) -> None:
+    raw = Raw(sandbox)
+    since = (datetime.now(UTC) - timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S")
+    recent = raw.get("Tickets", pageinate=True, page_size=1, datesearch="dateoccured", startdate=since)
+    raw.close()
+    sql = (
+        "SELECT COUNT(*) AS n, MIN(DATEDIFF(day, dateoccured, GETDATE())) AS newest_days FROM FAULTS "
+        f"{TICKETS} AND dateoccured >= DATEADD(day, -30, GETDATE())"
+    )
+    result = await client.call_tool("query_sql", {"sql": sql})
+    assert not result.is_error, text(result)
+    assert column(result, "n") == [recent["record_count"]]
+    assert 0 <= column(result, "newest_days")[0] <= 30
 
 
 async def test_query_sql_caps_rows_and_says_so(client: Client) -> None:

@@ -29,7 +29,10 @@ from typing import Any
 INTERNAL_PREFIXES = ("r_", "sandbox_", "sqlite_")
 DATE_FUNCTIONS = frozenset({"TSQL_GETDATE", "TSQL_DATEADD", "TSQL_ADDDAYS", "TSQL_DATE", "TSQL_DATETIME",
                             "TSQL_EOMONTH", "TSQL_DATEFROMPARTS"})  # fmt: skip
-TEXT_TYPES = frozenset({"VARCHAR", "NVARCHAR", "CHAR", "NCHAR", "TEXT", "NTEXT"})
+TEXT_FUNCTIONS = frozenset({"tsql_strftime", "tsql_convert_style", "tsql_format_number", "tsql_left", "tsql_right",
+                            "concat", "stuff", "repeat", "reverse"})  # fmt: skip
+CHAR_TYPES = frozenset({"VARCHAR", "NVARCHAR", "CHAR", "NCHAR"})  # cut at their length (TEXT, which the parser
+# puts around LEN and LEFT arguments, is not)
 DATE_TYPES = frozenset({"DATE"})
 DATETIME_TYPES = frozenset({"DATETIME", "DATETIME2", "SMALLDATETIME", "TIMESTAMP", "DATETIMEOFFSET"})
 DEFAULT_CHARS = 30  # CAST(x AS varchar) without a length: 30 characters in SQL Server
@@ -49,7 +52,9 @@ class ReportSqlError(Exception):
 
 # -- dates ----------------------------------------------------------------------------------------------------
 
-_DATE_TEXT = re.compile(r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$")
+_DATE_TEXT = re.compile(
+    r"(\d{4})-?(\d{2})-?(\d{2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?)?\s*(Z|[+-]\d{2}:?\d{2})?$"
+)
 _US_DATE = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
@@ -422,13 +427,12 @@ class _Rewriter:
         if isinstance(node, exp.Literal):
             return bool(node.is_string)
         if isinstance(node, exp.Anonymous):
-            return str(node.name).lower() in ("tsql_strftime", "tsql_convert_style", "tsql_format_number",
-                                              "tsql_left", "tsql_right", "concat", "stuff", "repeat", "reverse")  # fmt: skip
+            return str(node.name).lower() in TEXT_FUNCTIONS
         if isinstance(node, exp.Paren):
             return self.is_text(node.this)
         return isinstance(node, exp.DPipe | exp.Substring | exp.Upper | exp.Lower | exp.Trim | exp.Replace)
 
-    def rule(self, node: Any) -> Any:  # noqa: PLR0911, PLR0912 (one branch per T-SQL construct)
+    def rule(self, node: Any) -> Any:  # one branch per T-SQL construct
         exp = self.exp
         if isinstance(node, exp.Table):
             return self.table(node)
@@ -436,21 +440,21 @@ class _Rewriter:
             isinstance(node, exp.Anonymous) and node.name.upper() in ("GETUTCDATE", "SYSUTCDATETIME", "SYSDATETIME")
         ):
             return self.call("TSQL_GETDATE")
-        if isinstance(node, exp.TimeStrToTime | exp.TsOrDsToDate) and isinstance(node.parent, exp.Year | exp.Month
-                                                                                  | exp.Day | exp.DateDiff):  # fmt: skip
+        wrapped = isinstance(node.parent, exp.Year | exp.Month | exp.Day | exp.DateDiff)
+        if isinstance(node, exp.TimeStrToTime | exp.TsOrDsToDate) and wrapped:
             return node.this  # the parser's own wrapper around a date argument
         if isinstance(node, exp.TsOrDsToDate):
             return self.call("TSQL_DATE", node.this)
         if isinstance(node, exp.TimeStrToTime):
             return self.call("TSQL_DATETIME", node.this)
         if isinstance(node, exp.DateAdd):
-            return self.call("TSQL_DATEADD", self.text(node.unit.name), node.expression, node.this)
+            return self.call("TSQL_DATEADD", self.unit(node.unit, "dateadd"), node.expression, node.this)
         if isinstance(node, exp.DateDiff):
-            return self.call("TSQL_DATEDIFF", self.text(node.unit.name), node.expression, node.this)
+            return self.call("TSQL_DATEDIFF", self.unit(node.unit, "datediff"), node.expression, node.this)
         if isinstance(node, exp.Year | exp.Month | exp.Day):
             return self.call("TSQL_DATEPART", self.text(type(node).__name__.upper()), node.this)
         if isinstance(node, exp.Extract):
-            return self.call("TSQL_DATEPART", self.text(node.this.name), node.expression)
+            return self.call("TSQL_DATEPART", self.unit(node.this, "datepart"), node.expression)
         if isinstance(node, exp.LastDay):
             return self.call("TSQL_EOMONTH", node.this)
         if isinstance(node, exp.DateFromParts):
@@ -482,10 +486,19 @@ class _Rewriter:
         if isinstance(node, exp.Between) and self.is_date(node.this):
             for key in ("low", "high"):
                 node.set(key, self.as_date(node.args[key]))
-        if isinstance(node, exp.In) and not self.is_date(node.this):
-            if any(isinstance(e, exp.Literal) and e.is_string for e in node.expressions):
-                node.set("this", exp.Collate(this=node.this, expression=exp.Var(this="NOCASE")))
+        strings = isinstance(node, exp.In) and any(isinstance(e, exp.Literal) and e.is_string for e in node.expressions)
+        if strings and not self.is_date(node.this):
+            node.set("this", exp.Collate(this=node.this, expression=exp.Var(this="NOCASE")))
         return node
+
+    def unit(self, node: Any, function: str) -> Any:
+        """A datepart as a string for the SQLite function, checked here: a function's own error has no message."""
+        name = str(node.name if node is not None else "").upper()
+        if name not in UNITS:
+            raise ReportSqlError(f"'{name.lower()}' is not a recognized {function} option.")
+        if function == "dateadd" and UNITS[name] == "iso_week":
+            raise ReportSqlError(f"The datepart {name.lower()} is not supported by date function dateadd.")
+        return self.text(name)
 
     def table(self, node: Any) -> Any:
         name = node.name.lower()
@@ -503,7 +516,7 @@ class _Rewriter:
             return self.call("TSQL_DATE", value)
         if kind in DATETIME_TYPES:
             return self.call("TSQL_DATETIME", value)
-        if kind in TEXT_TYPES:
+        if kind in CHAR_TYPES:
             params = to.expressions if isinstance(to, exp.DataType) else []
             size = params[0].this if params else None
             text = self.call("TSQL_CONVERT_STYLE", value, style) if style is not None else exp.Cast(
