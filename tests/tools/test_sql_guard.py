@@ -148,6 +148,9 @@ REFUSED = [
     ("SELECT * FROM t CROSS APPLY STRING_SPLIT(a, ',')", "STRING_SPLIT is not allowed"),
     ("SELECT OBJECT_ID('FAULTS')", "is not allowed"),
     ("SELECT * INTO #copy FROM FAULTS", "INTO is not allowed"),
+    ("WITH r AS (SELECT 1 n UNION ALL SELECT n + 1 FROM r) SELECT n FROM r OPTION (MAXRECURSION 0)", "OPTION"),
+    ("SELECT 1\u00a0DELETE FROM FAULTS", "DELETE is not allowed"),  # a no-break space separates words too
+    ("SELECT 1 AS [x] DELETE FROM FAULTS", "could not read"),
     ("SELECT 1 UNION SELECT * INTO t2 FROM FAULTS", "INTO is not allowed"),
 ]
 
@@ -190,6 +193,17 @@ REPORT_QUERIES = [
     "SELECT ROUND(AVG(CAST(timetaken AS float)), 2), MAX(timetaken), MIN(Whe_) FROM ACTIONS",
     "SELECT EOMONTH(GETDATE()), DATEPART(weekday, GETDATE()), DATENAME(month, GETDATE()), COALESCE(NULL, 1)",
     "SELECT LAG(dateoccured) OVER (ORDER BY Faultid), SUM(Faultid) OVER (PARTITION BY Status) FROM FAULTS",
+    # Halo report styles: unqualified joins, 'string' aliases, correlated TOP 1, CONVERT(nvarchar(7), d, 126)
+    "select faultid as [Ticket ID], aareadesc as [Client] from faults join area on aarea = areaint",
+    "select Faultid as 'Ticket', (select top 1 whe_ from ACTIONS where ACTIONS.Faultid = FAULTS.Faultid "
+    "order by actionnumber desc)'LastAction' from FAULTS",
+    "select convert(nvarchar(7), dateoccured, 126) as [Month], count(*) from faults "
+    "group by convert(nvarchar(7), dateoccured, 126)",
+    "SELECT Faultid FROM FAULTS ORDER BY Faultid OFFSET 10 ROWS FETCH NEXT 5 ROWS ONLY",
+    "SELECT COUNT(*) FROM FAULTS WHERE dateoccured >= DATEFROMPARTS(YEAR(GETDATE()), 1, 1) "
+    "AND dateoccured < GETDATE() - 0.5",
+    "SELECT STRING_AGG(CAST(Ssitenum AS varchar(10)), ',') WITHIN GROUP (ORDER BY Ssitenum DESC) FROM SITE",
+    "SELECT FORMAT(COUNT(*) * 1.5, 'N2'), CAST(CAST(GETDATE() AS datetime) AS varchar(19)) FROM FAULTS",
 ]
 
 

@@ -3,9 +3,9 @@
 Halo runs report SQL with its reporting user's database rights, which are not necessarily read-only, and T-SQL needs
 no `;` between statements, so keyword lists cannot tell one SELECT from a batch. The guard parses the SQL with
 sqlglot's T-SQL dialect and accepts exactly one statement that is a SELECT, a WITH ... SELECT or a set operation of
-SELECTs, with no INTO, no variables (`@x`, `@@VERSION`) or assignments, no table hint other than NOLOCK, and only the
-functions in `FUNCTIONS` (aggregates, dates, strings, maths, conversion, logic, window functions). Anything the parser
-cannot read is refused with the place it stopped.
+SELECTs, with no INTO, no variables (`@x`, `@@VERSION`) or assignments, no table hint other than NOLOCK, no query
+hint (OPTION), and only the functions in `FUNCTIONS` (aggregates, dates, strings, maths, conversion, logic, window
+functions). Anything the parser cannot read is refused with the place it stopped.
 
 Where sqlglot reads more leniently than SQL Server the guard is stricter: a bare name that SQL Server reserves
 (`SELECT 1 DELETE FROM t` is an alias to sqlglot, a second statement to SQL Server) or that is not a regular T-SQL
@@ -240,6 +240,8 @@ def _check_tree(tree: exp.Expression, sql: str) -> None:
             raise SqlRefused(f"only SELECT queries are allowed: {_words(node)} is not allowed")
         if isinstance(node, exp.Into):
             raise SqlRefused("INTO is not allowed: query_sql reads, it does not create tables; remove INTO ...")
+        if isinstance(node, exp.QueryOption):  # OPTION (MAXRECURSION 0) lifts SQL Server's guard on recursion
+            raise SqlRefused(f"query hints (OPTION ({node.sql('tsql')})) are not allowed; remove OPTION (...)")
         if isinstance(node, exp.Parameter | exp.Placeholder | exp.SessionParameter):
             raise SqlRefused(f"variables and parameters ({node.sql('tsql')}) are not allowed: write the value itself")
         if isinstance(node, exp.WithTableHint):
