@@ -256,6 +256,11 @@ def test_report_bodies_are_checked_at_any_depth_and_sent_as_checked() -> None:
         check_request("POST /Agent", {}, [{"customfields": [{"where_sql": "1=1 DELETE FROM FAULTS"}]}])
 
 
+def test_a_sql_field_that_is_not_a_string_is_refused() -> None:
+    with pytest.raises(SqlRefused, match="sent as a string"):
+        check_request("POST /Report", {}, [{"sql": ["UPDATE FAULTS SET Status = 9"]}])
+
+
 def test_bodies_without_sql_fields_pass_untouched() -> None:
     body = [{"summary": "SELECT 1 DELETE", "details": "DROP TABLE"}]
     assert check_request("POST /Tickets", {"a": 1}, body) == ({"a": 1}, body)

@@ -135,6 +135,8 @@ def _check_fields(value: Any, fields: dict[str, str], operation: str) -> Any:
     out = {}
     for key, inner in value.items():
         kind = fields.get(key.lower())
+        if kind and inner is not None and not isinstance(inner, str):
+            raise SqlRefused(f"{operation}, field {key}: SQL is sent as a string, not {type(inner).__name__}")
         if kind and isinstance(inner, str) and inner.strip():
             try:
                 out[key] = check_sql(inner) if kind == "statement" else check_expression(inner)
