@@ -248,6 +248,7 @@ def test_the_corpus_covers_data_not_just_empty_results(data: Data) -> None:
         ("DATEADD(month, 1, '2024-01-31')", "2024-02-29T00:00:00"),  # the day is clamped to the month's end
         ("DATEADD(year, -1, '2024-02-29 10:30')", "2023-02-28T10:30:00"),
         ("DATEADD(hour, 36, '2024-01-01')", "2024-01-02T12:00:00"),
+        ("DATEADD(millisecond, 280, '2024-01-01 10:00')", "2024-01-01T10:00:00.28"),  # Halo trims the fraction
         ("EOMONTH('2023-02-10')", "2023-02-28T00:00:00"),
         ("DATEPART(weekday, '2024-06-02')", 1),  # Sunday is 1 (DATEFIRST 7)
         ("DATEPART(quarter, '2024-08-15')", 3),

@@ -3,12 +3,12 @@
 Halo's reports are T-SQL run on SQL Server (halo-api-facts.md section 12). sqlglot reads the T-SQL, and the tree is
 rewritten where SQLite would answer differently from SQL Server:
 
-- Dates. The report views expose every date as `YYYY-MM-DDTHH:MM:SS` (how Halo's API writes a SQL Server
-  datetime, facts section 17), so dates compare and sort as text. GETDATE(), DATEADD, DATEDIFF, DATEPART/YEAR/
-  MONTH/DAY, EOMONTH, DATEFROMPARTS, CAST/CONVERT to date or datetime, FORMAT and CONVERT's date styles are Python
-  functions with SQL Server's rules (DATEDIFF counts boundaries crossed; DATEADD of months keeps the day or clamps it
-  to the month's end; weeks start on Sunday, DATEFIRST 7). `date + n` and `date - n` add days; a string compared
-  with a date column is read as a date (`dateoccured >= '2024-01-01'`).
+- Dates. The report views expose every date as `YYYY-MM-DDTHH:MM:SS` (how Halo's API writes a date read from its
+  database: naive, 0-3 trimmed fraction digits, facts section 17), so dates compare and sort as text. GETDATE(),
+  DATEADD, DATEDIFF, DATEPART/YEAR/MONTH/DAY, EOMONTH, DATEFROMPARTS, CAST/CONVERT to date or datetime, FORMAT and
+  CONVERT's date styles are Python functions with SQL Server's rules (DATEDIFF counts boundaries crossed; DATEADD
+  of months keeps the day or clamps it to the month's end; weeks start on Sunday, DATEFIRST 7). `date + n` and
+  `date - n` add days; a string compared with a date column is read as a date (`dateoccured >= '2024-01-01'`).
 - Strings. `+` with a string operand concatenates; CAST/CONVERT to varchar(n) cut at n characters; `=`, `<>` and
   IN against a string literal ignore case (SQL Server's default collation); CONCAT treats NULL as ''.
 - Names. `dbo.` and database prefixes are dropped; table hints are ignored; the sandbox's own tables are not
@@ -31,8 +31,8 @@ DATE_FUNCTIONS = frozenset({"TSQL_GETDATE", "TSQL_DATEADD", "TSQL_ADDDAYS", "TSQ
                             "TSQL_EOMONTH", "TSQL_DATEFROMPARTS"})  # fmt: skip
 TEXT_FUNCTIONS = frozenset({"tsql_strftime", "tsql_convert_style", "tsql_format_number", "tsql_left", "tsql_right",
                             "concat", "stuff", "repeat", "reverse"})  # fmt: skip
-CHAR_TYPES = frozenset({"VARCHAR", "NVARCHAR", "CHAR", "NCHAR"})  # cut at their length (TEXT, which the parser
-# puts around LEN and LEFT arguments, is not)
+# Cut at their length; TEXT, which the parser puts around LEN's and LEFT's argument, is not.
+CHAR_TYPES = frozenset({"VARCHAR", "NVARCHAR", "CHAR", "NCHAR"})
 DATE_TYPES = frozenset({"DATE"})
 DATETIME_TYPES = frozenset({"DATETIME", "DATETIME2", "SMALLDATETIME", "TIMESTAMP", "DATETIMEOFFSET"})
 DEFAULT_CHARS = 30  # CAST(x AS varchar) without a length: 30 characters in SQL Server
@@ -87,11 +87,12 @@ def to_datetime(value: Any) -> datetime | None:
 
 
 def date_text(dt: datetime | None) -> str | None:
-    """The views' (and Halo's API's) form of a datetime: YYYY-MM-DDTHH:MM:SS, milliseconds when there are any."""
+    """The views' (and Halo's API's) form of a datetime: YYYY-MM-DDTHH:MM:SS, then milliseconds without trailing 0s."""
     if dt is None:
         return None
     text = dt.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{dt.microsecond // 1000:03d}" if dt.microsecond // 1000 else text
+    millis = f"{dt.microsecond // 1000:03d}".rstrip("0")
+    return f"{text}.{millis}" if millis else text
 
 
 def _unit(name: Any) -> str:
@@ -314,18 +315,6 @@ class Stdev:
         return float((sum((v - mean) ** 2 for v in self.values) / (n - 1)) ** 0.5)
 
 
-def _safe(fn: Any) -> Any:
-    """A SQLite function raises sqlite3 errors with SQL Server's message (ValueError carries it)."""
-
-    def call(*args: Any) -> Any:
-        try:
-            return fn(*args)
-        except (ValueError, OverflowError, TypeError) as e:
-            raise sqlite3.OperationalError(str(e)) from None
-
-    return call
-
-
 FUNCTIONS: dict[str, tuple[int, Any]] = {
     "tsql_getdate": (0, lambda: date_text(datetime.now(UTC).replace(tzinfo=None))),
     "tsql_dateadd": (3, dateadd), "tsql_adddays": (2, add_days), "tsql_datediff": (3, datediff),
@@ -341,9 +330,12 @@ FUNCTIONS: dict[str, tuple[int, Any]] = {
 
 
 def register_functions(db: sqlite3.Connection) -> None:
-    """SQL Server's functions on a SQLite connection (idempotent: a second call replaces the same functions)."""
+    """SQL Server's functions on a SQLite connection (idempotent: a second call replaces the same functions).
+
+    A function that raises fails the query with SQLite's "user-defined function raised exception"; the errors with a
+    message worth reading (an unknown datepart) are raised by `translate` instead."""
     for name, (arity, fn) in FUNCTIONS.items():
-        db.create_function(name, arity, _safe(fn))
+        db.create_function(name, arity, fn)
     db.create_aggregate("tsql_string_agg", 4, StringAgg)  # type: ignore[arg-type]
     db.create_aggregate("stddev", 1, Stdev)  # type: ignore[arg-type]
 
