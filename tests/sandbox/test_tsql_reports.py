@@ -292,6 +292,7 @@ def test_every_saved_report_runs(api: httpx2.Client) -> None:
         ("UPDATE FAULTS SET Symptom = 'x'", "Only SELECT"),
         ("SELECT 1; DELETE FROM FAULTS", "Only one SELECT"),
         ("SELECT FROM WHERE", "Incorrect syntax"),
+        ("SELECT * FROM FAULTS LIMIT 1", "Incorrect syntax near 'LIMIT'"),  # T-SQL has TOP
         ("SELECT DATEADD(fortnight, 1, GETDATE()) AS v", "'fortnight' is not a recognized dateadd option"),
     ],
 )

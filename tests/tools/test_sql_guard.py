@@ -149,6 +149,7 @@ REFUSED = [
     ("SELECT * FROM t CROSS APPLY STRING_SPLIT(a, ',')", "STRING_SPLIT is not allowed"),
     ("SELECT OBJECT_ID('FAULTS')", "is not allowed"),
     ("SELECT * INTO #copy FROM FAULTS", "INTO is not allowed"),
+    ("SELECT * FROM FAULTS LIMIT 5", "write SELECT TOP n"),
     ("WITH r AS (SELECT 1 n UNION ALL SELECT n + 1 FROM r) SELECT n FROM r OPTION (MAXRECURSION 0)", "OPTION"),
     ("SELECT 1\u00a0DELETE FROM FAULTS", "DELETE is not allowed"),  # a no-break space separates words too
     ("SELECT 1 AS [x] DELETE FROM FAULTS", "could not read"),

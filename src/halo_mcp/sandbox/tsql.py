@@ -362,10 +362,15 @@ def translate(sql: str, date_columns: frozenset[str] = frozenset()) -> str:
     """
     from sqlglot import exp
     from sqlglot.errors import ParseError, TokenError
+    from sqlglot.tokens import TokenType
 
     tsql, sqlite = _dialects()
     try:
-        statements = [s for s in tsql.parse(sql) if s is not None]
+        tokens = tsql.tokenize(sql)
+        limit = next((t for t in tokens if t.token_type == TokenType.LIMIT), None)
+        if limit is not None:  # sqlglot reads LIMIT in any dialect; SQL Server does not
+            raise ReportSqlError(f"Incorrect syntax near '{limit.text}'.")
+        statements = [s for s in tsql.parser().parse(tokens, sql) if s is not None]
     except (ParseError, TokenError) as e:
         raise ReportSqlError(_syntax_error(e)) from None
     if len(statements) != 1:

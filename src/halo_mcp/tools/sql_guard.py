@@ -186,6 +186,8 @@ def _parse(sql: str, *, statement: bool) -> tuple[exp.Expression, str]:
         raise SqlRefused("the query is empty (comments are ignored); write one SELECT")
     if any(t.token_type == TokenType.SEMICOLON for t in tokens):
         raise SqlRefused("only one statement is allowed: remove the ';' and what follows it")
+    if any(t.token_type == TokenType.LIMIT for t in tokens):
+        raise SqlRefused("T-SQL has no LIMIT: write SELECT TOP n ... (a column named limit goes in [brackets])")
     for token in tokens:
         raw = sql[token.start : token.end + 1]
         if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER) and raw[:1] not in '["':
