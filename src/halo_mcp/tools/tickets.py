@@ -29,6 +29,7 @@ from halo_mcp.tools.render import (
     halo_datetime,
     html_to_text,
     list_output,
+    pairs,
     render_record,
     short_date,
     text_field,
@@ -59,7 +60,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "opened": ("dateoccurred", "datecreated"),
 }
 DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "agent", "team", "sla", "updated")
-UNTRUSTED_COLUMNS = ("summary", "details", "details_html")  # written by end users
+# Admin configuration or the server's own words: shown bare (render.py says why); any other text is delimited.
+CLOSED_FIELDS = frozenset({"status", "priority", "ticket_type", "agent", "team", "category", "sla", "sla_state",
+                           "outcome"})  # fmt: skip
 FOLDABLE = ("status", "priority", "client", "agent", "team", "user")  # same in every row -> said once
 _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
@@ -279,7 +282,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     out_rows = [_row(r, columns, extra, now) for r in rows]
     same = _fold_constant_columns(out_rows)
     if same:
-        note = (note + ". " if note else "") + "every row: " + ", ".join(f"{k}={v}" for k, v in same.items())
+        note = (note + ". " if note else "") + "every row: " + pairs(same, CLOSED_FIELDS)
     missing = [f for f in extra if not any(f in r for r in rows)]
     if missing and rows:
         note = (note + ". " if note else "") + f"not in list rows: {', '.join(missing)} (see get_ticket)"
@@ -287,9 +290,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     if not out_rows and args.state == "open" and not args.sla:
         note = "state='all' includes closed tickets"
     shown = [c for c in [*columns, *extra] if c not in same]
-    out = list_output(
-        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, untrusted_cols=UNTRUSTED_COLUMNS, note=note
-    )
+    out = list_output("tickets", out_rows, columns=shown, total=total, next_cursor=cursor, note=note)
     if same and isinstance(out.structured, dict):
         out.structured["same"] = same
     return out
@@ -443,7 +444,7 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     if args.assets:
         assets = [asset_row(a) for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
         record["assets"] = assets or "none linked"
-    text = render_record(record, untrusted_keys=("summary", "details", "note"))
+    text = render_record(record, CLOSED_FIELDS)
     return ToolOutput(text=text, structured=record)
 
 
@@ -575,7 +576,7 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
     record = _summary_record(saved, found)
     return ToolOutput(
-        text=f"created ticket {ticket_id}\n" + render_record(record, ("summary",)),
+        text=f"created ticket {ticket_id}\n" + render_record(record, CLOSED_FIELDS),
         structured=record,
         affected=[f"ticket:{ticket_id}"],
     )
@@ -630,7 +631,7 @@ async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
     record = _summary_record({**current, **saved}, found)
     changed = ", ".join(changes)
     return ToolOutput(
-        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, ("summary",)),
+        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, CLOSED_FIELDS),
         structured={**record, "changed": list(changes)},
         affected=[f"ticket:{args.id}"],
     )
@@ -710,7 +711,7 @@ async def _post_action(
     )
     head = f"{what} {action_id} added to ticket {ticket_id}"
     return ToolOutput(
-        text=head + "\n" + render_record(state),
+        text=head + "\n" + render_record(state, CLOSED_FIELDS),
         structured=state,
         affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"],
     )
