@@ -153,6 +153,7 @@ REFUSED = [
     ("WITH r AS (SELECT 1 n UNION ALL SELECT n + 1 FROM r) SELECT n FROM r OPTION (MAXRECURSION 0)", "OPTION"),
     ("SELECT 1\u00a0DELETE FROM FAULTS", "DELETE is not allowed"),  # a no-break space separates words too
     ("SELECT 1 AS [x] DELETE FROM FAULTS", "could not read"),
+    ("SELECT 1 COLLATE DELETE FROM FAULTS", "DELETE is not allowed"),
     ("SELECT 1 UNION SELECT * INTO t2 FROM FAULTS", "INTO is not allowed"),
 ]
 
@@ -195,6 +196,8 @@ REPORT_QUERIES = [
     "SELECT ROUND(AVG(CAST(timetaken AS float)), 2), MAX(timetaken), MIN(Whe_) FROM ACTIONS",
     "SELECT EOMONTH(GETDATE()), DATEPART(weekday, GETDATE()), DATENAME(month, GETDATE()), COALESCE(NULL, 1)",
     "SELECT LAG(dateoccured) OVER (ORDER BY Faultid), SUM(Faultid) OVER (PARTITION BY Status) FROM FAULTS",
+    "SELECT SUM(timetaken) OVER (ORDER BY Whe_ ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) FROM ACTIONS",
+    "SELECT TOP 10 PERCENT Symptom COLLATE Latin1_General_CI_AS FROM FAULTS FOR XML PATH",
     # Halo report styles: unqualified joins, 'string' aliases, correlated TOP 1, CONVERT(nvarchar(7), d, 126)
     "select faultid as [Ticket ID], aareadesc as [Client] from faults join area on aarea = areaint",
     "select Faultid as 'Ticket', (select top 1 whe_ from ACTIONS where ACTIONS.Faultid = FAULTS.Faultid "

@@ -244,7 +244,8 @@ def _check_tree(tree: exp.Expression, sql: str) -> None:
             raise SqlRefused(f"only SELECT queries are allowed: {_words(node)} is not allowed")
         if isinstance(node, exp.Into):
             raise SqlRefused("INTO is not allowed: query_sql reads, it does not create tables; remove INTO ...")
-        if isinstance(node, exp.QueryOption):  # OPTION (MAXRECURSION 0) lifts SQL Server's guard on recursion
+        # OPTION (MAXRECURSION 0) lifts SQL Server's recursion limit; FOR XML/JSON options are harmless
+        if isinstance(node, exp.QueryOption) and node.arg_key == "options":
             raise SqlRefused(f"query hints (OPTION ({node.sql('tsql')})) are not allowed; remove OPTION (...)")
         if isinstance(node, exp.Parameter | exp.Placeholder | exp.SessionParameter):
             raise SqlRefused(f"variables and parameters ({node.sql('tsql')}) are not allowed: write the value itself")
@@ -257,6 +258,8 @@ def _check_tree(tree: exp.Expression, sql: str) -> None:
             raise SqlRefused("index hints are not allowed; only WITH (NOLOCK) is")
         elif isinstance(node, exp.Identifier):
             _check_name(node, sql)
+        elif isinstance(node, exp.Var) and unicodedata.normalize("NFKC", node.name).upper() in RESERVED:
+            raise SqlRefused(f"{node.name.upper()} is not allowed here: query_sql runs one read-only SELECT")
         elif isinstance(node, exp.Func):
             _check_function(node)
 
