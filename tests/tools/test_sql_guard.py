@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import random
+import re
 import time
 from pathlib import Path
 
@@ -154,6 +156,7 @@ REFUSED = [
     ("SELECT 1\u00a0DELETE FROM FAULTS", "DELETE is not allowed"),  # a no-break space separates words too
     ("SELECT 1 AS [x] DELETE FROM FAULTS", "could not read"),
     ("SELECT 1 COLLATE DELETE FROM FAULTS", "DELETE is not allowed"),
+    ("SELECT FROM VALUES *", "at least one column"),  # sqlglot reads it; SQL Server would not
     ("SELECT 1 UNION SELECT * INTO t2 FROM FAULTS", "INTO is not allowed"),
 ]
 
@@ -300,3 +303,36 @@ def test_checking_a_report_query_takes_under_ten_milliseconds() -> None:
         check_sql(sql)
     per_query = (time.perf_counter() - started) / len(REPORT_QUERIES)
     assert per_query < 0.010, f"{per_query * 1000:.1f} ms per query"
+
+
+STATEMENTS = [
+    "DELETE FROM t", "UPDATE t SET a=1", "EXEC('x')", "DROP TABLE t", "WAITFOR DELAY '0:0:5'", "SHUTDOWN",
+    "DECLARE @x int", "SET NOCOUNT ON", "PRINT 1", "GO", "BEGIN TRAN", "INSERT t VALUES(1)", "TRUNCATE TABLE t",
+    "KILL 1", "RETURN", "IF 1=1 SELECT 1", "THROW 1,'x',1", "; DELETE FROM t", "DELETE", "UPDATE", "EXEC", "INTO x",
+    "/* */ DELETE t", "--x\nDELETE t", "1DELETE t", "0x1UPDATE t SET a=1", "COLLATE DELETE", "WITH x AS (SELECT 1)",
+]  # fmt: skip
+STATEMENT_WORDS = {
+    "DELETE", "UPDATE", "INSERT", "EXEC", "EXECUTE", "DROP", "TRUNCATE", "MERGE", "WAITFOR", "KILL", "BEGIN", "GO",
+    "IF", "RETURN", "TRAN", "SET", "SHUTDOWN", "DECLARE", "PRINT", "RAISERROR", "THROW", "GOTO", "SAVE", "WHILE",
+    "COMMIT", "ROLLBACK", "USE", "GRANT", "DENY", "REVOKE", "ALTER", "CREATE", "INTO",
+}  # fmt: skip
+
+
+def test_a_statement_spliced_anywhere_into_a_report_query_never_gets_through() -> None:
+    """3,000 seeded mutations: a statement or keyword put at any word boundary of a real report query, with or
+    without a comment or space around it. Whatever the guard accepts holds no statement word outside strings and
+    [names]."""
+    rng = random.Random(11)
+    accepted = 0
+    for _ in range(3_000):
+        words = re.split(r"(\s+)", rng.choice(REPORT_QUERIES))
+        at, glue = rng.randrange(len(words) + 1), rng.choice([" ", "", "\n", "/**/"])
+        sql = "".join(words[:at]) + glue + rng.choice(STATEMENTS) + glue + "".join(words[at:])
+        try:
+            sent = check_sql(sql)
+        except SqlRefused:
+            continue
+        accepted += 1
+        bare = re.sub(r"'[^']*'|\[[^\]]*\]", " ", sent).upper()
+        assert not set(re.findall(r"[A-Z_][A-Z_0-9]*", bare)) & STATEMENT_WORDS, (sql, sent)
+    assert accepted > 10  # the splices inside strings and names, which are data

@@ -242,6 +242,8 @@ def _check_tree(tree: exp.Expression, sql: str) -> None:
         kind = type(node).__name__
         if kind in REFUSED_STATEMENTS:
             raise SqlRefused(f"only SELECT queries are allowed: {_words(node)} is not allowed")
+        if isinstance(node, exp.Select) and not node.expressions:
+            raise SqlRefused("a SELECT needs at least one column: SELECT column, ... FROM table")
         if isinstance(node, exp.Into):
             raise SqlRefused("INTO is not allowed: query_sql reads, it does not create tables; remove INTO ...")
         # OPTION (MAXRECURSION 0) lifts SQL Server's recursion limit; FOR XML/JSON options are harmless
