@@ -256,6 +256,7 @@ def test_the_corpus_covers_data_not_just_empty_results(data: Data) -> None:
         ("DATENAME(month, '2024-08-15')", "August"),
         ("CONVERT(varchar(7), CAST('2024-08-15 10:00' AS datetime), 120)", "2024-08"),
         ("CAST('2024-08-15 10:20:30' AS date)", "2024-08-15T00:00:00"),
+        ("CONVERT(varchar(8), CAST('2024-08-15 10:20:30' AS time(0)), 108)", "10:20:30"),
         ("CAST(12.5 AS varchar(2))", "12"),
         ("ISNULL(NULL, 'x')", "x"),
         ("CONCAT('a', NULL, 1)", "a1"),
@@ -293,6 +294,12 @@ def test_every_saved_report_runs(api: httpx2.Client) -> None:
         ("SELECT 1; DELETE FROM FAULTS", "Only one SELECT"),
         ("SELECT FROM WHERE", "Incorrect syntax"),
         ("SELECT * FROM FAULTS LIMIT 1", "Incorrect syntax near 'LIMIT'"),  # T-SQL has TOP
+        (
+            "SELECT COUNT(*) FROM FAULTS WHERE dateoccured >= datetime('now', '-30 days')",
+            "'datetime' is not a recognized built-in function name",
+        ),  # SQLite's, not SQL Server's
+        ("SELECT substr(Symptom, 1, 5) AS s FROM FAULTS", "'substr' is not a recognized built-in function name"),
+        ("SELECT TSQL_GETDATE() AS now", "'TSQL_GETDATE' is not a recognized"),
         ("SELECT DATEADD(fortnight, 1, GETDATE()) AS v", "'fortnight' is not a recognized dateadd option"),
     ],
 )

@@ -33,6 +33,13 @@ TEXT_FUNCTIONS = frozenset({"tsql_strftime", "tsql_convert_style", "tsql_format_
                             "concat", "stuff", "repeat", "reverse"})  # fmt: skip
 # Cut at their length; TEXT, which the parser puts around LEN's and LEFT's argument, is not.
 CHAR_TYPES = frozenset({"VARCHAR", "NVARCHAR", "CHAR", "NCHAR"})
+# Function names SQLite (or sqlglot's output for it) knows and SQL Server does not.
+SQLITE_ONLY = frozenset({
+    "DATETIME", "DATE", "TIME", "JULIANDAY", "STRFTIME", "UNIXEPOCH", "SUBSTR", "IFNULL", "INSTR", "PRINTF",
+    "JSON_EXTRACT", "JSON_EACH", "JSON_TREE", "GROUP_CONCAT", "TOTAL", "LENGTH", "HEX", "RANDOM", "RANDOMBLOB",
+    "ZEROBLOB", "TYPEOF", "GLOB", "LIKELIHOOD", "LIKELY", "UNLIKELY", "CHANGES", "TOTAL_CHANGES", "LAST_INSERT_ROWID",
+    "QUOTE", "LOAD_EXTENSION", "SQLITE_VERSION", "SQLITE_SOURCE_ID", "REPEAT", "STDDEV",
+})  # fmt: skip
 DATE_TYPES = frozenset({"DATE"})
 DATETIME_TYPES = frozenset({"DATETIME", "DATETIME2", "SMALLDATETIME", "TIMESTAMP", "DATETIMEOFFSET"})
 DEFAULT_CHARS = 30  # CAST(x AS varchar) without a length: 30 characters in SQL Server
@@ -370,6 +377,7 @@ def translate(sql: str, date_columns: frozenset[str] = frozenset()) -> str:
         limit = next((t for t in tokens if t.token_type == TokenType.LIMIT), None)
         if limit is not None:  # sqlglot reads LIMIT in any dialect; SQL Server does not
             raise ReportSqlError(f"Incorrect syntax near '{limit.text}'.")
+        _refuse_sqlite_functions(tokens)
         statements = [s for s in tsql.parser().parse(tokens, sql) if s is not None]
     except (ParseError, TokenError) as e:
         raise ReportSqlError(_syntax_error(e)) from None
@@ -380,6 +388,18 @@ def translate(sql: str, date_columns: frozenset[str] = frozenset()) -> str:
         raise ReportSqlError("Only SELECT queries are allowed in reports")
     tree = _Rewriter(date_columns).rewrite(tree)
     return str(tree.sql(dialect=sqlite))
+
+
+def _refuse_sqlite_functions(tokens: list[Any]) -> None:
+    """SQLite's own functions (and the sandbox's) are not SQL Server's: a report using one fails on Halo."""
+    for i, token in enumerate(tokens[:-1]):
+        name = token.text.upper()
+        if not (name in SQLITE_ONLY or name.startswith("TSQL_")) or tokens[i + 1].text != "(":
+            continue
+        before = [t.text.upper() for t in tokens[max(i - 2, 0) : i]]
+        if before[-1:] == ["AS"] or before[:1] in (["CONVERT"], ["TRY_CONVERT"]):
+            continue  # a type, as in CAST(x AS time(0)) or CONVERT(time(0), x)
+        raise ReportSqlError(f"'{token.text}' is not a recognized built-in function name.")
 
 
 def _syntax_error(error: Any) -> str:
