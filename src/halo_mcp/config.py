@@ -6,12 +6,14 @@ contradictory setting is a `ConfigError` whose one-line message names the variab
 
 from __future__ import annotations
 
+import re
 from typing import Literal, TypeVar
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_OP_METHOD = re.compile(r"op:[A-Za-z*?]+:?", re.IGNORECASE)  # the method half of `op:GET /Users`
 HOSTED_SUFFIXES = (".halopsa.com", ".haloitsm.com", ".haloservicedesk.com", ".halocrm.io", ".halocrm.com")
 
 
@@ -149,7 +151,16 @@ class ServerSettings(BaseSettings):
 
     @staticmethod
     def split(value: str) -> list[str]:
-        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+        """Names separated by commas or spaces; `op:GET /Users` (an operation deny entry) stays one name."""
+        names: list[str] = []
+        for part in re.split(r"[\s,]+", value):
+            if not part:
+                continue
+            if names and part.startswith("/") and _OP_METHOD.fullmatch(names[-1]):
+                names[-1] = f"{names[-1].rstrip(':')} {part}"
+            else:
+                names.append(part)
+        return names
 
 
 def load_halo_settings(**overrides: object) -> HaloSettings:

@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,8 @@ log = logging.getLogger("halo_mcp.halo")
 
 PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
 Params = Mapping[str, Any]
+# Called with (method, path) before a request is sent; raises to refuse it (the surface's deny rules).
+RequestPolicy = Callable[[str, str], None]
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 _MAYBE_SENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -92,9 +94,11 @@ class HaloClient:
         *,
         scope: str = "all",
         transport: httpx2.AsyncBaseTransport | None = None,
+        policy: RequestPolicy | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
+        self.policy = policy
         self.api_url, self.auth_url = settings.endpoints()
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
@@ -169,6 +173,8 @@ class HaloClient:
     # -- the retry loop ------------------------------------------------------------------------------------
 
     async def _send(self, method: str, path: str, *, params: Params | None, json: Any) -> httpx2.Response:
+        if self.policy is not None:
+            self.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
         query = httpx2.QueryParams(tuple(encode_params(params)))
         deadline = time.monotonic() + self.settings.max_retry_wait

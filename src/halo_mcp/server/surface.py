@@ -24,6 +24,7 @@ from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.tools import content, load_all
+from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
@@ -58,7 +59,9 @@ class Surface:
         self.settings = server_settings or ServerSettings()
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
-        self.halo = halo or HaloClient(halo_settings, scope=required_scope(self.selection))
+        self.halo = halo or HaloClient(
+            halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
+        )
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,

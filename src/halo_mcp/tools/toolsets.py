@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from halo_mcp.config import ConfigError, ServerSettings
@@ -45,6 +46,8 @@ TOOLSETS: tuple[Toolset, ...] = (
     ),
     Toolset("api", "search and call any of Halo's ~800 API operations", True, ("all",), ("all",)),
 )
+# A deny entry for API operations: `op:POST /Tickets`, `op:POST/Tickets`, `op:POST:/Tickets`, `op:/Client*`.
+OP_ENTRY = re.compile(r"op:\s*(?:[A-Za-z*?]+\s*:?\s*)?/\S*", re.IGNORECASE)
 TOOLSET_NAMES = tuple(t.name for t in TOOLSETS)
 _BY_NAME = {t.name: t for t in TOOLSETS}
 
@@ -77,10 +80,16 @@ def selection_from(
     reg = reg or registry
     known = set(reg.names())
     for var, names in (("HALO_MCP_TOOLS", tools or []), ("HALO_MCP_EXCLUDE_TOOLS", exclude_tools or [])):
-        # `op:<METHOD /Path>` exclusions deny single API operations (enforced by call_operation), not tools.
+        # `op:<METHOD /Path>` exclusions deny single API operations (on every Halo request), not tools.
         unknown = [n for n in names if n not in known and not (var == "HALO_MCP_EXCLUDE_TOOLS" and n.startswith("op:"))]
         if unknown:
             raise ConfigError(f"{var}: unknown tool(s) {', '.join(unknown)}; see `halo-mcp tools`")
+    malformed = [n for n in exclude_tools or [] if n.startswith("op:") and not OP_ENTRY.fullmatch(n)]
+    if malformed:
+        raise ConfigError(
+            f"HALO_MCP_EXCLUDE_TOOLS: {', '.join(malformed)} is not an operation; write op:METHOD /Path "
+            "(e.g. op:POST /Tickets) or op:/Path for every method"
+        )
     return Selection(
         toolsets=expand_toolsets(toolsets or []),
         read_only=read_only,
