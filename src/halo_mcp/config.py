@@ -130,6 +130,8 @@ class ServerSettings(BaseSettings):
     tools: str = ""
     exclude_tools: str = ""
     read_only: bool = False
+    # Edit scopes read-only mode may request for tools that need one to read (edit:reporting for query_sql).
+    read_only_edit_scopes: str = ""
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
     port: int = 8000

@@ -73,7 +73,7 @@ class Surface:
         )
         self.tools = self.selection.tools()
         self._by_name = {t.name: t for t in self.tools}
-        self._listing = [t.to_mcp() for t in self.tools]
+        self._listing = [t.to_mcp(self.selection) for t in self.tools]
         schemas = {t.name: t.input_schema for t in self._listing}
         self.server: Server[Any] = Server(
             name,

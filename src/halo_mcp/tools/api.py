@@ -97,7 +97,22 @@ async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> Too
     return ToolOutput(text="\n".join(lines))
 
 
-@tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation")
+def _describe_call(selection: Selection) -> str | None:
+    """call_operation's description where some methods are refused (read-only mode, collection kinds)."""
+    methods = (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
+    allowed = [m for m, k in methods if selection.allows_kind(k)]  # type: ignore[arg-type]
+    if len(allowed) == len(methods):
+        return None
+    refused = " and ".join(m for m, _ in methods if m not in allowed)
+    head = "This server is read-only: only GET operations run" if selection.read_only else (
+        f"Only {' and '.join(allowed) or 'no'} operations run here")  # fmt: skip
+    return (
+        "Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by "
+        f"name. {head}; {refused} are refused."
+    )
+
+
+@tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation", describe=_describe_call)
 async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutput:
     """Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by
     name, other fields form the POST body (an upsert: include id to update). GET reads, POST writes, DELETE

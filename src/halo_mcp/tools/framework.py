@@ -75,10 +75,17 @@ class Tool:
     # True for tools like call_operation whose effective kind depends on the arguments; the handler enforces it.
     dynamic_kind: bool = False
     output_schema: dict[str, Any] | None = None
+    # The description under a selection that narrows a dynamic tool (e.g. read-only), when it differs.
+    describe: Callable[[Selection], str | None] | None = None
 
     @property
     def annotations(self) -> types.ToolAnnotations:
-        read = self.kind == "read" and not self.dynamic_kind
+        return self.annotations_for(None)
+
+    def annotations_for(self, selection: Selection | None) -> types.ToolAnnotations:
+        """A dynamic tool under a selection that allows only reads is a read tool, and says so."""
+        reads_only = selection is not None and not any(selection.allows_kind(k) for k in ("write", "delete"))
+        read = (self.kind == "read" and not self.dynamic_kind) or (self.dynamic_kind and reads_only)
         return types.ToolAnnotations(
             title=self.title,
             read_only_hint=read,
@@ -90,14 +97,16 @@ class Tool:
     def input_schema(self) -> dict[str, Any]:
         return compact_schema(self.args.model_json_schema())
 
-    def to_mcp(self) -> types.Tool:
+    def to_mcp(self, selection: Selection | None = None) -> types.Tool:
+        """The listing entry; under `selection`, a dynamic tool's description and hints tell what it may do there."""
+        described = self.describe(selection) if self.describe is not None and selection is not None else None
         return types.Tool(
             name=self.name,
             title=self.title,
-            description=self.description,
+            description=described or self.description,
             input_schema=self.input_schema(),
             output_schema=self.output_schema,
-            annotations=self.annotations,
+            annotations=self.annotations_for(selection),
         )
 
 
@@ -118,6 +127,7 @@ class Registry:
         dynamic_kind: bool = False,
         name: str | None = None,
         output_schema: dict[str, Any] | None = None,
+        describe: Callable[[Selection], str | None] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             hints = get_type_hints(fn)
@@ -140,6 +150,7 @@ class Registry:
                 idempotent=idempotent,
                 dynamic_kind=dynamic_kind,
                 output_schema=output_schema,
+                describe=describe,
             )
             return fn
 
@@ -227,12 +238,15 @@ class Selection:
     only_allow: bool = False
     kinds: frozenset[Kind] = frozenset(KINDS)
     tags: frozenset[str] = frozenset()
+    # Read tools that need an edit scope to read (query_sql), hidden in read-only mode unless the operator grants
+    # that scope (HALO_MCP_READ_ONLY_EDIT_SCOPES); see tools/toolsets.py.
+    withheld: frozenset[str] = frozenset()
 
     def allows_kind(self, kind: Kind) -> bool:
         return kind in self.kinds and not (self.read_only and kind != "read")
 
     def allows(self, t: Tool) -> bool:
-        if t.name in self.deny:
+        if t.name in self.deny or t.name in self.withheld:
             return False
         if not t.dynamic_kind and not self.allows_kind(t.kind):
             return False
