@@ -35,6 +35,7 @@ from halo_mcp.halo.errors import (
     error_text,
 )
 from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
+from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
 
 log = logging.getLogger("halo_mcp.halo")
 
@@ -221,7 +222,7 @@ class HaloClient:
                 await self.tokens.invalidate(token)
                 continue
             if status == 429:
-                retry_after = _retry_after(response)
+                retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
                 attempt = await self._backoff(
@@ -313,13 +314,3 @@ class HaloClient:
                 path=path,
             )
         return HaloError(f"Halo answered HTTP {status} to {where}: {text}", status=status, method=method, path=path)
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
