@@ -41,6 +41,9 @@ log = logging.getLogger("halo_mcp.halo")
 
 PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
 Params = Mapping[str, Any]
+# Web servers cap URLs at a few KB, and past 64 KiB the HTTP client cannot build one: a longer query string is
+# refused with a message naming the fix (tool arguments are bounded already; call_operation's are free-form).
+MAX_QUERY_CHARS = 8_000
 # Called with (method, path) before a request is sent; raises to refuse it (the surface's deny rules).
 RequestPolicy = Callable[[str, str], None]
 
@@ -178,6 +181,13 @@ class HaloClient:
             self.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
         query = httpx2.QueryParams(tuple(encode_params(params)))
+        if params and len(encoded := str(query)) > MAX_QUERY_CHARS:
+            raise HaloError(
+                f"the query string of {method} {path} would be {len(encoded):,} characters, over the "
+                f"{MAX_QUERY_CHARS:,} a URL to Halo may carry; shorten the search text or filter values",
+                method=method,
+                path=path,
+            )
         deadline = time.monotonic() + self.settings.max_retry_wait
         attempt = 0
         refreshed = False

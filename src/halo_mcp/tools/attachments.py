@@ -178,12 +178,14 @@ def allowed_file(path: str, allowed: str) -> Path:
             "uploading local files is disabled: set HALO_MCP_ATTACHMENT_DIRS to the directories to allow, "
             "or pass the content as text or base64"
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise ToolError(f"{path!r} contains control characters; pass the file's path as plain text")
     candidate = Path(path).expanduser()
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
     try:
         real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         raise ToolError(f"no such file: {path}") from None
     root = next((r for r in roots if real.is_relative_to(r)), None)
     if root is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, get_type_hints
 
 import mcp_types as types
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from halo_mcp.tools import TOOL_MODULES
 
@@ -28,10 +28,26 @@ Kind = Literal["read", "write", "delete"]
 KINDS: tuple[Kind, ...] = ("read", "write", "delete")
 
 
+TEXT_LIMIT = 1_000  # characters of a name, search text, date or cursor: enough for any, and safe in a URL
+# Arguments that carry a body of text have their own limit (None: the tool bounds it, e.g. by attachment size).
+LONG_TEXT_LIMITS: dict[str, int | None] = {"details": 100_000, "note": 100_000, "sql": 100_000, "text": None,
+                                           "base64": None}  # fmt: skip
+
+
 class Args(BaseModel):
-    """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped."""
+    """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped, and every
+    string is bounded, so an overlong value is a clear validation error instead of a URL Halo cannot take."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            limit = LONG_TEXT_LIMITS.get(info.field_name or "", TEXT_LIMIT)
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"is {len(value):,} characters, over the {limit:,}-character limit; shorten it")
+        return value
 
 
 @dataclass
