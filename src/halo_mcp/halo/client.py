@@ -29,6 +29,7 @@ from halo_mcp.halo.errors import (
     HaloNotFound,
     HaloPermissionError,
     HaloRateLimited,
+    HaloTooLarge,
     HaloUnavailable,
     HaloValidationError,
     HaloWriteUncertain,
@@ -148,13 +149,35 @@ class HaloClient:
     async def delete(self, path: str, params: Params | None = None) -> Any:
         return await self.request("DELETE", path, params=params)
 
-    async def get_binary(self, path: str, params: Params | None = None) -> Binary:
-        response = await self._send("GET", path, params=params, json=None)
+    async def get_binary(self, path: str, params: Params | None = None, *, max_bytes: int | None = None) -> Binary:
+        """A file, streamed: refused on its Content-Length, or cut off at `max_bytes` read, never held whole first."""
+        response = await self._send("GET", path, params=params, json=None, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise HaloTooLarge(int(declared), max_bytes, method="GET", path=path)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise HaloTooLarge(None, max_bytes, method="GET", path=path)
+                    chunks.append(chunk)
+            except _MAYBE_SENT as exc:
+                raise HaloUnavailable(
+                    f"the connection to Halo dropped while downloading GET {path} ({type(exc).__name__}); try again",
+                    method="GET",
+                    path=path,
+                ) from None
+        finally:
+            await response.aclose()
         disposition = response.headers.get("content-disposition", "")
         filename = None
         if "filename=" in disposition:
             filename = disposition.split("filename=", 1)[1].split(";")[0].strip().strip('"') or None
-        return Binary(response.content, filename, response.headers.get("content-type", "application/octet-stream"))
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return Binary(b"".join(chunks), filename, content_type)
 
     async def list_page(
         self, path: str, key: str | None, params: Params | None = None, *, page_no: int = 1, page_size: int = 50
@@ -176,7 +199,10 @@ class HaloClient:
 
     # -- the retry loop ------------------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, *, params: Params | None, json: Any) -> httpx2.Response:
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, json: Any, stream: bool = False
+    ) -> httpx2.Response:
+        """The retry loop. With `stream`, a successful response comes back unread (the caller closes it)."""
         if self.policy is not None:
             self.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
@@ -198,9 +224,10 @@ class HaloClient:
             started = time.monotonic()
             self.request_count += 1
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     method, url, params=query, json=json, headers={"Authorization": f"Bearer {token}"}
                 )
+                response = await self.http.send(request, stream=stream)
             except _NOT_SENT as exc:
                 if slot:
                     slot.done()
@@ -227,6 +254,8 @@ class HaloClient:
             log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
             if status < 400:
                 return response
+            if stream:
+                await response.aread()  # an error body is small; reading it also closes the stream
             if status == 401 and not refreshed:
                 refreshed = True
                 await self.tokens.invalidate(token)

@@ -21,7 +21,7 @@ from urllib.parse import quote
 import mcp_types as types
 from pydantic import Field
 
-from halo_mcp.halo.errors import HaloNotFound
+from halo_mcp.halo.errors import HaloNotFound, HaloTooLarge
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, list_output
@@ -66,17 +66,18 @@ class GetAttachmentArgs(Args):
 @tool("attachments", title="Download an attachment", idempotent=True)
 async def get_attachment(ctx: ToolContext, args: GetAttachmentArgs) -> ToolOutput:
     """Download an attachment; its content comes back as an embedded resource."""
+    cap = ctx.settings.attachment_max_bytes
     try:
-        file = await ctx.halo.get_binary(f"Attachment/{args.id}")
+        file = await ctx.halo.get_binary(f"Attachment/{args.id}", max_bytes=cap)
     except HaloNotFound:
         raise ToolError(f"no attachment with id {args.id}; use list_attachments(ticket_id=...) to see them") from None
-    cap = ctx.settings.attachment_max_bytes
-    size = len(file.content)
-    if size > cap:
+    except HaloTooLarge as exc:
+        what = f"{exc.size:,} bytes" if exc.size is not None else f"more than {cap:,} bytes"
         raise ToolError(
-            f"attachment {args.id} is {size:,} bytes, over the {cap:,}-byte limit (HALO_MCP_ATTACHMENT_MAX_BYTES); "
+            f"attachment {args.id} is {what}, over the {cap:,}-byte limit (HALO_MCP_ATTACHMENT_MAX_BYTES); "
             "open it in Halo instead"
-        )
+        ) from None
+    size = len(file.content)
     filename = file.filename or f"attachment-{args.id}"
     mime = file.content_type.split(";")[0].strip() or guess_type(filename)
     uri = f"halo://attachments/{args.id}/{quote(filename)}"
