@@ -288,7 +288,7 @@ async def _serve_http(halo: HaloSettings, settings: ServerSettings, sock: Any) -
     surface = Surface(halo, settings)
     try:
         app = build_app(surface, settings, stateless=settings.workers > 1)
-        await serve_asgi(app, sock, settings.log_level)
+        await serve_asgi(app, sock, settings.log_level, settings.header_timeout)
     finally:
         await surface.aclose()
 

@@ -150,6 +150,12 @@ class ServerSettings(BaseSettings):
     attachment_dirs: str = ""
     # Largest attachment returned by get_attachment or uploaded by add_attachment.
     attachment_max_bytes: int = 2 * 1024 * 1024
+    # HTTP bounds: open legacy (2025-11-25) sessions and how long an idle one lives, the largest request body, and
+    # how long a connection may take to send a complete request head before it is closed.
+    max_sessions: int = Field(default=1000, ge=1)
+    session_idle_timeout: float = Field(default=600.0, gt=0)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    header_timeout: float = Field(default=10.0, gt=0)
 
     @staticmethod
     def split(value: str) -> list[str]:
