@@ -14,6 +14,7 @@ from halo_mcp.cli import main
 from halo_mcp.config import ConfigError, ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
+from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.toolsets import selection_from, selection_from_settings
 from tests.helpers import call, failed, halo_settings_for, ok
 
@@ -100,3 +101,20 @@ async def test_a_denied_operation_is_refused_for_every_tool_that_would_send_it(
     ok(await call(denying, "add_note", ticket_id=1, note="checked the printer"))
     ok(await call(denying, "call_operation", operation="GET /Agent"))
     assert sent(fresh_sandbox.counters(), "POST", "Actions") == 1
+
+
+async def test_a_read_only_surface_sends_no_write_whatever_asks_for_it(fresh_sandbox: Sandbox) -> None:
+    """The request layer holds read-only on its own: even a write its tools never send is refused before sending,
+    while the reads Halo takes as a POST (a report's SQL) go through."""
+    settings = ServerSettings(toolsets="all", read_only=True, read_only_edit_scopes="edit:reporting")
+    s = Surface(halo_settings_for(fresh_sandbox), settings)
+    try:
+        fresh_sandbox.reset_counters()
+        for method, path in (("POST", "Tickets"), ("DELETE", "Tickets/1"), ("POST", "Actions")):
+            with pytest.raises(ToolError, match="this server is read-only"):
+                await s.halo.request(method, path, json=[{"id": 1, "summary": "changed"}])
+        assert fresh_sandbox.counters()["total"] == 0
+        rows = await s.halo.post("Report", [{"_loadreportonly": True, "sql": "SELECT Faultid FROM FAULTS"}])
+        assert rows
+    finally:
+        await s.aclose()

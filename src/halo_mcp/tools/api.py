@@ -58,6 +58,9 @@ CURATED = {
     "GET /Attachment/{id}": ("get_attachment",), "POST /Attachment": ("add_attachment",),
     "GET /Report": ("list_reports",), "GET /Service": ("search_services",),
 }  # fmt: skip
+# Operations whose POST only reads (query_sql runs SQL with `_loadreportonly`, halo-api-facts §2): the request
+# layer lets them through where writes are not allowed; call_operation still treats every POST as a write.
+READS_BY_POST = frozenset({"POST /Report"})
 _BAD_SEGMENT = re.compile(r"[/\\\x00-\x1f\x7f]")  # never inside one path segment
 _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNORECASE)
 
@@ -163,21 +166,27 @@ def denied_by(method: str, path: str, template: str | None, deny: Iterable[str])
 
 
 def request_policy(selection: Selection) -> Callable[[str, str], None]:
-    """The check every Halo request of a surface passes before it is sent: one path segment per path part, and
-    no operation the selection denies (`op:` entries), whichever tool sends it."""
+    """The check every Halo request of a surface passes before it is sent, whichever tool sends it: one path
+    segment per path part, a method the selection allows (read-only: GET, and the reads Halo takes as a POST),
+    and no operation the selection denies (`op:` entries)."""
     denies = tuple(e for e in selection.deny if e.lower().startswith("op:"))
+    methods = {m for m, k in (("GET", "read"), ("POST", "write"), ("DELETE", "delete")) if selection.allows_kind(k)}  # type: ignore[arg-type]
 
     def check(method: str, path: str) -> None:
         path = "/" + path.split("?", 1)[0].strip("/")
         for segment in path[1:].split("/"):
             if segment in ("", ".", "..") or unquote(segment) in (".", "..") or _BAD_SEGMENT.search(segment):
                 raise ToolError(f"refused to send {method} {path}: {segment!r} is not a valid path segment")
-        if denies:
-            resolved = catalogue().resolve(f"{method} {path}")
-            template = resolved[0].name.split(" ", 1)[1] if resolved else None
-            entry = denied_by(method, path, template, denies)
-            if entry:
-                raise ToolError(f"{method} {template or path} is denied by this server's configuration ({entry})")
+        if method in methods and not denies:
+            return
+        resolved = catalogue().resolve(f"{method} {path}")
+        template = resolved[0].name.split(" ", 1)[1] if resolved else None
+        if method not in methods and f"{method} {template}" not in READS_BY_POST:
+            mode = "this server is read-only" if selection.read_only else "this endpoint does not allow it"
+            raise ToolError(f"refused to send {method} {template or path}: {mode}")
+        entry = denied_by(method, path, template, denies)
+        if entry:
+            raise ToolError(f"{method} {template or path} is denied by this server's configuration ({entry})")
 
     return check
 
