@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -77,10 +78,11 @@ async def test_the_readme_form_of_an_operation_deny_is_accepted_with_and_without
 
 
 def test_the_cli_flag_takes_the_readme_form(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     for name in [n for n in os.environ if n.startswith("HALO_")]:
         monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no .env picked up
     assert main(["tools", "--toolsets", "api", "--exclude-tools", "op:GET /Users"]) == 0
     assert "search_operations" in capsys.readouterr().out
 
