@@ -29,7 +29,7 @@ from pydantic import Field
 from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matching
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
+from halo_mcp.tools.framework import Args, Kind, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, is_empty, list_output, record_output, truncate
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
@@ -61,6 +61,7 @@ CURATED = {
 # Operations whose POST only reads (query_sql runs SQL with `_loadreportonly`, halo-api-facts §2): the request
 # layer lets them through where writes are not allowed; call_operation still treats every POST as a write.
 READS_BY_POST = frozenset({"POST /Report"})
+METHOD_KINDS: tuple[tuple[str, Kind], ...] = (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
 _BAD_SEGMENT = re.compile(r"[/\\\x00-\x1f\x7f]")  # never inside one path segment
 _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNORECASE)
 
@@ -102,11 +103,10 @@ async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> Too
 
 def _describe_call(selection: Selection) -> str | None:
     """call_operation's description where some methods are refused (read-only mode, collection kinds)."""
-    methods = (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
-    allowed = [m for m, k in methods if selection.allows_kind(k)]  # type: ignore[arg-type]
-    if len(allowed) == len(methods):
+    allowed = [m for m, k in METHOD_KINDS if selection.allows_kind(k)]
+    if len(allowed) == len(METHOD_KINDS):
         return None
-    refused = " and ".join(m for m, _ in methods if m not in allowed)
+    refused = " and ".join(m for m, _ in METHOD_KINDS if m not in allowed)
     head = "This server is read-only: only GET operations run" if selection.read_only else (
         f"Only {' and '.join(allowed) or 'no'} operations run here")  # fmt: skip
     return (
@@ -170,7 +170,7 @@ def request_policy(selection: Selection) -> Callable[[str, str], None]:
     segment per path part, a method the selection allows (read-only: GET, and the reads Halo takes as a POST),
     and no operation the selection denies (`op:` entries)."""
     denies = tuple(e for e in selection.deny if e.lower().startswith("op:"))
-    methods = {m for m, k in (("GET", "read"), ("POST", "write"), ("DELETE", "delete")) if selection.allows_kind(k)}  # type: ignore[arg-type]
+    methods = {m for m, k in METHOD_KINDS if selection.allows_kind(k)}
 
     def check(method: str, path: str) -> None:
         path = "/" + path.split("?", 1)[0].strip("/")
@@ -196,8 +196,7 @@ def _check_kind(selection: Selection, op: Operation) -> None:
     if not selection.allows_kind(kind):  # type: ignore[arg-type]
         if selection.read_only:
             raise ToolError(f"this server is read-only; only GET operations are allowed ({op.name} is a {kind})")
-        allowed = "/".join(m for m, k in (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
-                           if selection.allows_kind(k))  # type: ignore[arg-type]  # fmt: skip
+        allowed = "/".join(m for m, k in METHOD_KINDS if selection.allows_kind(k))
         raise ToolError(f"{kind} operations are not allowed on this endpoint; allowed methods: {allowed or 'none'}")
 
 
