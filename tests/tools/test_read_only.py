@@ -3,6 +3,7 @@ Halo for read scopes only, and query_sql (which needs edit:reporting to read) is
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import AsyncIterator
@@ -114,3 +115,16 @@ def test_every_tool_has_its_halo_scopes_in_the_table_and_the_readme() -> None:
         documented = re.search(rf"^\| `{name}` \| ([^|]*) \|$", readme, re.MULTILINE)
         assert documented, f"README lacks the scopes of {name}"
         assert documented.group(1).strip() == (" ".join(f"`{s}`" for s in scopes) or "none"), name
+
+
+def test_the_tools_command_lists_what_read_only_mode_serves(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in [n for n in os.environ if n.startswith("HALO_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    assert main(["tools", "--json", "--toolsets", "api,reports", "--read-only"]) == 0
+    listed = {t["name"]: t for t in json.loads(capsys.readouterr().out)}
+    assert "query_sql" not in listed
+    assert listed["call_operation"]["annotations"]["readOnlyHint"] is True
+    assert "POST and DELETE are refused" in listed["call_operation"]["description"]
