@@ -19,6 +19,7 @@ from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.spans import escape, untrusted
 
 
 def _ref(value: Any) -> Any:
@@ -41,6 +42,8 @@ class Source:
     searched: bool = False  # large tables: query Halo's `search` instead of loading everything
     plural: str = ""
     params: tuple[tuple[str, Any], ...] = ()
+    # Names typed by end users or made from e-mails (not admin configuration): delimited wherever they are echoed.
+    user_written: bool = False
 
 
 SOURCES: dict[str, Source] = {
@@ -55,9 +58,9 @@ SOURCES: dict[str, Source] = {
         Source("outcome", "Outcome", ("outcome", "buttonname"), plural="outcomes"),
         Source("sla", "SLA", ("name",), plural="SLAs"),
         Source("assettype", "AssetType", ("name",), plural="asset types"),
-        Source("client", "Client", ("name",), "clients", searched=True, plural="clients"),
-        Source("site", "Site", ("name",), "sites", searched=True, plural="sites"),
-        Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users"),
+        Source("client", "Client", ("name",), "clients", searched=True, plural="clients", user_written=True),
+        Source("site", "Site", ("name",), "sites", searched=True, plural="sites", user_written=True),
+        Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users", user_written=True),
     )
 }
 ALIASES = {
@@ -237,7 +240,10 @@ def rank(pool: Sequence[Entity], query: str) -> list[Entity]:
 
 
 def describe(entities: Sequence[Entity]) -> str:
-    return ", ".join(f"'{e.name}' (id {e.id})" for e in entities)
+    """Candidates for an error message; names users wrote are delimited like any Halo text (render.py)."""
+    return ", ".join(
+        f"{untrusted(e.name) if SOURCES[e.kind].user_written else repr(escape(e.name))} (id {e.id})" for e in entities
+    )
 
 
 def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:

@@ -26,7 +26,7 @@ from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate, untrusted
+from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate
 
 # -- text -----------------------------------------------------------------------------------------------------
 
@@ -451,7 +451,7 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
     if kb_note:
         note += f". {kb_note}"
     columns = ["type", "id", "title", "state", "why", "resolution"]
-    return list_output("matches", rows, columns=columns, untrusted_cols=("title",), note=note)
+    return list_output("matches", rows, columns=columns, note=note)
 
 
 async def _ticket_subject(ctx: ToolContext, ticket_id: int) -> Doc:
@@ -469,7 +469,7 @@ def _row(
     row: dict[str, Any] = {"type": kind, "id": doc.id, "title": doc.title, "state": state, "why": why}
     if resolution:
         more = f"get_ticket({doc.id}) for the full note"
-        row["resolution"] = untrusted(truncate(" ".join(resolution.split()), 160, more))
+        row["resolution"] = truncate(" ".join(resolution.split()), 160, more)
     return row
 
 

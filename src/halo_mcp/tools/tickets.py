@@ -29,6 +29,7 @@ from halo_mcp.tools.render import (
     halo_datetime,
     html_to_text,
     list_output,
+    pairs,
     render_record,
     short_date,
     text_field,
@@ -59,7 +60,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "opened": ("dateoccurred", "datecreated"),
 }
 DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "agent", "team", "sla", "updated")
-UNTRUSTED_COLUMNS = ("summary", "details", "details_html")  # written by end users
+# Admin configuration or the server's own words: shown bare (render.py says why); any other text is delimited.
+CLOSED_FIELDS = frozenset({"status", "priority", "ticket_type", "agent", "team", "category", "sla", "sla_state",
+                           "outcome"})  # fmt: skip
 FOLDABLE = ("status", "priority", "client", "agent", "team", "user")  # same in every row -> said once
 _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
@@ -228,6 +231,30 @@ async def _fill_names(ctx: ToolContext, tickets: list[dict[str, Any]]) -> None:
                 t[name_field] = names.get(t[id_field])
 
 
+def _action_order(a: Mapping[str, Any]) -> tuple[datetime, float]:
+    """Newest first whatever the date form (naive or `Z`, any fraction length) and id type (int or double)."""
+    when = halo_datetime(a.get("datetime")) or datetime.min.replace(tzinfo=UTC)
+    return when, float(a.get("id") or 0)
+
+
+def _nested_names(ticket: dict[str, Any]) -> None:
+    """A single read nests `priority{}` and `tickettype{}` instead of flat names (facts §17): lift their names."""
+    for nested, name_field in (("priority", "priority_name"), ("tickettype", "tickettype_name")):
+        inner = ticket.get(nested)
+        if isinstance(inner, Mapping) and inner.get("name") and not ticket.get(name_field):
+            ticket[name_field] = inner["name"]
+
+
+async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None:
+    """Every history entry names its author: Halo's `who`, else the agent behind `who_agentid`."""
+    if all(a.get("who") or not a.get("who_agentid") for a in actions):
+        return
+    agents = {e.id: e.name for e in await ctx.resolver.table("agent")}
+    for a in actions:
+        if not a.get("who") and a.get("who_agentid"):
+            a["who"] = agents.get(int(a["who_agentid"]))
+
+
 def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in columns:
@@ -279,7 +306,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     out_rows = [_row(r, columns, extra, now) for r in rows]
     same = _fold_constant_columns(out_rows)
     if same:
-        note = (note + ". " if note else "") + "every row: " + ", ".join(f"{k}={v}" for k, v in same.items())
+        note = (note + ". " if note else "") + "every row: " + pairs(same, CLOSED_FIELDS)
     missing = [f for f in extra if not any(f in r for r in rows)]
     if missing and rows:
         note = (note + ". " if note else "") + f"not in list rows: {', '.join(missing)} (see get_ticket)"
@@ -287,9 +314,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     if not out_rows and args.state == "open" and not args.sla:
         note = "state='all' includes closed tickets"
     shown = [c for c in [*columns, *extra] if c not in same]
-    out = list_output(
-        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, untrusted_cols=UNTRUSTED_COLUMNS, note=note
-    )
+    out = list_output("tickets", out_rows, columns=shown, total=total, next_cursor=cursor, note=note)
     if same and isinstance(out.structured, dict):
         out.structured["same"] = same
     return out
@@ -430,6 +455,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
     results = await asyncio.gather(*calls)
     ticket: dict[str, Any] = results[0]
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])
     record = ticket_record(ticket)
     details = text_field(ticket, "details")
     if details:
@@ -438,12 +465,13 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         record["details"] = details
     if args.actions:
         actions = rows_of(results[1], "actions")
-        actions.sort(key=lambda a: (str(a.get("datetime") or ""), int(a.get("id") or 0)), reverse=True)
+        actions.sort(key=_action_order, reverse=True)
+        await _fill_authors(ctx, actions[: args.actions])
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]
     if args.assets:
         assets = [asset_row(a) for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
         record["assets"] = assets or "none linked"
-    text = render_record(record, untrusted_keys=("summary", "details", "note"))
+    text = render_record(record, CLOSED_FIELDS)
     return ToolOutput(text=text, structured=record)
 
 
@@ -521,13 +549,13 @@ async def _ticket_body(
     body: dict[str, Any] = {"summary": args.summary, "details": args.details}
     ids = {
         "client": "client_id", "site": "site_id", "user": "user_id", "ticket_type": "tickettype_id",
-        "priority": "priority_id", "agent": "agent_id", "team": "team_id",
+        "priority": "priority_id", "agent": "agent_id",
     }  # fmt: skip
     for arg, entity in found.items():
         if arg in ids:
             body[ids[arg]] = entity.id
     if "team" in found:
-        body["team"] = found["team"].name  # Faults.team is the team's name; team_id where Halo supports it
+        body["team"] = found["team"].name  # Faults.team is the team's name (spec B declares no team_id)
     if "category" in found:
         body["categoryid_1"] = found["category"].id
         body["category_1"] = found["category"].name
@@ -575,7 +603,7 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
     record = _summary_record(saved, found)
     return ToolOutput(
-        text=f"created ticket {ticket_id}\n" + render_record(record, ("summary",)),
+        text=f"created ticket {ticket_id}\n" + render_record(record, CLOSED_FIELDS),
         structured=record,
         affected=[f"ticket:{ticket_id}"],
     )
@@ -630,7 +658,7 @@ async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
     record = _summary_record({**current, **saved}, found)
     changed = ", ".join(changes)
     return ToolOutput(
-        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, ("summary",)),
+        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, CLOSED_FIELDS),
         structured={**record, "changed": list(changes)},
         affected=[f"ticket:{args.id}"],
     )
@@ -694,6 +722,8 @@ async def _post_action(
     action_id = saved.get("id")
     included = saved.get("ticket")  # where Halo puts the included ticket is unverified: read it when absent
     ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])  # a single ticket lacks the flat status and agent names (facts §17)
     state = compact(
         {
             "ticket": ticket_id,
@@ -710,7 +740,7 @@ async def _post_action(
     )
     head = f"{what} {action_id} added to ticket {ticket_id}"
     return ToolOutput(
-        text=head + "\n" + render_record(state),
+        text=head + "\n" + render_record(state, CLOSED_FIELDS),
         structured=state,
         affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"],
     )
