@@ -16,7 +16,7 @@ import mimetypes
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import mcp_types as types
@@ -115,6 +115,9 @@ def _as_text(content: bytes, mime: str) -> str | None:
 
 
 class AddAttachmentArgs(Args):
+    # File content: bounded in bytes by HALO_MCP_ATTACHMENT_MAX_BYTES instead.
+    text_limits: ClassVar[dict[str, int | None]] = {"text": None, "base64": None}
+
     ticket_id: int
     filename: str | None = Field(None, description="needed without path")
     text: str | None = None

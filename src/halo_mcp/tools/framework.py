@@ -11,7 +11,7 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_type_hints
 
 import mcp_types as types
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
@@ -29,9 +29,9 @@ KINDS: tuple[Kind, ...] = ("read", "write", "delete")
 
 
 TEXT_LIMIT = 1_000  # characters of a name, search text, date or cursor: enough for any, and safe in a URL
-# Arguments that carry a body of text have their own limit (None: the tool bounds it, e.g. by attachment size).
-LONG_TEXT_LIMITS: dict[str, int | None] = {"details": 100_000, "note": 100_000, "sql": 100_000, "text": None,
-                                           "base64": None}  # fmt: skip
+# Arguments that carry a body of text (by name) have a larger limit; an Args model may override it per field.
+LONG_TEXT_LIMIT = 100_000
+LONG_TEXT_FIELDS = frozenset({"details", "note", "sql", "text"})
 
 
 class Args(BaseModel):
@@ -39,12 +39,16 @@ class Args(BaseModel):
     string is bounded, so an overlong value is a clear validation error instead of a URL Halo cannot take."""
 
     model_config = ConfigDict(extra="forbid")
+    # Per-field character limits that differ from the defaults; None when the tool bounds the value itself.
+    text_limits: ClassVar[dict[str, int | None]] = {}
 
     @field_validator("*", mode="before")
     @classmethod
     def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
         if isinstance(value, str):
-            limit = LONG_TEXT_LIMITS.get(info.field_name or "", TEXT_LIMIT)
+            name = info.field_name or ""
+            default = LONG_TEXT_LIMIT if name in LONG_TEXT_FIELDS else TEXT_LIMIT
+            limit = cls.text_limits.get(name, default)
             if limit is not None and len(value) > limit:
                 raise ValueError(f"is {len(value):,} characters, over the {limit:,}-character limit; shorten it")
         return value
