@@ -1,22 +1,27 @@
-"""uvicorn's h11 protocol with a request-head deadline: a connection that has not sent a complete request head
-within `header_timeout` seconds of opening (or of its first byte after a keep-alive pause) gets 408 and is closed.
+"""uvicorn's httptools protocol (llhttp, a C parser: measured 0.1-0.2 ms less server CPU per MCP request than h11)
+with the two things our server needs on top of it:
 
-uvicorn arms no timer when a connection opens, and its keep-alive timer stops at the first byte, so a client that
-opens connections and trickles (or never sends) a head holds them forever ("slowloris"). One timer per connection,
-cancelled when the head is complete: the fast path pays one `call_later` per connection and a state check per read.
+- header values without surrounding whitespace, as RFC 9110 section 5.5 defines a field value: llhttp keeps trailing
+  spaces and tabs, and the SDK would then reject a valid `Mcp-Name: get_ticket ` (conformance:
+  sep-2243-server-accepts-whitespace-header-value);
+- a request-head deadline: a connection that has not sent a complete request head within `header_timeout` seconds
+  of opening (or of its first byte after a keep-alive pause) gets 408 and is closed. uvicorn arms no timer when a
+  connection opens, and its keep-alive timer stops at the first byte, so a client that opens connections and
+  trickles (or never sends) a head would hold them forever ("slowloris"). One timer per request head: the fast
+  path pays one `call_later` and one `cancel`.
 """
 
 from __future__ import annotations
 
 import asyncio
 
-import h11
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 REQUEST_TIMEOUT = b"HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+OWS = b" \t"  # RFC 9110 optional whitespace
 
 
-class HeaderTimeoutProtocol(H11Protocol):
+class HeaderTimeoutProtocol(HttpToolsProtocol):
     header_timeout = 10.0  # seconds; set per server by `with_header_timeout`
     _head_timer: asyncio.TimerHandle | None = None
 
@@ -24,14 +29,19 @@ class HeaderTimeoutProtocol(H11Protocol):
         super().connection_made(transport)
         self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
 
-    def data_received(self, data: bytes) -> None:
-        super().data_received(data)
-        if self.conn.their_state is h11.IDLE:  # inside a request head: keep (or start) the deadline
-            if self._head_timer is None and not self.transport.is_closing():
-                self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
-        elif self._head_timer is not None:
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        if self._head_timer is None:  # the first byte of a request after a keep-alive pause
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        super().on_header(name, value.strip(OWS))
+
+    def on_headers_complete(self) -> None:
+        if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
+        super().on_headers_complete()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._head_timer is not None:
@@ -41,9 +51,14 @@ class HeaderTimeoutProtocol(H11Protocol):
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
-        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
-            self.transport.write(REQUEST_TIMEOUT)
-            self.transport.close()
+        if self.transport.is_closing():
+            return
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head behind a response still being written: give it another period, then cut it.
+            self._head_timer = self.loop.call_later(self.header_timeout, self._head_timed_out)
+            return
+        self.transport.write(REQUEST_TIMEOUT)
+        self.transport.close()
 
 
 def with_header_timeout(seconds: float) -> type[HeaderTimeoutProtocol]:

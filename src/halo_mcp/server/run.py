@@ -96,9 +96,7 @@ def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: flo
         log_level=log_level.lower(),
         lifespan="on",
         timeout_graceful_shutdown=5,
-        # h11 strips whitespace around header values as RFC 9110 requires; httptools keeps it, and the SDK then
-        # rejects a valid `Mcp-Name: tool ` header (conformance: sep-2243-server-accepts-whitespace-header-value).
-        # Our subclass adds the request-head deadline uvicorn lacks.
+        # httptools, with header values stripped as RFC 9110 requires and the request-head deadline uvicorn lacks.
         http=with_header_timeout(header_timeout),
     )
 
