@@ -187,7 +187,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     }
     for name, workflow in WORKFLOWS.items():
         sb.reset()
-        surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:"))
+        surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:", structured_output="always"))
         try:
             async with Client(surface.server) as client:
                 out["workflows"][name] = await _run(sb, client, workflow)

@@ -137,7 +137,9 @@ class ServerSettings(BaseSettings):
     token: SecretStr | None = None
     allowed_hosts: str = ""
     allowed_origins: str = ""
-    structured_output: bool = True
+    # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
+    # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
+    structured_output: Literal["declared", "always", "never"] = "declared"
     log_level: str = "INFO"
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
@@ -146,6 +148,13 @@ class ServerSettings(BaseSettings):
     attachment_dirs: str = ""
     # Largest attachment returned by get_attachment or uploaded by add_attachment.
     attachment_max_bytes: int = 2 * 1024 * 1024
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _structured_bool(cls, value: object) -> object:
+        """The setting was a boolean: true meant every result, false none."""
+        text = str(value).strip().lower()
+        return {"true": "always", "1": "always", "false": "never", "0": "never"}.get(text, value)
 
     @staticmethod
     def split(value: str) -> list[str]:

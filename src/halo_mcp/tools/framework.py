@@ -78,13 +78,14 @@ class Tool:
 
     @property
     def annotations(self) -> types.ToolAnnotations:
+        """Only the hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false,
+        openWorld true) and no second title: the rest is paid for in every tools/list and says nothing."""
         read = self.kind == "read" and not self.dynamic_kind
+        destructive = self.kind == "delete" or self.dynamic_kind
         return types.ToolAnnotations(
-            title=self.title,
-            read_only_hint=read,
-            destructive_hint=None if read else (self.kind == "delete" or self.dynamic_kind),
-            idempotent_hint=True if read else self.idempotent,
-            open_world_hint=True,
+            read_only_hint=True if read else None,
+            destructive_hint=None if read or destructive else False,
+            idempotent_hint=True if self.idempotent and not read else None,
         )
 
     def input_schema(self) -> dict[str, Any]:

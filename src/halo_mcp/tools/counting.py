@@ -1,0 +1,199 @@
+"""Ticket counts per client, site, team, agent, status, priority, type, category or SLA state, in one call.
+
+Halo's reporting SQL counts exactly in one request: `POST /Report [{"_loadreportonly": true, "sql": ...}]` (facts
+§12) over Halo's own tables (FAULTS, AREA, SITE; halo-sql-schema.sql). The SQL is built here from resolved ids,
+validated dates and doubled-quote literals only, and is plain T-SQL (no NOLOCK or DATEADD: the day after an
+inclusive end date is computed here). When the connection may not run reports (403, or Halo reports an error), or
+the grouping is our SLA state (which Halo's SQL does not know), tickets are counted from GET /Tickets pages
+instead, at most COUNT_PAGES pages; the result says which way it counted and whether it saw every ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from halo_mcp.halo.client import PAGE_CAP
+from halo_mcp.halo.errors import HaloPermissionError, HaloValidationError
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import ToolContext
+from halo_mcp.tools.reports import report_rows
+from halo_mcp.tools.resolve import Entity
+
+COUNT_PAGES = 10  # GET /Tickets pages of 100 read when SQL is not available: counts up to 1,000 tickets
+PARALLEL_PAGES = 4
+
+
+@dataclass(frozen=True)
+class Group:
+    """How one group_by value is counted: its FAULTS column, how its name is found, and the list-row field."""
+
+    column: str  # FAULTS column (Halo's SQL schema)
+    row_field: str  # field of a GET /Tickets row holding the same value
+    name_table: str = ""  # resolver table mapping ids to names ("" when the column holds the name)
+    join: str = ""  # SQL join giving the name for large tables
+    name_column: str = ""
+
+
+GROUPS: dict[str, Group] = {
+    "client": Group("FAULTS.Areaint", "client_id", join="LEFT JOIN AREA ON AREA.Aarea = FAULTS.Areaint",
+                    name_column="AREA.aareadesc"),
+    "site": Group("FAULTS.sitenumber", "site_id", join="LEFT JOIN SITE ON SITE.Ssitenum = FAULTS.sitenumber",
+                  name_column="SITE.sdesc"),
+    "team": Group("FAULTS.sectio_", "team"),
+    "agent": Group("FAULTS.Assignedtoint", "agent_id", name_table="agent"),
+    "status": Group("FAULTS.Status", "status_id", name_table="status"),
+    "priority": Group("FAULTS.seriousness", "priority_id", name_table="priority"),
+    "ticket_type": Group("FAULTS.Requesttype", "tickettype_id", name_table="tickettype"),
+    "category": Group("FAULTS.category2", "category_1"),
+    "sla": Group("", ""),  # our SLA state (both targets): counted from list rows only
+}  # fmt: skip
+NAME_FIELDS = {"client_id": "client_name", "site_id": "site_name"}
+# list_tickets filter -> FAULTS column it compares (ids, except team and category which Halo stores as text)
+FILTER_COLUMNS = {
+    "client": "FAULTS.Areaint", "site": "FAULTS.sitenumber", "user": "FAULTS.userid", "agent": "FAULTS.Assignedtoint",
+    "status": "FAULTS.Status", "priority": "FAULTS.seriousness", "ticket_type": "FAULTS.Requesttype",
+}  # fmt: skip
+
+
+@dataclass
+class Counts:
+    rows: list[dict[str, Any]]
+    how: str  # said in the result: which way Halo was asked
+    complete: bool = True
+
+
+def literal(text: str) -> str:
+    """A T-SQL string literal: quotes doubled (T-SQL has no backslash escapes), N-prefixed for Unicode."""
+    return "N'" + text.replace("'", "''") + "'"
+
+
+def _day_after(value: str) -> str:
+    return (date.fromisoformat(value[:10]) + timedelta(days=1)).isoformat()
+
+
+def _range(column: str, start: str | None, end: str | None) -> list[str]:
+    """Inclusive range; a date-only end includes that whole day."""
+    out = []
+    if start:
+        out.append(f"{column} >= {literal(start)}")
+    if end:
+        out.append(f"{column} < {literal(_day_after(end))}" if len(end) == 10 else f"{column} <= {literal(end)}")
+    return out
+
+
+def count_sql(
+    group: str,
+    found: Mapping[str, Entity],
+    *,
+    unassigned: frozenset[str],
+    closed_ids: list[int],
+    ticket_type_ids: list[int],
+    state: str,
+    created: tuple[str | None, str | None],
+    updated: tuple[str | None, str | None],
+    search: str | None,
+) -> str:
+    """One T-SQL SELECT counting tickets per `group` under the list_tickets filters."""
+    g = GROUPS[group]
+    where = ["ISNULL(FAULTS.FDeleted, 0) = 0"]
+    for arg, entity in found.items():
+        if arg in FILTER_COLUMNS:
+            where.append(f"{FILTER_COLUMNS[arg]} = {int(entity.id)}")
+        elif arg == "team":
+            where.append(f"FAULTS.sectio_ = {literal(entity.name)}")
+        elif arg == "category":
+            where.append(f"FAULTS.category2 = {literal(entity.name)}")
+    if "agent" in unassigned:
+        where.append("ISNULL(FAULTS.Assignedtoint, 0) = 0")
+    if "team" in unassigned:
+        where.append("ISNULL(FAULTS.sectio_, '') = ''")
+    if "ticket_type" not in found and ticket_type_ids:  # tickets only, as GET /Tickets lists them
+        where.append(f"FAULTS.Requesttype IN ({','.join(str(int(i)) for i in ticket_type_ids)})")
+    if state != "all" and closed_ids:
+        closed = ",".join(str(int(i)) for i in closed_ids)
+        where.append(f"FAULTS.Status {'NOT IN' if state == 'open' else 'IN'} ({closed})")
+    where += _range("FAULTS.dateoccured", *created)  # sic: Halo's spelling
+    where += _range("FAULTS.Flastactiondate", *updated)
+    if search:
+        pattern = literal("%" + search.replace("[", "[[]").replace("%", "[%]").replace("_", "[_]") + "%")
+        where.append(f"(FAULTS.Symptom LIKE {pattern} OR FAULTS.symptom2 LIKE {pattern})")
+    name = f", MAX({g.name_column}) AS name" if g.name_column else ""
+    return (
+        f"SELECT {g.column} AS value{name}, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS {g.join} "
+        f"WHERE {' AND '.join(where)} GROUP BY {g.column} ORDER BY tickets DESC"
+    ).replace("  ", " ")
+
+
+async def by_sql(ctx: ToolContext, group: str, sql: str) -> Counts | None:
+    """Counts from Halo's reporting SQL, or None when this connection cannot run it (then page instead)."""
+    try:
+        data = await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}])
+        rows = report_rows(data)
+    except (HaloPermissionError, HaloValidationError, ToolError):
+        return None
+    names = await _names(ctx, group)
+    out = []
+    for row in rows:
+        value = row.get("value")
+        label = row.get("name") or names.get(_as_int(value), value)
+        out.append({"value": value, "name": label, "tickets": int(row.get("tickets") or 0)})
+    return Counts(out, "Halo's reporting SQL (one query, exact)")
+
+
+async def by_paging(
+    ctx: ToolContext, group: str, params: Mapping[str, Any], key: Callable[[Mapping[str, Any]], Any]
+) -> Counts:
+    """Counts from GET /Tickets pages (newest first), at most COUNT_PAGES of them; `key` gives a row's group."""
+    first = await ctx.halo.list_page("Tickets", "tickets", params, page_size=PAGE_CAP)
+    pages = [first.rows]
+    total = first.total
+    if total is not None and len(first.rows) == PAGE_CAP:
+        gate = asyncio.Semaphore(PARALLEL_PAGES)
+
+        async def page(no: int) -> list[dict[str, Any]]:
+            async with gate:
+                return (await ctx.halo.list_page("Tickets", "tickets", params, page_no=no, page_size=PAGE_CAP)).rows
+
+        last = min(math.ceil(total / PAGE_CAP), COUNT_PAGES)
+        pages += await asyncio.gather(*(page(no) for no in range(2, last + 1)))
+    rows = [r for p in pages for r in p]
+    tally: Counter[Any] = Counter()
+    labels: dict[Any, Any] = {}
+    for row in rows:
+        value = key(row)
+        tally[value] += 1
+        name_field = NAME_FIELDS.get(GROUPS[group].row_field)
+        if name_field and row.get(name_field):
+            labels[value] = row[name_field]
+    names = await _names(ctx, group)
+    out = [
+        {"value": v, "name": labels.get(v) or names.get(_as_int(v), v), "tickets": n} for v, n in tally.most_common()
+    ]
+    complete = total is None or len(rows) >= total
+    seen = f"{len(rows)} tickets" if complete else f"the newest {len(rows)} of {total} tickets (narrow the dates)"
+    return Counts(out, f"paging GET /Tickets, {seen}", complete)
+
+
+async def _names(ctx: ToolContext, group: str) -> dict[int | None, Any]:
+    table = GROUPS[group].name_table
+    return {e.id: e.name for e in await ctx.resolver.table(table)} if table else {}
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def day_bounds(value: str | None) -> str | None:
+    """A date-only end bound as the last second of that day, so 'to 2026-01-31' includes the 31st."""
+    if value and len(value) == 10:
+        return datetime.fromisoformat(value).replace(hour=23, minute=59, second=59).isoformat()
+    return value
