@@ -130,9 +130,7 @@ class Resolver:
             self._tables[kind] = (time.monotonic() + self.ttl, entities)
             return entities
 
-    async def candidates(
-        self, kind: str, query: str, limit: int = 10, within: Entity | None = None
-    ) -> list[Entity]:
+    async def candidates(self, kind: str, query: str, limit: int = 10, within: Entity | None = None) -> list[Entity]:
         """Entities whose names match `query`, best first (for `lookup` and error messages)."""
         kind = canonical_kind(kind)
         pool = await self._pool(kind, query, within)
@@ -165,9 +163,7 @@ class Resolver:
                 raise
             raise ToolError(f"{exc} (searched within client '{within.name}')") from None
 
-    async def resolve_optional(
-        self, kind: str, value: int | str | None, within: Entity | None = None
-    ) -> Entity | None:
+    async def resolve_optional(self, kind: str, value: int | str | None, within: Entity | None = None) -> Entity | None:
         return None if value is None or value == "" else await self.resolve(kind, value, within)
 
     async def me(self) -> Entity:

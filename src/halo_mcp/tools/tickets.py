@@ -216,7 +216,7 @@ class ListTicketsArgs(Args):
     updated_from: str | None = None
     updated_to: str | None = None
     search: str | None = Field(None, description="free text")
-    group_by: GroupBy | None = Field(None, description="count tickets per value instead of listing")
+    group_by: GroupBy | None = Field(None, description="count per value instead")
     fields: list[str] | None = Field(None, description="more columns: team, user, opened, updated or Halo fields")
     limit: int = Field(25, ge=1, le=100)
     cursor: str | None = None
@@ -235,9 +235,7 @@ def _unassigned(args: ListTicketsArgs) -> frozenset[str]:
     return frozenset(arg for arg in ("agent", "team") if str(getattr(args, arg) or "").strip().lower() == UNASSIGNED)
 
 
-async def _list_params(
-    ctx: ToolContext, args: ListTicketsArgs
-) -> tuple[dict[str, Any], dict[str, Entity]]:
+async def _list_params(ctx: ToolContext, args: ListTicketsArgs) -> tuple[dict[str, Any], dict[str, Entity]]:
     unassigned = _unassigned(args)
     found = await _resolve_all(ctx, {arg: getattr(args, arg) for arg in ARG_KINDS if arg not in unassigned})
     # Param names are those of GET /Tickets in Halo's OpenAPI description ("array of int" filters take ids).
@@ -324,9 +322,9 @@ def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str]
 
 @tool("tickets", title="List tickets", idempotent=True)
 async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
-    """List tickets, newest first (open only unless state is set), or count them per group_by value. Filters take
-    names or ids; a site or user is looked up within the client. sla: breached = past fix-by, or respond-by while
-    unanswered; at_risk = under a quarter of that window or 2h left. fix_by/respond_by are hours from now."""
+    """List tickets (newest first, open unless state is set) or count them per group_by. Filters take names or ids;
+    site and user resolve within client. sla: breached = past fix-by, or respond-by while unanswered; at_risk =
+    under 1/4 of that window or 2h left. fix_by, respond_by: hours from now."""
     query = _query_hash(args)
     page_size = min(args.limit, PAGE_CAP)
     page_no, offset = 1, 0
@@ -813,7 +811,11 @@ async def _post_action(
     new_priority: Ref | None = None,
     what: str = "action",
 ) -> ToolOutput:
-    """The one way an action is built and posted (add_action, add_note, log_time, assign_ticket). Never retried."""
+    """The one way an action is built and posted (add_action, add_note, log_time, assign_ticket). Never retried.
+
+    `timetaken` is always sent, 0 unless minutes were asked for: an outcome's default time (`defaultmanhrs`,
+    facts §8) must not be logged behind the caller's back. The result says what Halo recorded.
+    """
     found = await _resolve_all(
         ctx, {"status": new_status, "agent": new_agent, "team": new_team, "priority": new_priority}
     )
@@ -825,7 +827,7 @@ async def _post_action(
         "note": note,
         "hiddenfromuser": hidden,
         "sendemail": True if email_user else None,
-        "timetaken": round(minutes / 60, 4) if minutes else None,
+        "timetaken": round(minutes / 60, 4) if minutes else 0,
         "new_status": found["status"].id if "status" in found else None,
         "new_agent": found["agent"].id if "agent" in found else None,
         "new_team": found["team"].name if "team" in found else None,  # Actions.new_team is the team's name
@@ -840,13 +842,16 @@ async def _post_action(
     action_id = saved.get("id")
     included = saved.get("ticket")  # where Halo puts the included ticket is unverified: read it when absent
     ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
+    recorded = saved.get("timetaken")
+    logged = round(float(recorded) * 60) if isinstance(recorded, int | float) else round(minutes or 0)
     state = compact(
         {
             "ticket": ticket_id,
             "action": action_id,
             "outcome": outcome.name,
             "private": hidden,
-            "minutes": round(minutes) if minutes else None,
+            "emailed": True if saved.get("sendemail") else None,
+            "minutes_logged": logged,
             "status": ticket.get("status_name"),
             "agent": ticket.get("agent_name"),
             "team": ticket.get("team"),
@@ -855,20 +860,39 @@ async def _post_action(
         }
     )
     head = f"{what} {action_id} added to ticket {ticket_id}"
-    return ToolOutput(
-        text=head + "\n" + render_record(state),
-        structured=state,
-        affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"],
-    )
+    notes = [me_note(found.get("agent") if _is_me(new_agent) else None)]
+    asked = round(minutes or 0)
+    if logged > asked:
+        notes.append(f"Halo logged {logged} minutes (the outcome's default time) although {asked} were sent")
+    text = "\n".join([head, render_record(state), *filter(None, notes)])
+    return ToolOutput(text=text, structured=state, affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"])
+
+
+CLOSING_OUTCOMES = ("Resolve", "Resolved", "Close", "Closed", "Close Ticket")
+
+
+async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | None) -> Ref | None:
+    """The status a closing action sets: the caller's, else the outcome's own if it closes, else a closed one."""
+    if new_status not in (None, ""):
+        return new_status
+    statuses = await ctx.resolver.table("status")
+    closed = [e for e in statuses if e.record.get("type") == 2 and "cancel" not in e.name.lower()]
+    if any(e.id == outcome.record.get("newstatus") for e in closed):
+        return None  # the outcome closes the ticket by itself
+    preferred = sorted(closed, key=lambda e: ("resolv" not in e.name.lower(), "clos" not in e.name.lower(), e.id))
+    if not preferred:
+        raise ToolError("this Halo has no closed status; pass new_status (lookup(kind='status') lists them)")
+    return str(preferred[0].id)
 
 
 class AddActionArgs(Args):
     ticket_id: int
-    outcome: Ref = Field(description="action type, e.g. Email User")
+    outcome: Ref | None = Field(None, description="action type, e.g. Email User")
     note: str | None = None
+    close: bool = Field(False, description="resolve the ticket; note = resolution")
     private: bool | None = Field(None, description="hide from user")
     email_user: bool = False
-    minutes: float | None = Field(None, gt=0, le=1440, description="time spent")
+    minutes: float | None = Field(None, gt=0, le=1440, description="time spent; none logged without it")
     new_status: Ref | None = None
     new_agent: Ref | None = Field(None, description="name, id or 'me'")
     new_team: Ref | None = None
@@ -877,9 +901,15 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket: note or email, time spent, status, agent, team or priority change. In Halo these are
-    all actions, never ticket edits."""
-    outcome = await ctx.resolver.resolve("outcome", args.outcome)
+    """Act on a ticket: note or email, time spent, status, agent, team or priority change (in Halo these are
+    actions, never ticket edits). To close or resolve: close=true with the resolution as note."""
+    if args.outcome in (None, "") and not args.close:
+        raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
+    if args.outcome not in (None, ""):
+        outcome = await ctx.resolver.resolve("outcome", args.outcome)
+    else:
+        outcome = await _default_outcome(ctx, *CLOSING_OUTCOMES)
+    new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
     return await _post_action(
         ctx,
         args.ticket_id,
@@ -888,10 +918,11 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
         private=args.private,
         email_user=args.email_user,
         minutes=args.minutes,
-        new_status=args.new_status,
+        new_status=new_status,
         new_agent=args.new_agent,
         new_team=args.new_team,
         new_priority=args.new_priority,
+        what="closing action" if args.close else "action",
     )
 
 
