@@ -417,7 +417,7 @@ async def _count(
         for r in counts.rows[: args.limit]
     ]  # fmt: skip
     total = sum(r["tickets"] for r in counts.rows)
-    notes.append(f"{total} tickets in {len(counts.rows)} groups, counted by {counts.how}")
+    notes.append(f"{total} tickets, counted by {counts.how}")
     if len(counts.rows) > args.limit:
         notes.append(f"largest {args.limit} groups shown; raise limit for more")
     out = list_output("groups", rows, columns=[group, "id", "tickets"], note=". ".join(n for n in notes if n))
