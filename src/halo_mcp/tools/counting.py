@@ -69,8 +69,8 @@ class Counts:
 
 
 def literal(text: str) -> str:
-    """A T-SQL string literal: quotes doubled (T-SQL has no backslash escapes), N-prefixed for Unicode."""
-    return "N'" + text.replace("'", "''") + "'"
+    """A T-SQL string literal: quotes doubled (T-SQL has no backslash escapes)."""
+    return "'" + text.replace("'", "''") + "'"
 
 
 def _day_after(value: str) -> str:
@@ -197,3 +197,30 @@ def day_bounds(value: str | None) -> str | None:
     if value and len(value) == 10:
         return datetime.fromisoformat(value).replace(hour=23, minute=59, second=59).isoformat()
     return value
+
+
+TEAM_HISTORY_DAYS = 180
+TEAM_CATEGORIES_SHOWN = 3
+
+
+async def team_categories(ctx: ToolContext) -> dict[str, list[str]]:
+    """What each team handles: the categories of its tickets over the last TEAM_HISTORY_DAYS, most frequent first.
+
+    One reporting-SQL query; {} when the connection may not run reports (the team list then stands alone).
+    """
+    since = (date.today() - timedelta(days=TEAM_HISTORY_DAYS)).isoformat()
+    sql = (
+        "SELECT FAULTS.sectio_ AS team, FAULTS.category2 AS category, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS "
+        f"WHERE ISNULL(FAULTS.FDeleted, 0) = 0 AND FAULTS.dateoccured >= {literal(since)} "
+        "GROUP BY FAULTS.sectio_, FAULTS.category2 ORDER BY tickets DESC"
+    )
+    try:
+        rows = report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}]))
+    except (HaloPermissionError, HaloValidationError, ToolError):
+        return {}
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        team, category = str(row.get("team") or ""), str(row.get("category") or "")
+        if team and category and len(out.setdefault(team, [])) < TEAM_CATEGORIES_SHOWN:
+            out[team].append(category)
+    return out

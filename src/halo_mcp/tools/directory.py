@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from halo_mcp.tools.counting import team_categories
+from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one, search_list
 from halo_mcp.tools.render import compact, list_output, record_output
-from halo_mcp.tools.resolve import SOURCES, Ref, canonical_kind
+from halo_mcp.tools.resolve import SCOPED_BY_CLIENT, SOURCES, Entity, Ref, canonical_kind
 
 LookupKind = Literal[
     "team", "agent", "status", "priority", "tickettype", "category", "outcome", "sla", "assettype", "site", "client"
@@ -28,23 +30,38 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 class LookupArgs(Args):
     kind: LookupKind
     query: str | None = Field(None, description="name or part of it; omit to list all (small tables)")
+    client: Ref | None = Field(None, description="sites of this client only")
     limit: int = Field(20, ge=1, le=100)
 
 
 @tool("directory", title="Look up reference data", idempotent=True)
 async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
-    """Find teams, agents, statuses, priorities, ticket types, categories, outcomes (action types), SLAs, asset
-    types, sites or clients by name (exact, partial or fuzzy). Other tools accept these names directly; use this
-    to explore valid values or resolve an ambiguity."""
+    """Find teams (with what they handle), agents, statuses, priorities, ticket types, categories, outcomes
+    (action types), SLAs, asset types, sites or clients by name. Other tools take these names directly; use this to
+    explore valid values or settle an ambiguity."""
     kind = canonical_kind(args.kind)
-    if args.query:
-        entities = await ctx.resolver.candidates(kind, args.query, args.limit)
+    within = await ctx.resolver.resolve("client", args.client) if args.client not in (None, "") else None
+    if within is not None and kind not in SCOPED_BY_CLIENT:
+        raise ToolError(f"client narrows sites only; drop it for kind='{kind}'")
+    if args.query or within is not None:
+        entities = await ctx.resolver.candidates(kind, args.query or "", args.limit, within)
     else:  # searched kinds (clients, sites) list their first page
         entities = (await ctx.resolver.table(kind))[: args.limit]
     rows = [{"id": e.id, "name": e.name, **{c: e.record.get(c) for c in EXTRA_COLUMNS.get(kind, ())}} for e in entities]
+    if kind == "team" and rows:
+        handled = await team_categories(ctx)
+        for row, entity in zip(rows, entities, strict=True):
+            row["handles"] = "; ".join(filter(None, [", ".join(handled.get(entity.name, [])), _team_use(entity)]))
     plural = SOURCES[kind].plural
     note = "" if rows else f"try a shorter query or lookup(kind='{kind}') without one"
     return list_output(plural, rows, note=note)
+
+
+def _team_use(team: Entity) -> str:
+    """What Halo's team record says it is for: requests, projects, opportunities, and its note."""
+    uses = [word for flag, word in (("forprojects", "projects"), ("foropps", "opportunities")) if team.record.get(flag)]
+    note = str(team.record.get("team_note") or "").strip()
+    return ", ".join([*(["also " + " and ".join(uses)] if uses else []), *([note] if note else [])])
 
 
 # -- users and clients ----------------------------------------------------------------------------------------
