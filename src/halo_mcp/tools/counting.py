@@ -224,3 +224,29 @@ async def team_categories(ctx: ToolContext) -> dict[str, list[str]]:
         if team and category and len(out.setdefault(team, [])) < TEAM_CATEGORIES_SHOWN:
             out[team].append(category)
     return out
+
+
+async def open_tickets_per_client(ctx: ToolContext, client_ids: list[int]) -> dict[int, int] | None:
+    """Open tickets of each client, one reporting-SQL query; None when the connection may not run reports.
+
+    Halo's client rows carry `open_ticket_count` only with `showcounts` and may leave it 0, so it is counted here.
+    """
+    if not client_ids:
+        return {}
+    closed = [e.id for e in await ctx.resolver.table("status") if e.record.get("type") == 2]
+    types = [e.id for e in await ctx.resolver.table("tickettype") if str(e.record.get("use") or "ticket") == "ticket"]
+    where = [
+        "ISNULL(FAULTS.FDeleted, 0) = 0",
+        f"FAULTS.Areaint IN ({','.join(str(int(i)) for i in client_ids)})",
+        *([f"FAULTS.Status NOT IN ({','.join(str(int(i)) for i in closed)})"] if closed else []),
+        *([f"FAULTS.Requesttype IN ({','.join(str(int(i)) for i in types)})"] if types else []),
+    ]
+    sql = (
+        "SELECT FAULTS.Areaint AS client, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS "
+        f"WHERE {' AND '.join(where)} GROUP BY FAULTS.Areaint"
+    )
+    try:
+        rows = report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}]))
+    except (HaloPermissionError, HaloValidationError, ToolError):
+        return None
+    return {int(float(r["client"])): int(r.get("tickets") or 0) for r in rows if r.get("client") is not None}

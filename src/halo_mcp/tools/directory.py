@@ -7,10 +7,10 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from halo_mcp.tools.counting import team_categories
+from halo_mcp.tools.counting import open_tickets_per_client, team_categories
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.paging import Limit, fetch_page, get_one, search_list
+from halo_mcp.tools.paging import Limit, fetch_page, get_one
 from halo_mcp.tools.render import compact, list_output, record_output
 from halo_mcp.tools.resolve import SCOPED_BY_CLIENT, SOURCES, Entity, Ref, canonical_kind
 
@@ -194,8 +194,19 @@ class FindClientsArgs(Args):
 
 @tool("directory", title="Find clients", idempotent=True)
 async def find_clients(ctx: ToolContext, args: FindClientsArgs) -> ToolOutput:
-    """Find clients (customers) by name or reference."""
-    return await search_list(
-        ctx, "Client", "clients", query=args.query, limit=args.limit, cursor=args.cursor,
-        row=lambda r: compact(r, CLIENT_FIELDS), columns=CLIENT_FIELDS, empty_note="try a shorter name",
+    """Find clients (customers) by name or reference, with their open-ticket counts."""
+    params: dict[str, Any] = {"showcounts": True}  # GET /Client declares showcounts (the *_ticket_count fields)
+    if args.query:
+        params["search"] = args.query.strip()
+    listing = await fetch_page(ctx, "Client", "clients", params, limit=args.limit, cursor=args.cursor)
+    counts = await open_tickets_per_client(ctx, [int(r["id"]) for r in listing.rows if r.get("id")])
+    rows = []
+    for record in listing.rows:
+        row = compact(record, CLIENT_FIELDS)
+        if counts is not None:  # counted by Halo's SQL: exact, whatever the list row carried
+            row["open_ticket_count"] = counts.get(int(record.get("id") or 0), 0)
+        rows.append(row)
+    return list_output(
+        "clients", rows, columns=CLIENT_FIELDS, total=listing.total, next_cursor=listing.next_cursor,
+        note="" if rows else "try a shorter name",
     )  # fmt: skip

@@ -566,6 +566,38 @@ def asset_row(a: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+LINKED_ASSETS_READ = 10  # linked assets read one by one when the ticket carries only their ids
+
+
+async def _named_assets(ctx: ToolContext, linked: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A ticket's linked assets with their names: Halo may link them by id only, so read those (GET /Asset/{id})."""
+    bare = [
+        a for a in linked[:LINKED_ASSETS_READ] if a.get("id") and not (a.get("key_field") or a.get("inventory_number"))
+    ]
+    if not bare:
+        return linked
+
+    async def read(asset: Mapping[str, Any]) -> Mapping[str, Any]:
+        try:
+            found = await ctx.halo.get(f"Asset/{int(asset['id'])}")
+        except HaloNotFound:
+            return asset
+        return found if isinstance(found, dict) else asset
+
+    filled = dict(zip([id(a) for a in bare], await asyncio.gather(*(read(a) for a in bare)), strict=True))
+    return [filled.get(id(a), a) for a in linked]
+
+
+async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None:
+    """Every history entry names its author: Halo's `who`, else the agent of `who_agentid` from the cached table."""
+    if all(a.get("who") for a in actions):
+        return
+    agents = {e.id: e.name for e in await ctx.resolver.table("agent")}
+    for a in actions:
+        if not a.get("who"):
+            a["who"] = agents.get(a.get("who_agentid") or a.get("actionby_agent_id"))  # type: ignore[arg-type]
+
+
 @tool("tickets", title="Get ticket", idempotent=True)
 async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     """One ticket in full: fields, details, optionally its last actions and linked assets."""
@@ -583,10 +615,11 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     if args.actions:
         actions = rows_of(results[1], "actions")
         actions.sort(key=lambda a: (str(a.get("datetime") or ""), int(a.get("id") or 0)), reverse=True)
+        await _fill_authors(ctx, actions)
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]
     if args.assets:
-        assets = [asset_row(a) for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
-        record["assets"] = assets or "none linked"
+        linked = [a for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
+        record["assets"] = [asset_row(a) for a in await _named_assets(ctx, linked)] or "none linked"
     text = render_record(record, untrusted_keys=("summary", "details", "note"))
     return ToolOutput(text=text, structured=record)
 
