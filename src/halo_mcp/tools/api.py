@@ -28,6 +28,7 @@ from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, is_empty, list_output, record_output, truncate
+from halo_mcp.tools.resolve import Entity
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
 WRITE_CAP = 3_000
@@ -101,7 +102,8 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
     cat = catalogue()
     op, path_values = _operation(cat, args.operation)
     _check_policy(ctx.selection, op)
-    path, query, body = _split(cat, op, dict(args.arguments), path_values, args.body)
+    arguments = await _names_to_ids(ctx, dict(args.arguments))
+    path, query, body = _split(cat, op, arguments, path_values, args.body)
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
     hint = _hint(ctx.selection, op)
     if op.method == "GET":
@@ -165,6 +167,31 @@ def _hint(selection: Selection, op: Operation) -> str:
 
 
 # -- splitting arguments -----------------------------------------------------------------------------------------
+
+
+# Well-known reference arguments that also take a name (or 'me' for an agent), resolved like the curated tools do.
+REFERENCE_ARGS = {
+    "client_id": "client", "site_id": "site", "user_id": "user", "agent_id": "agent", "team_id": "team",
+    "tickettype_id": "tickettype", "requesttype_id": "tickettype", "priority_id": "priority", "status_id": "status",
+}  # fmt: skip
+
+
+async def _names_to_ids(ctx: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Names given for well-known id arguments become ids; a site or user is looked up within the client given."""
+    named = {k: v for k, v in arguments.items() if k.lower() in REFERENCE_ARGS and isinstance(v, str)}
+    named = {k: v for k, v in named.items() if v.strip() and not v.strip().lstrip("-").isdigit()}
+    if not named:
+        return arguments
+    out = dict(arguments)
+    client_key = next((k for k in named if k.lower() == "client_id"), None)
+    client = await ctx.resolver.resolve("client", named.pop(client_key)) if client_key else None
+    if client_key and client:
+        out[client_key] = client.id
+    given = str(next((v for k, v in out.items() if k.lower() == "client_id"), ""))
+    within = client or (Entity("client", int(given), given, {}) if given.isdigit() else None)
+    for k, v in named.items():
+        out[k] = (await ctx.resolver.resolve(REFERENCE_ARGS[k.lower()], v, within)).id
+    return out
 
 
 def _path_args(op: Operation, arguments: Mapping[str, Any]) -> dict[str, str]:
