@@ -60,7 +60,7 @@ _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNO
 
 
 class SearchOperationsArgs(Args):
-    query: str = Field(description="task in words, or an operation name for its full parameter list")
+    query: str = Field(description="task in words, or an operation name")
     limit: int = Field(10, ge=1, le=25)
 
 
@@ -72,8 +72,8 @@ class CallOperationArgs(Args):
 
 @tool("api", title="Search Halo API operations", idempotent=True)
 async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> ToolOutput:
-    """Find any of Halo's ~1300 API operations by task ("add a note to a ticket"). Query an exact name
-    ("POST /Actions") for all its parameters and body fields; extra words filter them."""
+    """Find any of Halo's ~1300 API operations by task; an exact name ("POST /Actions") lists its parameters and
+    fields."""
     cat = catalogue()
     named = _NAMED.match(args.query)
     if named:
@@ -96,9 +96,8 @@ async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> Too
 
 @tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation")
 async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutput:
-    """Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by
-    name, other fields form the POST body (an upsert: include id to update). GET reads, POST writes, DELETE
-    deletes."""
+    """Call a Halo API operation (see search_operations). Flat arguments: path and query parameters by name, the
+    rest is the POST body (upsert: id updates); client_id, agent_id etc. take names."""
     cat = catalogue()
     op, path_values = _operation(cat, args.operation)
     _check_policy(ctx.selection, op)

@@ -29,16 +29,15 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 
 class LookupArgs(Args):
     kind: LookupKind
-    query: str | None = Field(None, description="name or part of it; omit to list all (small tables)")
-    client: Ref | None = Field(None, description="sites of this client only")
+    query: str | None = Field(None, description="omit to list all")
+    client: Ref | None = Field(None, description="sites of this client")
     limit: int = Field(20, ge=1, le=100)
 
 
 @tool("directory", title="Look up reference data", idempotent=True)
 async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
-    """Find teams (with what they handle), agents, statuses, priorities, ticket types, categories, outcomes
-    (action types), SLAs, asset types, sites or clients by name. Other tools take these names directly; use this to
-    explore valid values or settle an ambiguity."""
+    """Find reference values by name (outcome = action type; teams show what they handle). Other tools take
+    names directly."""
     kind = canonical_kind(args.kind)
     within = await ctx.resolver.resolve("client", args.client) if args.client not in (None, "") else None
     if within is not None and kind not in SCOPED_BY_CLIENT:
@@ -83,7 +82,7 @@ def _user_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class FindUsersArgs(Args):
-    query: str | None = Field(None, description="name, email or phone (part of)")
+    query: str | None = Field(None, description="name, email or phone")
     client: Ref | None = None
     site: Ref | None = None
     limit: Limit = 25
@@ -92,7 +91,7 @@ class FindUsersArgs(Args):
 
 @tool("directory", title="Find users", idempotent=True)
 async def find_users(ctx: ToolContext, args: FindUsersArgs) -> ToolOutput:
-    """Find end users (contacts) by name, email or phone, optionally within a client or site."""
+    """Find end users by name, email or phone, optionally within a client or site."""
     params: dict[str, Any] = {}
     query = (args.query or "").strip()
     phone = _digits(query) if _PHONE.match(query) else ""
@@ -187,14 +186,14 @@ CLIENT_FIELDS = ("id", "name", "toplevel_name", "ref", "is_vip", "open_ticket_co
 
 
 class FindClientsArgs(Args):
-    query: str | None = Field(None, description="name or part of it")
+    query: str | None = None
     limit: Limit = 25
     cursor: str | None = None
 
 
 @tool("directory", title="Find clients", idempotent=True)
 async def find_clients(ctx: ToolContext, args: FindClientsArgs) -> ToolOutput:
-    """Find clients (customers) by name or reference, with their open-ticket counts."""
+    """Find clients by name or ref, with open-ticket counts."""
     params: dict[str, Any] = {"showcounts": True}  # GET /Client declares showcounts (the *_ticket_count fields)
     if args.query:
         params["search"] = args.query.strip()

@@ -173,7 +173,8 @@ def _describe(fn: Callable[..., Any]) -> str:
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Pydantic's JSON schema minus what costs tokens and tells a model nothing (titles, null unions)."""
+    """Pydantic's JSON schema minus what costs tokens and tells a model nothing (titles, null unions, default
+    additionalProperties). Unknown arguments are still refused: `Args` forbids extras, and the error names them."""
     defs = schema.pop("$defs", {})
 
     def walk(node: Any) -> Any:
@@ -191,6 +192,8 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             if key == "default" and value is None:
                 continue
+            if (key == "additionalProperties" and value is True) or (key == "default" and value is False):
+                continue  # what a reader assumes anyway
             out[key] = walk(value) if key != "properties" else {k: walk(v) for k, v in value.items()}
         any_of = out.get("anyOf")
         if isinstance(any_of, list):
@@ -206,7 +209,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     result = walk(schema)
     result.setdefault("type", "object")
     result.setdefault("properties", {})
-    result["additionalProperties"] = False
+    result.pop("additionalProperties", None)
     return result
 
 

@@ -391,17 +391,16 @@ async def kb_hits(ctx: ToolContext, query: str, limit: int) -> list[tuple[Doc, H
 
 
 class FindSimilarArgs(Args):
-    ticket_id: int | None = Field(None, description="a ticket to match")
-    text: str | None = Field(None, description="or a description of the problem")
-    client: Ref | None = Field(None, description="check its open tickets for duplicates")
-    limit: int = Field(5, ge=1, le=20, description="tickets to return (plus up to 3 articles)")
+    ticket_id: int | None = None
+    text: str | None = Field(None, description="or problem text")
+    client: Ref | None = None
+    limit: int = Field(5, ge=1, le=20)
 
 
 @tool("tickets", title="Find similar tickets and articles", idempotent=True)
 async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
-    """Tickets and KB articles most like a ticket or a text, with why each matched. De-duplicate before
-    create_ticket with client and text: that client's open tickets with near-identical text come first, marked
-    'likely duplicate' (act on that one instead); resolved tickets follow with their resolution."""
+    """Tickets and KB articles like a ticket or text, with why. Before create_ticket pass client and text: that
+    client's open near-identical tickets come first as 'likely duplicate'; then resolved ones with their fix."""
     text = (args.text or "").strip()
     if args.ticket_id is None and not text:
         raise ToolError("pass ticket_id (an existing ticket) or text (a description of the problem)")

@@ -217,7 +217,7 @@ class ListTicketsArgs(Args):
     updated_to: str | None = None
     search: str | None = Field(None, description="free text")
     group_by: GroupBy | None = Field(None, description="count per value instead")
-    fields: list[str] | None = Field(None, description="more columns: team, user, opened, updated or Halo fields")
+    fields: list[str] | None = Field(None, description="team, user, opened, updated or Halo fields")
     limit: int = Field(25, ge=1, le=100)
     cursor: str | None = None
 
@@ -322,9 +322,8 @@ def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str]
 
 @tool("tickets", title="List tickets", idempotent=True)
 async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
-    """List tickets (newest first, open unless state is set) or count them per group_by. Filters take names or ids;
-    site and user resolve within client. sla: breached = past fix-by, or respond-by while unanswered; at_risk =
-    under 1/4 of that window or 2h left. fix_by, respond_by: hours from now."""
+    """List tickets (newest first; open unless state set) or count per group_by. Filters take names or ids.
+    sla breached: past fix-by, or respond-by while unanswered; at_risk: under 1/4 of that window or 2h left."""
     query = _query_hash(args)
     page_size = min(args.limit, PAGE_CAP)
     page_no, offset = 1, 0
@@ -337,6 +336,8 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     params, found = await _list_params(ctx, args)
     now = _now()
     notes = [f"now {now:%Y-%m-%dT%H:%MZ}", me_note(found.get("agent") if _is_me(args.agent) else None)]
+    if not args.group_by:
+        notes[0] += " (fix_by, respond_by: hours from now)"
     if args.group_by:
         return await _count(ctx, args, params, found, now, notes)
     asked = args.fields or []
@@ -493,8 +494,8 @@ def _has_more(total: int | None, page_no: int, got: int) -> bool:
 class GetTicketArgs(Args):
     id: int
     actions: int = Field(0, ge=0, le=50, description="last N actions")
-    assets: bool = Field(False, description="linked assets")
-    full: bool = Field(False, description="untruncated details and notes")
+    assets: bool = False
+    full: bool = Field(False, description="untruncated")
 
 
 def ticket_record(t: Mapping[str, Any]) -> dict[str, Any]:
@@ -600,7 +601,7 @@ async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None
 
 @tool("tickets", title="Get ticket", idempotent=True)
 async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
-    """One ticket in full: fields, details, optionally its last actions and linked assets."""
+    """One ticket in full; optionally its last actions (who, when) and linked assets."""
     calls: list[Any] = [_fetch_ticket(ctx, args.id)]
     if args.actions:
         calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
@@ -740,7 +741,7 @@ class CreateTicketArgs(TicketFields):
 
 @tool("tickets", kind="write", title="Create ticket")
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
-    """Log a new ticket. Client, site, user, type, team, agent, priority and category take names or ids."""
+    """Log a new ticket; entity fields take names or ids."""
     body, found = await _ticket_body(ctx, args, team=args.team, agent=args.agent)
     type_name = found["ticket_type"].name if "ticket_type" in found else ""
     try:
@@ -751,8 +752,9 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     if not ticket_id:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
     record = _summary_record(saved, found)
+    note = me_note(found.get("agent") if _is_me(args.agent) else None)
     return ToolOutput(
-        text=f"created ticket {ticket_id}\n" + render_record(record, ("summary",)),
+        text=f"created ticket {ticket_id}\n" + render_record(record, ("summary",)) + (f"\n{note}" if note else ""),
         structured=record,
         affected=[f"ticket:{ticket_id}"],
     )
@@ -785,8 +787,8 @@ class UpdateTicketArgs(TicketFields):
 
 @tool("tickets", kind="write", title="Update ticket", idempotent=True)
 async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
-    """Edit fields of an existing ticket. Status, notes, time and assignment are actions instead: add_action,
-    add_note, log_time, assign_ticket."""
+    """Edit ticket fields. Status, notes, time, assignment are actions: add_action, add_note, log_time,
+    assign_ticket."""
     changes = args.model_dump(exclude={"id"}, exclude_none=True)
     if not changes:
         raise ToolError("nothing to change: pass at least one field, e.g. summary or priority")
@@ -922,10 +924,10 @@ class AddActionArgs(Args):
     ticket_id: int
     outcome: Ref | None = Field(None, description="action type, e.g. Email User")
     note: str | None = None
-    close: bool = Field(False, description="resolve the ticket; note = resolution")
+    close: bool = False
     private: bool | None = Field(None, description="hide from user")
     email_user: bool = False
-    minutes: float | None = Field(None, gt=0, le=1440, description="time spent; none logged without it")
+    minutes: float | None = Field(None, gt=0, le=1440)
     new_status: Ref | None = None
     new_agent: Ref | None = Field(None, description="name, id or 'me'")
     new_team: Ref | None = None
@@ -934,8 +936,8 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket: note or email, time spent, status, agent, team or priority change (in Halo these are
-    actions, never ticket edits). To close or resolve: close=true with the resolution as note."""
+    """Act on a ticket: note, email, status, agent, team or priority change; time only if minutes given.
+    close=true resolves it (note = resolution)."""
     if args.outcome in (None, "") and not args.close:
         raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
     if args.outcome not in (None, ""):
@@ -966,7 +968,7 @@ class AddNoteArgs(Args):
 
 @tool("tickets", kind="write", title="Add note")
 async def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
-    """Add a private (agent-only) note to a ticket. To write to the user: add_action with email_user."""
+    """Private (agent-only) note on a ticket. To write to the user: add_action(email_user=true)."""
     outcome = await _default_outcome(ctx, "Private Note", "Note")
     return await _post_action(ctx, args.ticket_id, outcome, note=args.note, private=True, what="note")
 
@@ -979,7 +981,7 @@ class LogTimeArgs(Args):
 
 @tool("tickets", kind="write", title="Log time")
 async def log_time(ctx: ToolContext, args: LogTimeArgs) -> ToolOutput:
-    """Record time spent on a ticket, in minutes, as a private action."""
+    """Log minutes spent on a ticket (a private action)."""
     outcome = await _default_outcome(ctx, "Log Time", "Time Entry", "Private Note")
     return await _post_action(
         ctx, args.ticket_id, outcome, note=args.note or f"{args.minutes:g} minutes", private=True,
@@ -996,7 +998,7 @@ class AssignTicketArgs(Args):
 
 @tool("tickets", kind="write", title="Assign ticket")
 async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
-    """Assign a ticket to an agent ('me' allowed) and/or a team, as an action."""
+    """Assign a ticket to an agent ('me' allowed) and/or team (an action)."""
     if args.agent in (None, "") and args.team in (None, ""):
         raise ToolError("pass agent (a name, id or 'me') and/or team")
     outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")
