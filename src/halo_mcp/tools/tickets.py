@@ -936,7 +936,7 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket: note, email, status, agent, team or priority change; time only if minutes given.
+    """Act on a ticket (Halo actions): note, email, status, agent, team or priority change; time only if minutes given.
     close=true resolves it (note = resolution)."""
     if args.outcome in (None, "") and not args.close:
         raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
