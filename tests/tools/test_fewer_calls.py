@@ -207,6 +207,9 @@ async def test_unassigned_is_a_filter_value_and_me_names_the_connections_agent(
     no_team = await client.call_tool("list_tickets", {"team": "unassigned", "limit": 5})
     assert all(not r.get("team") for r in rows(no_team)), text(no_team)
 
+    me = rows(await client.call_tool("lookup", {"kind": "agent", "query": "me"}))
+    assert [a["id"] for a in me] == [raw.get("Agent/me")["id"]]
+
     # Under client credentials "me" is the API application's agent: the result says so.
     api_agent = next(a for a in raw.get("Agent", includeapiagents=True) if a.get("isapiagent"))
     client_id, secret = sb.create_app(scopes="all", agent_id=api_agent["id"])
@@ -217,7 +220,7 @@ async def test_unassigned_is_a_filter_value_and_me_names_the_connections_agent(
             assigned = await as_app.call_tool("assign_ticket", {"ticket_id": ticket, "agent": "me"})
     finally:
         await surface.aclose()
-    assert "API application" in ok(assigned) and "sign in per user" in text(assigned)
+    assert "API application" in ok(assigned) and "halo-mcp login" in text(assigned)
     assert raw.get(f"Tickets/{ticket}")["agent_id"] == api_agent["id"]
 
 

@@ -42,7 +42,9 @@ async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
     within = await ctx.resolver.resolve("client", args.client) if args.client not in (None, "") else None
     if within is not None and kind not in SCOPED_BY_CLIENT:
         raise ToolError(f"client narrows sites only; drop it for kind='{kind}'")
-    if args.query or within is not None:
+    if kind == "agent" and (args.query or "").strip().lower() in ("me", "myself", "self"):
+        entities = [await ctx.resolver.me()]  # the agent this connection acts as
+    elif args.query or within is not None:
         entities = await ctx.resolver.candidates(kind, args.query or "", args.limit, within)
     else:  # searched kinds (clients, sites) list their first page
         entities = (await ctx.resolver.table(kind))[: args.limit]

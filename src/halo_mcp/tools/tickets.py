@@ -188,7 +188,8 @@ def me_note(agent: Entity | None) -> str:
         return ""
     return (
         f"'me' is {agent.name}, the agent of this connection's API application (client credentials); Halo may not "
-        "let tickets be assigned to it. For your own agent, sign in per user (see halo-mcp doctor)"
+        "let tickets be assigned to it. To act as yourself, sign in per user: `halo-mcp login` with "
+        "HALO_AUTH_FLOW=authorization_code, or HALO_USERNAME/HALO_PASSWORD"
     )
 
 
