@@ -147,9 +147,14 @@ async def by_sql(ctx: ToolContext, group: str, sql: str) -> Counts | None:
 
 
 async def by_paging(
-    ctx: ToolContext, group: str, params: Mapping[str, Any], key: Callable[[Mapping[str, Any]], Any]
+    ctx: ToolContext,
+    group: str,
+    params: Mapping[str, Any],
+    key: Callable[[Mapping[str, Any]], Any],
+    keep: Callable[[Mapping[str, Any]], bool] | None = None,
 ) -> Counts:
-    """Counts from GET /Tickets pages (newest first), at most COUNT_PAGES of them; `key` gives a row's group."""
+    """Counts from GET /Tickets pages (newest first), at most COUNT_PAGES of them; `key` gives a row's group and
+    `keep` drops rows the list filters could not (SLA state, unassigned)."""
     first = await ctx.halo.list_page("Tickets", "tickets", params, page_size=PAGE_CAP)
     pages = [first.rows]
     total = first.total
@@ -162,7 +167,8 @@ async def by_paging(
 
         last = min(math.ceil(total / PAGE_CAP), COUNT_PAGES)
         pages += await asyncio.gather(*(page(no) for no in range(2, last + 1)))
-    rows = [r for p in pages for r in p]
+    seen = [r for p in pages for r in p]
+    rows = [r for r in seen if keep is None or keep(r)]
     tally: Counter[Any] = Counter()
     labels: dict[Any, Any] = {}
     for row in rows:
@@ -175,9 +181,9 @@ async def by_paging(
     out = [
         {"value": v, "name": labels.get(v) or names.get(_as_int(v), v), "tickets": n} for v, n in tally.most_common()
     ]
-    complete = total is None or len(rows) >= total
-    seen = f"{len(rows)} tickets" if complete else f"the newest {len(rows)} of {total} tickets (narrow the dates)"
-    return Counts(out, f"paging GET /Tickets, {seen}", complete)
+    complete = total is None or len(seen) >= total
+    read = f"{len(seen)} tickets read" if complete else f"the newest {len(seen)} of {total} read (narrow the dates)"
+    return Counts(out, f"paging GET /Tickets, {read}", complete)
 
 
 async def _names(ctx: ToolContext, group: str) -> dict[int | None, Any]:

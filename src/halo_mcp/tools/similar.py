@@ -412,7 +412,8 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
         subject = index.docs.get(f"t:{args.ticket_id}") or await _ticket_subject(ctx, args.ticket_id)
         query_fields += [(subject.fields["summary"], 2.0), (subject.category.replace(">", " "), 1.0)]
         query_fields.append((subject.fields["details"], 1.0))
-        client_id = client_id or subject.extra.get("client_id")
+        owner = subject.extra.get("client_id")
+        client_id = client_id or (int(float(owner)) if isinstance(owner, int | float | str) and owner else None)
         headline = subject.fields["summary"] or text
     query, surface = query_terms(query_fields)
     if not query:

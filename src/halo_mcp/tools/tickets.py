@@ -392,8 +392,7 @@ async def _count(
     keep = _keep(args, now)
     counts = None
     if group != "sla" and not args.sla:
-        statuses = await ctx.resolver.table("status")
-        types = await ctx.resolver.table("tickettype")
+        statuses, types = await asyncio.gather(ctx.resolver.table("status"), ctx.resolver.table("tickettype"))
         sql = count_sql(
             group, found, unassigned=_unassigned(args),
             closed_ids=[e.id for e in statuses if e.record.get("type") == 2],
@@ -405,16 +404,12 @@ async def _count(
     if counts is None:
 
         def key(row: Mapping[str, Any]) -> Any:
-            if keep and not keep(row):
-                return None
-            if group == "sla":
-                return sla_state(row, now) or "ok"
-            return row.get(GROUPS[group].row_field) or None
+            return (sla_state(row, now) or "ok") if group == "sla" else row.get(GROUPS[group].row_field) or None
 
-        counts = await by_paging(ctx, group, params, key)
-        counts.rows = [r for r in counts.rows if r["value"] is not None or group in ("agent", "team")]
+        counts = await by_paging(ctx, group, params, key, keep)
+    none = UNASSIGNED if group in ("agent", "team") else "none"
     rows = [
-        compact({group: r["name"] if r["value"] not in (None, "", 0) else UNASSIGNED, "id": _count_id(group, r),
+        compact({group: r["name"] if r["value"] not in (None, "", 0) else none, "id": _count_id(group, r),
                  "tickets": r["tickets"]})
         for r in counts.rows[: args.limit]
     ]  # fmt: skip
