@@ -47,7 +47,7 @@ async def test_hardware_warranty_audit(client: Client, sandbox: Sandbox) -> None
     )
     assert not assets.is_error, text(assets)
     assert set(ids(assets)) == set(truth)
-    assert "client=Acme Corp" in text(assets) and "type=Laptop" in text(assets)
+    assert "client=«Acme Corp»" in text(assets) and "type=Laptop" in text(assets)
     ends = column(assets, "warranty_end")
     assert ends == sorted(ends) and all(today.isoformat() <= e < horizon.isoformat() for e in ends)
 

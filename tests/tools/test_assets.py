@@ -57,7 +57,7 @@ async def test_filter_by_client_and_type_names(client: Client, raw: Raw) -> None
     assert result.structured_content["total"] == expected["record_count"]
     assert ids(result) == [a["id"] for a in expected["assets"]]
     # the filtered columns are said once, in the header, not in every row
-    assert "client=Wayne Enterprises" in text(result) and "type=Laptop" in text(result)
+    assert "client=«Wayne Enterprises»" in text(result) and "type=Laptop" in text(result)
     assert "client" not in result.structured_content["columns"]
 
 

@@ -53,14 +53,16 @@ async def test_text_attachment_round_trip(client: Client, sandbox: Sandbox) -> N
     assert not added.is_error, text(added)
     new_id = added.structured_content["id"]
     listed = await client.call_tool("list_attachments", {"ticket_id": 3})
-    assert new_id in ids(listed) and "«vpn.log.txt»" in text(listed)
+    assert new_id in ids(listed) and f"\n{new_id}|vpn.log.txt|" in text(listed)
+    assert text(listed).endswith("»")  # the table is one «» span
     raw = Raw(sandbox)
     assert new_id in [a["id"] for a in raw.get("Attachment", ticket_id=3)["attachments"]]
     raw.close()
     got = await client.call_tool("get_attachment", {"id": new_id})
     resource = resource_of(got)
     assert isinstance(resource, types.TextResourceContents)
-    assert resource.text == body and resource.mime_type == "text/plain"
+    # The file reaches the model as text, so it is delimited like any Halo text: its guillemets are neutralised.
+    assert resource.text == "«VPN log\nline 2: <quoted> ünïcode\n»" and resource.mime_type == "text/plain"
     assert str(resource.uri).startswith(f"halo://attachments/{new_id}/")
     assert body not in text(got)  # the content travels in the resource, not the text
 

@@ -103,11 +103,11 @@ async def test_get_user_by_name_with_open_tickets(client: Client, raw: Raw) -> N
     shown = {t["id"] for t in record.get("open_tickets", [])}
     assert shown <= {t["id"] for t in open_raw["tickets"]}
     assert len(shown) == min(10, open_raw["record_count"])
-    # status names, not ids; summaries delimited as user-written text
+    # status names, not ids; the open tickets are a table, delimited as one span
     statuses = {s["id"]: s["name"] for s in raw.get("Status")}
     first = record["open_tickets"][0]
     assert first["status"] in statuses.values()
-    assert f"«{first['summary']}»" in text(result)
+    assert "open_tickets:\n  «id|summary|" in text(result) and f"\n  {first['id']}|{first['summary']}|" in text(result)
 
 
 async def test_get_user_by_email_and_by_id_agree(client: Client) -> None:

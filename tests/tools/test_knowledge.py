@@ -25,7 +25,7 @@ async def test_search_ranks_matching_articles_first(client: Client) -> None:
     assert not result.is_error, text(result)
     names = _names(result)
     assert names and "vpn" in names[0].lower()
-    assert text(result).startswith(f"{len(names)} articles\nid|name|tags")
+    assert text(result).startswith(f"{len(names)} articles\n«id|name|tags")
 
 
 @pytest.mark.parametrize(

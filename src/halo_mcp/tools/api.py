@@ -27,18 +27,15 @@ from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matchi
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
-from halo_mcp.tools.render import compact, is_empty, list_output, record_output, truncate
+from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.resolve import Entity
+from halo_mcp.tools.spans import untrusted
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
 WRITE_CAP = 3_000
 MAX_COLUMNS = 12
 CELL_CAP = 160  # characters of one text cell in a list; get the record by id for the rest
 DETAIL_CAP = 4_000
-FREE_TEXT = frozenset({
-    "summary", "details", "details_html", "note", "note_html", "description", "resolution", "subject", "body",
-    "emailbody", "emailbody_html", "comment", "text", "message", "emailsubject",
-})  # fmt: skip
 PLURAL_RESOURCES = {"tickets": "ticket", "actions": "action", "users": "user", "projects": "project",
                     "opportunities": "opportunity"}  # fmt: skip
 PREFERRED = {
@@ -298,16 +295,16 @@ def _render_read(data: Any) -> ToolOutput:
     if data is None or data == "":
         return ToolOutput(text="empty response")
     if isinstance(data, str):
-        return ToolOutput(text=truncate(data, READ_CAP, more="narrow the request"))
+        return ToolOutput(text=cut(untrusted(data), READ_CAP, more="narrow the request"))
     if isinstance(data, list) and not all(isinstance(r, Mapping) for r in data):
-        return ToolOutput(text=truncate(", ".join(map(str, data)), READ_CAP), structured={"result": data})
+        return ToolOutput(text=cut(untrusted(", ".join(map(str, data))), READ_CAP), structured={"result": data})
     if isinstance(data, list) or _is_envelope(data):
         total = data.get("record_count") if isinstance(data, Mapping) else None
         return _rows_output(rows_of(data), int(total) if isinstance(total, int | float) else None)
     record = _deep(data) if isinstance(data, Mapping) else {"result": data}
-    out = record_output(record, untrusted_keys=FREE_TEXT)
+    out = record_output(record)  # any endpoint, any field: every string is delimited
     if len(out.text) > READ_CAP:
-        out = ToolOutput(text=truncate(out.text, READ_CAP, more="ask for fewer details, e.g. without includedetails"))
+        out = ToolOutput(text=cut(out.text, READ_CAP, more="ask for fewer details, e.g. without includedetails"))
     return out
 
 
@@ -322,10 +319,10 @@ def _rows_output(rows: list[dict[str, Any]], total: int | None) -> ToolOutput:
         notes.append(f"{len(columns) - MAX_COLUMNS} more columns hidden; get one by id for every field")
         columns = columns[:MAX_COLUMNS]
     shown = len(compacted)
-    out = list_output("rows", compacted, columns=columns, total=total, untrusted_cols=FREE_TEXT)
+    out = list_output("rows", compacted, columns=columns, total=total)
     while len(out.text) > READ_CAP and shown > 1:
         shown = max(1, int(shown * READ_CAP / len(out.text) * 0.95))
-        out = list_output("rows", compacted[:shown], columns=columns, total=total, untrusted_cols=FREE_TEXT)
+        out = list_output("rows", compacted[:shown], columns=columns, total=total)
     if shown < len(compacted):
         notes.append(f"truncated to {shown} of {len(compacted)} rows: page with pageinate=true, page_size, page_no")
     if notes:
@@ -352,10 +349,10 @@ def _render_write(op: Operation, path_values: Mapping[str, str], body: Any, data
     lines = [f"{op.name} ok: {', '.join(affected)}"]
     if records:
         first = _deep(records[0])
-        text = truncate(record_output(first, untrusted_keys=FREE_TEXT).text, WRITE_CAP, more="read it back with GET")
+        text = cut(record_output(first).text, WRITE_CAP, more="read it back with GET")
         lines.append(text)
     elif isinstance(data, str) and data:
-        lines.append(truncate(data, WRITE_CAP))
+        lines.append(cut(untrusted(data), WRITE_CAP))
     if hint:
         lines.append(hint)
     structured = {"affected": affected}

@@ -18,14 +18,24 @@ from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, fetch_page, get_one, parse_day, today
-from halo_mcp.tools.render import compact, decode_cursor, encode_cursor, halo_datetime, list_output, record_output
+from halo_mcp.tools.render import (
+    compact,
+    decode_cursor,
+    encode_cursor,
+    halo_datetime,
+    list_output,
+    pairs,
+    record_output,
+)
 from halo_mcp.tools.resolve import Ref
+from halo_mcp.tools.spans import untrusted
 
 SCAN_LIMIT = 2000  # assets examined per call when filtering warranties client-side
 DETAIL_LIMIT = 200  # records read one by one per call when list rows lack warranty dates
 DETAIL_CONCURRENCY = 8
 DETAIL_CHUNK = 20
 COLUMNS = ("id", "tag", "name", "type", "client", "site", "user", "user_id", "warranty_end")
+CLOSED_FIELDS = frozenset({"type", "assettype_name", "status_name", "warranty"})  # admin configuration, our words
 
 
 def warranty_day(record: dict[str, Any]) -> date | None:
@@ -92,7 +102,7 @@ async def list_assets(ctx: ToolContext, args: ListAssetsArgs) -> ToolOutput:
         if entity:
             params[param] = entity.id
             if entity.name != str(entity.id):
-                fixed.append(f"{column}={entity.name}")
+                fixed.append(pairs({column: entity.name}, CLOSED_FIELDS))
     if args.search:
         params["search"] = args.search.strip()
     columns = [c for c in COLUMNS if not any(f.startswith(c.removesuffix("_id") + "=") for f in fixed)]
@@ -186,7 +196,7 @@ def fold_constant(rows: list[dict[str, Any]], columns: list[str], head: str) -> 
              and all(r.get(c) == rows[0][c] for r in rows)]  # fmt: skip
     if not fixed:
         return columns, head
-    said = ", ".join(f"{c}={rows[0][c]}" for c in fixed)
+    said = pairs({c: rows[0][c] for c in fixed}, CLOSED_FIELDS)
     head = f"{said}. {head}" if head else said
     return [c for c in columns if c not in fixed], head
 
@@ -240,7 +250,7 @@ async def get_asset(ctx: ToolContext, args: GetAssetArgs) -> ToolOutput:
     if end:
         days = (end - today()).days
         out["warranty"] = f"expired {-days} days ago" if days < 0 else f"ends in {days} days"
-    return record_output(out, untrusted_keys=("notes", "warranty_note"))
+    return record_output(out, CLOSED_FIELDS)
 
 
 async def _asset_id(ctx: ToolContext, value: int | str) -> int:
@@ -257,6 +267,6 @@ async def _asset_id(ctx: ToolContext, value: int | str) -> int:
         raise ToolError(f"several assets have tag {tag!r} (ids {found}); pass the id")
     similar = await ctx.halo.list_page("Asset", "assets", {"search": tag}, page_size=5)
     if similar.rows:
-        found = ", ".join(f"'{r.get('inventory_number')}' (id {r['id']})" for r in similar.rows)
+        found = ", ".join(f"{untrusted(str(r.get('inventory_number')))} (id {r['id']})" for r in similar.rows)
         raise ToolError(f"no asset with tag {tag!r}; did you mean {found}?")
     raise ToolError(f"no asset with tag {tag!r}; use list_assets(search=...) to find it")

@@ -14,6 +14,7 @@ import base64
 import binascii
 import mimetypes
 import os
+import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -25,7 +26,9 @@ from halo_mcp.halo.errors import HaloNotFound
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, list_output
+from halo_mcp.tools.spans import untrusted
 
+_MIME = re.compile(r"[\w.+-]+/[\w.+-]+")  # a media type token; anything else is not trusted as one
 TEXT_TYPES = ("application/json", "application/xml", "application/x-yaml", "application/yaml", "application/csv")
 
 
@@ -54,7 +57,6 @@ async def list_attachments(ctx: ToolContext, args: ListAttachmentsArgs) -> ToolO
         "attachments",
         rows,
         columns=("id", "filename", "bytes", "created", "note"),
-        untrusted_cols=("filename", "note"),
         note=f"on ticket {args.ticket_id}",
     )
 
@@ -78,18 +80,20 @@ async def get_attachment(ctx: ToolContext, args: GetAttachmentArgs) -> ToolOutpu
             "open it in Halo instead"
         )
     filename = file.filename or f"attachment-{args.id}"
-    mime = file.content_type.split(";")[0].strip() or guess_type(filename)
+    mime = file.content_type.split(";")[0].strip()
+    mime = mime if _MIME.fullmatch(mime) else guess_type(filename)  # e-mailed files keep the sender's type
     uri = f"halo://attachments/{args.id}/{quote(filename)}"
     text = _as_text(file.content, mime)
     resource: types.TextResourceContents | types.BlobResourceContents
     if text is not None:
-        resource = types.TextResourceContents(uri=uri, mime_type=mime, text=text)
+        resource = types.TextResourceContents(uri=uri, mime_type=mime, text=untrusted(text))  # a file is data
     else:
         encoded = base64.b64encode(file.content).decode("ascii")
         resource = types.BlobResourceContents(uri=uri, mime_type=mime, blob=encoded)
     kind = "text" if text is not None else "binary"
     return ToolOutput(
-        text=f"attachment {args.id} «{filename}» ({mime}, {size:,} bytes): {kind} content in the embedded resource",
+        text=f"attachment {args.id} {untrusted(filename)} ({mime}, {size:,} bytes): {kind} content in the embedded "
+        "resource",
         structured={"id": args.id, "filename": filename, "mime_type": mime, "bytes": size, "uri": uri},
         resources=[types.EmbeddedResource(type="resource", resource=resource)],
     )
@@ -150,7 +154,8 @@ async def add_attachment(ctx: ToolContext, args: AddAttachmentArgs) -> ToolOutpu
     if not ident:
         raise ToolError(f"Halo did not return the new attachment's id; check ticket {args.ticket_id}'s attachments")
     return ToolOutput(
-        text=f"attached «{filename}» ({len(content):,} bytes) to ticket {args.ticket_id} as attachment {ident}",
+        text=f"attached {untrusted(filename)} ({len(content):,} bytes) to ticket {args.ticket_id} as attachment "
+        f"{ident}",
         structured={"id": ident, "ticket_id": args.ticket_id, "filename": filename, "bytes": len(content)},
         affected=[f"ticket:{args.ticket_id}", f"attachment:{ident}"],
     )

@@ -178,7 +178,7 @@ async def get_user(ctx: ToolContext, args: GetUserArgs) -> ToolOutput:
     out["open_ticket_count"] = total
     if tickets:
         out["open_tickets"] = tickets
-    result = record_output(out, untrusted_keys=("notes", "summary"))
+    result = record_output(out)  # every field of a user is theirs or an agent's writing
     if total > len(tickets):
         result.text += f"\n(first {len(tickets)} open tickets; list_tickets(user=...) for all)"
     return result

@@ -12,9 +12,11 @@ from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, html_to_text, list_output, record_output, text_field, truncate
 from halo_mcp.tools.similar import Doc, index_of, kb_doc, kb_hits
+from halo_mcp.tools.spans import untrusted
 
 HALO_MATCH_BOOST = 1.5  # Halo matched the whole phrase: a strong signal on top of word overlap
 ARTICLE_TEXT = 6000
+CLOSED_FIELDS = frozenset({"useful", "related"})  # counts, and related ids beside delimited titles
 
 
 class SearchKbArgs(Args):
@@ -59,7 +61,7 @@ class GetKbArticleArgs(Args):
 async def get_kb_article(ctx: ToolContext, args: GetKbArticleArgs) -> ToolOutput:
     """A KB article as text: symptoms, then numbered steps."""
     record = await fetch_article(ctx, args.id)
-    return record_output(article_view(record), untrusted_keys=("description", "steps"))
+    return record_output(article_view(record), CLOSED_FIELDS)
 
 
 async def fetch_article(ctx: ToolContext, article_id: int) -> dict[str, Any]:
@@ -92,7 +94,7 @@ def article_view(record: dict[str, Any], limit: int = ARTICLE_TEXT) -> dict[str,
     related = record.get("related_articles")
     if isinstance(related, list) and related:
         view["related"] = ", ".join(
-            f"{r.get('id')} {r.get('name', '')}".strip() for r in related if isinstance(r, dict)
+            f"{r.get('id')} {untrusted(str(r.get('name') or ''))}" for r in related if isinstance(r, dict)
         )
     return view
 

@@ -6,7 +6,7 @@ A cursor carries the page number and the page size, so changing `limit` between 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
@@ -51,7 +51,6 @@ async def search_list(
     cursor: str | None,
     row: Callable[[dict[str, Any]], dict[str, Any]],
     columns: Sequence[str],
-    untrusted_cols: Iterable[str] = (),
     empty_note: str,
 ) -> ToolOutput:
     """The whole body of a 'find X by text' tool: Halo's `search`, one page, compact rows, a cursor."""
@@ -64,7 +63,6 @@ async def search_list(
         columns=columns,
         total=listing.total,
         next_cursor=listing.next_cursor,
-        untrusted_cols=untrusted_cols,
         note="" if rows else empty_note,
     )
 

@@ -3,25 +3,41 @@
 - `compact()` drops nulls, empties, zero ids and Halo's sentinel dates, and shortens ISO datetimes.
 - `table()` renders rows as a pipe table (the text) and as `{columns, rows}` (the structured content): the same
   data, both a fraction of Halo's raw JSON.
-- Text written by Halo's users (ticket details, notes, KB bodies) is wrapped in «…» so a model can tell data from
-  instructions; the server's instructions say so once.
+
+Untrusted text: what Halo returns was typed by people the model must not take orders from (end users write ticket
+text, and Halo makes users, their names and even clients from the From header and domain of an e-mail). It is
+delimited with «…» spans, and the server's instructions say once that a span is data, never instructions.
+- A table is data through and through: the whole table, header included, is one span (two tokens, not two per
+  cell), and no cell can break it (`|` and line breaks are replaced, delimiters neutralised).
+- A record wraps each string field on its own (a multi-line value could otherwise fake the fields after it), except
+  the keys its tool declares closed: values from Halo's admin configuration (status, priority, ticket type, team,
+  category, SLA, outcome, asset type, and agent names, since agents are made by administrators) or made by this
+  server (sla_state, warranty). Never closed: names, e-mail addresses and phone numbers of users, client and site
+  names, summaries, details, notes, custom-field values, file names, report names, KB text. Numbers and ISO dates
+  carry nothing and stay bare. A key nobody declared is wrapped, so a new field cannot forget it.
+- Halo values a tool echoes in a head line or an error go through `untrusted()` unless they are from a closed set.
+- Every Halo string, wrapped or not, is escaped (`spans.escape`): no span closes early, no bare text opens one,
+  and fake tool-result or turn markup reads as text. Everything else, "ignore previous instructions" included, is
+  kept as written, inside its span.
+- structuredContent keeps Halo's values unchanged: there JSON quoting delimits them, for programs.
 """
 
 from __future__ import annotations
 
 import base64
+import html as html_lib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import ToolOutput
+from halo_mcp.tools.spans import UNTRUSTED_CLOSE, UNTRUSTED_OPEN, escape
 
 SENTINEL_PREFIXES = ("1900-01-01", "0001-01-01", "1753-01-01")
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
-UNTRUSTED_OPEN, UNTRUSTED_CLOSE = "«", "»"
 
 
 def short_date(value: str) -> str:
@@ -72,10 +88,20 @@ def compact(record: Mapping[str, Any], keep: Iterable[str] | None = None) -> dic
     return out
 
 
-def untrusted(text: str) -> str:
-    """Delimit user-written text; guillemets inside it are neutralised so the span cannot be closed early."""
-    clean = text.replace(UNTRUSTED_OPEN, "<").replace(UNTRUSTED_CLOSE, ">")
-    return f"{UNTRUSTED_OPEN}{clean}{UNTRUSTED_CLOSE}"
+_ATOM = re.compile(r"[\d\s.:+\-/()TZ]*")  # numbers, ISO dates and times, phone-like digits: nothing to say
+
+
+def field_text(key: str, value: Any, closed: Container[str] = ()) -> str:
+    """One record value as text: escaped, and wrapped unless its key is closed or it is a number or a date."""
+    text = _cell(value) if not isinstance(value, str) else escape(value.replace("\r", ""))
+    if key in closed or not isinstance(value, str | list | dict) or _ATOM.fullmatch(text):
+        return text
+    return f"{UNTRUSTED_OPEN}{text}{UNTRUSTED_CLOSE}"
+
+
+def pairs(values: Mapping[str, Any], closed: Container[str] = ()) -> str:
+    """`key=value, ...` for a head line (columns said once): Halo values escaped and wrapped as in records."""
+    return ", ".join(f"{key}={field_text(key, value, closed)}" for key, value in values.items())
 
 
 def truncate(text: str, limit: int, more: str = "") -> str:
@@ -88,10 +114,17 @@ def truncate(text: str, limit: int, more: str = "") -> str:
     return f"{text[:cut]} …[+{rest} chars{'; ' + more if more else ''}]"
 
 
+def cut(text: str, limit: int, more: str = "") -> str:
+    """`truncate()` for rendered text: a span the cut leaves open is closed before the marker, so it stays data."""
+    short = truncate(text, limit, more)
+    if short.count(UNTRUSTED_OPEN) <= short.count(UNTRUSTED_CLOSE):
+        return short
+    head, sep, marker = short.rpartition(" …[+")
+    return f"{head}{UNTRUSTED_CLOSE}{sep}{marker}"
+
+
 def html_to_text(html: str) -> str:
     """Enough HTML stripping for ticket and KB bodies: block tags become line breaks, entities decoded."""
-    import html as html_lib
-
     text = re.sub(r"(?is)<(script|style).*?</\1>", "", html)
     text = re.sub(r"(?i)<\s*(br|/p|/div|/li|/h\d|/tr)\s*/?>", "\n", text)
     text = re.sub(r"(?i)<\s*li[^>]*>", "- ", text)
@@ -111,53 +144,49 @@ def text_field(record: Mapping[str, Any], field: str) -> str:
 
 
 def _cell(value: Any) -> str:
+    """One table cell, escaped: it cannot end its row, its column or the table's span."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, list | dict):
         value = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-    return str(value).replace("|", "/").replace("\r", "").replace("\n", " ↵ ")
+    return escape(str(value).replace("|", "/").replace("\r", "").replace("\n", " ↵ "))
 
 
-def table(
-    rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None, untrusted_cols: Iterable[str] = ()
-) -> tuple[str, dict[str, Any]]:
-    """(pipe-table text, {"columns", "rows"} structured) for list results. Columns empty in every row are dropped."""
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> tuple[str, dict[str, Any]]:
+    """(pipe-table text in one «» span, {"columns", "rows"} structured) for list results; empty columns dropped."""
     if columns is None:
         seen: dict[str, None] = {}
         for row in rows:
             seen.update(dict.fromkeys(row))
         columns = list(seen)
     columns = [c for c in columns if any(not is_empty(c, r.get(c)) for r in rows)]
-    marked = set(untrusted_cols)
-    lines = ["|".join(columns)]
+    lines = ["|".join(_cell(c) for c in columns)]  # headers too: report columns are named by whoever wrote the SQL
     data_rows = []
     for row in rows:
         values = [row.get(c) for c in columns]
         data_rows.append(values)
-        cells = [_cell(v) for v in values]
-        for i, col in enumerate(columns):
-            if col in marked and cells[i]:
-                cells[i] = untrusted(cells[i])
-        lines.append("|".join(cells))
-    return "\n".join(lines), {"columns": list(columns), "rows": data_rows}
+        lines.append("|".join(_cell(v) for v in values))
+    text = "\n".join(lines)
+    return f"{UNTRUSTED_OPEN}{text}{UNTRUSTED_CLOSE}", {"columns": list(columns), "rows": data_rows}
 
 
-def render_record(record: Mapping[str, Any], untrusted_keys: Iterable[str] = ()) -> str:
-    """One `key: value` line per field; nested row lists become indented tables."""
-    marked = set(untrusted_keys)
+def render_record(record: Mapping[str, Any], closed: Container[str] = ()) -> str:
+    """One `key: value` line per field, Halo text wrapped; nested row lists become indented tables, nested
+    records (custom fields) indented `label: value` lines."""
     lines: list[str] = []
     for key, value in record.items():
+        label = escape(str(key))  # keys made from Halo data (custom-field labels) are admin configuration
         if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value):
-            text, _ = table(value, untrusted_cols=marked)
-            lines.append(f"{key}:")
+            text, _ = table(value)
+            lines.append(f"{label}:")
             lines.extend("  " + line for line in text.splitlines())
+        elif isinstance(value, Mapping) and value:
+            lines.append(f"{label}:")
+            lines.extend(f"  {escape(str(k))}: {field_text(str(k), v)}" for k, v in value.items())
         else:
-            cell = _cell(value)
-            if key in marked and isinstance(value, str):
-                cell = untrusted(value.replace("\r", ""))
-            lines.append(f"{key}: {cell}")
+            lines.append(f"{label}: {field_text(key, value, closed)}")
     return "\n".join(lines)
 
 
@@ -168,13 +197,12 @@ def list_output(
     columns: Sequence[str] | None = None,
     total: int | None = None,
     next_cursor: str | None = None,
-    untrusted_cols: Iterable[str] = (),
     note: str = "",
 ) -> ToolOutput:
     """The standard list result: a header line (count, total, cursor), then the table."""
     if not rows:
         return ToolOutput(text=f"no {kind} found{'. ' + note if note else ''}", structured={"columns": [], "rows": []})
-    text, structured = table(rows, columns, untrusted_cols)
+    text, structured = table(rows, columns)
     head = f"{len(rows)} {kind}" + (f" of {total}" if total is not None else "")
     if next_cursor:
         head += f"; more with cursor={next_cursor}"
@@ -186,8 +214,8 @@ def list_output(
     return ToolOutput(text=f"{head}\n{text}", structured=structured)
 
 
-def record_output(record: Mapping[str, Any], untrusted_keys: Iterable[str] = (), head: str = "") -> ToolOutput:
-    text = render_record(record, untrusted_keys)
+def record_output(record: Mapping[str, Any], closed: Container[str] = (), head: str = "") -> ToolOutput:
+    text = render_record(record, closed)
     return ToolOutput(text=f"{head}\n{text}" if head else text, structured=dict(record))
 
 

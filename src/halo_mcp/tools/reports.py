@@ -22,6 +22,7 @@ from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import Limit, clamp_to, get_one, parse_day, search_list
 from halo_mcp.tools.render import compact, list_output, truncate
 from halo_mcp.tools.resolve import Ref
+from halo_mcp.tools.spans import untrusted
 
 ROW_CAP = 200
 CELL_CHARS = 300
@@ -186,7 +187,7 @@ def report_rows(data: Any) -> list[dict[str, Any]]:
     report: dict[str, Any] = nested if isinstance(nested, dict) else data
     error = report.get("load_error")
     if error:
-        raise ToolError(f"Halo could not run the report: {error}")
+        raise ToolError(f"Halo could not run the report: {untrusted(str(error))}")  # SQL Server quotes the SQL
     rows = report.get("rows")
     if rows is None:
         rows = data.get("rows")
@@ -194,15 +195,12 @@ def report_rows(data: Any) -> list[dict[str, Any]]:
 
 
 def rows_output(rows: list[dict[str, Any]], limit: int, what: str) -> ToolOutput:
-    """Rows capped at `limit`, long cells cut, free-text columns marked as user-written."""
+    """Rows capped at `limit`, long cells cut; the table is one «» span, as every table is."""
     shown = [{k: _cell(v) for k, v in row.items()} for row in rows[:limit]]
-    free_text = {
-        k for row in shown for k, v in row.items() if isinstance(v, str) and " " in v and not _looks_like_date(v)
-    }
     note = ""
     if len(rows) > limit:
         note = f"truncated to the first {limit} rows; narrow the query (WHERE, TOP, GROUP BY) to see the rest"
-    out = list_output("rows", shown, total=len(rows), untrusted_cols=sorted(free_text), note=note)
+    out = list_output("rows", shown, total=len(rows), note=note)
     out.text = f"{what}: {out.text}"
     return out
 
@@ -213,10 +211,6 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     return value
-
-
-def _looks_like_date(text: str) -> bool:
-    return bool(re.match(r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}.*)?$", text))
 
 
 # -- tools ----------------------------------------------------------------------------------------------------
@@ -235,7 +229,7 @@ async def list_reports(ctx: ToolContext, args: ListReportsArgs) -> ToolOutput:
     """Find saved reports to run with run_report."""
     return await search_list(
         ctx, "Report", "reports", query=args.query, limit=args.limit, cursor=args.cursor,
-        row=lambda r: compact(r, REPORT_FIELDS), columns=REPORT_FIELDS, untrusted_cols=("description",),
+        row=lambda r: compact(r, REPORT_FIELDS), columns=REPORT_FIELDS,
         empty_note="try one word of the name, or omit query",
     )  # fmt: skip
 
@@ -264,7 +258,7 @@ async def run_report(ctx: ToolContext, args: RunReportArgs) -> ToolOutput:
     data = await get_one(ctx, "Report", report_id, "use list_reports to find it", params)
     rows = report_rows(data)
     period = f" from {start or '…'} to {end or '…'}" if start or end else ""
-    return rows_output(rows, args.limit, f"report {report_id} «{data.get('name') or name}»{period}")
+    return rows_output(rows, args.limit, f"report {report_id} {untrusted(str(data.get('name') or name))}{period}")
 
 
 class QuerySqlArgs(Args):
@@ -295,9 +289,9 @@ async def _resolve_report(ctx: ToolContext, value: int | str) -> tuple[int, str]
         if len(matches) == 1:
             return matches[0]
         if len(matches) > 1:
-            found = ", ".join(f"'{n}' (id {i})" for i, n in matches[:8])
+            found = ", ".join(f"{untrusted(n)} (id {i})" for i, n in matches[:8])
             raise ToolError(f"{text!r} matches several reports: {found}; pass the id")
     if named:
-        found = ", ".join(f"'{n}' (id {i})" for i, n in named[:5])
+        found = ", ".join(f"{untrusted(n)} (id {i})" for i, n in named[:5])
         raise ToolError(f"no report named {text!r}; did you mean {found}?")
     raise ToolError(f"no report named {text!r}; use list_reports to see them")

@@ -19,6 +19,7 @@ from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.spans import escape, untrusted
 
 
 def _ref(value: Any) -> Any:
@@ -41,6 +42,8 @@ class Source:
     searched: bool = False  # large tables: query Halo's `search` instead of loading everything
     plural: str = ""
     params: tuple[tuple[str, Any], ...] = ()
+    # Names typed by end users or made from e-mails (not admin configuration): delimited wherever they are echoed.
+    user_written: bool = False
 
 
 SOURCES: dict[str, Source] = {
@@ -55,9 +58,9 @@ SOURCES: dict[str, Source] = {
         Source("outcome", "Outcome", ("outcome", "buttonname"), plural="outcomes"),
         Source("sla", "SLA", ("name",), plural="SLAs"),
         Source("assettype", "AssetType", ("name",), plural="asset types"),
-        Source("client", "Client", ("name",), "clients", searched=True, plural="clients"),
-        Source("site", "Site", ("name",), "sites", searched=True, plural="sites"),
-        Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users"),
+        Source("client", "Client", ("name",), "clients", searched=True, plural="clients", user_written=True),
+        Source("site", "Site", ("name",), "sites", searched=True, plural="sites", user_written=True),
+        Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users", user_written=True),
     )
 }
 SCOPED_BY_CLIENT = ("site", "user")  # kinds whose names are resolved within a client given in the same call
@@ -161,7 +164,7 @@ class Resolver:
         except ToolError as exc:
             if within is None or kind not in SCOPED_BY_CLIENT:
                 raise
-            raise ToolError(f"{exc} (searched within client '{within.name}')") from None
+            raise ToolError(f"{exc} (searched within client {untrusted(within.name)})") from None
 
     async def resolve_optional(self, kind: str, value: int | str | None, within: Entity | None = None) -> Entity | None:
         return None if value is None or value == "" else await self.resolve(kind, value, within)
@@ -264,11 +267,13 @@ def _client_of(entity: Entity) -> int | None:
 
 
 def describe(entities: Sequence[Entity]) -> str:
-    """Candidates for a message; sites and users name their client, so same-named ones can be told apart."""
+    """Candidates for a message; names users wrote are delimited like any Halo text (render.py), and sites and users
+    name their client, so same-named ones can be told apart."""
 
     def one(e: Entity) -> str:
+        name = untrusted(e.name) if SOURCES[e.kind].user_written else repr(escape(e.name))
         client = e.record.get("client_name") if e.kind in SCOPED_BY_CLIENT else None
-        return f"'{e.name}' (id {e.id}{', ' + str(client) if client else ''})"
+        return f"{name} (id {e.id}{', ' + untrusted(str(client)) if client else ''})"
 
     return ", ".join(one(e) for e in entities)
 

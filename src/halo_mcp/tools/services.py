@@ -42,5 +42,5 @@ async def search_services(ctx: ToolContext, args: SearchServicesArgs) -> ToolOut
     """Search the service catalogue (category, status, link)."""
     return await search_list(
         ctx, "Service", "services", query=args.query, limit=args.limit, cursor=args.cursor, row=service_row,
-        columns=COLUMNS, untrusted_cols=("summary",), empty_note="try one distinctive word, or omit query to list all",
+        columns=COLUMNS, empty_note="try one distinctive word, or omit query to list all",
     )  # fmt: skip

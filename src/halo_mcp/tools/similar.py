@@ -26,7 +26,7 @@ from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate, untrusted
+from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate
 from halo_mcp.tools.resolve import Ref
 
 # -- text -----------------------------------------------------------------------------------------------------
@@ -463,7 +463,7 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
     if kb_note:
         note += f". {kb_note}"
     columns = ["type", "id", "title", "state", "why", "resolution"]
-    return list_output("matches", rows, columns=columns, untrusted_cols=("title",), note=note)
+    return list_output("matches", rows, columns=columns, note=note)
 
 
 DUPLICATE = 0.8  # share of the shorter summary's words two open tickets of one client share to be duplicates
@@ -513,7 +513,7 @@ def _row(
     row: dict[str, Any] = {"type": kind, "id": doc.id, "title": doc.title, "state": state, "why": why}
     if resolution:
         more = f"get_ticket({doc.id}) for the full note"
-        row["resolution"] = untrusted(truncate(" ".join(resolution.split()), 160, more))
+        row["resolution"] = truncate(" ".join(resolution.split()), 160, more)
     return row
 
 

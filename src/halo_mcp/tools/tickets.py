@@ -30,6 +30,7 @@ from halo_mcp.tools.render import (
     halo_datetime,
     html_to_text,
     list_output,
+    pairs,
     render_record,
     short_date,
     text_field,
@@ -64,7 +65,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "opened": ("dateoccurred", "datecreated"),
 }
 DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "site", "agent", "sla", "fix_by", "respond_by")
-UNTRUSTED_COLUMNS = ("summary", "details", "details_html")  # written by end users
+# Admin configuration or the server's own words: shown bare (render.py says why); any other text is delimited.
+CLOSED_FIELDS = frozenset({"status", "priority", "ticket_type", "agent", "team", "category", "sla", "sla_state",
+                           "outcome"})  # fmt: skip
 FOLDABLE = ("status", "priority", "client", "site", "agent", "team", "user")  # same in every row -> said once
 GroupBy = Literal["client", "site", "team", "agent", "status", "priority", "ticket_type", "category", "sla"]
 _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
@@ -358,7 +361,7 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     out_rows = [_row(r, columns, extra, now) for r in rows]
     same = _fold_constant_columns(out_rows)
     if same:
-        notes.append("every row: " + ", ".join(f"{k}={v}" for k, v in same.items()))
+        notes.append("every row: " + pairs(same, CLOSED_FIELDS))
     missing = [f for f in extra if not any(f in r for r in rows)]
     if missing and rows:
         notes.append(f"not in list rows: {', '.join(missing)} (see get_ticket)")
@@ -367,9 +370,8 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
         notes.append("state='all' includes closed tickets")
     shown = [c for c in [*columns, *extra] if c not in same]
     out = list_output(
-        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, untrusted_cols=UNTRUSTED_COLUMNS,
-        note=". ".join(n for n in notes if n),
-    )  # fmt: skip
+        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, note=". ".join(n for n in notes if n)
+    )
     if same and isinstance(out.structured, dict):
         out.structured["same"] = same
     return out
@@ -617,7 +619,7 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     if args.assets:
         linked = [a for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
         record["assets"] = [asset_row(a) for a in await _named_assets(ctx, linked)] or "none linked"
-    text = render_record(record, untrusted_keys=("summary", "details", "note"))
+    text = render_record(record, CLOSED_FIELDS)
     return ToolOutput(text=text, structured=record)
 
 
@@ -750,7 +752,7 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     record = _summary_record(saved, found)
     note = me_note(found.get("agent") if _is_me(args.agent) else None)
     return ToolOutput(
-        text=f"created ticket {ticket_id}\n" + render_record(record, ("summary",)) + (f"\n{note}" if note else ""),
+        text=f"created ticket {ticket_id}\n" + render_record(record, CLOSED_FIELDS) + (f"\n{note}" if note else ""),
         structured=record,
         affected=[f"ticket:{ticket_id}"],
     )
@@ -805,7 +807,7 @@ async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
     record = _summary_record({**current, **saved}, found)
     changed = ", ".join(changes)
     return ToolOutput(
-        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, ("summary",)),
+        text=f"updated ticket {args.id} ({changed})\n" + render_record(record, CLOSED_FIELDS),
         structured={**record, "changed": list(changes)},
         affected=[f"ticket:{args.id}"],
     )
@@ -895,7 +897,7 @@ async def _post_action(
     asked = round(minutes or 0)
     if logged > asked:
         notes.append(f"Halo logged {logged} minutes (the outcome's default time) although {asked} were sent")
-    text = "\n".join([head, render_record(state), *filter(None, notes)])
+    text = "\n".join([head, render_record(state, CLOSED_FIELDS), *filter(None, notes)])
     return ToolOutput(text=text, structured=state, affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"])
 
 
