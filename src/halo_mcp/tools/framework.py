@@ -78,8 +78,7 @@ class Tool:
 
     @property
     def annotations(self) -> types.ToolAnnotations:
-        """Only the hints that differ from MCP's defaults (readOnly false, destructive true, idempotent false,
-        openWorld true) and no second title: the rest is paid for in every tools/list and says nothing."""
+        """Only hints that differ from MCP's defaults, no second title: the rest costs tokens in every tools/list."""
         read = self.kind == "read" and not self.dynamic_kind
         destructive = self.kind == "delete" or self.dynamic_kind
         return types.ToolAnnotations(

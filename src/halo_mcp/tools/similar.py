@@ -466,7 +466,7 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
     return list_output("matches", rows, columns=columns, note=note)
 
 
-DUPLICATE = 0.8  # share of the shorter summary's words two open tickets of one client share to be duplicates
+DUPLICATE_SHARE = 0.8  # share of the shorter summary's words two open tickets of one client share to be duplicates
 
 
 async def _open_duplicates(
@@ -488,7 +488,7 @@ async def _open_duplicates(
         if row.get("id") == ticket_id or not theirs or len(shared) < min(2, len(theirs)):
             continue
         closeness = len(shared) / min(len(mine), len(theirs))
-        if closeness >= DUPLICATE:
+        if closeness >= DUPLICATE_SHARE:
             why = "same client, open; shares: " + ", ".join(sorted(shared)[:4])
             found.append(
                 (closeness, {"type": "ticket", "id": row.get("id"), "title": str(row.get("summary") or ""),
