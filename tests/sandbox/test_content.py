@@ -28,7 +28,9 @@ def test_attachment_round_trip(api: httpx2.Client) -> None:
         )
         assert r.status_code == 201, r.text
         meta = r.json()
-        assert meta["filesize"] == len(payload) and "data" not in meta and "data_base64" not in meta
+        # facts §17: the upload reply echoes the file as base64 in `data`
+        assert meta["filesize"] == len(payload) and meta["data"] == base64.b64encode(payload).decode()
+        assert "data_base64" not in meta
         raw = api.get(f"/Attachment/{meta['id']}")
         assert raw.status_code == 200 and raw.content == payload
         assert f'filename="dump-{key}.bin"' in raw.headers["content-disposition"]
@@ -93,3 +95,10 @@ def test_runbook_completes_after_its_duration(api: httpx2.Client) -> None:
     runs = api.get(f"/Automation/{books[0]['id']}").json()["runs"]
     assert runs[-1]["id"] == r.json()["id"] and runs[-1]["status"] == "completed"
     assert api.post("/Automation/99999", json={}).status_code == 404
+
+
+def test_a_runbook_starts_by_its_guid_as_the_spec_types_it(api: httpx2.Client) -> None:
+    book = api.get("/Automation").json()[1]
+    run = api.post(f"/Automation/{book['guid']}", json={})
+    assert run.status_code == 201 and run.json()["runbook_id"] == book["id"]
+    assert api.post("/Automation/00000000-0000-0000-0000-000000000000", json={}).status_code == 404

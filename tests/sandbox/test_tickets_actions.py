@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
+import pytest
 
 
 def _new_ticket(api: httpx2.Client, **extra: Any) -> dict[str, Any]:
@@ -21,7 +23,7 @@ def _status(api: httpx2.Client, name: str) -> dict[str, Any]:
 def test_create_ticket_defaults_and_sla(api: httpx2.Client) -> None:
     t = _new_ticket(api, priority_id=1)
     assert t["status_id"] == 1 and t["client_id"] and t["site_id"]  # derived from the user
-    assert t["client_name"] and t["user_name"] and t["priority_name"].startswith("P1")
+    assert t["client_name"] and t["user_name"] and t["priority"]["name"].startswith("P1")  # nested (facts §17)
     assert t["respondbydate"] < t["fixbydate"]
     assert t["slastate"] == "ok" and t["slaresponsestate"] == "I"
     assert t["deleted"] is False and t["timetaken"] == 0
@@ -106,12 +108,18 @@ def test_sla_breached_and_at_risk_queries(api: httpx2.Client) -> None:
     start = (datetime.now(UTC) - timedelta(hours=3.5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     risky = _new_ticket(api, priority_id=1, dateoccurred=start)
     assert risky["slastate"] == "at risk" and 75 <= risky["slapercused"] < 100
-    rows = api.get(
-        "/Tickets", params={"slastate": "breached", "ticketids": f"{breached['id']},{risky['id']},{now_open['id']}"}
-    )
-    assert [r["id"] for r in rows.json()["tickets"]] == [breached["id"]]
-    rows = api.get("/Tickets", params={"slastate": "at_risk", "ticketids": f"{breached['id']},{risky['id']}"})
-    assert [r["id"] for r in rows.json()["tickets"]] == [risky["id"]]
+    # GET /Tickets declares no `slastate` filter: it is ignored, and list rows carry the SLA numbers instead.
+    ids = f"{breached['id']},{risky['id']},{now_open['id']}"
+    rows = api.get("/Tickets", params={"slastate": "breached", "ticketids": ids}).json()["tickets"]
+    assert sorted(r["id"] for r in rows) == sorted([breached["id"], risky["id"], now_open["id"]])
+    left = {r["id"]: r["slatimeleft"] for r in rows}
+    assert left[breached["id"]] < 0 < left[risky["id"]]
+
+
+def _instant(value: str) -> datetime:
+    """Stored dates come back naive (UTC), dates set by the write with `Z` (facts §17)."""
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
@@ -122,4 +130,16 @@ def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
     assert held["onhold"] is True and held["slastate"] == "on hold"
     api.post("/Tickets", json=[{"id": t["id"], "status_id": 2}])
     back = api.get(f"/Tickets/{t['id']}").json()
-    assert back["onhold"] is False and back["fixbydate"] >= t["fixbydate"]
+    assert back["onhold"] is False and _instant(back["fixbydate"]) >= _instant(t["fixbydate"])
+
+
+def test_an_outcome_default_time_is_not_logged_unless_sent(api: httpx2.Client) -> None:
+    """Halo's default time pre-fills the action form (guides kbid=924); the API logs only what is sent."""
+    outcome = next(o for o in api.get("/Outcome").json() if o.get("defaultmanhrs"))
+    before = api.get("/Tickets/3").json()["timetaken"]
+    act = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "note": "no time sent"}]).json()
+    assert not act.get("timetaken")
+    assert api.get("/Tickets/3").json()["timetaken"] == before
+    sent = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "timetaken": 0.5}]).json()
+    assert sent["timetaken"] == 0.5
+    assert api.get("/Tickets/3").json()["timetaken"] == pytest.approx(before + 0.5)

@@ -58,7 +58,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "team": ("team",),
     "sla": (),  # derived: breached / at risk
     "site": ("site_name",),
-    "fix_by": (),  # derived: hours to the fix-by date, while the SLA runs
+    "fix_by": (),  # derived: hours to the fix-by date ('7h', '-1h'), while the SLA runs
     "respond_by": (),  # derived: hours to the respond-by date, while unanswered
     "updated": ("lastactiondate", "last_update"),
     "user": ("user_name",),
@@ -125,9 +125,10 @@ def _targets(row: Mapping[str, Any], unanswered: bool) -> list[datetime]:
     return [d for d in (halo_datetime(row.get(f)) for f in fields) if d is not None]
 
 
-def _hours_from(when: datetime | None, now: datetime) -> int | None:
-    """A deadline as whole hours from now (negative: overdue): two tokens a row, and the header gives now."""
-    return None if when is None else round((when - now).total_seconds() / 3600)
+def _hours_from(when: datetime | None, now: datetime) -> str | None:
+    """A deadline as whole hours from now ('7h'; '-1h' overdue), against the `now` in the header. A string: a bare
+    -1 would read as Halo's "unset" marker (render.is_empty)."""
+    return None if when is None else f"{round((when - now).total_seconds() / 3600)}h"
 
 
 def _date_param(value: str | None, name: str) -> str | None:
@@ -297,6 +298,30 @@ async def _fill_names(ctx: ToolContext, tickets: list[dict[str, Any]]) -> None:
                 t[name_field] = names.get(t[id_field])
 
 
+def _action_order(a: Mapping[str, Any]) -> tuple[datetime, float]:
+    """Newest first whatever the date form (naive or `Z`, any fraction length) and id type (int or double)."""
+    when = halo_datetime(a.get("datetime")) or datetime.min.replace(tzinfo=UTC)
+    return when, float(a.get("id") or 0)
+
+
+def _nested_names(ticket: dict[str, Any]) -> None:
+    """A single read nests `priority{}` and `tickettype{}` instead of flat names (facts §17): lift their names."""
+    for nested, name_field in (("priority", "priority_name"), ("tickettype", "tickettype_name")):
+        inner = ticket.get(nested)
+        if isinstance(inner, Mapping) and inner.get("name") and not ticket.get(name_field):
+            ticket[name_field] = inner["name"]
+
+
+async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None:
+    """Every history entry names its author: Halo's `who`, else the agent behind `who_agentid`."""
+    if all(a.get("who") or not a.get("who_agentid") for a in actions):
+        return
+    agents = {e.id: e.name for e in await ctx.resolver.table("agent")}
+    for a in actions:
+        if not a.get("who") and a.get("who_agentid"):
+            a["who"] = agents.get(int(a["who_agentid"]))
+
+
 def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     running = _targets(ticket, halo_datetime(ticket.get("responsedate")) is None) if not _is_closed(ticket) else []
@@ -340,8 +365,6 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
     params, found = await _list_params(ctx, args)
     now = _now()
     notes = [f"now {now:%Y-%m-%dT%H:%MZ}", me_note(found.get("agent") if _is_me(args.agent) else None)]
-    if not args.group_by:
-        notes[0] += " (fix_by, respond_by: hours from now)"
     if args.group_by:
         return await _count(ctx, args, params, found, now, notes)
     asked = args.fields or []
@@ -587,16 +610,6 @@ async def _named_assets(ctx: ToolContext, linked: list[Mapping[str, Any]]) -> li
     return [filled.get(id(a), a) for a in linked]
 
 
-async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None:
-    """Every history entry names its author: Halo's `who`, else the agent of `who_agentid` from the cached table."""
-    if all(a.get("who") for a in actions):
-        return
-    agents = {e.id: e.name for e in await ctx.resolver.table("agent")}
-    for a in actions:
-        if not a.get("who"):
-            a["who"] = agents.get(a.get("who_agentid") or a.get("actionby_agent_id"))  # type: ignore[arg-type]
-
-
 @tool("tickets", title="Get ticket", idempotent=True)
 async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     """One ticket in full; optionally its last actions (who, when) and linked assets."""
@@ -605,6 +618,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
     results = await asyncio.gather(*calls)
     ticket: dict[str, Any] = results[0]
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])
     record = ticket_record(ticket)
     details = text_field(ticket, "details")
     if details:
@@ -613,8 +628,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         record["details"] = details
     if args.actions:
         actions = rows_of(results[1], "actions")
-        actions.sort(key=lambda a: (str(a.get("datetime") or ""), int(a.get("id") or 0)), reverse=True)
-        await _fill_authors(ctx, actions)
+        actions.sort(key=_action_order, reverse=True)
+        await _fill_authors(ctx, actions[: args.actions])
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]
     if args.assets:
         linked = [a for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
@@ -697,13 +712,13 @@ async def _ticket_body(
     body: dict[str, Any] = {"summary": args.summary, "details": args.details}
     ids = {
         "client": "client_id", "site": "site_id", "user": "user_id", "ticket_type": "tickettype_id",
-        "priority": "priority_id", "agent": "agent_id", "team": "team_id",
+        "priority": "priority_id", "agent": "agent_id",
     }  # fmt: skip
     for arg, entity in found.items():
         if arg in ids:
             body[ids[arg]] = entity.id
     if "team" in found:
-        body["team"] = found["team"].name  # Faults.team is the team's name; team_id where Halo supports it
+        body["team"] = found["team"].name  # Faults.team is the team's name (spec B declares no team_id)
     if "category" in found:
         body["categoryid_1"] = found["category"].id
         body["category_1"] = found["category"].name
@@ -877,6 +892,8 @@ async def _post_action(
     ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
     recorded = saved.get("timetaken")
     logged = round(float(recorded) * 60) if isinstance(recorded, int | float) else round(minutes or 0)
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])  # a single ticket lacks the flat status and agent names (facts §17)
     state = compact(
         {
             "ticket": ticket_id,
