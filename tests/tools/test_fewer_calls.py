@@ -281,6 +281,8 @@ async def test_rows_carry_site_authors_asset_names_counts_and_what_teams_handle(
 
     teams = {r["name"]: r["handles"] for r in rows(await client.call_tool("lookup", {"kind": "team"}))}
     assert "Network>VPN" in teams["Network"] and "Hardware>Laptop" in teams["Service Desk"]
+    _, warm = await counted(sb, client.call_tool("lookup", {"kind": "team", "query": "netwrk"}))
+    assert warm == 0  # the team table and what each team handles are cached together
 
     quotes = await client.call_tool(
         "call_operation", {"operation": "GET /Quotation", "arguments": {"client_id": "Stark"}}

@@ -50,7 +50,7 @@ async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
         entities = (await ctx.resolver.table(kind))[: args.limit]
     rows = [{"id": e.id, "name": e.name, **{c: e.record.get(c) for c in EXTRA_COLUMNS.get(kind, ())}} for e in entities]
     if kind == "team" and rows:
-        handled = await team_categories(ctx)
+        handled = await ctx.resolver.derived("team categories", lambda: team_categories(ctx))
         for row, entity in zip(rows, entities, strict=True):
             row["handles"] = "; ".join(filter(None, [", ".join(handled.get(entity.name, [])), _team_use(entity)]))
     plural = SOURCES[kind].plural

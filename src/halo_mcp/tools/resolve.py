@@ -11,7 +11,7 @@ import asyncio
 import difflib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -103,11 +103,22 @@ class Resolver:
         self._searches: dict[tuple[str, str], tuple[float, list[Entity]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._me: Entity | None = None
+        self._derived: dict[str, tuple[float, Any]] = {}
+
+    async def derived(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A value computed from Halo data (e.g. what each team handles), cached like the tables it comes from."""
+        cached = self._derived.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        value = await load()
+        self._derived[key] = (time.monotonic() + self.ttl, value)
+        return value
 
     def invalidate(self, kind: str | None = None) -> None:
         """Forget cached data (all, or one kind): called when Halo says an id we resolved is wrong."""
         if kind is None:
             self._tables.clear()
+            self._derived.clear()
             self._searches.clear()
             self._me = None
             return
