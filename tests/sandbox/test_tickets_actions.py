@@ -55,7 +55,7 @@ def test_actions_side_effects(api: httpx2.Client) -> None:
     after = api.get(f"/Tickets/{t['id']}").json()
     assert after["status_id"] == in_progress["id"] and after["agent_id"] == 2 and after["team"] == "Network"
     assert after["priority_id"] == 2 and after["timetaken"] == 0.5
-    assert after["lastactiondate"] >= t["lastactiondate"]
+    assert _instant(after["lastactiondate"]) >= _instant(t["lastactiondate"])
     a2 = api.post("/Actions", json={"ticket_id": t["id"], "outcome_id": 2, "note_html": "<p>Hi there</p>"}).json()
     assert a2["id"] == 2 and a2["sendemail"] is True and a2["note"] == "Hi there" and a2["emailto"]
     resolved = api.post("/Actions", json=[{"ticket_id": t["id"], "outcome": "Resolve", "note": "Fixed"}]).json()

@@ -56,6 +56,4 @@ def as_date(q: Query, name: str) -> str | None:
         return None
     if parse_dt(v.strip()) is None:
         raise bad_request(f"The value '{v}' is not a valid date for {name}.")
-    # Whole seconds: stored dates are whole seconds shown with a made-up fraction (shape.wire_date), so a date a
-    # client read back from a row must select that row again.
-    return v.strip().replace("Z", "").split(".", 1)[0]
+    return v.strip().replace("Z", "")

@@ -30,6 +30,7 @@ from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, r
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.resolve import Entity
 from halo_mcp.tools.spans import untrusted
+from halo_mcp.tools.sql_guard import check_request
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
 WRITE_CAP = 3_000
@@ -100,6 +101,7 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
     _check_policy(ctx.selection, op)
     arguments = await _names_to_ids(ctx, dict(args.arguments))
     path, query, body = _split(cat, op, arguments, path_values, args.body)
+    query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
     hint = _hint(ctx.selection, op)
     if op.method == "GET":

@@ -2,8 +2,9 @@
 
 Halo's reporting SQL counts exactly in one request: `POST /Report [{"_loadreportonly": true, "sql": ...}]` (facts
 §12) over Halo's own tables (FAULTS, AREA, SITE; halo-sql-schema.sql). The SQL is built here from resolved ids,
-validated dates and doubled-quote literals only, and is plain T-SQL (no NOLOCK or DATEADD: the day after an
-inclusive end date is computed here). When the connection may not run reports (403, or Halo reports an error), or
+validated dates and doubled-quote literals only, is plain T-SQL read WITH (NOLOCK) (the day after an inclusive end
+date is computed here, not with DATEADD), and passes the same guard as query_sql (`sql_guard.check_sql`) before it
+is sent. When the connection may not run reports (403, or Halo reports an error), or
 the grouping is our SLA state (which Halo's SQL does not know), tickets are counted from GET /Tickets pages
 instead, at most COUNT_PAGES pages; the result says which way it counted and whether it saw every ticket.
 """
@@ -24,6 +25,7 @@ from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import ToolContext
 from halo_mcp.tools.reports import report_rows
 from halo_mcp.tools.resolve import Entity
+from halo_mcp.tools.sql_guard import check_sql
 
 COUNT_PAGES = 10  # GET /Tickets pages of 100 read when SQL is not available: counts up to 1,000 tickets
 PARALLEL_PAGES = 4
@@ -41,10 +43,10 @@ class Group:
 
 
 GROUPS: dict[str, Group] = {
-    "client": Group("FAULTS.Areaint", "client_id", join="LEFT JOIN AREA ON AREA.Aarea = FAULTS.Areaint",
-                    name_column="AREA.aareadesc"),
-    "site": Group("FAULTS.sitenumber", "site_id", join="LEFT JOIN SITE ON SITE.Ssitenum = FAULTS.sitenumber",
-                  name_column="SITE.sdesc"),
+    "client": Group("FAULTS.Areaint", "client_id", name_column="AREA.aareadesc",
+                    join="LEFT JOIN AREA WITH (NOLOCK) ON AREA.Aarea = FAULTS.Areaint"),
+    "site": Group("FAULTS.sitenumber", "site_id", name_column="SITE.sdesc",
+                  join="LEFT JOIN SITE WITH (NOLOCK) ON SITE.Ssitenum = FAULTS.sitenumber"),
     "team": Group("FAULTS.sectio_", "team"),
     "agent": Group("FAULTS.Assignedtoint", "agent_id", name_table="agent"),
     "status": Group("FAULTS.Status", "status_id", name_table="status"),
@@ -125,17 +127,23 @@ def count_sql(
         where.append(f"(FAULTS.Symptom LIKE {pattern} OR FAULTS.symptom2 LIKE {pattern})")
     name = f", MAX({g.name_column}) AS name" if g.name_column else ""
     return (
-        f"SELECT {g.column} AS value{name}, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS {g.join} "
+        f"SELECT {g.column} AS value{name}, COUNT(*) AS tickets FROM FAULTS WITH (NOLOCK) {g.join} "
         f"WHERE {' AND '.join(where)} GROUP BY {g.column} ORDER BY tickets DESC"
     ).replace("  ", " ")
 
 
+async def report(ctx: ToolContext, sql: str) -> list[dict[str, Any]] | None:
+    """Rows of one guarded SELECT run by Halo's reporting API; None when this connection may not run reports."""
+    try:
+        return report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": check_sql(sql)}]))
+    except (HaloPermissionError, HaloValidationError, ToolError):
+        return None
+
+
 async def by_sql(ctx: ToolContext, group: str, sql: str) -> Counts | None:
     """Counts from Halo's reporting SQL, or None when this connection cannot run it (then page instead)."""
-    try:
-        data = await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}])
-        rows = report_rows(data)
-    except (HaloPermissionError, HaloValidationError, ToolError):
+    rows = await report(ctx, sql)
+    if rows is None:
         return None
     names = await _names(ctx, group)
     out = []
@@ -216,16 +224,13 @@ async def team_categories(ctx: ToolContext) -> dict[str, list[str]]:
     """
     since = (date.today() - timedelta(days=TEAM_HISTORY_DAYS)).isoformat()
     sql = (
-        "SELECT FAULTS.sectio_ AS team, FAULTS.category2 AS category, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS "
+        "SELECT FAULTS.sectio_ AS team, FAULTS.category2 AS category, COUNT(*) AS tickets FROM FAULTS WITH (NOLOCK) "
         f"WHERE ISNULL(FAULTS.FDeleted, 0) = 0 AND FAULTS.dateoccured >= {literal(since)} "
         "GROUP BY FAULTS.sectio_, FAULTS.category2 ORDER BY tickets DESC"
     )
-    try:
-        rows = report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}]))
-    except (HaloPermissionError, HaloValidationError, ToolError):
-        return {}
+    rows = await report(ctx, sql)
     out: dict[str, list[str]] = {}
-    for row in rows:
+    for row in rows or []:
         team, category = str(row.get("team") or ""), str(row.get("category") or "")
         if team and category and len(out.setdefault(team, [])) < TEAM_CATEGORIES_SHOWN:
             out[team].append(category)
@@ -248,11 +253,10 @@ async def open_tickets_per_client(ctx: ToolContext, client_ids: list[int]) -> di
         *([f"FAULTS.Requesttype IN ({','.join(str(int(i)) for i in types)})"] if types else []),
     ]
     sql = (
-        "SELECT FAULTS.Areaint AS client, COUNT(FAULTS.Faultid) AS tickets FROM FAULTS "
+        "SELECT FAULTS.Areaint AS client, COUNT(*) AS tickets FROM FAULTS WITH (NOLOCK) "
         f"WHERE {' AND '.join(where)} GROUP BY FAULTS.Areaint"
     )
-    try:
-        rows = report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}]))
-    except (HaloPermissionError, HaloValidationError, ToolError):
+    rows = await report(ctx, sql)
+    if rows is None:
         return None
     return {int(float(r["client"])): int(r.get("tickets") or 0) for r in rows if r.get("client") is not None}
