@@ -81,6 +81,11 @@ class Entity:
     record: dict[str, Any]
 
 
+def is_id_text(text: str) -> bool:
+    """Digits that int() reads ('42'; not '²', which str.isdigit also accepts)."""
+    return text.strip().isascii() and text.strip().isdigit()
+
+
 def normalise(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).strip()
 
@@ -158,7 +163,7 @@ class Resolver:
         """
         kind = canonical_kind(kind)
         source = SOURCES[kind]
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        if isinstance(value, int) or (isinstance(value, str) and is_id_text(value)):
             ident = int(value)
             if source.searched:
                 return Entity(kind, ident, str(ident), {"id": ident})
