@@ -308,3 +308,20 @@ async def test_by_default_only_tools_with_an_output_schema_send_a_structured_cop
     finally:
         raw.close()
     assert result_tokens(page) <= 0.10 * theirs
+
+
+async def test_without_asset_or_report_rights_the_extras_degrade_to_what_the_token_can_read(sb: Sandbox) -> None:
+    """A tickets-only token: linked assets stay ids, client counts come from Halo's own fields; nothing fails."""
+    scoped = Surface(halo_settings_for(sb), ServerSettings(toolsets="tickets,directory", structured_output="always"))
+    raw = Raw(sb)
+    try:
+        candidates = raw.get("Tickets", pageinate=True, page_size=30, client_id=3, search="laptop")["tickets"]
+        with_asset = next(t for t in (raw.get(f"Tickets/{c['id']}") for c in candidates) if t.get("assets"))
+        async with Client(scoped.server) as limited:
+            read = await limited.call_tool("get_ticket", {"id": with_asset["id"], "assets": True})
+            clients = await limited.call_tool("find_clients", {})
+    finally:
+        raw.close()
+        await scoped.aclose()
+    assert ok(read) and (read.structured_content or {})["assets"][0]["id"] == with_asset["assets"][0]["id"]
+    assert ok(clients) and rows(clients)

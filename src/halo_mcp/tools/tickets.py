@@ -19,7 +19,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
-from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
+from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError, HaloValidationError
 from halo_mcp.tools.counting import GROUPS, by_paging, by_sql, count_sql, day_bounds
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
@@ -602,7 +602,7 @@ async def _named_assets(ctx: ToolContext, linked: list[Mapping[str, Any]]) -> li
     async def read(asset: Mapping[str, Any]) -> Mapping[str, Any]:
         try:
             found = await ctx.halo.get(f"Asset/{int(asset['id'])}")
-        except HaloNotFound:
+        except (HaloNotFound, HaloPermissionError):  # gone, or no read:assets: the id alone is still an answer
             return asset
         return found if isinstance(found, dict) else asset
 
