@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -143,3 +143,13 @@ def test_an_outcome_default_time_is_not_logged_unless_sent(api: httpx2.Client) -
     sent = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "timetaken": 0.5}]).json()
     assert sent["timetaken"] == 0.5
     assert api.get("/Tickets/3").json()["timetaken"] == pytest.approx(before + 0.5)
+
+
+def test_a_never_answered_ticket_past_its_respond_by_time_is_out_of_response_sla(api: httpx2.Client) -> None:
+    """Halo's unset `responsedate` (a sentinel date, facts §17) is not a response."""
+    start = (datetime.now(UTC) - timedelta(hours=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    late = _new_ticket(api, priority_id=3, dateoccurred=start)
+    read = api.get(f"/Tickets/{late['id']}").json()
+    assert read.get("responsedate", "1900-01-01").startswith(("1899", "0001", "1900"))
+    assert _instant(read["respondbydate"]) < datetime.now(UTC)
+    assert read["slaresponsestate"] == "O"
