@@ -53,7 +53,7 @@ def now_iso() -> str:
 
 
 def parse_dt(value: Any) -> datetime | None:
-    """Parse an ISO timestamp; naive values are UTC. Halo's unset dates (1899-12-30, 0001-01-01, 1900-01-01) are None."""
+    """Parse an ISO timestamp (naive is UTC); Halo's unset dates (1899-12-30, 0001-01-01, 1900-01-01) are None."""
     if not isinstance(value, str) or not value:
         return None
     try:
