@@ -103,7 +103,7 @@ def test_sla_breached_and_at_risk_queries(api: httpx2.Client) -> None:
     breached = _new_ticket(api, priority_id=1, dateoccurred="2020-01-01T00:00:00Z")
     assert breached["fixbydate"].startswith("2020-01-01T04")
     assert breached["slastate"] == "breached" and breached["slaresponsestate"] == "O" and breached["slatimeleft"] < 0
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     start = (datetime.now(UTC) - timedelta(hours=3.5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     risky = _new_ticket(api, priority_id=1, dateoccurred=start)
