@@ -127,6 +127,8 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
 
 async def _check_me(report: Report, client: Any) -> None:
     """Who "me" is in the tools; under client credentials, the API application's agent (issue: assign to me)."""
+    from halo_mcp.halo.errors import HaloError
+
     try:
         me = await client.get("Agent/me")
     except HaloError as exc:
