@@ -97,6 +97,10 @@ def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: flo
         # One INFO line per request ("POST /mcp 200") says nothing a client cannot, at ~3% of a call's CPU: kept
         # for DEBUG.
         access_log=log_level.lower() == "debug",
+        # X-Forwarded-* from a loopback proxy would only relabel the client address, which nothing here reads; the
+        # middleware would still inspect every request's headers.
+        proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" on every response: nothing to advertise
         lifespan="on",
         timeout_graceful_shutdown=5,
         # httptools, with header values stripped as RFC 9110 requires and the request-head deadline uvicorn lacks.
