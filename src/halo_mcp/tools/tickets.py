@@ -20,6 +20,7 @@ from pydantic import Field, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
+from halo_mcp.tools import actions
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import (
@@ -746,8 +747,36 @@ async def _post_action(
     )
 
 
-class AddActionArgs(Args):
-    ticket_id: int
+class Many(Args):
+    """Bulk arguments of the action tools (tools/actions.py holds the policy)."""
+
+    ticket_id: int | None = None
+    where: dict[str, Any] | None = Field(None, description="many tickets: {ids:[...]} or list_tickets filters")
+    dry_run: bool = False
+
+
+async def _on_tickets(ctx: ToolContext, args: Many, outcome: Entity, what: str, **action: Any) -> ToolOutput:
+    """One action on `ticket_id`, or on every ticket `where` selects (bounded, previewable, per-ticket results)."""
+    if (args.ticket_id is None) == (args.where is None):
+        raise ToolError("pass ticket_id for one ticket or where={ids:[...]} / list_tickets filters for many")
+    if args.where is None:
+        if args.dry_run:
+            raise ToolError("dry_run previews a where=... bulk change; for one ticket, get_ticket shows it")
+        return await _post_action(ctx, args.ticket_id, outcome, what=what, **action)  # type: ignore[arg-type]
+
+    async def where_params(c: ToolContext, where: Mapping[str, Any]) -> dict[str, Any]:
+        return await _list_params(c, actions.filter_args(ListTicketsArgs, where))
+
+    tickets = await actions.select_tickets(ctx, args.where, where_params)
+    kinds = {"new_agent": "agent", "new_team": "team", "new_status": "status", "new_priority": "priority"}
+    targets = await _resolve_all(ctx, {kinds[k]: action.get(k) for k in kinds})
+    return await actions.apply(
+        ctx, tickets, targets, lambda tid: _post_action(ctx, tid, outcome, what=what, **action), what=what,
+        note=action.get("note"), outcome=outcome, dry_run=args.dry_run,
+    )  # fmt: skip
+
+
+class AddActionArgs(Many):
     outcome: Ref = Field(description="action type, e.g. Email User")
     note: str | None = None
     private: bool | None = Field(None, description="hide from user")
@@ -761,13 +790,14 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket: note or email, time spent, status, agent, team or priority change. In Halo these are
-    all actions, never ticket edits."""
+    """Act on a ticket, or many with where (dry_run previews): note or email, time spent, status, agent, team or
+    priority change. In Halo these are all actions, never ticket edits."""
     outcome = await ctx.resolver.resolve("outcome", args.outcome)
-    return await _post_action(
+    return await _on_tickets(
         ctx,
-        args.ticket_id,
+        args,
         outcome,
+        "action",
         note=args.note,
         private=args.private,
         email_user=args.email_user,
@@ -807,8 +837,7 @@ async def log_time(ctx: ToolContext, args: LogTimeArgs) -> ToolOutput:
     )  # fmt: skip
 
 
-class AssignTicketArgs(Args):
-    ticket_id: int
+class AssignTicketArgs(Many):
     agent: Ref | None = Field(None, description="name, id or 'me'")
     team: Ref | None = None
     note: str | None = None
@@ -816,13 +845,13 @@ class AssignTicketArgs(Args):
 
 @tool("tickets", kind="write", title="Assign ticket")
 async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
-    """Assign a ticket to an agent ('me' allowed) and/or a team, as an action."""
+    """Assign a ticket, or many with where, to an agent ('me' allowed) and/or a team, as a private note."""
     if args.agent in (None, "") and args.team in (None, ""):
         raise ToolError("pass agent (a name, id or 'me') and/or team")
     outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")
-    return await _post_action(
-        ctx, args.ticket_id, outcome, note=args.note or "Reassigned", private=True, new_agent=args.agent,
-        new_team=args.team, what="assignment",
+    return await _on_tickets(
+        ctx, args, outcome, "assignment", note=args.note or "Reassigned", private=True, new_agent=args.agent,
+        new_team=args.team,
     )  # fmt: skip
 
 
