@@ -6,8 +6,8 @@ sequence of single writes, and any of them can fail on its own. The policy:
 - the tickets are chosen by ids or by `list_tickets` filters, read once (`GET /Tickets`), and refused whole when
   more than BULK_LIMIT match (nothing is written; the model narrows the filter or splits the ids);
 - `dry_run` stops after that read and says what each ticket would get;
-- a ticket already in the asked-for state (agent, team, status, priority) is skipped, so repeating a call that
-  partly failed changes only what is left: nothing is done twice;
+- a ticket already in the asked-for state (agent, team, status, priority) is skipped, and so is its note when
+  the ticket already has it, so repeating a call that partly failed changes only what is left;
 - writes go one at a time and are never retried (`halo/client.py`). When Halo's answer is lost (a dropped
   connection, a 5xx) the ticket's newest actions are read back to settle whether it was applied, so the result
   says "done" or "not done" instead of "maybe", and the retry list names only tickets that were not changed.
@@ -31,7 +31,6 @@ from halo_mcp.tools.resolve import Entity
 
 BULK_LIMIT = 50  # tickets one call may change; more is refused before anything is written
 VERIFY_WINDOW = timedelta(minutes=10)  # how recent a read-back action must be to count as ours (clock skew)
-VERIFY_ACTIONS = 20  # newest actions read per ticket when settling a lost answer
 # Filters that only shape a list_tickets page: meaningless for choosing tickets to change.
 NOT_FILTERS = frozenset({"limit", "cursor", "fields", "sla", "group_by"})
 # What a change compares against, per list row: the target entity's id (or name, for the team) vs the row's field.
@@ -117,6 +116,7 @@ async def apply(
     note: str | None,
     outcome: Entity,
     dry_run: bool,
+    note_given: bool,
 ) -> ToolOutput:
     """Run `post` for each selected ticket (or say what it would do), then one report of every ticket's fate."""
     results: list[Outcome] = []
@@ -127,6 +127,13 @@ async def apply(
             continue
         pending = _pending(row, targets)
         if targets and not pending:
+            # Already in the asked-for state: a repeat of a call that got this far. Its own note (if the caller
+            # wrote one) is looked for too, so the note is added once: skipped if there, added if not.
+            if note_given and not dry_run:
+                found = await _applied(ctx, tid, note, outcome, datetime.now(UTC))
+                if found is False:
+                    results.append(await _one(ctx, tid, post, "note only (state already so)", note, outcome))
+                    continue
             results.append(Outcome(tid, "skipped", "already so"))
             continue
         change = "; ".join(f"{k} {v}" for k, v in pending.items()) or what
@@ -158,12 +165,11 @@ async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | 
     return Outcome(tid, "done", change, state.get("action"))
 
 
-async def _applied(
-    ctx: ToolContext, tid: int, note: str | None, outcome: Entity, started: datetime
-) -> Any | None:
+async def _applied(ctx: ToolContext, tid: int, note: str | None, outcome: Entity, started: datetime) -> Any | None:
     """The id of our action if the ticket's newest actions show it, False if they do not, None if unreadable."""
     try:
-        data = await ctx.halo.get("Actions", {"ticket_id": tid, "count": VERIFY_ACTIONS, "excludesys": True})
+        # Every action of the ticket: the order `count` would cut in is not documented, and a ticket has few.
+        data = await ctx.halo.get("Actions", {"ticket_id": tid, "excludesys": True})
     except HaloError:
         return None
     since = started - VERIFY_WINDOW

@@ -14,9 +14,9 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, WithJsonSchema, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
@@ -747,15 +747,20 @@ async def _post_action(
     )
 
 
+WHERE_SCHEMA = {"type": "object", "description": "bulk: {ids:[..]} or list_tickets filters"}
+
+
 class Many(Args):
     """Bulk arguments of the action tools (tools/actions.py holds the policy)."""
 
     ticket_id: int | None = None
-    where: dict[str, Any] | None = Field(None, description="many tickets: {ids:[...]} or list_tickets filters")
-    dry_run: bool = False
+    where: Annotated[dict[str, Any] | None, WithJsonSchema(WHERE_SCHEMA)] = None
+    dry_run: bool | None = None
 
 
-async def _on_tickets(ctx: ToolContext, args: Many, outcome: Entity, what: str, **action: Any) -> ToolOutput:
+async def _on_tickets(
+    ctx: ToolContext, args: Many, outcome: Entity, what: str, note_given: bool, **action: Any
+) -> ToolOutput:
     """One action on `ticket_id`, or on every ticket `where` selects (bounded, previewable, per-ticket results)."""
     if (args.ticket_id is None) == (args.where is None):
         raise ToolError("pass ticket_id for one ticket or where={ids:[...]} / list_tickets filters for many")
@@ -768,11 +773,12 @@ async def _on_tickets(ctx: ToolContext, args: Many, outcome: Entity, what: str, 
         return await _list_params(c, actions.filter_args(ListTicketsArgs, where))
 
     tickets = await actions.select_tickets(ctx, args.where, where_params)
+    dry_run = bool(args.dry_run)
     kinds = {"new_agent": "agent", "new_team": "team", "new_status": "status", "new_priority": "priority"}
     targets = await _resolve_all(ctx, {kinds[k]: action.get(k) for k in kinds})
     return await actions.apply(
         ctx, tickets, targets, lambda tid: _post_action(ctx, tid, outcome, what=what, **action), what=what,
-        note=action.get("note"), outcome=outcome, dry_run=args.dry_run,
+        note=action.get("note"), outcome=outcome, dry_run=dry_run, note_given=note_given,
     )  # fmt: skip
 
 
@@ -798,6 +804,7 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
         args,
         outcome,
         "action",
+        args.note is not None,
         note=args.note,
         private=args.private,
         email_user=args.email_user,
@@ -850,8 +857,8 @@ async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
         raise ToolError("pass agent (a name, id or 'me') and/or team")
     outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")
     return await _on_tickets(
-        ctx, args, outcome, "assignment", note=args.note or "Reassigned", private=True, new_agent=args.agent,
-        new_team=args.team,
+        ctx, args, outcome, "assignment", args.note is not None, note=args.note or "Reassigned", private=True,
+        new_agent=args.agent, new_team=args.team,
     )  # fmt: skip
 
 

@@ -1,0 +1,144 @@
+"""Issue 12 item 1: one change to many tickets in one call, previewed, bounded, and honest about partial failure.
+
+Each scenario runs through the MCP client against its own sandbox, checks Halo's end state over plain HTTP and
+counts Halo requests with the sandbox counters. Faults are injected on POST only, so reads (the selection and the
+read-back that settles a lost answer) are unaffected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import pytest
+from mcp import Client
+
+from halo_mcp.config import ServerSettings
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.surface import Surface
+from halo_mcp.tools.actions import BULK_LIMIT
+from tests.helpers import Raw, failed, halo_settings_for, ok, run
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+async def bulk_client(fresh_sandbox: Sandbox) -> AsyncIterator[Client]:
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"))
+    async with Client(surface.server) as c:
+        yield c
+    await surface.aclose()
+
+
+@pytest.fixture
+def raw(fresh_sandbox: Sandbox) -> Iterator[Raw]:
+    r = Raw(fresh_sandbox)
+    yield r
+    r.close()
+
+
+def open_tickets_of(raw: Raw, agent_id: int) -> list[int]:
+    return [int(t["id"]) for t in raw.all("Tickets", "tickets", agent_id=agent_id, open_only=True)]
+
+
+def posts(sb: Sandbox) -> int:
+    return int(sb.counters().get("routes", {}).get("POST /api/Actions", 0))
+
+
+def actions_with_note(raw: Raw, ticket_id: int, note: str) -> list[dict[str, Any]]:
+    return [a for a in raw.get("Actions", ticket_id=ticket_id)["actions"] if a.get("note") == note]
+
+
+async def test_handing_over_an_agents_open_tickets_is_one_call_with_one_write_per_ticket(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    theirs = open_tickets_of(raw, 2)
+    assert 3 <= len(theirs) <= BULK_LIMIT
+    fresh_sandbox.reset_counters()
+    result = await run(bulk_client, "assign_ticket", where={"agent": "Priya Nair"}, agent="Tom Hughes",
+                       note="Handover: Priya is on leave")  # fmt: skip
+    out = ok(result)
+    assert f"{len(theirs)} tickets, {len(theirs)} done" in out
+    assert posts(fresh_sandbox) == len(theirs)  # one POST /Actions per ticket, nothing retried
+    assert open_tickets_of(raw, 2) == []
+    for tid in theirs:
+        assert raw.get(f"Tickets/{tid}")["agent_id"] == 3
+        [note] = actions_with_note(raw, tid, "Handover: Priya is on leave")
+        assert note["hiddenfromuser"] is True  # the description says so: assignment notes are private
+
+
+async def test_a_dry_run_shows_each_change_and_writes_nothing(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    theirs = open_tickets_of(raw, 2)
+    fresh_sandbox.reset_counters()
+    result = await run(bulk_client, "add_action", where={"agent": "2"}, outcome="Private Note", note="Chased",
+                       new_priority="P1", dry_run=True)  # fmt: skip
+    out = ok(result)
+    assert out.startswith(f"dry run, nothing written: {len(theirs)} tickets")
+    assert "priority P3 - Medium -> P1 - Critical" in out or "-> P1" in out
+    assert posts(fresh_sandbox) == 0
+    assert open_tickets_of(raw, 2) == theirs
+    assert all(not actions_with_note(raw, tid, "Chased") for tid in theirs)
+
+
+async def test_more_tickets_than_the_bound_are_refused_before_anything_is_written(
+    bulk_client: Client, fresh_sandbox: Sandbox
+) -> None:
+    fresh_sandbox.reset_counters()
+    result = await run(bulk_client, "add_action", where={"state": "all"}, outcome="Private Note", note="Mass note")
+    out = failed(result)
+    assert f"one call changes at most {BULK_LIMIT}; nothing was changed" in out and "narrow the filters" in out
+    assert posts(fresh_sandbox) == 0
+
+
+async def test_status_and_a_note_on_listed_ids_give_per_ticket_results_and_name_a_missing_ticket(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    ids = open_tickets_of(raw, 2)[:3]
+    result = await run(bulk_client, "add_action", where={"ids": [*ids, 999999]}, outcome="Private Note",
+                       note="Waiting on the vendor", new_status="Waiting on User")  # fmt: skip
+    out = ok(result)
+    assert "3 done, 1 failed" in out and "999999|failed|no such ticket" in out
+    for tid in ids:
+        assert raw.get(f"Tickets/{tid}")["status_id"] == raw_status_id(raw, "Waiting on User")
+        assert len(actions_with_note(raw, tid, "Waiting on the vendor")) == 1
+
+
+def raw_status_id(raw: Raw, name: str) -> int:
+    return next(int(s["id"]) for s in raw.get("Status") if s["name"] == name)
+
+
+async def test_a_lost_answer_and_a_5xx_mid_batch_are_settled_and_a_repeat_duplicates_nothing(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    """The first write's connection drops after Halo applied it; the second gets a 503 and is not applied."""
+    theirs = open_tickets_of(raw, 2)
+    fresh_sandbox.set_faults(
+        drop_next=1, drop_when="after", error_next=1, error_status=503, methods=["POST"], paths=["/api/Actions"]
+    )
+    result = await run(bulk_client, "assign_ticket", where={"ids": theirs}, agent="Tom Hughes", note="Handover")
+    out = ok(result)
+    first, second = theirs[0], theirs[1]
+    assert f"{len(theirs) - 1} done, 1 failed" in out
+    assert f"PARTIAL: done {first}," in out and f"not done {second}." in out
+    assert f"{first}|done|agent Priya Nair -> Tom Hughes (confirmed by reading back" in out
+    assert f"where={{'ids': [{second}]}}" in out
+    assert raw.get(f"Tickets/{second}")["agent_id"] == 2  # not applied
+    fresh_sandbox.clear_faults()
+
+    # The model repeats the whole call: only the ticket left behind is changed.
+    fresh_sandbox.reset_counters()
+    again = ok(await run(bulk_client, "assign_ticket", where={"ids": theirs}, agent="Tom Hughes", note="Handover"))
+    assert f"{len(theirs)} tickets, {len(theirs) - 1} skipped, 1 done" in again
+    assert posts(fresh_sandbox) == 1
+    for tid in theirs:
+        assert raw.get(f"Tickets/{tid}")["agent_id"] == 3
+        assert len(actions_with_note(raw, tid, "Handover")) == 1  # exactly once, never twice
+
+
+async def test_one_ticket_or_many_not_both(bulk_client: Client) -> None:
+    out = failed(await run(bulk_client, "assign_ticket", ticket_id=1, where={"ids": [2]}, agent="me"))
+    assert "ticket_id for one ticket or where=" in out
+    out = failed(await run(bulk_client, "assign_ticket", where={"agnet": "2"}, agent="me"))
+    assert "Filters are those of list_tickets" in out and "agent" in out
