@@ -43,6 +43,13 @@ TOOLSETS: tuple[Toolset, ...] = (
         ("read:tickets",),
         ("edit:tickets",),
     ),
+    Toolset(
+        "billing",
+        "time logged and client contracts (reporting SQL when allowed, else timesheets)",
+        False,
+        ("read:timesheets", "read:contracts", "read:tickets", "read:customers", "read:reporting", "edit:reporting"),
+        (),
+    ),
     Toolset("api", "search and call any of Halo's ~800 API operations", True, ("all",), ("all",)),
 )
 TOOLSET_NAMES = tuple(t.name for t in TOOLSETS)
