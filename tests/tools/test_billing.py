@@ -29,7 +29,7 @@ def raw(fresh_sandbox: Sandbox) -> Iterator[Raw]:
 
 @pytest.fixture
 async def billing(fresh_sandbox: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets"))
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets,reports"))
     async with Client(surface.server) as c:
         yield c
     await surface.aclose()

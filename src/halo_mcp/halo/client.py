@@ -14,7 +14,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,17 +29,24 @@ from halo_mcp.halo.errors import (
     HaloNotFound,
     HaloPermissionError,
     HaloRateLimited,
+    HaloTooLarge,
     HaloUnavailable,
     HaloValidationError,
     HaloWriteUncertain,
     error_text,
 )
 from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
+from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
 
 log = logging.getLogger("halo_mcp.halo")
 
 PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
 Params = Mapping[str, Any]
+# Web servers cap URLs at a few KB, and past 64 KiB the HTTP client cannot build one: a longer query string is
+# refused with a message naming the fix (tool arguments are bounded already; call_operation's are free-form).
+MAX_QUERY_CHARS = 8_000
+# Called with (method, path) before a request is sent; raises to refuse it (the surface's deny rules).
+RequestPolicy = Callable[[str, str], None]
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 _MAYBE_SENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -92,9 +99,11 @@ class HaloClient:
         *,
         scope: str = "all",
         transport: httpx2.AsyncBaseTransport | None = None,
+        policy: RequestPolicy | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
+        self.policy = policy
         self.api_url, self.auth_url = settings.endpoints()
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
@@ -140,13 +149,35 @@ class HaloClient:
     async def delete(self, path: str, params: Params | None = None) -> Any:
         return await self.request("DELETE", path, params=params)
 
-    async def get_binary(self, path: str, params: Params | None = None) -> Binary:
-        response = await self._send("GET", path, params=params, json=None)
+    async def get_binary(self, path: str, params: Params | None = None, *, max_bytes: int | None = None) -> Binary:
+        """A file, streamed: refused on its Content-Length, or cut off at `max_bytes` read, never held whole first."""
+        response = await self._send("GET", path, params=params, json=None, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise HaloTooLarge(int(declared), max_bytes, method="GET", path=path)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise HaloTooLarge(None, max_bytes, method="GET", path=path)
+                    chunks.append(chunk)
+            except _MAYBE_SENT as exc:
+                raise HaloUnavailable(
+                    f"the connection to Halo dropped while downloading GET {path} ({type(exc).__name__}); try again",
+                    method="GET",
+                    path=path,
+                ) from None
+        finally:
+            await response.aclose()
         disposition = response.headers.get("content-disposition", "")
         filename = None
         if "filename=" in disposition:
             filename = disposition.split("filename=", 1)[1].split(";")[0].strip().strip('"') or None
-        return Binary(response.content, filename, response.headers.get("content-type", "application/octet-stream"))
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return Binary(b"".join(chunks), filename, content_type)
 
     async def list_page(
         self, path: str, key: str | None, params: Params | None = None, *, page_no: int = 1, page_size: int = 50
@@ -168,9 +199,21 @@ class HaloClient:
 
     # -- the retry loop ------------------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, *, params: Params | None, json: Any) -> httpx2.Response:
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, json: Any, stream: bool = False
+    ) -> httpx2.Response:
+        """The retry loop. With `stream`, a successful response comes back unread (the caller closes it)."""
+        if self.policy is not None:
+            self.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
         query = httpx2.QueryParams(tuple(encode_params(params)))
+        if params and len(encoded := str(query)) > MAX_QUERY_CHARS:
+            raise HaloError(
+                f"the query string of {method} {path} would be {len(encoded):,} characters, over the "
+                f"{MAX_QUERY_CHARS:,} a URL to Halo may carry; shorten the search text or filter values",
+                method=method,
+                path=path,
+            )
         deadline = time.monotonic() + self.settings.max_retry_wait
         attempt = 0
         refreshed = False
@@ -181,9 +224,10 @@ class HaloClient:
             started = time.monotonic()
             self.request_count += 1
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     method, url, params=query, json=json, headers={"Authorization": f"Bearer {token}"}
                 )
+                response = await self.http.send(request, stream=stream)
             except _NOT_SENT as exc:
                 if slot:
                     slot.done()
@@ -210,12 +254,14 @@ class HaloClient:
             log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
             if status < 400:
                 return response
+            if stream:
+                await response.aread()  # an error body is small; reading it also closes the stream
             if status == 401 and not refreshed:
                 refreshed = True
                 await self.tokens.invalidate(token)
                 continue
             if status == 429:
-                retry_after = _retry_after(response)
+                retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
                 attempt = await self._backoff(
@@ -307,13 +353,3 @@ class HaloClient:
                 path=path,
             )
         return HaloError(f"Halo answered HTTP {status} to {where}: {text}", status=status, method=method, path=path)
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

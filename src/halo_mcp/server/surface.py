@@ -24,6 +24,7 @@ from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.tools import content, load_all
+from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
@@ -59,7 +60,9 @@ class Surface:
         self.settings = server_settings or ServerSettings()
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
-        self.halo = halo or HaloClient(halo_settings, scope=required_scope(self.selection))
+        self.halo = halo or HaloClient(
+            halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
+        )
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
@@ -71,7 +74,7 @@ class Surface:
         )
         self.tools = self.selection.tools()
         self._by_name = {t.name: t for t in self.tools}
-        self._listing = [t.to_mcp() for t in self.tools]
+        self._listing = [t.to_mcp(self.selection) for t in self.tools]
         schemas = {t.name: t.input_schema for t in self._listing}
         self.server: Server[Any] = Server(
             name,
