@@ -36,7 +36,7 @@ from halo_mcp.tools.render import (
     text_field,
     truncate,
 )
-from halo_mcp.tools.resolve import Entity, Ref, normalise
+from halo_mcp.tools.resolve import SOURCES, Entity, Ref, Resolver, normalise, valid_values
 
 DETAILS_LIMIT = 4000
 NOTE_LIMIT = 300
@@ -507,15 +507,31 @@ def _needed_args(message: str) -> list[str]:
     return list(dict.fromkeys(needs))
 
 
-def _explain_validation(exc: HaloValidationError, type_name: str) -> ToolError | None:
-    """Turn Halo's 400 for a missing required field into which argument to pass; None when it cannot tell."""
+async def _explain_validation(
+    ctx: ToolContext, exc: HaloValidationError, type_name: str, type_id: int | None = None
+) -> ToolError | None:
+    """Turn Halo's 400 for a missing required field into which argument to pass, with the valid values of those
+    that have a known set (a category: those of the ticket type); None when it cannot tell."""
     message = str(exc)
     needs = _needed_args(message.split(": ", 1)[-1])
     if not needs:
         return None
     what = ", ".join(needs)
     where = f" for ticket type '{type_name}'" if type_name else ""
-    return ToolError(f"Halo needs {what}{where}; pass {what} and try again. (Halo said: {message})")
+    listed = []
+    for arg in needs:
+        kind = ARG_KINDS.get(arg)
+        if kind is None or SOURCES[kind].searched:
+            continue
+        if kind == "category" and type_id is not None:
+            # Halo's own filter for the categories a ticket type offers (GET /Category declares tickettype_id).
+            data = await ctx.halo.get("Category", {"tickettype_id": type_id})
+            pool = [e for e in (Resolver.entity("category", r) for r in rows_of(data)) if e]
+        else:
+            pool = await ctx.resolver.table(kind)
+        listed.append(f"{arg}: {valid_values(kind, pool)}")
+    values = "".join(f" {line}." for line in listed)
+    return ToolError(f"Halo needs {what}{where}; pass {what} and try again.{values} (Halo said: {message})")
 
 
 def _custom_fields(values: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
@@ -598,7 +614,8 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))
     except HaloValidationError as exc:
-        raise _explain_validation(exc, type_name) or exc from None
+        type_id = found["ticket_type"].id if "ticket_type" in found else None
+        raise await _explain_validation(ctx, exc, type_name, type_id) or exc from None
     ticket_id = saved.get("id")
     if not ticket_id:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
@@ -650,7 +667,8 @@ async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))
     except HaloValidationError as exc:
-        raise _explain_validation(exc, type_name) or exc from None
+        type_id = found["ticket_type"].id if "ticket_type" in found else current.get("tickettype_id")
+        raise await _explain_validation(ctx, exc, type_name, type_id) or exc from None
     if saved and saved.get("id") not in (None, args.id):
         raise ToolError(
             f"Halo saved the change as ticket {saved.get('id')} instead of updating ticket {args.id}; "
@@ -796,8 +814,8 @@ class AddActionArgs(Many):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket, or many with where (dry_run previews): note or email, time spent, status, agent, team or
-    priority change. In Halo these are all actions, never ticket edits."""
+    """Act on a ticket, or many with where: note or email, time spent, status, agent, team or priority change. In
+    Halo these are all actions, never ticket edits."""
     outcome = await ctx.resolver.resolve("outcome", args.outcome)
     return await _on_tickets(
         ctx,
