@@ -4,7 +4,7 @@ Time is counted by when it was logged (the action's `datetime`, SQL `ACTIONS.Whe
 opened: a ticket's own `timetaken` covers its whole life. `GET /Actions` needs a `ticket_id` [SPEC], so across
 tickets the sources are, in order of preference:
 
-1. reporting SQL over `ACTIONS` joined to `FAULTS` (`POST /Report` with `_loadreportonly`, facts §9), one
+1. reporting SQL over `ACTIONS` joined to `FAULTS` (`POST /Report` with `_loadreportonly`, facts §12), one
    request, with Halo's non-billable time (`ACTIONS.nonbilltime`); needs the reporting permission;
 2. `GET /TimesheetEvent?agents=&start_date=&end_date=` [SPEC], one request, when SQL is refused: agent time on
    tickets (`event_type` 0 with a `ticket_id`), without a billable split (timesheet events carry none [SPEC]);

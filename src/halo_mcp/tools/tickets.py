@@ -555,6 +555,9 @@ class TicketFields(Args):
     impact: int | None = None
     urgency: int | None = None
     custom_fields: dict[str, Any] | None = Field(None, description="{name or id: value}")
+    start: str | None = Field(None, description="scheduled start, ISO")
+    end: str | None = None
+    parent_id: int | None = None
 
 
 async def _ticket_body(
@@ -579,6 +582,13 @@ async def _ticket_body(
     body["impact"] = args.impact
     body["urgency"] = args.urgency
     body["customfields"] = _custom_fields(args.custom_fields)
+    # A change's or appointment's window is the ticket's `startdate`..`targetdate`; a child names its `parent_id`
+    # (facts §7: Dates and Hierarchy fields of Faults).
+    body["startdate"] = _date_param(args.start, "start")
+    body["targetdate"] = _date_param(args.end, "end")
+    if args.start and args.end and halo_datetime(args.end) < halo_datetime(args.start):  # type: ignore[operator]
+        raise ToolError(f"end {args.end} is before start {args.start}; swap them")
+    body["parent_id"] = args.parent_id
     return {k: v for k, v in body.items() if v is not None}, found
 
 
@@ -597,6 +607,10 @@ def _summary_record(saved: Mapping[str, Any], found: Mapping[str, Entity]) -> di
     for arg in ("client", "site", "user", "priority"):
         if arg not in record and arg in names:
             record[arg] = names[arg]
+    for key, field in (("start", "startdate"), ("end", "targetdate")):  # a scheduled window, when Halo has one
+        when = halo_datetime(saved.get(field))
+        if when is not None and key not in record:
+            record[key] = short_date(str(saved[field]))
     return record
 
 
