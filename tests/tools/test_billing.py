@@ -29,7 +29,7 @@ def raw(fresh_sandbox: Sandbox) -> Iterator[Raw]:
 
 @pytest.fixture
 async def billing(fresh_sandbox: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets,reports"))
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets,reports", structured_output="always"))
     async with Client(surface.server) as c:
         yield c
     await surface.aclose()
@@ -85,7 +85,7 @@ async def test_without_the_reporting_permission_time_comes_from_timesheets_and_s
 ) -> None:
     cid, secret = fresh_sandbox.create_app(scopes="read:tickets read:timesheets read:customers read:contracts")
     settings = halo_settings_for(fresh_sandbox, client_id=cid, client_secret=secret)
-    surface = Surface(settings, ServerSettings(toolsets="billing"))
+    surface = Surface(settings, ServerSettings(toolsets="billing", structured_output="always"))
     async with Client(surface.server) as c:
         result = await run(c, "time_logged", start=month_start(), client="Acme Corp", by="agent")
         out = ok(result)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.anyio
 
 @pytest.fixture
 async def bulk_client(fresh_sandbox: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"))
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all", structured_output="always"))
     async with Client(surface.server) as c:
         yield c
     await surface.aclose()

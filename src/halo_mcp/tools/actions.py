@@ -22,7 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from halo_mcp.halo.client import rows_of
+from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloUnavailable, HaloWriteUncertain
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import ToolContext, ToolOutput
@@ -32,13 +32,16 @@ from halo_mcp.tools.resolve import Entity
 BULK_LIMIT = 50  # tickets one call may change; more is refused before anything is written
 VERIFY_WINDOW = timedelta(minutes=10)  # how recent a read-back action must be to count as ours (clock skew)
 # Filters that only shape a list_tickets page: meaningless for choosing tickets to change.
-NOT_FILTERS = frozenset({"limit", "cursor", "fields", "sla", "group_by"})
+NOT_FILTERS = frozenset({"limit", "cursor", "fields", "group_by"})
+SCAN_PAGES = 5  # pages of 100 read when a filter is checked row by row (SLA state, unassigned)
 # What a change compares against, per list row: the target entity's id (or name, for the team) vs the row's field.
 STATE_FIELDS = {"agent": "agent_id", "team": "team", "status": "status_id", "priority": "priority_id"}
 NAME_FIELDS = {"agent": "agent_name", "team": "team", "status": "status_name", "priority": "priority_name"}
 
 Post = Callable[[int], Awaitable[ToolOutput]]
-ListParams = Callable[[ToolContext, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+Keep = Callable[[Mapping[str, Any]], bool]
+# list_tickets filters -> (GET /Tickets params, the row check for what Halo cannot filter on, or None)
+ListParams = Callable[[ToolContext, Mapping[str, Any]], Awaitable[tuple[dict[str, Any], Keep | None]]]
 
 
 @dataclass
@@ -90,11 +93,23 @@ async def select_tickets(ctx: ToolContext, where: Mapping[str, Any], list_params
         raise ToolError(f"where takes list_tickets filters or ids; {', '.join(shaping)} do not choose tickets")
     if not where:
         raise ToolError("where needs ids=[...] or at least one list_tickets filter (e.g. agent, status, client)")
-    params = await list_params(ctx, where)
-    page = await ctx.halo.list_page("Tickets", "tickets", params, page_size=BULK_LIMIT + 1)
-    total = page.total if page.total is not None else len(page.rows)
-    _check_bound(max(total, len(page.rows)), "filters")
-    return page.rows
+    params, keep = await list_params(ctx, where)
+    if keep is None:
+        page = await ctx.halo.list_page("Tickets", "tickets", params, page_size=BULK_LIMIT + 1)
+        total = page.total if page.total is not None else len(page.rows)
+        _check_bound(max(total, len(page.rows)), "filters")
+        return page.rows
+    rows: list[dict[str, Any]] = []
+    for page_no in range(1, SCAN_PAGES + 1):
+        page = await ctx.halo.list_page("Tickets", "tickets", params, page_no=page_no, page_size=PAGE_CAP)
+        rows += [r for r in page.rows if keep(r)]
+        _check_bound(len(rows), "filters")
+        if len(page.rows) < PAGE_CAP or (page.total is not None and page_no * PAGE_CAP >= page.total):
+            return rows
+    raise ToolError(
+        f"more than {SCAN_PAGES * PAGE_CAP} tickets to check one by one (SLA state or unassigned); nothing was "
+        "changed. Add a filter Halo can apply (client, team, status) and repeat"
+    )
 
 
 def _check_bound(count: int, how: str) -> None:
