@@ -29,7 +29,9 @@ def raw(fresh_sandbox: Sandbox) -> Iterator[Raw]:
 
 @pytest.fixture
 async def billing(fresh_sandbox: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets,reports", structured_output="always"))
+    surface = Surface(
+        halo_settings_for(fresh_sandbox), ServerSettings(toolsets="billing,tickets,reports", structured_output="always")
+    )
     async with Client(surface.server) as c:
         yield c
     await surface.aclose()

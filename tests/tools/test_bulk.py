@@ -55,7 +55,7 @@ async def test_handing_over_an_agents_open_tickets_is_one_call_with_one_write_pe
     theirs = open_tickets_of(raw, 2)
     assert 3 <= len(theirs) <= BULK_LIMIT
     fresh_sandbox.reset_counters()
-    result = await run(bulk_client, "assign_ticket", where={"agent": "Priya Nair"}, agent="Tom Hughes",
+    result = await run(bulk_client, "add_action", where={"agent": "Priya Nair"}, new_agent="Tom Hughes",
                        note="Handover: Priya is on leave")  # fmt: skip
     out = ok(result)
     assert f"{len(theirs)} tickets, {len(theirs)} done" in out
@@ -64,7 +64,7 @@ async def test_handing_over_an_agents_open_tickets_is_one_call_with_one_write_pe
     for tid in theirs:
         assert raw.get(f"Tickets/{tid}")["agent_id"] == 3
         [note] = actions_with_note(raw, tid, "Handover: Priya is on leave")
-        assert note["hiddenfromuser"] is True  # the description says so: assignment notes are private
+        assert note["hiddenfromuser"] is True  # a reassignment without an outcome is private, as assign_ticket's
 
 
 async def test_a_dry_run_shows_each_change_and_writes_nothing(
@@ -117,7 +117,7 @@ async def test_a_lost_answer_and_a_5xx_mid_batch_are_settled_and_a_repeat_duplic
     fresh_sandbox.set_faults(
         drop_next=1, drop_when="after", error_next=1, error_status=503, methods=["POST"], paths=["/api/Actions"]
     )
-    result = await run(bulk_client, "assign_ticket", where={"ids": theirs}, agent="Tom Hughes", note="Handover")
+    result = await run(bulk_client, "add_action", where={"ids": theirs}, new_agent="Tom Hughes", note="Handover")
     out = ok(result)
     first, second = theirs[0], theirs[1]
     assert f"{len(theirs) - 1} done, 1 failed" in out
@@ -129,7 +129,7 @@ async def test_a_lost_answer_and_a_5xx_mid_batch_are_settled_and_a_repeat_duplic
 
     # The model repeats the whole call: only the ticket left behind is changed.
     fresh_sandbox.reset_counters()
-    again = ok(await run(bulk_client, "assign_ticket", where={"ids": theirs}, agent="Tom Hughes", note="Handover"))
+    again = ok(await run(bulk_client, "add_action", where={"ids": theirs}, new_agent="Tom Hughes", note="Handover"))
     assert f"{len(theirs)} tickets, {len(theirs) - 1} skipped, 1 done" in again
     assert posts(fresh_sandbox) == 1
     for tid in theirs:
@@ -138,7 +138,31 @@ async def test_a_lost_answer_and_a_5xx_mid_batch_are_settled_and_a_repeat_duplic
 
 
 async def test_one_ticket_or_many_not_both(bulk_client: Client) -> None:
-    out = failed(await run(bulk_client, "assign_ticket", ticket_id=1, where={"ids": [2]}, agent="me"))
+    out = failed(await run(bulk_client, "add_action", ticket_id=1, where={"ids": [2]}, new_agent="me"))
     assert "ticket_id for one ticket or where=" in out
-    out = failed(await run(bulk_client, "assign_ticket", where={"agnet": "2"}, agent="me"))
+    out = failed(await run(bulk_client, "add_action", where={"agnet": "2"}, new_agent="me"))
     assert "Filters are those of list_tickets" in out and "agent" in out
+
+
+async def test_closing_several_tickets_resolves_each_once_with_the_note(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    ids = open_tickets_of(raw, 2)[:3]
+    out = ok(await run(bulk_client, "add_action", where={"ids": ids}, close=True, note="Fixed by the firmware update"))
+    assert f"{len(ids)} tickets, {len(ids)} done" in out
+    closed = {int(s["id"]) for s in raw.get("Status") if s.get("type") == 2}
+    for tid in ids:
+        assert raw.get(f"Tickets/{tid}")["status_id"] in closed
+        assert len(actions_with_note(raw, tid, "Fixed by the firmware update")) == 1
+
+
+async def test_unassigned_tickets_are_chosen_row_by_row_like_list_tickets_does(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    unassigned = [int(t["id"]) for t in raw.all("Tickets", "tickets", open_only=True)
+                  if t.get("agent_id") in (None, 0, -1)]  # fmt: skip
+    assert 0 < len(unassigned) <= BULK_LIMIT
+    preview = ok(await run(bulk_client, "add_action", where={"agent": "unassigned"}, new_agent="me", dry_run=True))
+    assert f"dry run, nothing written: {len(unassigned)} tickets" in preview
+    ok(await run(bulk_client, "add_action", where={"agent": "unassigned"}, new_agent="me"))
+    assert all(raw.get(f"Tickets/{tid}")["agent_id"] not in (None, 0, -1) for tid in unassigned)

@@ -21,7 +21,7 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
 from pydantic import Field
@@ -30,6 +30,7 @@ from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matchi
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Kind, Selection, ToolContext, ToolOutput, registry, tool
+from halo_mcp.tools.paging import clamp_to
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.resolve import Entity, is_id_text
 from halo_mcp.tools.spans import untrusted
@@ -84,7 +85,7 @@ _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNO
 
 class SearchOperationsArgs(Args):
     query: str = Field(description="task in words, or an operation name")
-    limit: int = Field(10, ge=1, le=25)
+    limit: Annotated[int, clamp_to(25)] = 10
 
 
 class CallOperationArgs(Args):

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, WithJsonSchema, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError, HaloValidationError
@@ -24,6 +24,7 @@ from halo_mcp.tools import actions
 from halo_mcp.tools.counting import GROUPS, by_paging, by_sql, count_sql, day_bounds
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
+from halo_mcp.tools.paging import Limit
 from halo_mcp.tools.render import (
     compact,
     decode_cursor,
@@ -40,6 +41,7 @@ from halo_mcp.tools.render import (
 from halo_mcp.tools.resolve import SOURCES, Entity, Ref, Resolver, normalise, valid_values
 
 DETAILS_LIMIT = 4000
+MINUTES_CAP = 1440  # one action logs at most a day
 NOTE_LIMIT = 300
 SCAN_PAGES = 5  # Halo pages (of 100) read per call when filtering client-side (SLA state, unassigned)
 AT_RISK_SHARE = 0.25  # an open ticket is "at risk" when less than this share of an SLA window is left...
@@ -75,6 +77,16 @@ _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
 
 # -- shared helpers ------------------------------------------------------------------------------------------
+
+
+def _minutes(value: float) -> float:
+    if not 0 < value <= MINUTES_CAP:
+        raise ValueError(f"minutes must be more than 0 and at most {MINUTES_CAP} (a day); split longer work")
+    return value
+
+
+# Checked here rather than in the schema: bounds cost tokens in every tools/list (tools/paging.py, Limit).
+Minutes = Annotated[float, AfterValidator(_minutes)]
 
 
 def _now() -> datetime:
@@ -224,7 +236,7 @@ class ListTicketsArgs(Args):
     search: str | None = Field(None, description="free text")
     group_by: GroupBy | None = Field(None, description="count per value instead")
     fields: list[str] | None = Field(None, description="team, user, opened, updated or Halo fields")
-    limit: int = Field(25, ge=1, le=100)
+    limit: Limit = 25
     cursor: str | None = None
 
 
@@ -515,7 +527,7 @@ def _has_more(total: int | None, page_no: int, got: int) -> bool:
 
 class GetTicketArgs(Args):
     id: int
-    actions: int = Field(0, ge=0, le=50, description="last N actions")
+    actions: Annotated[int, AfterValidator(lambda n: min(max(n, 0), 50))] = Field(0, description="last N actions")
     assets: bool = False
     full: bool = Field(False, description="untruncated")
 
@@ -718,8 +730,6 @@ class TicketFields(Args):
     impact: int | None = None
     urgency: int | None = None
     custom_fields: dict[str, Any] | None = Field(None, description="{name or id: value}")
-    start: str | None = Field(None, description="scheduled start, ISO")
-    end: str | None = None
     parent_id: int | None = None
 
 
@@ -747,10 +757,11 @@ async def _ticket_body(
     body["customfields"] = _custom_fields(args.custom_fields)
     # A change's or appointment's window is the ticket's `startdate`..`targetdate`; a child names its `parent_id`
     # (facts §7: Dates and Hierarchy fields of Faults).
-    body["startdate"] = _date_param(args.start, "start")
-    body["targetdate"] = _date_param(args.end, "end")
-    if args.start and args.end and halo_datetime(args.end) < halo_datetime(args.start):  # type: ignore[operator]
-        raise ToolError(f"end {args.end} is before start {args.start}; swap them")
+    start, end = getattr(args, "start", None), getattr(args, "end", None)  # create_ticket's window
+    body["startdate"] = _date_param(start, "start")
+    body["targetdate"] = _date_param(end, "end")
+    if start and end and halo_datetime(end) < halo_datetime(start):  # type: ignore[operator]
+        raise ToolError(f"end {end} is before start {start}; swap them")
     body["parent_id"] = args.parent_id
     return {k: v for k, v in body.items() if v is not None}, found
 
@@ -781,6 +792,8 @@ class CreateTicketArgs(TicketFields):
     summary: str = Field(min_length=1)
     team: Ref | None = None
     agent: Ref | None = Field(None, description="name, id or 'me'")
+    start: str | None = None  # a change's or appointment's scheduled window (ISO)
+    end: str | None = None
 
 
 @tool("tickets", kind="write", title="Create ticket")
@@ -952,6 +965,7 @@ async def _post_action(
 
 
 CLOSING_OUTCOMES = ("Resolve", "Resolved", "Close", "Closed", "Close Ticket")
+ASSIGN_OUTCOMES = ("Reassign", "Assign", "Assign Ticket", "Private Note")
 
 
 async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | None) -> Ref | None:
@@ -968,7 +982,7 @@ async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | N
     return str(preferred[0].id)
 
 
-WHERE_SCHEMA = {"type": "object", "description": "bulk: {ids:[..]} or list_tickets filters"}
+WHERE_SCHEMA = {"type": "object", "description": "{ids:[..]} or list_tickets filters"}
 
 
 class Many(Args):
@@ -1011,7 +1025,7 @@ class AddActionArgs(Many):
     close: bool = False
     private: bool | None = Field(None, description="hide from user")
     email_user: bool = False
-    minutes: float | None = Field(None, gt=0, le=1440)
+    minutes: Minutes | None = None
     new_status: Ref | None = None
     new_agent: Ref | None = Field(None, description="name, id or 'me'")
     new_team: Ref | None = None
@@ -1020,23 +1034,29 @@ class AddActionArgs(Many):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket, or many with where (Halo actions): note, email, status, agent, team or priority change; time
-    only if minutes given. close=true resolves it (note = resolution)."""
-    if args.outcome in (None, "") and not args.close:
-        raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
+    """Halo actions on a ticket or many (where): note, email, status, agent, team or priority change; time only if
+    minutes given. close=true resolves (note = resolution)."""
+    assigning = args.new_agent not in (None, "") or args.new_team not in (None, "")
+    if args.outcome in (None, "") and not args.close and not assigning:
+        raise ToolError(
+            "pass outcome (e.g. 'Private Note', 'Email User'), close=true to resolve, or new_agent/new_team to assign"
+        )
     if args.outcome not in (None, ""):
         outcome = await ctx.resolver.resolve("outcome", args.outcome)
-    else:
+    elif args.close:
         outcome = await _default_outcome(ctx, *CLOSING_OUTCOMES)
+    else:  # a reassignment, as assign_ticket writes it: a private action
+        outcome = await _default_outcome(ctx, *ASSIGN_OUTCOMES)
     new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
+    plain = args.outcome in (None, "") and not args.close
     return await _on_tickets(
         ctx,
         args,
         outcome,
-        "closing action" if args.close else "action",
+        "closing action" if args.close else "assignment" if plain else "action",
         args.note is not None,
-        note=args.note,
-        private=args.private,
+        note=args.note or ("Reassigned" if plain else None),
+        private=True if plain and args.private is None else args.private,
         email_user=args.email_user,
         minutes=args.minutes,
         new_status=new_status,
@@ -1060,7 +1080,7 @@ async def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
 
 class LogTimeArgs(Args):
     ticket_id: int
-    minutes: float = Field(gt=0, le=1440)
+    minutes: Minutes
     note: str | None = None
 
 
@@ -1074,7 +1094,8 @@ async def log_time(ctx: ToolContext, args: LogTimeArgs) -> ToolOutput:
     )  # fmt: skip
 
 
-class AssignTicketArgs(Many):
+class AssignTicketArgs(Args):
+    ticket_id: int
     agent: Ref | None = Field(None, description="name, id or 'me'")
     team: Ref | None = None
     note: str | None = None
@@ -1082,13 +1103,13 @@ class AssignTicketArgs(Many):
 
 @tool("tickets", kind="write", title="Assign ticket")
 async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
-    """Assign a ticket, or many with where, to an agent ('me' allowed) and/or team (a private action)."""
+    """Assign a ticket to an agent ('me' allowed) and/or team (a private action)."""
     if args.agent in (None, "") and args.team in (None, ""):
         raise ToolError("pass agent (a name, id or 'me') and/or team")
-    outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")
-    return await _on_tickets(
-        ctx, args, outcome, "assignment", args.note is not None, note=args.note or "Reassigned", private=True,
-        new_agent=args.agent, new_team=args.team,
+    outcome = await _default_outcome(ctx, *ASSIGN_OUTCOMES)
+    return await _post_action(
+        ctx, args.ticket_id, outcome, note=args.note or "Reassigned", private=True, new_agent=args.agent,
+        new_team=args.team, what="assignment",
     )  # fmt: skip
 
 
