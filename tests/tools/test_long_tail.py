@@ -44,3 +44,21 @@ async def test_an_operations_important_fields_come_first(client: Client) -> None
     out = ok(await run(client, "search_operations", query="POST /ClientContract"))
     names = [f.split(":")[0] for f in out.split("body= for several): ", 1)[1].split(", ")[:8]]
     assert names[:2] == ["id", "client_id"] and "start_date" in names and "end_date" in names
+
+
+async def test_a_write_takes_names_for_its_reference_fields(client: Client, sandbox: Sandbox) -> None:
+    """An action by names through the long tail: outcome, new agent and new status, flat or in an explicit body."""
+    result = await run(client, "call_operation", operation="POST /Actions",
+                       arguments={"ticket_id": 7, "outcome_id": "Private Note", "note": "Escalating",
+                                  "new_agent": "Tom Hughes", "new_status": "In Progress", "timetaken": 0})  # fmt: skip
+    out = ok(result)
+    assert out.startswith("POST /Actions ok: action:")
+    raw = Raw(sandbox)
+    agents = {a["name"]: a["id"] for a in raw.get("Agent")}
+    statuses = {s["name"]: s["id"] for s in raw.get("Status")}
+    ticket = raw.get("Tickets/7")
+    assert ticket["agent_id"] == agents["Tom Hughes"] and ticket["status_id"] == statuses["In Progress"]
+    ok(await run(client, "call_operation", operation="POST /Tickets",
+                 body={"id": 7, "priority_id": "P1 - Critical"}))  # fmt: skip
+    assert raw.get("Tickets/7")["priority_id"] == 1
+    raw.close()

@@ -141,7 +141,12 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
     op, path_values = _operation(cat, args.operation)
     _check_kind(ctx.selection, op)
     arguments = await _names_to_ids(ctx, dict(args.arguments))
-    path, query, body = _split(cat, op, arguments, path_values, args.body)
+    explicit = args.body
+    if isinstance(explicit, dict):
+        explicit = await _names_to_ids(ctx, explicit)
+    elif isinstance(explicit, list):
+        explicit = [await _names_to_ids(ctx, dict(item)) for item in explicit]
+    path, query, body = _split(cat, op, arguments, path_values, explicit)
     query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
     hint = _hint(ctx.selection, op, body)
@@ -243,6 +248,9 @@ def _hint(selection: Selection, op: Operation, body: Any = None) -> str:
 REFERENCE_ARGS = {
     "client_id": "client", "site_id": "site", "user_id": "user", "agent_id": "agent", "team_id": "team",
     "tickettype_id": "tickettype", "requesttype_id": "tickettype", "priority_id": "priority", "status_id": "status",
+    # write fields (POST /Actions, /Tickets, /Asset): the new state an action sets, an outcome, a category, an SLA
+    "new_status": "status", "new_agent": "agent", "new_priority": "priority", "outcome_id": "outcome",
+    "categoryid_1": "category", "sla_id": "sla", "assettype_id": "assettype",
 }  # fmt: skip
 
 
