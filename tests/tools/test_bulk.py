@@ -166,3 +166,22 @@ async def test_unassigned_tickets_are_chosen_row_by_row_like_list_tickets_does(
     assert f"dry run, nothing written: {len(unassigned)} tickets" in preview
     ok(await run(bulk_client, "add_action", where={"agent": "unassigned"}, new_agent="me"))
     assert all(raw.get(f"Tickets/{tid}")["agent_id"] not in (None, 0, -1) for tid in unassigned)
+
+
+async def test_when_neither_the_answer_nor_the_read_back_comes_the_ticket_is_unknown_and_not_offered_for_retry(
+    fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    [tid] = open_tickets_of(raw, 2)[:1]
+    surface = Surface(halo_settings_for(fresh_sandbox, max_retry_wait=0.5),
+                      ServerSettings(toolsets="all", structured_output="always"))  # fmt: skip
+    async with Client(surface.server) as c:
+        ok(await run(c, "lookup", kind="outcome"))  # warm: only the write and its read-back meet the faults
+        fresh_sandbox.set_faults(drop_next=1, drop_when="after", error_rate=1.0, methods=["POST", "GET"],
+                                 paths=["/api/Actions"])  # fmt: skip
+        result = await run(c, "add_action", where={"ids": [tid]}, outcome="Private Note", note="Checked")
+        fresh_sandbox.clear_faults()
+    await surface.aclose()
+    out = ok(result)
+    assert f"UNKNOWN: check tickets {tid} in Halo" in out and "Repeat with" not in out
+    assert (result.structured_content or {})["unknown"] == [tid]
+    assert len(actions_with_note(raw, tid, "Checked")) == 1  # it was applied: a blind retry would have doubled it

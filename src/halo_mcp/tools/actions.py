@@ -45,11 +45,11 @@ ListParams = Callable[[ToolContext, Mapping[str, Any]], Awaitable[tuple[dict[str
 
 
 @dataclass
-class Outcome:
+class TicketResult:
     """What happened to one ticket."""
 
     ticket: int
-    result: str  # done, skipped, failed, would change
+    result: str  # done, skipped, failed (not applied), unknown (could not tell), would change
     detail: str = ""
     action: Any = None
 
@@ -134,11 +134,11 @@ async def apply(
     note_given: bool,
 ) -> ToolOutput:
     """Run `post` for each selected ticket (or say what it would do), then one report of every ticket's fate."""
-    results: list[Outcome] = []
+    results: list[TicketResult] = []
     for row in tickets:
         tid = int(row["id"])
         if row.get("_missing"):
-            results.append(Outcome(tid, "failed", "no such ticket"))
+            results.append(TicketResult(tid, "failed", "no such ticket"))
             continue
         pending = _pending(row, targets)
         if targets and not pending:
@@ -149,17 +149,17 @@ async def apply(
                 if found is False:
                     results.append(await _one(ctx, tid, post, "note only (state already so)", note, outcome))
                     continue
-            results.append(Outcome(tid, "skipped", "already so"))
+            results.append(TicketResult(tid, "skipped", "already so"))
             continue
         change = "; ".join(f"{k} {v}" for k, v in pending.items()) or what
         if dry_run:
-            results.append(Outcome(tid, "would change", change))
+            results.append(TicketResult(tid, "would change", change))
             continue
         results.append(await _one(ctx, tid, post, change, note, outcome))
     return _report(results, what, dry_run)
 
 
-async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | None, outcome: Entity) -> Outcome:
+async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | None, outcome: Entity) -> TicketResult:
     started = datetime.now(UTC)
     try:
         out = await post(tid)
@@ -167,17 +167,18 @@ async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | 
         # Halo may have applied it: read back instead of guessing, so a retry never doubles it.
         applied = await _applied(ctx, tid, note, outcome, started)
         if applied is None:
-            return Outcome(tid, "failed", f"unknown: Halo's answer was lost and the read-back failed ({exc}); "
-                                          "check the ticket before repeating")  # fmt: skip
+            return TicketResult(tid, "unknown", f"Halo's answer was lost and the read-back failed ({exc})")
         if applied:
-            return Outcome(tid, "done", change + " (confirmed by reading back after Halo's answer was lost)", applied)
-        return Outcome(tid, "failed", "not applied (Halo failed; read back, nothing was written)")
+            return TicketResult(
+                tid, "done", f"{change} (confirmed by reading back after Halo's answer was lost)", applied
+            )
+        return TicketResult(tid, "failed", "not applied (Halo failed; read back, nothing was written)")
     except HaloNotFound:
-        return Outcome(tid, "failed", "no such ticket")
+        return TicketResult(tid, "failed", "no such ticket")
     except (HaloError, ToolError) as exc:
-        return Outcome(tid, "failed", str(exc))
+        return TicketResult(tid, "failed", str(exc))
     state = out.structured if isinstance(out.structured, dict) else {}
-    return Outcome(tid, "done", change, state.get("action"))
+    return TicketResult(tid, "done", change, state.get("action"))
 
 
 async def _applied(ctx: ToolContext, tid: int, note: str | None, outcome: Entity, started: datetime) -> Any | None:
@@ -197,14 +198,17 @@ async def _applied(ctx: ToolContext, tid: int, note: str | None, outcome: Entity
     return False
 
 
-def _report(results: Sequence[Outcome], what: str, dry_run: bool) -> ToolOutput:
+def _report(results: Sequence[TicketResult], what: str, dry_run: bool) -> ToolOutput:
     counts: dict[str, int] = {}
     for r in results:
         counts[r.result] = counts.get(r.result, 0) + 1
     summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no tickets"
     failed = [r.ticket for r in results if r.result == "failed"]
+    unknown = [r.ticket for r in results if r.result == "unknown"]
     head = f"{'dry run, nothing written' if dry_run else what}: {len(results)} tickets, {summary}"
     notes = []
+    if unknown:
+        notes.append(f"UNKNOWN: check tickets {_ids(unknown)} in Halo (get_ticket) before repeating anything for them")
     if failed and not dry_run:
         done = [r.ticket for r in results if r.result == "done"]
         notes.append(
@@ -218,7 +222,7 @@ def _report(results: Sequence[Outcome], what: str, dry_run: bool) -> ToolOutput:
     out.text = f"{head}\n{out.text}"
     out.affected = [f"ticket:{r.ticket}" for r in results if r.result == "done"]
     if isinstance(out.structured, dict):
-        out.structured.update(counts=counts, failed=failed)
+        out.structured.update(counts=counts, failed=failed, unknown=unknown)
     return out
 
 

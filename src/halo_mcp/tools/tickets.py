@@ -997,19 +997,20 @@ async def _on_tickets(
     ctx: ToolContext, args: Many, outcome: Entity, what: str, note_given: bool, **action: Any
 ) -> ToolOutput:
     """One action on `ticket_id`, or on every ticket `where` selects (bounded, previewable, per-ticket results)."""
-    if (args.ticket_id is None) == (args.where is None):
+    where = args.where
+    if (args.ticket_id is None) == (where is None):
         raise ToolError("pass ticket_id for one ticket or where={ids:[...]} / list_tickets filters for many")
-    if args.where is None:
+    if where is None:
         if args.dry_run:
             raise ToolError("dry_run previews a where=... bulk change; for one ticket, get_ticket shows it")
-        return await _post_action(ctx, args.ticket_id, outcome, what=what, **action)  # type: ignore[arg-type]
+        return await _post_action(ctx, int(args.ticket_id or 0), outcome, what=what, **action)
 
     async def where_params(c: ToolContext, where: Mapping[str, Any]) -> tuple[dict[str, Any], actions.Keep | None]:
         filters = actions.filter_args(ListTicketsArgs, where)
         params, _ = await _list_params(c, filters)
         return params, _keep(filters, _now())
 
-    tickets = await actions.select_tickets(ctx, args.where, where_params)
+    tickets = await actions.select_tickets(ctx, where, where_params)
     dry_run = bool(args.dry_run)
     kinds = {"new_agent": "agent", "new_team": "team", "new_status": "status", "new_priority": "priority"}
     targets = await _resolve_all(ctx, {kinds[k]: action.get(k) for k in kinds})
