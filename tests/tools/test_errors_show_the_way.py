@@ -4,15 +4,33 @@ first, capped), so the model recovers in its next call."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from mcp import Client
 
+from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.surface import Surface
 from halo_mcp.tools.resolve import VALUES_CAP
-from tests.helpers import Raw, api_calls, failed, ok, run
+from tests.helpers import Raw, api_calls, failed, halo_settings_for, ok, run
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def own() -> Iterator[Sandbox]:
+    """This module writes: its own sandbox keeps the session one as seeded for the other modules."""
+    with Sandbox(seed=1) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def client(own: Sandbox) -> AsyncIterator[Client]:
+    surface = Surface(halo_settings_for(own), ServerSettings(toolsets="all", structured_output="always"))
+    async with Client(surface.server) as c:
+        yield c
+    await surface.aclose()
 
 
 def listed(message: str) -> list[str]:
@@ -21,9 +39,9 @@ def listed(message: str) -> list[str]:
 
 
 async def test_a_change_without_a_category_lists_that_types_categories_and_the_next_call_succeeds(
-    client: Client, sandbox: Sandbox
+    client: Client, own: Sandbox
 ) -> None:
-    raw = Raw(sandbox)
+    raw = Raw(own)
     change = next(t["id"] for t in raw.get("TicketType") if t["name"] == "Change")
     theirs = {c["value"] for c in raw.get("Category", tickettype_id=change)}  # Halo's filter [SPEC GET /Category]
     raw.close()
@@ -56,9 +74,9 @@ async def test_a_wrong_value_lists_the_valid_ones_nearest_first_and_capped(
     assert "valid" in message
 
 
-async def test_an_unknown_id_lists_the_valid_values_without_another_request(client: Client, sandbox: Sandbox) -> None:
+async def test_an_unknown_id_lists_the_valid_values_without_another_request(client: Client, own: Sandbox) -> None:
     ok(await run(client, "lookup", kind="status"))  # the table is cached
-    sandbox.reset_counters()
+    own.reset_counters()
     message = failed(await run(client, "add_action", ticket_id=1, outcome="Private Note", new_status="99"))
     assert "no status with id 99; valid statuses: 'New' (id 1)" in message and "'Closed'" in message
-    assert api_calls(sandbox.counters()) <= 1  # at most the outcome table
+    assert api_calls(own.counters()) <= 1  # at most the outcome table
