@@ -1024,7 +1024,7 @@ class AddActionArgs(Many):
     outcome: Ref | None = Field(None, description="action type, e.g. Email User")
     note: str | None = None
     close: bool = False
-    private: bool | None = Field(None, description="hide from user")
+    private: bool | None = Field(None, description="default: the outcome's")
     email_user: bool = False
     minutes: Minutes | None = None
     new_status: Ref | None = None
