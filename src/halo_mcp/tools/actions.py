@@ -1,7 +1,9 @@
 """One action applied to many tickets: selection, a bound, a dry run, per-ticket results, honest partial failure.
 
-Halo has no bulk action endpoint: an action is one `POST /Actions` per ticket (facts §8), so a bulk change is a
-sequence of single writes, and any of them can fail on its own. The policy:
+`POST /Actions` takes an array (facts §6: "Batch: several objects in one POST are allowed"), but nothing documents
+whether Halo applies a batch all or nothing or item by item, nor what it answers for a failed item, and one lost
+answer would leave every ticket of the batch in doubt. So a bulk change is a sequence of one-action writes, each
+with its own fate. The policy:
 
 - the tickets are chosen by ids or by `list_tickets` filters, read once (`GET /Tickets`), and refused whole when
   more than BULK_LIMIT match (nothing is written; the model narrows the filter or splits the ids);
@@ -9,8 +11,9 @@ sequence of single writes, and any of them can fail on its own. The policy:
 - a ticket already in the asked-for state (agent, team, status, priority) is skipped, and so is its note when
   the ticket already has it, so repeating a call that partly failed changes only what is left;
 - writes go one at a time and are never retried (`halo/client.py`). When Halo's answer is lost (a dropped
-  connection, a 5xx) the ticket's newest actions are read back to settle whether it was applied, so the result
-  says "done" or "not done" instead of "maybe", and the retry list names only tickets that were not changed.
+  connection, a 5xx) the ticket's actions are read back to settle whether it was applied, so the result says
+  "done" or "not done" instead of "maybe", and the retry list names only tickets that were not changed; if the
+  read-back fails too, the ticket is "unknown" and left out of the retry list.
 """
 
 from __future__ import annotations
