@@ -185,3 +185,17 @@ async def test_when_neither_the_answer_nor_the_read_back_comes_the_ticket_is_unk
     assert f"UNKNOWN: check tickets {tid} in Halo" in out and "Repeat with" not in out
     assert (result.structured_content or {})["unknown"] == [tid]
     assert len(actions_with_note(raw, tid, "Checked")) == 1  # it was applied: a blind retry would have doubled it
+
+
+async def test_a_change_without_a_note_is_settled_by_the_tickets_state_after_a_lost_answer(
+    bulk_client: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    ids = open_tickets_of(raw, 2)[:2]
+    fresh_sandbox.set_faults(drop_next=1, drop_when="after", error_next=1, error_status=502, methods=["POST"],
+                             paths=["/api/Actions"])  # fmt: skip
+    result = await run(bulk_client, "add_action", where={"ids": ids}, outcome="Private Note", new_priority="P1")
+    fresh_sandbox.clear_faults()
+    out = ok(result)
+    assert f"{ids[0]}|done|" in out and "confirmed by reading back" in out
+    assert f"{ids[1]}|failed|not applied" in out
+    assert [raw.get(f"Tickets/{tid}")["priority_id"] == 1 for tid in ids] == [True, False]

@@ -150,7 +150,7 @@ async def apply(
             if note_given and not dry_run:
                 found = await _applied(ctx, tid, note, outcome, datetime.now(UTC))
                 if found is False:
-                    results.append(await _one(ctx, tid, post, "note only (state already so)", note, outcome))
+                    results.append(await _one(ctx, tid, post, "note only (state already so)", note, outcome, {}))
                     continue
             results.append(TicketResult(tid, "skipped", "already so"))
             continue
@@ -158,17 +158,25 @@ async def apply(
         if dry_run:
             results.append(TicketResult(tid, "would change", change))
             continue
-        results.append(await _one(ctx, tid, post, change, note, outcome))
+        results.append(await _one(ctx, tid, post, change, note, outcome, targets))
     return _report(results, what, dry_run)
 
 
-async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | None, outcome: Entity) -> TicketResult:
+async def _one(
+    ctx: ToolContext,
+    tid: int,
+    post: Post,
+    change: str,
+    note: str | None,
+    outcome: Entity,
+    targets: Mapping[str, Entity],
+) -> TicketResult:
     started = datetime.now(UTC)
     try:
         out = await post(tid)
     except (HaloWriteUncertain, HaloUnavailable) as exc:
         # Halo may have applied it: read back instead of guessing, so a retry never doubles it.
-        applied = await _applied(ctx, tid, note, outcome, started)
+        applied = await _applied(ctx, tid, note, outcome, started, targets)
         if applied is None:
             return TicketResult(tid, "unknown", f"Halo's answer was lost and the read-back failed ({exc})")
         if applied:
@@ -184,8 +192,25 @@ async def _one(ctx: ToolContext, tid: int, post: Post, change: str, note: str | 
     return TicketResult(tid, "done", change, state.get("action"))
 
 
-async def _applied(ctx: ToolContext, tid: int, note: str | None, outcome: Entity, started: datetime) -> Any | None:
-    """The id of our action if the ticket's newest actions show it, False if they do not, None if unreadable."""
+async def _applied(
+    ctx: ToolContext,
+    tid: int,
+    note: str | None,
+    outcome: Entity,
+    started: datetime,
+    targets: Mapping[str, Entity] | None = None,
+) -> Any | None:
+    """The id of our action (or True) if Halo shows it applied, False if it does not, None if unreadable.
+
+    Without a note to recognise the action by, a state change is settled by the ticket's state: it lacked the
+    asked-for values before the write, so having them now means the write landed.
+    """
+    if note is None and targets:
+        try:
+            page = await ctx.halo.list_page("Tickets", "tickets", {"ticketids": str(tid)}, page_size=1)
+        except HaloError:
+            return None
+        return bool(page.rows) and not _pending(page.rows[0], targets)
     try:
         # Every action of the ticket: the order `count` would cut in is not documented, and a ticket has few.
         data = await ctx.halo.get("Actions", {"ticket_id": tid, "excludesys": True})
