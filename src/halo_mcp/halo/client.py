@@ -6,11 +6,14 @@ Retry policy, by what provably happened upstream:
 - 429: Halo refused to process; honour Retry-After (or back off) within the wait budget, any method;
 - 5xx, read timeout, dropped connection: GET is retried; a write is NOT (Halo may have applied it), and the
   error says so.
+A collection in `passthrough` rate-limit mode (`PASSTHROUGH_429`, set per call) neither waits for the client-side
+limiter nor retries a 429: the caller gets the 429 at once with its retry-after and paces itself (Truto's policy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -39,6 +42,7 @@ from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindow
 log = logging.getLogger("halo_mcp.halo")
 
 PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
+PASSTHROUGH_429: contextvars.ContextVar[bool] = contextvars.ContextVar("halo_mcp_passthrough_429", default=False)
 Params = Mapping[str, Any]
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
@@ -218,6 +222,15 @@ class HaloClient:
                 retry_after = _retry_after(response)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
+                if PASSTHROUGH_429.get():
+                    retry_in = retry_after if retry_after is not None else (self.limiter.window if self.limiter else 60)
+                    raise HaloRateLimited(
+                        f"Halo rate limit reached (HTTP 429) on {method} {path}; retry in {retry_in:.0f} s "
+                        "(not retried: this collection passes rate limits through)",
+                        retry_after=retry_in,
+                        method=method,
+                        path=path,
+                    )
                 attempt = await self._backoff(
                     attempt,
                     deadline,
@@ -236,8 +249,9 @@ class HaloClient:
     async def _slot(self, deadline: float, method: str, path: str) -> Slot | None:
         if not self.limiter:
             return None
+        max_wait = 0.0 if PASSTHROUGH_429.get() else max(0.0, deadline - time.monotonic())
         try:
-            return await self.limiter.acquire(max_wait=max(0.0, deadline - time.monotonic()))
+            return await self.limiter.acquire(max_wait=max_wait)
         except RateLimitWait as wait:
             raise HaloRateLimited(
                 f"client-side rate limit reached; retry in {wait.seconds:.0f} s. {self.limiter.state().describe()}",

@@ -9,19 +9,21 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+import weakref
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from halo_mcp import __version__
 from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
-from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.client import PASSTHROUGH_429, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.tools import content, load_all
 from halo_mcp.tools.errors import ToolError
@@ -41,6 +43,23 @@ INSTRUCTIONS = (
 LIST_TTL = CacheHint(ttl_ms=300_000, scope="private")
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """Made per request: who is calling (for the audit). Identity never reaches tool code."""
+
+    principal: str = ""
+
+    @classmethod
+    def of(cls, ctx: ServerRequestContext[Any]) -> CallContext:
+        """The principal the HTTP authentication backend put in the request scope (none over stdio)."""
+        request = getattr(ctx, "request", None)
+        user = request.scope.get("user") if request is not None and hasattr(request, "scope") else None
+        token = getattr(user, "access_token", None)
+        if token is None or not token.token:
+            return cls()
+        return cls(principal=f"{token.client_id} ({token.subject})" if token.subject else token.client_id)
+
+
 class Surface:
     """Tools, resources and prompts for one selection. Owns its Halo client unless one is passed in."""
 
@@ -54,6 +73,8 @@ class Surface:
         halo: HaloClient | None = None,
         audit: AuditLog | None = None,
         name: str = "halo-mcp",
+        rate_limit_mode: Literal["retry", "passthrough"] = "retry",
+        list_changed: bool = False,
     ) -> None:
         load_all()
         self.settings = server_settings or ServerSettings()
@@ -69,10 +90,11 @@ class Surface:
             audit=self.audit,
             collection=collection,
         )
-        self.tools = self.selection.tools()
-        self._by_name = {t.name: t for t in self.tools}
-        self._listing = [t.to_mcp() for t in self.tools]
-        schemas = {t.name: t.input_schema for t in self._listing}
+        self.rate_limit_mode = rate_limit_mode
+        self._sessions: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._schemas: dict[str, Any] = {}
+        self._select(self.selection)
+        schemas = self._schemas
         self.server: Server[Any] = Server(
             name,
             version=__version__,
@@ -89,6 +111,36 @@ class Surface:
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
         )
+        if list_changed:
+            # Collections are re-read on reload: say so in the handshake so clients honour tools/list_changed.
+            plain = self.server.create_initialization_options
+            self.server.create_initialization_options = (  # type: ignore[method-assign]
+                lambda notification_options=None, *a, **kw: plain(
+                    notification_options or NotificationOptions(tools_changed=True), *a, **kw
+                )
+            )
+
+    def _select(self, selection: Selection) -> None:
+        self.selection = selection
+        self.context.selection = selection
+        self.tools = selection.tools()
+        self._by_name = {t.name: t for t in self.tools}
+        self._listing = [t.to_mcp() for t in self.tools]
+        self._schemas.clear()
+        self._schemas.update({t.name: t.input_schema for t in self._listing})
+
+    async def reselect(self, selection: Selection) -> bool:
+        """Serve another selection; connected clients get notifications/tools/list_changed when the tools changed."""
+        before = [t.name for t in self.tools]
+        self._select(selection)
+        if before == [t.name for t in self.tools]:
+            return False
+        for session in list(self._sessions):
+            try:
+                await session.send_tool_list_changed()
+            except Exception as exc:  # a closed session must not stop the others from hearing it
+                log.debug("tools/list_changed not delivered: %s", exc)
+        return True
 
     async def aclose(self) -> None:
         if self._owns_halo:
@@ -99,39 +151,45 @@ class Surface:
     async def _list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        self._sessions.add(ctx.session)
         return types.ListToolsResult(tools=self._listing)
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
+        self._sessions.add(ctx.session)
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        return await self.call(t, dict(params.arguments or {}))
+        return await self.call(t, dict(params.arguments or {}), CallContext.of(ctx))
 
-    async def call(self, t: Tool, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def call(self, t: Tool, arguments: dict[str, Any], call: CallContext | None = None) -> types.CallToolResult:
         """Validate, run, audit. Every failure becomes an `isError` result with a message saying what to do."""
+        call = call or CallContext()
         started = time.monotonic()
         try:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+        mode = PASSTHROUGH_429.set(self.rate_limit_mode == "passthrough")
         try:
             out = await t.handler(self.context, args)
         except ToolError as exc:
-            return self._failed(t, arguments, str(exc))
+            return self._failed(t, arguments, str(exc), call)
         except HaloError as exc:
             if isinstance(exc, HaloValidationError | HaloNotFound):
                 self.context.resolver.invalidate()  # an id we resolved may be stale
-            return self._failed(t, arguments, str(exc))
+            return self._failed(t, arguments, str(exc), call)
         except Exception as exc:  # a bug must not take the server down; the model gets a clear message
             log.exception("tool %s failed", t.name)
             return self._failed(
-                t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it"
+                t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it", call
             )
+        finally:
+            PASSTHROUGH_429.reset(mode)
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
-            self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0])
+            self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0], call)
         return self.result(out)
 
     def result(self, out: ToolOutput) -> types.CallToolResult:
@@ -141,15 +199,18 @@ class Surface:
             structured = {"result": structured}
         return types.CallToolResult(content=content_blocks, structured_content=structured)
 
-    def _failed(self, t: Tool, arguments: dict[str, Any], message: str) -> types.CallToolResult:
+    def _failed(self, t: Tool, arguments: dict[str, Any], message: str, call: CallContext) -> types.CallToolResult:
         if t.kind != "read" or t.dynamic_kind:
-            self._audit(t, arguments, [], "error", message)
+            self._audit(t, arguments, [], "error", message, call)
         return error_result(message)
 
-    def _audit(self, t: Tool, arguments: dict[str, Any], affected: list[str], outcome: str, message: str) -> None:
+    def _audit(
+        self, t: Tool, arguments: dict[str, Any], affected: list[str], outcome: str, message: str, call: CallContext
+    ) -> None:
         if self.audit is not None:
             self.audit.record(
                 collection=self.context.collection,
+                principal=call.principal,
                 tool=t.name,
                 arguments=arguments,
                 affected=affected,

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 
 Kind = Literal["read", "write", "delete"]
 KINDS: tuple[Kind, ...] = ("read", "write", "delete")
+# Whom a tool acts for: `agent` tools act with the API application's agent rights; `user` tools act as the end
+# user (they arrive with custom tools). A collection admits only the tools of its audience.
+Audience = Literal["agent", "user"]
 
 
 class Args(BaseModel):
@@ -70,7 +73,9 @@ class Tool:
     kind: Kind
     args: type[BaseModel]
     handler: Handler
+    # Tag filter vocabulary: the declared tags plus the toolset's name.
     tags: frozenset[str] = frozenset()
+    audiences: frozenset[Audience] = frozenset({"agent"})
     idempotent: bool = False
     # True for tools like call_operation whose effective kind depends on the arguments; the handler enforces it.
     dynamic_kind: bool = False
@@ -114,6 +119,7 @@ class Registry:
         kind: Kind = "read",
         title: str,
         tags: Iterable[str] = (),
+        audiences: Iterable[Audience] = ("agent",),
         idempotent: bool = False,
         dynamic_kind: bool = False,
         name: str | None = None,
@@ -136,7 +142,8 @@ class Registry:
                 kind=kind,
                 args=args_model,
                 handler=fn,
-                tags=frozenset(tags),
+                tags=frozenset(tags) | {toolset},
+                audiences=frozenset(audiences),
                 idempotent=idempotent,
                 dynamic_kind=dynamic_kind,
                 output_schema=output_schema,
@@ -227,12 +234,13 @@ class Selection:
     only_allow: bool = False
     kinds: frozenset[Kind] = frozenset(KINDS)
     tags: frozenset[str] = frozenset()
+    audience: Audience = "agent"
 
     def allows_kind(self, kind: Kind) -> bool:
         return kind in self.kinds and not (self.read_only and kind != "read")
 
     def allows(self, t: Tool) -> bool:
-        if t.name in self.deny:
+        if t.name in self.deny or self.audience not in t.audiences:
             return False
         if not t.dynamic_kind and not self.allows_kind(t.kind):
             return False

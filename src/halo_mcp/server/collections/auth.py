@@ -1,0 +1,125 @@
+"""Who is calling a collection. Every way in is a verifier with the SDK's `TokenVerifier` shape that yields an
+`AccessToken`; one backend (`CollectionAuth`) reads them and decides.
+
+Policy, after Host/Origin have passed:
+- `auth = []` (loopback only, enforced at validation): no credential, an anonymous principal;
+- `bearer`: `Authorization: Bearer <ApiToken of this collection>`;
+- `url_token`: the collection is reached only at `/mcp/t/<token>`; with `bearer` too, both must be valid;
+- a token of another collection, or an unknown, revoked or expired one, is 401 `invalid_token` at once.
+Tokens are looked up by SHA-256 digest (the secret is never stored or compared in clear); the admin token's digest
+is compared with `hmac.compare_digest`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
+from starlette.requests import Request
+from starlette.responses import Response
+
+from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.state.base import TokenStore
+
+ANONYMOUS = AccessToken(token="", client_id="anonymous", scopes=[], subject="anonymous")
+# A token's last use is recorded at most this often: a write per request would cost more than the check itself.
+LAST_USED_RESOLUTION = 60.0
+
+
+def sha256(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+class ApiTokenVerifier:
+    """ApiTokens from the state store. `AccessToken.token` holds the token's id, never its secret;
+    `resource` is the collection the token was issued for."""
+
+    def __init__(self, tokens: TokenStore) -> None:
+        self.tokens = tokens
+        self._touched: dict[str, float] = {}
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        return self.check(token)
+
+    def check(self, token: str) -> AccessToken | None:
+        now = time.time()
+        found = self.tokens.find(sha256(token), now)
+        if found is None:
+            return None
+        if now - self._touched.get(found.id, 0.0) > LAST_USED_RESOLUTION:
+            self._touched[found.id] = now
+            self.tokens.touch(found.id, now)
+        return AccessToken(
+            token=found.id,
+            client_id=found.id,
+            scopes=[],
+            expires_at=int(found.expires) if found.expires else None,
+            resource=found.collection,
+            subject=found.label,
+        )
+
+
+class StaticTokenVerifier:
+    """One fixed secret known by its digest (the admin token)."""
+
+    def __init__(self, secret: str, client_id: str) -> None:
+        self._digest = sha256(secret)
+        self.client_id = client_id
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        if not hmac.compare_digest(sha256(token), self._digest):
+            return None
+        return AccessToken(token=self.client_id, client_id=self.client_id, scopes=["admin"], subject=self.client_id)
+
+
+def bearer(request: Request) -> str | None:
+    scheme, _, presented = request.headers.get("authorization", "").partition(" ")
+    presented = presented.strip()
+    return presented if scheme.lower() == "bearer" and presented else None
+
+
+class CollectionAuth:
+    """The one authentication backend for collection endpoints."""
+
+    def __init__(self, verifier: ApiTokenVerifier) -> None:
+        self.verifier = verifier
+
+    def authenticate(
+        self, request: Request, spec: CollectionSpec, url_token: AccessToken | None
+    ) -> AuthenticatedUser | Response:
+        modes = spec.config.auth
+        if not modes:
+            return AuthenticatedUser(ANONYMOUS)
+        principal: AccessToken | None = None
+        if "url_token" in modes:
+            if url_token is None:
+                return unauthorized(f"collection {spec.name!r} is reached at its token URL, /mcp/t/<token>")
+            principal = url_token
+        if "bearer" in modes:
+            presented = bearer(request)
+            if presented is None:
+                return unauthorized("")
+            checked = self.verifier.check(presented)
+            if checked is None or checked.resource != spec.name:
+                return unauthorized("the bearer token is unknown, revoked, expired or for another collection")
+            principal = checked
+        assert principal is not None
+        return AuthenticatedUser(principal)
+
+
+def unauthorized(description: str) -> Response:
+    """RFC 6750: no credential is a bare challenge; a bad one is `invalid_token` with a description."""
+    challenge = 'Bearer realm="halo-mcp"'
+    if description:
+        challenge += f', error="invalid_token", error_description="{description}"'
+    body = {
+        "error": "invalid_token" if description else "unauthorized",
+        "error_description": description or "a bearer token is required",
+    }
+    return Response(
+        json.dumps(body), status_code=401, media_type="application/json", headers={"WWW-Authenticate": challenge}
+    )

@@ -1,0 +1,274 @@
+"""Many governed endpoints in one process: each collection is one `Surface` at `/mcp/<name>` (streamable HTTP,
+both protocol eras), `/sse/<name>` + `/messages/<name>/` (legacy SSE), or `/mcp/t/<token>` (URL token).
+
+Order on every request: Host/Origin, then credentials (`CollectionAuth`), then the collection's MCP app. A
+collection that is unknown, expired, or reachable only by URL token answers 404 alike. Collections on one Halo
+tenant share one `HaloClient`, so one rate budget (never split); every response from a collection carries that
+budget as IETF RateLimit-Policy / RateLimit fields plus Truto's legacy ratelimit-* headers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup, TaskStatus
+from mcp.server.sse import SseServerTransport
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from halo_mcp.audit import AuditLog
+from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.halo.client import HaloClient
+from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, unauthorized
+from halo_mcp.server.collections.service import CollectionService
+from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.server.surface import Surface
+
+log = logging.getLogger("halo_mcp.collections")
+
+SESSION_IDLE_TIMEOUT = 1800.0
+POLICY = "halo"  # the IETF policy name in RateLimit-Policy / RateLimit
+
+
+@dataclass
+class CollectionContext:
+    """Built once per collection (rebuilt only when its tenant or rate-limit mode changes)."""
+
+    spec: CollectionSpec
+    surface: Surface
+    manager: StreamableHTTPSessionManager
+    sse: SseServerTransport
+    stop: anyio.Event = field(default_factory=anyio.Event)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+def budget_headers(halo: HaloClient) -> list[tuple[bytes, bytes]]:
+    """The tenant's current budget (draft-ietf-httpapi-ratelimit-headers, plus Truto's legacy names)."""
+    state = halo.rate_limit_state()
+    if state is None:
+        return []
+    reset = str(max(0, round(state.reset_seconds)))
+    values = {
+        "ratelimit-policy": f'"{POLICY}";q={state.limit};w={state.window_seconds:g}',
+        "ratelimit": f'"{POLICY}";r={state.remaining};t={reset}',
+        "ratelimit-limit": str(state.limit),
+        "ratelimit-remaining": str(state.remaining),
+        "ratelimit-reset": reset,
+    }
+    return [(k.encode(), v.encode()) for k, v in values.items()]
+
+
+def not_found() -> Response:
+    body = {"error": "not_found", "error_description": "no such MCP endpoint; check the collection URL"}
+    return Response(json.dumps(body), status_code=404, media_type="application/json")
+
+
+class CollectionHost:
+    """The collections of one process, their tenants' clients, and the ASGI dispatch between them."""
+
+    def __init__(
+        self,
+        service: CollectionService,
+        tenants: Mapping[str, HaloSettings],
+        settings: ServerSettings,
+        security: TransportSecuritySettings,
+        *,
+        audit: AuditLog | None = None,
+        json_response: bool = True,
+        admin: ASGIApp | None = None,
+    ) -> None:
+        self.service = service
+        self.tenant_settings = dict(tenants)
+        self.settings = settings
+        self.security = security
+        self.guard = TransportSecurityMiddleware(security)
+        self.audit = audit
+        self.json_response = json_response
+        self.admin = admin
+        self.verifier = ApiTokenVerifier(service.state.tokens)
+        self.auth = CollectionAuth(self.verifier)
+        self.halo: dict[str, HaloClient] = {}
+        self.contexts: dict[str, CollectionContext] = {}
+        self._tg: TaskGroup | None = None
+        self.on_change: list[Callable[[], None]] = []
+
+    # -- lifecycle -----------------------------------------------------------------------------------------
+
+    async def run(self, tg: TaskGroup) -> None:
+        """Start every collection (called from the app's lifespan, inside `tg`)."""
+        self._tg = tg
+        await self.apply(self.service.specs())
+
+    async def aclose(self) -> None:
+        for ctx in self.contexts.values():
+            ctx.stop.set()
+        self.contexts = {}
+        for client in self.halo.values():
+            await client.aclose()
+        self.halo = {}
+
+    async def refresh(self) -> None:
+        """Re-read the store (and the file model the service holds) and apply the differences."""
+        await self.apply(self.service.specs())
+
+    async def apply(self, specs: list[CollectionSpec]) -> None:
+        """Serve exactly `specs` (expired ones excepted): start new ones, re-select changed ones (their clients
+        hear tools/list_changed), rebuild those whose tenant or rate-limit mode changed, stop the rest."""
+        live = {s.name: s for s in specs if not s.expired()}
+        for s in specs:
+            if s.expired():
+                log.warning("collection %s expired at %s: not served", s.name, s.config.expires_at)
+        for name in [n for n in self.contexts if n not in live]:
+            self.contexts.pop(name).stop.set()
+            log.info("collection %s removed", name)
+        self._clients(list(live.values()))
+        for name, spec in live.items():
+            current = self.contexts.get(name)
+            if current is not None and (
+                current.spec.tenant == spec.tenant
+                and current.spec.config.rate_limit_mode == spec.config.rate_limit_mode
+                and current.surface.halo is self.halo[spec.tenant]
+            ):
+                current.spec = spec
+                if await current.surface.reselect(spec.selection):
+                    log.info("collection %s now serves %d tools", name, len(current.surface.tools))
+                continue
+            if current is not None:
+                current.stop.set()
+            self.contexts[name] = await self._start(spec)
+        for callback in self.on_change:
+            callback()
+
+    def _clients(self, specs: list[CollectionSpec]) -> None:
+        """One HaloClient per tenant in use, scoped for the union of its collections' needs."""
+        scopes: dict[str, set[str]] = {}
+        for spec in specs:
+            scopes.setdefault(spec.tenant, set()).update(spec.scope().split())
+        for tenant, needed in scopes.items():
+            scope = "all" if "all" in needed else " ".join(sorted(needed))
+            current = self.halo.get(tenant)
+            settings = self.tenant_settings[tenant]
+            if current is not None and current.settings == settings and current.tokens.scope == scope:
+                continue
+            self.halo[tenant] = HaloClient(settings, scope=scope)
+
+    async def _start(self, spec: CollectionSpec) -> CollectionContext:
+        surface = Surface(
+            self.tenant_settings[spec.tenant],
+            self.settings,
+            selection=spec.selection,
+            collection=spec.name,
+            halo=self.halo[spec.tenant],
+            audit=self.audit,
+            rate_limit_mode=spec.config.rate_limit_mode,
+            list_changed=True,
+        )
+        manager = StreamableHTTPSessionManager(
+            app=surface.server,
+            json_response=self.json_response,
+            security_settings=self.security,
+            session_idle_timeout=SESSION_IDLE_TIMEOUT,
+        )
+        ctx = CollectionContext(spec, surface, manager, SseServerTransport(f"/messages/{spec.name}/", self.security))
+        assert self._tg is not None, "CollectionHost.run() starts the collections"
+        await self._tg.start(self._serve, ctx)
+        auth = " + ".join(spec.config.auth) or "none (loopback)"
+        log.info("serving collection %s: %d tools at /mcp/%s; auth %s", spec.name, len(surface.tools), spec.name, auth)
+        return ctx
+
+    @staticmethod
+    async def _serve(ctx: CollectionContext, *, task_status: TaskStatus[None]) -> None:
+        async with ctx.manager.run():
+            task_status.started()
+            await ctx.stop.wait()
+
+    # -- dispatch ------------------------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        request = Request(scope)
+        rejected = await self.guard.validate_request(request, is_post=False)
+        if rejected is not None:
+            await rejected(scope, receive, send)
+            return
+        parts = scope["path"].strip("/").split("/")
+        if parts[:2] == ["admin", "api"] and self.admin is not None:
+            await self.admin(scope, receive, send)
+            return
+        response = await self._route(request, parts, scope, receive, send)
+        if response is not None:
+            await response(scope, receive, send)
+
+    async def _route(self, request: Request, parts: list[str], scope: Scope, receive: Receive, send: Send) -> Any:
+        if len(parts) == 3 and parts[:2] == ["mcp", "t"]:
+            token = self.verifier.check(parts[2])
+            if token is None:
+                return unauthorized("the token in this URL is unknown, revoked or expired")
+            ctx = self.contexts.get(token.resource or "")
+            if ctx is None or "url_token" not in ctx.spec.config.auth:
+                return unauthorized("the token in this URL is unknown, revoked or expired")
+            return await self._serve_mcp(ctx, request, token, scope, receive, send)
+        if len(parts) != 2 or parts[0] not in ("mcp", "sse", "messages"):
+            return not_found()
+        ctx = self.contexts.get(parts[1])
+        if ctx is None or "url_token" in ctx.spec.config.auth:
+            return not_found()
+        if ctx.spec.expired():  # expired since the last reload: refuse at once
+            return not_found()
+        if parts[0] == "mcp":
+            return await self._serve_mcp(ctx, request, None, scope, receive, send)
+        user = self.auth.authenticate(request, ctx.spec, None)
+        if isinstance(user, Response):
+            return user
+        scope["user"] = user
+        if parts[0] == "sse" and request.method == "GET":
+            await self._serve_sse(ctx, scope, receive, _with_budget(send, ctx))
+            return None
+        if parts[0] == "messages" and request.method == "POST":
+            await ctx.sse.handle_post_message(scope, receive, _with_budget(send, ctx))
+            return None
+        return Response(status_code=405)
+
+    async def _serve_mcp(
+        self, ctx: CollectionContext, request: Request, url_token: Any, scope: Scope, receive: Receive, send: Send
+    ) -> Response | None:
+        if ctx.spec.expired():
+            return not_found()
+        user = self.auth.authenticate(request, ctx.spec, url_token)
+        if isinstance(user, Response):
+            return user
+        scope["user"] = user
+        await ctx.manager.handle_request(scope, receive, _with_budget(send, ctx))
+        return None
+
+    @staticmethod
+    async def _serve_sse(ctx: CollectionContext, scope: Scope, receive: Receive, send: Send) -> None:
+        server = ctx.surface.server
+        try:
+            async with ctx.sse.connect_sse(scope, receive, send) as (read_stream, write_stream):
+                await server.run(read_stream, write_stream, server.create_initialization_options())
+        except ValueError as exc:
+            if "validation failed" not in str(exc):
+                raise
+            log.debug("SSE connection refused: %s", exc)
+
+
+def _with_budget(send: Send, ctx: CollectionContext) -> Send:
+    async def wrapped(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *budget_headers(ctx.surface.halo)]}
+        await send(message)
+
+    return wrapped

@@ -1,0 +1,70 @@
+"""The state store's contracts. Every backend keeps the same facts and the same guarantees:
+
+- an `ApiToken` is stored as the SHA-256 digest of its secret, never the secret; lookup is by digest;
+- a revoked or expired token is never returned by `find` (so it is refused at once, on every replica);
+- store-managed collections are kept as their `CollectionConfig` JSON, keyed by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A collection credential (not Halo's `HaloToken`, not the SDK's `AccessToken`). Times are epoch seconds."""
+
+    id: str
+    collection: str
+    label: str
+    created: float
+    last_used: float | None
+    expires: float | None
+    revoked: float | None = None
+
+    def usable(self, now: float) -> bool:
+        return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+class TokenStore(Protocol):
+    def add(self, token: ApiToken, digest: bytes) -> None: ...
+
+    def find(self, digest: bytes, now: float) -> ApiToken | None:
+        """The usable token with this digest, or None (unknown, revoked or expired)."""
+        ...
+
+    def touch(self, token_id: str, when: float) -> None:
+        """Record a use; callers throttle it, it is bookkeeping, not security."""
+        ...
+
+    def list(self, collection: str | None = None) -> list[ApiToken]: ...
+
+    def get(self, token_id: str) -> ApiToken | None: ...
+
+    def revoke(self, token_id: str, when: float) -> bool: ...
+
+    def revoke_collection(self, collection: str, when: float) -> int: ...
+
+    def prune(self, now: float) -> int:
+        """Delete expired and revoked tokens; returns how many."""
+        ...
+
+
+class CollectionStore(Protocol):
+    def list(self) -> list[dict[str, Any]]: ...
+
+    def get(self, name: str) -> dict[str, Any] | None: ...
+
+    def put(self, name: str, definition: dict[str, Any]) -> None: ...
+
+    def delete(self, name: str) -> bool: ...
+
+
+class State(Protocol):
+    """Opened once (in the lifespan or by a CLI command) and handed down as typed fields."""
+
+    tokens: TokenStore
+    collections: CollectionStore
+
+    def close(self) -> None: ...
