@@ -24,7 +24,7 @@ def _rows(structured: Any) -> list[dict[str, Any]]:
 
 
 async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
-    """Against the default sandbox, then against one whose rows omit Halo's inferred defaults (the lean shape)."""
+    """Against the default sandbox, then against one whose rows omit Halo's unset markers (the lean shape)."""
     out = await _measure_on(sb)
     lean = SandboxProc(seed=sb.seed, scale=sb.scale, shape_defaults=False).start()
     try:
@@ -35,7 +35,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
         if name in lean_cases:
             case["lean_raw_tokens"] = lean_cases[name]["raw_tokens"]
             case["lean_ratio"] = lean_cases[name]["ratio"]
-    out["lean_is"] = "the same records with unset fields omitted instead of Halo's defaults (0, false, 1900-01-01)"
+    out["lean_is"] = "the same records with unset fields omitted instead of Halo's recorded unset markers"
     return out
 
 

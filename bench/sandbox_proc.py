@@ -16,7 +16,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--scale", default="small")
-    parser.add_argument("--no-shape-defaults", action="store_true", help="rows without Halo's inferred defaults")
+    parser.add_argument("--no-shape-defaults", action="store_true", help="rows without Halo's unset markers")
     args = parser.parse_args()
     from halo_mcp.sandbox import Sandbox
 

@@ -28,7 +28,9 @@ def test_attachment_round_trip(api: httpx2.Client) -> None:
         )
         assert r.status_code == 201, r.text
         meta = r.json()
-        assert meta["filesize"] == len(payload) and "data" not in meta and "data_base64" not in meta
+        # facts §17: the upload reply echoes the file as base64 in `data`
+        assert meta["filesize"] == len(payload) and meta["data"] == base64.b64encode(payload).decode()
+        assert "data_base64" not in meta
         raw = api.get(f"/Attachment/{meta['id']}")
         assert raw.status_code == 200 and raw.content == payload
         assert f'filename="dump-{key}.bin"' in raw.headers["content-disposition"]

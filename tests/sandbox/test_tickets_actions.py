@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
@@ -21,7 +22,7 @@ def _status(api: httpx2.Client, name: str) -> dict[str, Any]:
 def test_create_ticket_defaults_and_sla(api: httpx2.Client) -> None:
     t = _new_ticket(api, priority_id=1)
     assert t["status_id"] == 1 and t["client_id"] and t["site_id"]  # derived from the user
-    assert t["client_name"] and t["user_name"] and t["priority_name"].startswith("P1")
+    assert t["client_name"] and t["user_name"] and t["priority"]["name"].startswith("P1")  # nested (facts §17)
     assert t["respondbydate"] < t["fixbydate"]
     assert t["slastate"] == "ok" and t["slaresponsestate"] == "I"
     assert t["deleted"] is False and t["timetaken"] == 0
@@ -114,6 +115,12 @@ def test_sla_breached_and_at_risk_queries(api: httpx2.Client) -> None:
     assert [r["id"] for r in rows.json()["tickets"]] == [risky["id"]]
 
 
+def _instant(value: str) -> datetime:
+    """Stored dates come back naive (UTC), dates set by the write with `Z` (facts §17)."""
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
 def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
     t = _new_ticket(api, priority_id=3)
     hold = _status(api, "Waiting on User")
@@ -122,4 +129,4 @@ def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
     assert held["onhold"] is True and held["slastate"] == "on hold"
     api.post("/Tickets", json=[{"id": t["id"], "status_id": 2}])
     back = api.get(f"/Tickets/{t['id']}").json()
-    assert back["onhold"] is False and back["fixbydate"] >= t["fixbydate"]
+    assert back["onhold"] is False and _instant(back["fixbydate"]) >= _instant(t["fixbydate"])

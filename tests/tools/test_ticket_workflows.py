@@ -56,7 +56,7 @@ async def test_log_a_p2_for_the_london_vpn_drops_assign_network_and_log_30_minut
 
     # 5. Halo's state, read over plain HTTP, is what was asked for.
     ticket = raw.get(f"Tickets/{ticket_id}")
-    assert ticket["priority_name"] == "P2 - High"
+    assert ticket["priority"]["name"] == "P2 - High"  # single reads nest the priority (facts §17)
     assert ticket["team"] == "Network"
     assert ticket["site_name"] == "London Office" and ticket["client_name"] == "Acme Corp"
     assert ticket["timetaken"] == pytest.approx(0.5)
@@ -86,7 +86,7 @@ async def test_triage_my_breached_tickets_and_take_one(client: Client, raw: Raw)
     ok(result)
     me = raw.get("Agent/me")
     ticket = raw.get(f"Tickets/{ticket_id}")
-    assert ticket["agent_id"] == me["id"] and ticket["status_name"] == "In Progress"
+    assert ticket["agent_id"] == me["id"] and ticket["status_id"] == 2  # In Progress
     last = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]
     assert last["hiddenfromuser"] is False and last["sendemail"] is True
     # trying to patch the status instead is refused with the right tool named

@@ -248,7 +248,7 @@ async def test_get_ticket_in_full_with_actions_and_assets(client: Client, raw: R
     record = result.structured_content
     assert record is not None
     assert record["id"] == ticket["id"]
-    assert record["status"].startswith(halo["status_name"])
+    assert record["status"].startswith(ticket["status_name"])  # the list row names it; the single read does not
     assert f"(id {halo['status_id']})" in record["status"]  # names beside ids
     assert record["summary"] == halo["summary"] and f"summary: «{halo['summary']}»" in body
     assert "details: «" in body
@@ -298,10 +298,10 @@ async def test_create_ticket_by_names_sends_ids(client: Client, raw: Raw) -> Non
     halo = raw.get(f"Tickets/{record['id']}")
     me = raw.get("Agent/me")
     assert halo["client_name"] == "Stark Industries"
-    assert halo["tickettype_name"] == "Service Request"
+    assert halo["tickettype"]["name"] == "Service Request"  # single reads nest the type (facts §17)
     assert halo["team"] == "Service Desk"
     assert halo["agent_id"] == me["id"]
-    assert halo["priority_name"] == "P3 - Medium"
+    assert halo["priority"]["name"] == "P3 - Medium"
     assert (halo["impact"], halo["urgency"]) == (2, 2)
 
 
@@ -388,7 +388,7 @@ async def test_update_ticket_edits_fields(client: Client, raw: Raw) -> None:
     assert f"updated ticket {ticket_id} (summary, priority)" in ok(result)
     halo = raw.get(f"Tickets/{ticket_id}")
     assert halo["summary"] == "Printer jams (3rd floor)"
-    assert halo["priority_name"] == "P1 - Critical"
+    assert halo["priority"]["name"] == "P1 - Critical"
 
 
 async def test_update_ticket_cannot_create(client: Client, raw: Raw) -> None:

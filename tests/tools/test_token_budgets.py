@@ -1,8 +1,13 @@
 """Response budgets against the most conservative Halo row shape.
 
-The sandbox normally fills unset numeric, boolean and date fields with Halo's defaults (0, false, 1900-01-01), an
-inference from the sentinel dates clients handle; that makes raw JSON larger and ratios flattering. These budgets are
-measured against a sandbox that omits every unset field, so they hold whichever way real Halo behaves.
+The sandbox normally sends unset fields as a live Halo was recorded sending them (`-1`, `""`, sentinel dates; the
+per-field table of `sandbox/shape.py`), which makes raw JSON larger and ratios flattering. These budgets are measured
+against a sandbox that omits every unset field, the smallest raw JSON Halo could send.
+
+Re-measured against the recorded shapes (2026-11-29): list_tickets 0.201 -> 0.200, list_assets 0.326 -> 0.324 (our
+output unchanged; the lean raw rows grew by the date fractions Halo sends). `get_ticket` has no asserted budget: its
+ratio fell from 1.21 to 0.30 only because Halo's single ticket nests priority, type and user{site{client}}, a
+denominator change, not a saving of ours.
 """
 
 from __future__ import annotations

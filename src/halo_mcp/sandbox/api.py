@@ -17,7 +17,7 @@ from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import ErrorResponse, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
 from halo_mcp.sandbox.resources import RESOURCES, Resource, schema_fields
-from halo_mcp.sandbox.shape import apply, item_shape, list_shape
+from halo_mcp.sandbox.shape import Recorded, apply, decorate, form_config, item_shape, list_shape, write_reply
 from halo_mcp.sandbox.store import Record, Store, col, now_iso
 
 INT32 = (-(2**31), 2**31 - 1)  # Halo ids are int32
@@ -65,7 +65,8 @@ class Api:
     def __init__(self, store: Store, runbook_seconds: float | None = None, shape_defaults: bool = True) -> None:
         self.store = store
         self.runbook_seconds = runbook_seconds
-        self.shape_defaults = shape_defaults  # see shape.py: Halo's non-null defaults on list/single rows
+        self.shape_defaults = shape_defaults  # shape.py: Halo's recorded unset markers, or none (lean)
+        self.recorded = Recorded()  # live Halo replies replayed verbatim (shape.Recorded)
         self.runs = Runs()
 
     # -- dispatch ---------------------------------------------------------------------------------------
@@ -79,6 +80,9 @@ class Api:
         if not area_ok:
             need = f"{'edit' if write else 'read'}:{res.scope}"
             raise forbidden(f"The access token does not allow this operation (requires scope {need})")
+        replayed = self.recorded.reply(ctx.method, res.name, ctx.item_id)
+        if replayed is not None:
+            return Reply(body=replayed)
         if ctx.sub == "me":
             return self.me(ctx)
         if res.name == "Automation":
@@ -131,11 +135,33 @@ class Api:
         elif res.name == "Attachment":
             out.pop("data", None)
             out.pop("data_base64", None)
+        decorate(res.name, rec, out, list_row, self._nested)
         if list_row:
             for k in res.list_omit:
                 out.pop(k, None)
             return apply(out, list_shape(res.schema, self.shape_defaults))
         return apply(out, item_shape(res.schema, self.shape_defaults))
+
+    def _nested(self, name: str, key: Any) -> Record | None:
+        """A related record rendered as its own single read (a ticket's `user`, `priority`, ...), or its name."""
+        if name == "Agent":
+            return {"name": self.store.name_of("Agent", key)}
+        if name == "Colour":  # a site's colour: its client's
+            client = self.store.lookup("Client", (self.store.lookup("Site", key) or {}).get("client_id"))
+            return {"colour": (client or {}).get("colour")}
+        if name == "Priority":
+            rec = tickets.find_priority(self.store, *key)
+        elif name == "Team" and isinstance(key, str):  # tickets store the team by name
+            rec = next((t for t in self.store.all("Team") if t.get("name") == key), None)
+        else:
+            table = _res(name).store_table
+            rec = self.store.lookup(table, key) if table in _small() else self.store.get(table, key)
+        if rec is None:
+            return None
+        out = self.render(_res(name), rec)
+        if name == "TicketType":  # a ticket's nested type carries its form (facts §17)
+            out.update(form_config(tickets.type_field_config(rec)))
+        return out
 
     # -- GET list ---------------------------------------------------------------------------------------
     def list_(self, ctx: Ctx) -> Reply:
@@ -307,7 +333,7 @@ class Api:
         if res.name == "Report" and as_bool(ctx.query, "loadreport"):
             out["report"] = reports.run(store, str(rec.get("_sql") or rec.get("sql") or ""), _report_params(ctx.query))
         if res.name == "TicketType" and as_bool(ctx.query, "includedetails"):
-            out.update(tickets.type_field_config(rec))
+            out.update(form_config(tickets.type_field_config(rec)))
         if res.store_table == "Tickets" and as_bool(ctx.query, "includelastaction"):
             acts, _ = store.query("Actions", ["parent = ?"], [key], [("id", True)], limit=1)
             if acts:
@@ -357,8 +383,8 @@ class Api:
         results = []
         self.store.db.execute("BEGIN")
         try:
-            for item in items:
-                results.append(self._write_one(ctx, item))
+            with write_reply(ctx.token.agent_id):
+                results.extend(self._write_one(ctx, item) for item in items)
             if validate_only:
                 self.store.db.execute("ROLLBACK")
                 self.store._invalidate(None)

@@ -43,7 +43,7 @@ class SandboxConfig:
     client_id: str = "halo-sandbox"
     client_secret: str = "halo-sandbox-secret"
     tenant: str = "sandbox"
-    shape_defaults: bool = True  # emit Halo's non-null defaults on rows (shape.py)
+    shape_defaults: bool = True  # send Halo's recorded unset markers (shape.py); False: omit them
 
 
 class DroppedConnection(Exception):
@@ -132,6 +132,7 @@ class SandboxApp:
         self.counters.reset()
         self.faults.set(FaultSpec())
         self.api.runs.runs.clear()
+        self.api.recorded.replies.clear()
 
     # -- ASGI -------------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -361,6 +362,11 @@ class SandboxApp:
                 return 400, {"error": f"unknown agent_id: {agent_id!r}"}
             cid, secret = self.auth.create_app(scopes, agent_id if agent_id is not None else self.default_agent_id())
             return 200, {"client_id": cid, "client_secret": secret}
+        if route == ("PUT", "/recorded"):  # recorded Halo replies to replay (shape.Recorded)
+            if not isinstance(data, dict):
+                return 400, {"error": 'expected {"GET /Resource[/id]": reply, ...}'}
+            self.api.recorded.replies = data
+            return 200, {"replies": len(data)}
         if route == ("POST", "/reset"):
             self.reset()
             return 200, {"status": "reset"}

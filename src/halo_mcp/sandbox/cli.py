@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--no-shape-defaults",
         action="store_true",
-        help="omit unset fields instead of Halo's defaults (0, false, 1900-01-01) on rows",
+        help="omit unset fields instead of Halo's recorded unset markers (-1, 1899-12-30, ...)",
     )
 
 

@@ -1,6 +1,9 @@
 """Turning Halo records into what a model reads cheaply and a program parses easily.
 
-- `compact()` drops nulls, empties, zero ids and Halo's sentinel dates, and shortens ISO datetimes.
+- `compact()` drops nulls, empties and every unset marker Halo sends (halo-api-facts.md §17: the sentinel dates
+  `1899-12-30`, `0001-01-01` and `1900-01-01`, `-1` in any integer field, `0` ids, `-3` tax codes, `""`, `" "`,
+  `"00:00:00"`), turns ids sent as doubles (`18.0`) into ints, and shortens ISO datetimes. Naive Halo dates are UTC
+  (facts §7: "Datetimes are ISO strings in UTC"); any fraction length parses.
 - `table()` renders rows as a pipe table (the text) and as `{columns, rows}` (the structured content): the same
   data, both a fraction of Halo's raw JSON.
 
@@ -36,7 +39,8 @@ from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import ToolOutput
 from halo_mcp.tools.spans import UNTRUSTED_CLOSE, UNTRUSTED_OPEN, escape
 
-SENTINEL_PREFIXES = ("1900-01-01", "0001-01-01", "1753-01-01")
+SENTINEL_PREFIXES = ("1899-12-30", "1900-01-01", "0001-01-01", "1753-01-01")  # .NET OLE, SQL, .NET min, SQL min
+UNSET_STRINGS = ("", "00:00:00")  # after stripping: blank text and an unset time of day (facts §17)
 _ISO = re.compile(r"^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -62,12 +66,24 @@ def halo_datetime(value: Any) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
+def is_id(key: str) -> bool:
+    """Halo names ids `id`, `*_id`, `*id` (`autotaskid`, `priorityid`) and `site_id_int`."""
+    return key == "id" or (key.endswith(("_id", "id", "_id_int")) and key != "guid")
+
+
 def is_empty(key: str, value: Any) -> bool:
-    if value is None or value == "" or value == [] or value == {}:
+    """Whether a value is one of Halo's unset markers for this field (no value, as Halo sends "no value")."""
+    if value is None or value == [] or value == {}:
         return True
-    if isinstance(value, str) and value.startswith(SENTINEL_PREFIXES):
-        return True
-    return (key == "id" or key.endswith("_id")) and value in (0, -1) and not isinstance(value, bool)
+    if isinstance(value, str):
+        return value.strip() in UNSET_STRINGS or value.startswith(SENTINEL_PREFIXES)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    if isinstance(value, int) and value == -1:
+        return True  # -1 is Halo's "none" in integer fields that are not ids too (chargerate, auditstatus)
+    if "tax_code" in key and value == -3:
+        return True  # site tax codes: -3 = inherit from the client
+    return is_id(key) and value in (0, -1)
 
 
 def compact(record: Mapping[str, Any], keep: Iterable[str] | None = None) -> dict[str, Any]:
@@ -154,6 +170,15 @@ def _cell(value: Any) -> str:
     return escape(str(value).replace("|", "/").replace("\r", "").replace("\n", " ↵ "))
 
 
+def _value(key: str, value: Any) -> Any:
+    """A table cell: Halo's unset markers blank, ids sent as doubles (`18.0`) as ints."""
+    if is_empty(key, value):
+        return None
+    if isinstance(value, float) and value.is_integer() and is_id(key):
+        return int(value)
+    return value
+
+
 def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None) -> tuple[str, dict[str, Any]]:
     """(pipe-table text in one «» span, {"columns", "rows"} structured) for list results; empty columns dropped."""
     if columns is None:
@@ -165,7 +190,7 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = Non
     lines = ["|".join(_cell(c) for c in columns)]  # headers too: report columns are named by whoever wrote the SQL
     data_rows = []
     for row in rows:
-        values = [row.get(c) for c in columns]
+        values = [_value(c, row.get(c)) for c in columns]
         data_rows.append(values)
         lines.append("|".join(_cell(v) for v in values))
     text = "\n".join(lines)

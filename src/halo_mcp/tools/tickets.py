@@ -231,6 +231,30 @@ async def _fill_names(ctx: ToolContext, tickets: list[dict[str, Any]]) -> None:
                 t[name_field] = names.get(t[id_field])
 
 
+def _action_order(a: Mapping[str, Any]) -> tuple[datetime, float]:
+    """Newest first whatever the date form (naive or `Z`, any fraction length) and id type (int or double)."""
+    when = halo_datetime(a.get("datetime")) or datetime.min.replace(tzinfo=UTC)
+    return when, float(a.get("id") or 0)
+
+
+def _nested_names(ticket: dict[str, Any]) -> None:
+    """A single read nests `priority{}` and `tickettype{}` instead of flat names (facts §17): lift their names."""
+    for nested, name_field in (("priority", "priority_name"), ("tickettype", "tickettype_name")):
+        inner = ticket.get(nested)
+        if isinstance(inner, Mapping) and inner.get("name") and not ticket.get(name_field):
+            ticket[name_field] = inner["name"]
+
+
+async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None:
+    """Every history entry names its author: Halo's `who`, else the agent behind `who_agentid`."""
+    if all(a.get("who") or not a.get("who_agentid") for a in actions):
+        return
+    agents = {e.id: e.name for e in await ctx.resolver.table("agent")}
+    for a in actions:
+        if not a.get("who") and a.get("who_agentid"):
+            a["who"] = agents.get(int(a["who_agentid"]))
+
+
 def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for column in columns:
@@ -431,6 +455,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
     results = await asyncio.gather(*calls)
     ticket: dict[str, Any] = results[0]
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])
     record = ticket_record(ticket)
     details = text_field(ticket, "details")
     if details:
@@ -439,7 +465,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         record["details"] = details
     if args.actions:
         actions = rows_of(results[1], "actions")
-        actions.sort(key=lambda a: (str(a.get("datetime") or ""), int(a.get("id") or 0)), reverse=True)
+        actions.sort(key=_action_order, reverse=True)
+        await _fill_authors(ctx, actions[: args.actions])
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]
     if args.assets:
         assets = [asset_row(a) for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
@@ -695,6 +722,8 @@ async def _post_action(
     action_id = saved.get("id")
     included = saved.get("ticket")  # where Halo puts the included ticket is unverified: read it when absent
     ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
+    _nested_names(ticket)
+    await _fill_names(ctx, [ticket])  # a single ticket lacks the flat status and agent names (facts §17)
     state = compact(
         {
             "ticket": ticket_id,
