@@ -337,3 +337,35 @@ class AppServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.sock.close()
+
+
+class CollectionsServer(AppServer):
+    """halo-mcp.toml served over real HTTP: the collections app with an in-memory state store and audit."""
+
+    def __init__(self, file: Any, tenants: dict[str, HaloSettings], settings: ServerSettings) -> None:
+        from halo_mcp.audit import AuditLog
+        from halo_mcp.server.collections.service import CollectionService
+        from halo_mcp.server.http import build_collections_app
+        from halo_mcp.state.embedded import EmbeddedState
+
+        self.service = CollectionService(file, EmbeddedState(), loopback=True)
+        self.audit = AuditLog()
+        super().__init__(lambda: build_collections_app(self.service, tenants, settings, audit=self.audit))
+
+    @property
+    def host(self) -> Any:
+        return self.app.state.host
+
+
+@asynccontextmanager
+async def mcp_at(
+    url: str, *, mode: str = "auto", token: str | None = None, on_response: Any = None, **client: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP at exactly `url`; `on_response` sees every raw HTTP response."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    hooks = {"response": [on_response]} if on_response else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10, read=30), event_hooks=hooks) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode, **client) as c,
+    ):
+        yield c

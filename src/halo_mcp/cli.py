@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="HTTP bind address (default: HALO_MCP_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default: HALO_MCP_PORT or 8000)")
     p.add_argument("--workers", type=int, help="HTTP worker processes (default: HALO_MCP_WORKERS or 1)")
+    p.add_argument("--config", help="halo-mcp.toml: serve its collections (default: HALO_MCP_CONFIG)")
+    p.add_argument("--collection", help="with --config over stdio: the one collection to serve")
     _selection_flags(p)
     _sandbox_flag(p)
     p.set_defaults(handler=cmd_serve)
@@ -83,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_call)
 
     p = sub.add_parser("doctor", help="check configuration and connectivity to Halo")
+    p.add_argument("--config", help="halo-mcp.toml: check every tenant and collection (default: HALO_MCP_CONFIG)")
     _selection_flags(p)
     p.set_defaults(handler=cmd_doctor)
 
@@ -94,8 +97,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="print recent audited writes from HALO_MCP_AUDIT_DB")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--tool", help="only this tool")
+    p.add_argument("--collection", help="only this collection")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_audit)
+
+    from halo_mcp import collections_cli
+
+    collections_cli.add_parsers(sub)
     return parser
 
 
@@ -166,6 +174,19 @@ def secret_values(halo: HaloSettings, settings: ServerSettings) -> list[str]:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     settings = server_settings(args)
+    if args.config or settings.config:
+        from halo_mcp import collections_cli
+        from halo_mcp.server.run import bind
+
+        if args.sandbox:
+            raise ConfigError("--sandbox: with halo-mcp.toml, point a tenant at a running `halo-mcp sandbox` instead")
+        if settings.transport != "stdio":
+            from halo_mcp.server.http import transport_security
+
+            transport_security(settings)
+        return collections_cli.serve(settings, args.config, args.collection, lambda: bind(settings.host, settings.port))
+    if args.collection:
+        raise ConfigError("--collection needs halo-mcp.toml (--config or HALO_MCP_CONFIG)")
     if settings.transport != "stdio":
         from halo_mcp.server.http import transport_security
 
@@ -457,7 +478,13 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     import asyncio
 
     report = Report()
-    asyncio.run(_doctor(args, report))
+    settings = server_settings(args)
+    if args.config or settings.config:
+        from halo_mcp import collections_cli
+
+        asyncio.run(collections_cli.doctor(report, settings, args.config))
+    else:
+        asyncio.run(_doctor(args, report))
     print(f"{report.failed} check(s) failed" if report.failed else "all checks passed")
     return 1 if report.failed else 0
 
@@ -617,7 +644,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise ConfigError(f"no audit at {path} yet (set HALO_MCP_AUDIT_DB to read another file)")
     audit = AuditLog(path)
     try:
-        entries = audit.entries(limit=args.limit, tool=args.tool)
+        entries = audit.entries(limit=args.limit, tool=args.tool, collection=args.collection)
     finally:
         audit.close()
     if args.json:
@@ -626,7 +653,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
         affected = ",".join(e.affected) or "-"
-        print(f"{when}  {e.collection}  {e.tool}  {e.outcome}  {affected}  {json.dumps(e.arguments)}  {e.message}")
+        who = f"  {e.principal}" if e.principal else ""
+        print(f"{when}  {e.collection}{who}  {e.tool}  {e.outcome}  {affected}  {json.dumps(e.arguments)}  {e.message}")
     if not entries:
         print("no audit entries", file=sys.stderr)
     return 0

@@ -9,12 +9,14 @@ MCP client to this server and is never forwarded to Halo: the Halo client has it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
+import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -235,11 +237,36 @@ def build_collections_app(
         async with anyio.create_task_group() as tg:
             await host.run(tg)
             log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")
+            again = reload or refresh
+
+            async def reread() -> None:
+                await again()
+
+            def hup() -> None:
+                tg.start_soon(reread)
+
+            hangup = _on_sighup(hup)
             try:
                 yield
             finally:
+                hangup()
                 await host.aclose()
+                tg.cancel_scope.cancel()
 
     app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=host)], lifespan=lifespan)
     app.state.host = host
     return app
+
+
+def _on_sighup(callback: Callable[[], None]) -> Callable[[], None]:
+    """Run `callback` on SIGHUP (`halo-mcp reload --pid`); returns the undo. Only the main thread can do this."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, callback)
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError):
+        return lambda: None
+
+    def undo() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return undo

@@ -64,7 +64,10 @@ class CollectionStore(Protocol):
 class State(Protocol):
     """Opened once (in the lifespan or by a CLI command) and handed down as typed fields."""
 
-    tokens: TokenStore
-    collections: CollectionStore
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def collections(self) -> CollectionStore: ...
 
     def close(self) -> None: ...

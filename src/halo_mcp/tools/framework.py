@@ -244,6 +244,8 @@ class Selection:
             return False
         if not t.dynamic_kind and not self.allows_kind(t.kind):
             return False
+        if t.dynamic_kind and not self.kinds:  # e.g. methods = ["custom"]: no operation could run
+            return False
         if self.tags and not (t.tags & self.tags):
             return False
         if self.only_allow:

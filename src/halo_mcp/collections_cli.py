@@ -1,0 +1,388 @@
+"""`halo-mcp collections ...`, `halo-mcp reload` and serving halo-mcp.toml (`serve --config`, `--collection`).
+
+The subcommands call the same `CollectionService` as the admin API. Collections declared in the file are shown but
+not changed here; tokens are printed once at issue and stored only as digests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+from halo_mcp.config import ConfigError, load_server_settings
+
+if TYPE_CHECKING:
+    from halo_mcp.config import HaloMcpFile, HaloSettings, ServerSettings
+    from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.state.embedded import EmbeddedState
+
+PROG = "halo-mcp"
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("collections", help="list, show and manage tool collections and their API tokens")
+    p.add_argument("--config", help="halo-mcp.toml (default: HALO_MCP_CONFIG)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    verbs = p.add_subparsers(dest="verb", metavar="VERB", required=True)
+    verbs.add_parser("list", help="collections with their tool counts")
+    v = verbs.add_parser("show", help="a collection's tools and their token cost")
+    v.add_argument("name")
+    for verb, text in (("create", "a store-managed collection"), ("update", "a store-managed collection")):
+        v = verbs.add_parser(verb, help=text)
+        v.add_argument("name")
+        v.add_argument(
+            "--set", action="append", default=[], metavar="KEY=VALUE", help="a halo-mcp.toml key; VALUE is JSON or text"
+        )
+    v = verbs.add_parser("delete", help="delete a store-managed collection and revoke its tokens")
+    v.add_argument("name")
+    v = verbs.add_parser("token", help="issue an API token (printed once)")
+    v.add_argument("name")
+    v.add_argument("--label", default="")
+    v.add_argument("--expires", help="30d, 12h, 2w, an ISO date-time, or never (default)")
+    v = verbs.add_parser("tokens", help="a collection's tokens (never their secrets)")
+    v.add_argument("name")
+    v = verbs.add_parser("revoke", help="revoke a token by id")
+    v.add_argument("token_id")
+    verbs.add_parser("prune", help="delete expired and revoked tokens")
+    p.set_defaults(handler=run)
+
+    p = sub.add_parser("reload", help="make a running server re-read halo-mcp.toml and the store")
+    p.add_argument("--url", help="the server's base URL (default: http://HALO_MCP_HOST:HALO_MCP_PORT)")
+    p.add_argument("--pid", type=int, help="send SIGHUP to this process instead of calling the admin API")
+    p.set_defaults(handler=reload)
+
+
+# -- opening the file and the store ----------------------------------------------------------------------------
+
+
+def read_file(settings: ServerSettings, explicit: str | None) -> HaloMcpFile:
+    from halo_mcp.config import config_path, load_file
+
+    path = config_path(settings, explicit)
+    if path is None:
+        raise ConfigError("collections need halo-mcp.toml: pass --config PATH or set HALO_MCP_CONFIG")
+    return load_file(path)
+
+
+def open_state(settings: ServerSettings) -> EmbeddedState:
+    from halo_mcp.audit import state_dir
+    from halo_mcp.state.embedded import EmbeddedState
+
+    return EmbeddedState(settings.state_db or str(state_dir() / "state.db"))
+
+
+def open_service(settings: ServerSettings, explicit: str | None) -> CollectionService:
+    from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.server.http import is_loopback
+
+    return CollectionService(read_file(settings, explicit), open_state(settings), loopback=is_loopback(settings.host))
+
+
+def tenant_settings(file: HaloMcpFile, base: HaloSettings | None = None) -> dict[str, HaloSettings]:
+    from halo_mcp.config import tenant_halo_settings
+
+    return {name: tenant_halo_settings(name, tenant, base) for name, tenant in file.tenants.items()}
+
+
+# -- collections -----------------------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    from halo_mcp.server.collections.service import token_json
+
+    service = open_service(load_server_settings(), args.config)
+    try:
+        result = _verb(service, args)
+    finally:
+        service.state.close()
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False, default=lambda o: token_json(o)))
+        return 0
+    _print(args.verb, result)
+    return 0
+
+
+def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
+    from halo_mcp.server.collections.service import token_json
+
+    verb = args.verb
+    if verb == "list":
+        return [
+            {**_summary(service.describe(s)), "tools": len(s.selection.tools()), "source": s.source}
+            for s in service.specs()
+        ]
+    if verb == "show":
+        from halo_mcp.costs import tool_tokens
+
+        spec = service.get(args.name)
+        tools = [{"name": t.name, "kind": t.kind, "tokens": tool_tokens(t.to_mcp())} for t in spec.selection.tools()]
+        return {**_summary(service.describe(spec)), "tools": tools, "total_tokens": sum(t["tokens"] for t in tools)}
+    if verb in ("create", "update"):
+        fields = _fields(args.set)
+        if verb == "create":
+            return service.describe(service.create({"name": args.name, **fields}))
+        return service.describe(service.update(args.name, fields))
+    if verb == "delete":
+        return {"deleted": args.name, "tokens_revoked": service.delete(args.name)}
+    if verb == "token":
+        secret, token = service.issue_token(args.name, label=args.label, expires=args.expires)
+        return {**token_json(token), "token": secret}
+    if verb == "tokens":
+        return [token_json(t) for t in service.tokens(args.name)]
+    if verb == "revoke":
+        return {"revoked": token_json(service.revoke(args.token_id))}
+    return {"pruned": service.prune()}
+
+
+def _summary(described: dict[str, Any]) -> dict[str, Any]:
+    keys = ("name", "tenant", "audience", "description", "auth", "expires_at", "rate_limit_mode", "expired")
+    return {k: described[k] for k in keys if k in described}
+
+
+def _fields(pairs: list[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--set {pair!r}: use KEY=VALUE, e.g. --set 'toolsets=[\"tickets\"]'")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
+
+
+def _print(verb: str, result: Any) -> None:
+    if verb == "list":
+        width = max((len(c["name"]) for c in result), default=4)
+        for c in result:
+            state = " (expired: not served)" if c.get("expired") else ""
+            auth = "+".join(c.get("auth", [])) or "none"
+            where = f"{c['source']:<5}  tenant {c['tenant']}  auth {auth}{state}"
+            print(f"{c['name']:<{width}}  {c['tools']:>3} tools  {where}")
+        return
+    if verb == "show":
+        for t in result["tools"]:
+            print(f"{t['name']:<28} {t['kind']:<6} {t['tokens']:>5}")
+        print(f"{len(result['tools'])} tools, {result['total_tokens']} tokens (o200k_base)")
+        return
+    if verb == "token":
+        print(result["token"])
+        expiry = result.get("expires") or "never"
+        print(f"{PROG}: token {result['id']} ({result['label']}) for {result['collection']}, expires {expiry}; "
+              "shown once, stored only as a hash", file=sys.stderr)  # fmt: skip
+        return
+    if verb == "tokens":
+        for t in result:
+            status = "revoked" if t["revoked"] else "active"
+            print(f"{t['id']}  {status:<7}  {t['label']}  created {t['created']}  last used {t['last_used'] or '-'}  "
+                  f"expires {t['expires'] or 'never'}")  # fmt: skip
+        if not result:
+            print("no tokens", file=sys.stderr)
+        return
+    print(json.dumps(result, ensure_ascii=False))
+
+
+# -- reload ----------------------------------------------------------------------------------------------------
+
+
+def reload(args: argparse.Namespace) -> int:
+    """SIGHUP to a pid, or POST /admin/api/reload with HALO_MCP_ADMIN_TOKEN."""
+    if args.pid:
+        import signal
+
+        os.kill(args.pid, signal.SIGHUP)
+        print(f"{PROG}: sent SIGHUP to {args.pid}", file=sys.stderr)
+        return 0
+    import httpx2
+
+    settings = load_server_settings()
+    if settings.admin_token is None:
+        raise ConfigError("HALO_MCP_ADMIN_TOKEN is not set: reload calls the admin API (or pass --pid PID)")
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    url = args.url or f"http://{host}:{settings.port}"
+    token = settings.admin_token.get_secret_value()
+    try:
+        response = httpx2.post(f"{url}/admin/api/reload", headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    except httpx2.TransportError as exc:
+        raise ConfigError(f"cannot reach the server at {url} ({type(exc).__name__}); pass --url") from None
+    if response.status_code != 200:
+        raise ConfigError(f"reload refused: HTTP {response.status_code} {response.text[:300]}")
+    print(f"{PROG}: reloaded; serving {', '.join(response.json()['collections'])}", file=sys.stderr)
+    return 0
+
+
+# -- serving ---------------------------------------------------------------------------------------------------
+
+
+def serve(settings: ServerSettings, explicit: str | None, collection: str | None, sock_factory: Any) -> int:
+    """`halo-mcp serve` with halo-mcp.toml: every collection over HTTP, or one (`--collection`) over stdio."""
+    from halo_mcp.server.run import configure_logging
+
+    service = open_service(settings, explicit)
+    specs = service.specs()
+    tenants = tenant_settings(service.file)
+    secrets = [s.get_secret_value() for h in tenants.values() for s in (h.client_secret, h.password) if s]
+    if settings.admin_token is not None:
+        secrets.append(settings.admin_token.get_secret_value())
+    configure_logging(settings.log_level, secrets)
+    if settings.transport == "stdio":
+        if not collection:
+            names = ", ".join(s.name for s in specs)
+            raise ConfigError(f"--collection: stdio serves one collection; name one of {names}")
+        return _run(_serve_stdio(service, tenants, settings, collection))
+    for spec in specs:
+        if spec.expired():
+            print(f"{PROG}: collection {spec.name} expired at {spec.config.expires_at}: not served", file=sys.stderr)
+    sock = sock_factory()
+    port = sock.getsockname()[1]
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
+    base = service.file.server.public_url or f"http://{host}:{port}"
+    for spec in specs:
+        if not spec.expired():
+            where = f"{base}/mcp/t/<token>" if "url_token" in spec.config.auth else f"{base}/mcp/{spec.name}"
+            print(f"{PROG}: collection {spec.name}: {where}", file=sys.stderr)
+    print(f"{PROG}: serving on http://{host}:{port}/mcp/<collection> (health: /healthz)", file=sys.stderr)
+    return _run(_serve_http(service, tenants, settings, explicit, sock))
+
+
+def _run(coro: Any) -> int:
+    import asyncio
+    import contextlib
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(coro)
+    return 0
+
+
+async def _serve_stdio(
+    service: CollectionService, tenants: dict[str, HaloSettings], settings: ServerSettings, name: str
+) -> None:
+    from halo_mcp.server.stdio import serve_stdio
+    from halo_mcp.server.surface import Surface
+
+    spec = service.get(name)
+    if spec.expired():
+        raise ConfigError(f"--collection: {name} expired at {spec.config.expires_at}; it is not served")
+    surface = Surface(
+        tenants[spec.tenant],
+        settings,
+        selection=spec.selection,
+        collection=spec.name,
+        rate_limit_mode=spec.config.rate_limit_mode,
+    )
+    try:
+        await serve_stdio(surface)
+    finally:
+        await surface.aclose()
+
+
+async def _serve_http(
+    service: CollectionService,
+    tenants: dict[str, HaloSettings],
+    settings: ServerSettings,
+    explicit: str | None,
+    sock: Any,
+) -> None:
+    import logging
+
+    from halo_mcp.audit import AuditLog, audit_path
+    from halo_mcp.server.http import build_collections_app
+    from halo_mcp.server.run import serve_asgi
+
+    log = logging.getLogger("halo_mcp.collections")
+    audit = AuditLog(audit_path(settings.audit_db))
+
+    async def reload() -> None:
+        """Re-read the file; a broken file is logged and the running collections stay as they are."""
+        try:
+            file = read_file(settings, explicit)
+            fresh = tenant_settings(file)
+            previous = service.file
+            service.file = file
+            try:
+                service.specs()
+            except ConfigError:
+                service.file = previous
+                raise
+        except ConfigError as exc:
+            log.error("reload refused, still serving the previous configuration: %s", exc)
+            return
+        host = app.state.host
+        host.tenant_settings = fresh
+        await host.refresh()
+        log.info("reloaded: serving %s", ", ".join(sorted(host.contexts)))
+
+    app = build_collections_app(service, tenants, settings, audit=audit, reload=reload)
+    try:
+        await serve_asgi(app, sock, settings.log_level)
+    finally:
+        audit.close()
+        service.state.close()
+
+
+# -- doctor ----------------------------------------------------------------------------------------------------
+
+
+async def doctor(report: Any, settings: ServerSettings, explicit: str | None) -> None:
+    """Every tenant reached and authenticated, every collection valid, served or expired, with its tokens."""
+    from halo_mcp.halo.client import HaloClient
+    from halo_mcp.halo.errors import HaloError
+
+    try:
+        service = open_service(settings, explicit)
+    except ConfigError as exc:
+        report.fail("config", str(exc))
+        return
+    try:
+        try:
+            specs = service.specs()
+        except ConfigError as exc:
+            report.fail("collections", str(exc))
+            return
+        report.ok("config", f"{len(service.file.tenants)} tenant(s), {len(specs)} collection(s)")
+        for name, tenant in service.file.tenants.items():
+            try:
+                halo = _tenant(name, tenant)
+            except ConfigError as exc:
+                report.fail(f"tenant {name}", str(exc))
+                continue
+            users = [s for s in specs if s.tenant == name]
+            scopes = {scope for s in users for scope in s.scope().split()}
+            client = HaloClient(halo, scope="all" if "all" in scopes or not scopes else " ".join(sorted(scopes)))
+            started = time.monotonic()
+            try:
+                await client.tokens.current()
+                await client.get("InstanceInfo")
+            except HaloError as exc:
+                report.fail(f"tenant {name}", str(exc))
+            else:
+                elapsed = (time.monotonic() - started) * 1000
+                window = halo.rate_limit_window()
+                budget = f"{window[0]}/{window[1]:g}s" if window else "no client-side limit"
+                report.ok(f"tenant {name}", f"{client.api_url} answered in {elapsed:.0f} ms; rate budget {budget}")
+            finally:
+                await client.aclose()
+        for spec in specs:
+            tools = spec.selection.tools()
+            active = [t for t in service.state.tokens.list(spec.name) if t.usable(time.time())]
+            auth = "+".join(spec.config.auth) or "none (loopback)"
+            detail = f"{len(tools)} tools, tenant {spec.tenant}, auth {auth}, {len(active)} active token(s)"
+            if spec.expired():
+                report.fail(f"collection {spec.name}", f"expired at {spec.config.expires_at}: not served")
+            elif spec.config.auth and not active:
+                report.fail(f"collection {spec.name}", f"{detail}: issue one with `halo-mcp collections token`")
+            else:
+                report.ok(f"collection {spec.name}", detail)
+    finally:
+        service.state.close()
+
+
+def _tenant(name: str, tenant: Any) -> HaloSettings:
+    from halo_mcp.config import tenant_halo_settings
+
+    return tenant_halo_settings(name, tenant)
