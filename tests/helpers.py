@@ -306,12 +306,14 @@ class AppServer:
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self.app: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
     def start(self) -> AppServer:
         async def main() -> None:
+            self._loop = asyncio.get_running_loop()
             self.app = self.factory()
             self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, lifespan="on"))
             await self._server.serve(sockets=[self.sock])

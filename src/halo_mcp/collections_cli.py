@@ -223,6 +223,8 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
     """`halo-mcp serve` with halo-mcp.toml: every collection over HTTP, or one (`--collection`) over stdio."""
     from halo_mcp.server.run import configure_logging
 
+    if settings.workers > 1:
+        raise ConfigError("HALO_MCP_WORKERS: halo-mcp.toml is served by one process for now; use 1 worker")
     service = open_service(settings, explicit)
     specs = service.specs()
     tenants = tenant_settings(service.file)

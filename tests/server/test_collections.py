@@ -146,12 +146,15 @@ async def test_url_token_mode_serves_the_token_path_only(serve_collections: Serv
     assert no_bearer.status_code == 401
 
 
-def test_url_tokens_never_appear_in_the_logs(sandbox: Sandbox, tmp_path: Path) -> None:
+def test_url_tokens_never_appear_in_the_logs_and_start_up_names_expired_collections(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
     config = tmp_path / "halo-mcp.toml"
     config.write_text(
         "[tenants.acme]\n"
         f'url = "{sandbox.url}"\nclient_id_env = "T_ID"\nclient_secret_env = "T_SECRET"\nrate_limit = "off"\n'
         '[[collections]]\nname = "link"\ntenant = "acme"\ntoolsets = ["directory"]\nauth = ["url_token"]\n'
+        '[[collections]]\nname = "old"\ntenant = "acme"\nexpires_at = 2020-01-01T00:00:00Z\n'
     )
     env = subprocess_env(
         T_ID=sandbox.client_id,
@@ -185,6 +188,7 @@ def test_url_tokens_never_appear_in_the_logs(sandbox: Sandbox, tmp_path: Path) -
         output = server.stop()
     assert response.status_code in (200, 400)
     assert bad.status_code == 401
+    assert "collection old expired at 2020-01-01 00:00:00+00:00: not served" in output
     assert "/mcp/t/***" in output  # the access log line is there, masked
     assert secret not in output
     assert secret[:-3] not in output
@@ -288,3 +292,83 @@ async def test_a_write_records_its_collection_and_principal(serve_collections: S
     (entry,) = server.audit.entries(collection="desk")
     assert (entry.collection, entry.tool, entry.outcome) == ("desk", "add_note", "ok")
     assert entry.principal == f"{token.id} (triage bot)"
+
+
+# -- admin API and changes while serving -------------------------------------------------------------------------
+
+ADMIN = "admin-Xq7w2LrT9vK4"
+
+
+async def test_the_admin_api_manages_collections_and_tokens_live(serve_collections: Serve, sandbox: Sandbox) -> None:
+    server = serve_collections([KB], {"acme": sandbox}, admin_token=ADMIN)
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    api = f"{server.url}/admin/api"
+    async with httpx2.AsyncClient(timeout=10) as http:
+        assert (await http.get(f"{api}/collections")).status_code == 401
+        wrong = await http.get(f"{api}/collections", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        bad = await http.post(f"{api}/collections", headers=auth, json={"name": "ops", "tenant": "acme",
+                                                                         "toolsets": ["tickts"]})  # fmt: skip
+        assert bad.status_code == 400
+        assert (
+            bad.json()["error_description"] == "collection.toolsets: unknown toolset 'tickts'; did you mean 'tickets'?"
+        )
+        created = await http.post(
+            f"{api}/collections",
+            headers=auth,
+            json={"name": "ops", "tenant": "acme", "toolsets": ["directory"], "auth": ["bearer"]},
+        )
+        assert created.status_code == 201, created.text
+        assert "lookup" in created.json()["tools"]
+        file_owned = await http.patch(f"{api}/collections/kb", headers=auth, json={"read_only": True})
+        assert file_owned.status_code == 400
+        assert "halo-mcp.toml" in file_owned.json()["error_description"]
+        issued = (await http.post(f"{api}/collections/ops/tokens", headers=auth, json={"label": "ops bot"})).json()
+        listed = (await http.get(f"{api}/collections/ops/tokens", headers=auth)).json()
+        assert [t["id"] for t in listed] == [issued["id"]]
+        assert "token" not in listed[0]
+    async with mcp_at(f"{server.url}/mcp/ops", token=issued["token"]) as client:
+        ok(await client.call_tool("lookup", {"kind": "team"}))
+    async with httpx2.AsyncClient(timeout=10) as http:
+        revoked = await http.delete(f"{api}/tokens/{issued['id']}", headers=auth)
+        assert revoked.status_code == 200
+        refused = await http.post(
+            f"{server.url}/mcp/ops", json={}, headers={"Authorization": f"Bearer {issued['token']}"}
+        )
+        assert refused.status_code == 401
+        deleted = await http.delete(f"{api}/collections/ops", headers=auth)
+        assert deleted.json() == {"deleted": "ops", "tokens_revoked": 0}
+        assert (await http.post(f"{server.url}/mcp/ops", json={})).status_code == 404
+        missing = await http.get(f"{api}/collections/ops", headers=auth)
+        assert missing.status_code == 404
+
+
+async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
+    serve_collections: Serve, sandbox: Sandbox
+) -> None:
+    server = serve_collections([KB], {"acme": sandbox})
+    server.service.create({"name": "dyn", "tenant": "acme", "toolsets": ["knowledge"]})
+    await _refresh(server)
+    changed = anyio.Event()
+
+    async def on_message(message: Any) -> None:
+        if getattr(getattr(message, "root", message), "method", "") == "notifications/tools/list_changed":
+            changed.set()
+
+    async with mcp_at(f"{server.url}/mcp/dyn", mode="legacy", message_handler=on_message) as client:
+        before = [t.name for t in (await client.list_tools()).tools]
+        server.service.update("dyn", {"toolsets": ["knowledge", "directory"]})
+        await _refresh(server)
+        with anyio.fail_after(10):
+            await changed.wait()
+        after = [t.name for t in (await client.list_tools(cache_mode="refresh")).tools]
+    assert "lookup" not in before
+    assert "lookup" in after
+
+
+async def _refresh(server: CollectionsServer) -> None:
+    """Apply store changes on the server's own loop, as the admin API and SIGHUP do."""
+    import asyncio
+
+    loop = server._loop
+    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(server.host.refresh(), loop))

@@ -91,7 +91,9 @@ class Surface:
             collection=collection,
         )
         self.rate_limit_mode = rate_limit_mode
-        self._sessions: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
+        # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
         self._schemas: dict[str, Any] = {}
         self._select(self.selection)
         schemas = self._schemas
@@ -135,9 +137,9 @@ class Surface:
         self._select(selection)
         if before == [t.name for t in self.tools]:
             return False
-        for session in list(self._sessions):
+        for connection in list(self._connections):
             try:
-                await session.send_tool_list_changed()
+                await connection.send_tool_list_changed()
             except Exception as exc:  # a closed session must not stop the others from hearing it
                 log.debug("tools/list_changed not delivered: %s", exc)
         return True
@@ -148,16 +150,21 @@ class Surface:
 
     # -- tools ---------------------------------------------------------------------------------------------
 
+    def _remember(self, ctx: ServerRequestContext[Any]) -> None:
+        connection = getattr(ctx.session, "_connection", None)
+        if connection is not None and hasattr(connection, "send_tool_list_changed"):
+            self._connections.add(connection)
+
     async def _list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        self._sessions.add(ctx.session)
+        self._remember(ctx)
         return types.ListToolsResult(tools=self._listing)
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult:
-        self._sessions.add(ctx.session)
+        self._remember(ctx)
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")

@@ -26,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp.audit import AuditLog
 from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, unauthorized
 from halo_mcp.server.collections.service import CollectionService
@@ -159,9 +160,11 @@ class CollectionHost:
             scope = "all" if "all" in needed else " ".join(sorted(needed))
             current = self.halo.get(tenant)
             settings = self.tenant_settings[tenant]
-            if current is not None and current.settings == settings and current.tokens.scope == scope:
-                continue
-            self.halo[tenant] = HaloClient(settings, scope=scope)
+            if current is None or current.settings != settings:
+                self.halo[tenant] = HaloClient(settings, scope=scope)
+            elif current.tokens.scope != (settings.scope or scope):
+                # Same Halo, other tools: a token for the new scope, keeping the client, its budget and sessions.
+                current.tokens = HaloTokenManager(settings, current, settings.scope or scope)
 
     async def _start(self, spec: CollectionSpec) -> CollectionContext:
         surface = Surface(
