@@ -307,11 +307,11 @@ async def test_the_admin_api_manages_collections_and_tokens_live(serve_collectio
         assert (await http.get(f"{api}/collections")).status_code == 401
         wrong = await http.get(f"{api}/collections", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
-        bad = await http.post(f"{api}/collections", headers=auth, json={"name": "ops", "tenant": "acme",
-                                                                         "toolsets": ["tickts"]})  # fmt: skip
+        typo = {"name": "ops", "tenant": "acme", "toolsets": ["tickts"]}
+        bad = await http.post(f"{api}/collections", headers=auth, json=typo)
         assert bad.status_code == 400
-        assert (
-            bad.json()["error_description"] == "collection.toolsets: unknown toolset 'tickts'; did you mean 'tickets'?"
+        assert bad.json()["error_description"] == (
+            "collection.toolsets: unknown toolset 'tickts'; did you mean 'tickets'?"
         )
         created = await http.post(
             f"{api}/collections",
