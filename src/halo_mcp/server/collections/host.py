@@ -13,7 +13,6 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -201,60 +200,54 @@ class CollectionHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        if scope["path"].startswith("/admin/api/") and self.admin is not None:
+            rejected = await self.guard.validate_request(Request(scope), is_post=False)
+            await (rejected or self.admin)(scope, receive, send)
+            return
+        admitted = await self.admit(scope)
+        if isinstance(admitted, Response):
+            await admitted(scope, receive, send)
+            return
+        ctx, route = admitted
+        budgeted = _with_budget(send, ctx)
+        if route == "mcp":
+            await ctx.manager.handle_request(scope, receive, budgeted)
+        elif route == "sse" and scope["method"] == "GET":
+            await self._serve_sse(ctx, scope, receive, budgeted)
+        elif route == "messages" and scope["method"] == "POST":
+            await ctx.sse.handle_post_message(scope, receive, budgeted)
+        else:
+            await Response(status_code=405)(scope, receive, send)
+
+    async def admit(self, scope: Scope) -> tuple[CollectionContext, str] | Response:
+        """Host/Origin, then the route, then credentials: all a request costs before the MCP app sees it. On
+        success the principal is in `scope["user"]` (where the SDK binds sessions to it)."""
         request = Request(scope)
         rejected = await self.guard.validate_request(request, is_post=False)
         if rejected is not None:
-            await rejected(scope, receive, send)
-            return
+            return rejected
         parts = scope["path"].strip("/").split("/")
-        if parts[:2] == ["admin", "api"] and self.admin is not None:
-            await self.admin(scope, receive, send)
-            return
-        response = await self._route(request, parts, scope, receive, send)
-        if response is not None:
-            await response(scope, receive, send)
-
-    async def _route(self, request: Request, parts: list[str], scope: Scope, receive: Receive, send: Send) -> Any:
+        url_token = None
         if len(parts) == 3 and parts[:2] == ["mcp", "t"]:
-            token = self.verifier.check(parts[2])
-            if token is None:
-                return unauthorized("the token in this URL is unknown, revoked or expired")
-            ctx = self.contexts.get(token.resource or "")
+            url_token = self.verifier.check(parts[2])
+            ctx = self.contexts.get(url_token.resource or "") if url_token else None
             if ctx is None or "url_token" not in ctx.spec.config.auth:
                 return unauthorized("the token in this URL is unknown, revoked or expired")
-            return await self._serve_mcp(ctx, request, token, scope, receive, send)
-        if len(parts) != 2 or parts[0] not in ("mcp", "sse", "messages"):
-            return not_found()
-        ctx = self.contexts.get(parts[1])
-        if ctx is None or "url_token" in ctx.spec.config.auth:
-            return not_found()
+            route = "mcp"
+        else:
+            if len(parts) != 2 or parts[0] not in ("mcp", "sse", "messages"):
+                return not_found()
+            found = self.contexts.get(parts[1])
+            if found is None or "url_token" in found.spec.config.auth:
+                return not_found()
+            ctx, route = found, parts[0]
         if ctx.spec.expired():  # expired since the last reload: refuse at once
-            return not_found()
-        if parts[0] == "mcp":
-            return await self._serve_mcp(ctx, request, None, scope, receive, send)
-        user = self.auth.authenticate(request, ctx.spec, None)
-        if isinstance(user, Response):
-            return user
-        scope["user"] = user
-        if parts[0] == "sse" and request.method == "GET":
-            await self._serve_sse(ctx, scope, receive, _with_budget(send, ctx))
-            return None
-        if parts[0] == "messages" and request.method == "POST":
-            await ctx.sse.handle_post_message(scope, receive, _with_budget(send, ctx))
-            return None
-        return Response(status_code=405)
-
-    async def _serve_mcp(
-        self, ctx: CollectionContext, request: Request, url_token: Any, scope: Scope, receive: Receive, send: Send
-    ) -> Response | None:
-        if ctx.spec.expired():
             return not_found()
         user = self.auth.authenticate(request, ctx.spec, url_token)
         if isinstance(user, Response):
             return user
         scope["user"] = user
-        await ctx.manager.handle_request(scope, receive, _with_budget(send, ctx))
-        return None
+        return ctx, route
 
     @staticmethod
     async def _serve_sse(ctx: CollectionContext, scope: Scope, receive: Receive, send: Send) -> None:
