@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# `make demo PORT=9000` when 8000 is taken (HALO_MCP_PORT works too).
 demo: install
-	$(BIN)/halo-mcp demo
+	$(BIN)/halo-mcp demo $(if $(PORT),--port $(PORT))
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

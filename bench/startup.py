@@ -15,7 +15,7 @@ from typing import Any
 
 from common import PY, WORKDIR, RawStdioClient, SandboxProc, child_env, median, rss_kib
 
-SERVE_IMPORTS = "import halo_mcp.cli, halo_mcp.server.stdio, halo_mcp.server.surface"
+SERVE_IMPORTS = "import halo_mcp.cli.commands, halo_mcp.server.stdio, halo_mcp.server.surface"  # all a serve imports
 
 
 async def _cold_start(env: dict[str, str]) -> tuple[float, int]:

@@ -47,6 +47,11 @@ SCHEMAS = [
     "Appointment",
     "TimesheetEvent",
     "ReportContent",
+    # Seeded resources of the generic handler (generic.py), so their rows take the same shape rule.
+    "Timesheet",
+    "PrepayHistory",
+    "FlowHeader",
+    "Tag",
 ]
 CODES = {"integer": "i", "number": "n", "string": "s", "boolean": "b", "array": "a", "object": "o"}
 

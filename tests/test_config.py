@@ -41,8 +41,8 @@ def test_rate_limit_defaults_follow_hosting() -> None:
     assert HaloSettings(url="https://acme.halopsa.com", client_id="x").rate_limit_window() == (300, 300.0)
     assert HaloSettings(url="https://halo.internal.example", client_id="x").rate_limit_window() is None
     assert HaloSettings(url="https://x.example", client_id="x", rate_limit="10/60").rate_limit_window() == (10, 60.0)
-    with pytest.raises(ConfigError, match="HALO_RATE_LIMIT"):
-        HaloSettings(url="https://x.example", client_id="x", rate_limit="lots").rate_limit_window()
+    with pytest.raises(ConfigError, match="HALO_RATE_LIMIT=lots: not valid"):
+        load_halo_settings(url="https://x.example", client_id="x", rate_limit="lots")
 
 
 def test_environment_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,3 +61,34 @@ def test_auth_flow_is_explicit_when_asked() -> None:
         HaloSettings(**base, auth_flow="password").grant()
     both = HaloSettings(**base, client_secret="s", username="u", password="p", auth_flow="client_credentials")
     assert both.grant() == "client_credentials"
+
+
+def test_every_halo_url_needs_its_scheme_and_halo_url_is_the_base() -> None:
+    for var, value in (("api_url", "acme.halopsa.com/api"), ("auth_url", "ftp://acme.halopsa.com/auth")):
+        with pytest.raises(ConfigError, match=f"HALO_{var.upper()}=.*not an http\\(s\\) URL"):
+            load_halo_settings(**{var: value})
+    with pytest.raises(ConfigError, match=r"^HALO_URL=\S+: ends in /auth: give the instance's base URL"):
+        load_halo_settings(url="https://acme.halopsa.com/auth/")
+    assert load_halo_settings(api_url="https://acme.halopsa.com/api").api_url == "https://acme.halopsa.com/api"
+
+
+@pytest.mark.parametrize("value", ["0/60", "10/0", "10/-1", "-1/60", "ten/60", "10/60/2", ""])
+def test_a_rate_limit_needs_requests_and_seconds_above_zero(value: str) -> None:
+    with pytest.raises(ConfigError, match="HALO_RATE_LIMIT"):
+        load_halo_settings(rate_limit=value)
+
+
+def test_every_problem_is_listed_and_no_secret_is_echoed() -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_halo_settings(connect_timeout=0, max_retries=-1, client_secret=987654321)
+    assert "987654321" not in str(caught.value)
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "HALO_CLIENT_SECRET",
+        "HALO_CONNECT_TIMEOUT=0",
+        "HALO_MAX_RETRIES=-1",
+    ]
+    assert HaloSettings().problems() == [
+        "HALO_URL is not set: give the base URL of your Halo instance, e.g. https://acme.halopsa.com",
+        "HALO_CLIENT_ID is not set: create an API application in Halo and copy its client id",
+        "HALO_CLIENT_SECRET is not set: client credentials need the application's secret",
+    ]

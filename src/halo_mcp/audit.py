@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from halo_mcp.config import ConfigError
+
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|api[_-]?key|data_base64|^data$|content_base64)")
 
 SCHEMA = """
@@ -66,17 +68,36 @@ class AuditEntry:
 
 
 class AuditLog:
+    """Created by the first write: a server that only reads never makes the file. An existing file is opened at
+    once, so one that is not an audit database stops the start instead of a write. Only the default location's
+    directory is created; a custom path must name an existing directory (checked with the setting)."""
+
     def __init__(self, path: str = ":memory:") -> None:
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, check_same_thread=False)
+        self.path = path
+        self._db: sqlite3.Connection | None = None
         self._lock = threading.Lock()
-        with self._lock:
-            self._db.execute(SCHEMA)
-            columns = {row[1] for row in self._db.execute("PRAGMA table_info(audit)")}
-            if "principal" not in columns:  # an audit file written before collections had principals
-                self._db.execute("ALTER TABLE audit ADD COLUMN principal TEXT NOT NULL DEFAULT ''")
-            self._db.commit()
+        if path != ":memory:" and Path(path).exists():
+            with self._lock:
+                self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        """The connection, made on first use; call with the lock held."""
+        if self._db is None:
+            if self.path == audit_path(""):
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                db = sqlite3.connect(self.path, check_same_thread=False)
+                db.execute(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+                if "principal" not in columns:  # an audit file written before collections had principals
+                    db.execute("ALTER TABLE audit ADD COLUMN principal TEXT NOT NULL DEFAULT ''")
+                db.commit()
+            except sqlite3.Error as exc:
+                raise ConfigError(
+                    f"the audit at {self.path} cannot be used ({exc}): set HALO_MCP_AUDIT_DB to another file"
+                ) from None
+            self._db = db
+        return self._db
 
     def record(
         self,
@@ -100,12 +121,13 @@ class AuditLog:
             message[:500],
         )
         with self._lock:
-            self._db.execute(
+            db = self._open()
+            db.execute(
                 "INSERT INTO audit (at, collection, principal, tool, arguments, affected, outcome, message) "
                 "VALUES (?,?,?,?,?,?,?,?)",
                 row,
             )
-            self._db.commit()
+            db.commit()
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
         sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM audit"
@@ -120,9 +142,11 @@ class AuditLog:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT ?"
         with self._lock:
-            rows = self._db.execute(sql, [*args, limit]).fetchall()
+            rows = self._open().execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
 
     def close(self) -> None:
         with self._lock:
-            self._db.close()
+            if self._db is not None:
+                self._db.close()
+                self._db = None

@@ -1,9 +1,10 @@
 """Configuration from environment variables (and a `.env` file) and the optional `halo-mcp.toml`, validated up front.
 
-Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing or
-contradictory setting is a `ConfigError` whose one-line message names the variable (or the TOML key, e.g.
-`collections[2].toolsets: ...`). `halo-mcp.toml` declares Halo tenants and tool collections; its secrets are named
-by environment variable and read here, the one module that reads the environment.
+Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing,
+contradictory or impossible setting is a `ConfigError` whose one-line message names the variable (or the flag that
+set it) and the value, never a secret's; a value that cannot work is refused here, not at the first request.
+`halo-mcp.toml` declares Halo tenants and tool collections; its errors name the TOML key (`collections[2].toolsets:
+...`) and its secrets are names of environment variables, read here, the one module that reads the environment.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -25,8 +27,16 @@ HOSTED_SUFFIXES = (".halopsa.com", ".haloitsm.com", ".haloservicedesk.com", ".ha
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class ConfigError(ValueError):
-    """A configuration problem, phrased as one line naming the variable to fix."""
+    """A configuration problem, phrased as one line naming the variable to fix; several are joined by "; " and
+    kept apart in `problems` (doctor lists each)."""
+
+    def __init__(self, *problems: str) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = list(problems)
 
 
 class HaloSettings(BaseSettings):
@@ -48,17 +58,47 @@ class HaloSettings(BaseSettings):
     auth_flow: Literal["auto", "client_credentials", "password", "authorization_code"] = "auto"
     # "auto": Halo's hosted limit (300 / 300 s) for hosted instances, off for self-hosted; "off"; or "N/SECONDS".
     rate_limit: str = "auto"
-    connect_timeout: float = 5.0
-    read_timeout: float = 30.0
-    max_retries: int = 3
+    connect_timeout: float = Field(default=5.0, gt=0)
+    read_timeout: float = Field(default=30.0, gt=0)
+    max_retries: int = Field(default=3, ge=0)
     # Upper bound on the time spent waiting out 429s and 5xx before a call fails with an actionable error.
-    max_retry_wait: float = 30.0
-    token_refresh_margin: float = 60.0
+    max_retry_wait: float = Field(default=30.0, ge=0)
+    token_refresh_margin: float = Field(default=60.0, ge=0)
 
     @field_validator("url", "api_url", "auth_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("url", "api_url", "auth_url")
+    @classmethod
+    def _absolute_http_url(cls, value: str | None) -> str | None:
+        """A URL without a scheme would pass every check here and fail at the first request (UnsupportedProtocol)."""
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            bare = value.split("://", 1)[-1]
+            raise ValueError(f"not an http(s) URL: write it with its scheme, e.g. https://{bare}")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _base_not_api(cls, value: str | None) -> str | None:
+        """Refused rather than trimmed: HALO_URL is the instance's base, and /api and /auth are derived from it."""
+        if value and value.lower().endswith(("/api", "/auth")):
+            base = value.rsplit("/", 1)[0]
+            raise ValueError(
+                f"ends in /{value.rsplit('/', 1)[1]}: give the instance's base URL ({base}), /api and "
+                "/auth are added; or set HALO_API_URL and HALO_AUTH_URL for a split install"
+            )
+        return value
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _known_rate_limit(cls, value: str) -> str:
+        parse_rate_limit(value)
+        return value
 
     def endpoints(self) -> tuple[str, str]:
         """(api base, auth base): explicit values win, otherwise derived from `HALO_URL`."""
@@ -99,19 +139,10 @@ class HaloSettings(BaseSettings):
 
     def rate_limit_window(self) -> tuple[int, float] | None:
         """(requests, seconds) for the client-side limiter, or None when it is off."""
-        value = self.rate_limit.strip().lower()
-        if value == "off":
-            return None
-        if value == "auto":
+        window = parse_rate_limit(self.rate_limit)
+        if window == "auto":
             return (300, 300.0) if self.is_hosted() else None
-        try:
-            count, seconds = value.split("/")
-            return int(count), float(seconds)
-        except ValueError:
-            raise ConfigError(
-                f"HALO_RATE_LIMIT={self.rate_limit!r} is not valid: use 'auto', 'off' or 'REQUESTS/SECONDS', "
-                "e.g. 300/300"
-            ) from None
+        return window
 
     def per_worker(self, workers: int) -> HaloSettings:
         """A copy whose client-side limiter allows this worker's equal share of Halo's limit."""
@@ -125,6 +156,33 @@ class HaloSettings(BaseSettings):
         self.grant()
         self.rate_limit_window()
 
+    def problems(self) -> list[str]:
+        """Every missing or contradictory HALO_* setting, one line each (doctor lists them all, not the first)."""
+        found: list[str] = []
+        # The grant once more with a stand-in client id, so a missing secret is reported next to a missing id.
+        for check in (self.endpoints, self.grant, self.model_copy(update={"client_id": "set"}).grant):
+            try:
+                check()
+            except ConfigError as exc:
+                if str(exc) not in found:
+                    found.append(str(exc))
+        return found
+
+
+def parse_rate_limit(value: str) -> tuple[int, float] | Literal["auto"] | None:
+    """HALO_RATE_LIMIT as a window: 'off' is None, 'auto' is decided by hosting, 'N/S' needs N >= 1 and S > 0."""
+    text = value.strip().lower()
+    if text in ("off", "auto"):
+        return None if text == "off" else "auto"
+    try:
+        count, seconds = text.split("/")
+        window = int(count), float(seconds)
+    except ValueError:
+        window = (0, 0.0)
+    if window[0] < 1 or not window[1] > 0:
+        raise ValueError("not valid: use 'auto', 'off' or 'REQUESTS/SECONDS' with both above zero, e.g. 300/300")
+    return window
+
 
 class ServerSettings(BaseSettings):
     """What the MCP server exposes and how it listens."""
@@ -137,7 +195,7 @@ class ServerSettings(BaseSettings):
     read_only: bool = False
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=0, le=65535)  # 0 picks a free port
     # HTTP worker processes sharing the port. More than one means stateless sessions, no legacy SSE, and each
     # worker gets an equal share of Halo's rate limit.
     workers: int = Field(default=1, ge=1, le=32)
@@ -160,6 +218,23 @@ class ServerSettings(BaseSettings):
     # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
     state_db: str = ""
 
+    @field_validator("log_level")
+    @classmethod
+    def _known_log_level(cls, value: str) -> str:
+        if value.strip().upper() not in LOG_LEVELS:
+            raise ValueError(f"unknown log level: use one of {', '.join(LOG_LEVELS)}")
+        return value.strip().upper()
+
+    @field_validator("audit_db")
+    @classmethod
+    def _audit_directory_exists(cls, value: str) -> str:
+        """A custom audit path is used as given: a typo must not quietly grow a directory tree."""
+        if value and value != ":memory:":
+            parent = Path(value).parent
+            if not parent.is_dir():
+                raise ValueError(f"directory {parent} does not exist; create it or choose another file")
+        return value
+
     @staticmethod
     def split(value: str) -> list[str]:
         return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
@@ -169,18 +244,32 @@ def load_halo_settings(**overrides: object) -> HaloSettings:
     return _load(HaloSettings, "HALO_", overrides)
 
 
-def load_server_settings(**overrides: object) -> ServerSettings:
-    return _load(ServerSettings, "HALO_MCP_", overrides)
+def load_server_settings(*, from_flags: Collection[str] = (), **overrides: object) -> ServerSettings:
+    """`from_flags`: the overrides that came from command-line flags, so an error names `--port`, not the variable."""
+    return _load(ServerSettings, "HALO_MCP_", overrides, from_flags)
 
 
-def _load(cls: type[SettingsT], prefix: str, overrides: dict[str, object]) -> SettingsT:
-    """Settings from env, `.env` and overrides; a validation failure becomes one line naming the variable."""
+def _load(
+    cls: type[SettingsT], prefix: str, overrides: dict[str, object], from_flags: Collection[str] = ()
+) -> SettingsT:
+    """Settings from env, `.env` and overrides; each validation failure becomes one line naming the variable (or
+    the flag) and the value, unless the value is a secret."""
     try:
         return cls(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        first = exc.errors()[0]
-        var = prefix + str(first["loc"][0]).upper() if first["loc"] else prefix + "*"
-        raise ConfigError(f"{var}: {first['msg']}") from None
+        problems = []
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "*"
+            if field in from_flags:
+                name, sep = "--" + field.replace("_", "-"), " "
+            else:
+                name, sep = prefix + field.upper(), "="
+            value = error.get("input")
+            secret = any(word in field for word in ("secret", "password", "token"))
+            shown = f"{sep}{value}" if isinstance(value, str | int | float) and not secret else ""
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{name}{shown}: {message}")
+        raise ConfigError(*problems) from None
 
 
 # -- halo-mcp.toml ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Bad input never yields a 500: malformed JSON, wrong types, unknown fields and ids get Halo-like 400/404."""
+"""Bad input never yields a 500: malformed JSON, wrong types and unknown ids get Halo-like 400/404; unknown fields
+and parameters are ignored, as Halo ignores them."""
 
 from __future__ import annotations
 
@@ -16,12 +17,11 @@ def test_malformed_and_wrong_shapes(api: httpx2.Client) -> None:
         assert r.status_code == 400, body
 
 
-def test_wrong_types_unknown_fields_unknown_ids(api: httpx2.Client) -> None:
+def test_wrong_types_and_unknown_ids_are_refused(api: httpx2.Client) -> None:
     cases = [
         [{"summary": "x", "details": "y", "client_id": "abc"}],
         [{"summary": "x", "details": "y", "client_id": True}],
         [{"summary": ["x"], "details": "y"}],
-        [{"summary": "x", "details": "y", "no_such_field": 1}],
         [{"summary": "x", "details": "y", "client_id": 987654}],
         [{"summary": "x", "details": "y", "tickettype_id": 987654}],
         [{"summary": "x", "details": "y", "team": "No Such Team"}],
@@ -47,7 +47,6 @@ def test_bad_query_parameters(api: httpx2.Client) -> None:
         {"page_size": "x"},
         {"startdate": "yesterday"},
         {"order": "id; DROP"},
-        {"datesearch": "nope"},
     ):
         r = api.get("/Tickets", params=params)
         assert r.status_code == 400, params

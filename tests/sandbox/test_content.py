@@ -95,3 +95,10 @@ def test_runbook_completes_after_its_duration(api: httpx2.Client) -> None:
     runs = api.get(f"/Automation/{books[0]['id']}").json()["runs"]
     assert runs[-1]["id"] == r.json()["id"] and runs[-1]["status"] == "completed"
     assert api.post("/Automation/99999", json={}).status_code == 404
+
+
+def test_a_runbook_starts_by_its_guid_as_the_spec_types_it(api: httpx2.Client) -> None:
+    book = api.get("/Automation").json()[1]
+    run = api.post(f"/Automation/{book['guid']}", json={})
+    assert run.status_code == 201 and run.json()["runbook_id"] == book["id"]
+    assert api.post("/Automation/00000000-0000-0000-0000-000000000000", json={}).status_code == 404

@@ -344,3 +344,49 @@ def test_small_generation_is_fast() -> None:
     start = time.perf_counter()
     generate(3, "small", NOW)
     assert time.perf_counter() - start < 1.0
+
+
+def test_prepay_timesheets_and_contracts_agree_with_logged_time(data: dict[str, list[dict[str, Any]]]) -> None:
+    """Issue 9 item 4: prepay deductions, timesheets and contract totals all come from the actions' time."""
+    ticket_client = {t["id"]: t["client_id"] for t in data["Tickets"]}
+    for contract in (c for c in data["ClientContract"] if c.get("allowprepay")):
+        entries = [p for p in data["ClientPrepay"] if p["client_id"] == contract["client_id"]]
+        bought = sum(p["hours"] for p in entries if p["hours"] > 0)
+        used = -sum(p["hours"] for p in entries if p["hours"] < 0)
+        assert contract["contract_prepaytotal"] == pytest.approx(bought)
+        assert contract["contract_prepayused"] == pytest.approx(used, abs=0.05)
+        assert contract["contract_prepaybalance"] == pytest.approx(bought - used, abs=0.05)
+        assert contract["contract_prepaybalance"] >= 0
+        first = min(p["date"] for p in entries)
+        logged = sum(
+            a["timetaken"]
+            for a in data["Actions"]
+            if ticket_client[a["ticket_id"]] == contract["client_id"] and a["who_agentid"] and a["datetime"] >= first
+        )
+        assert used == pytest.approx(logged, abs=0.1)
+    by_day: dict[tuple[int, str], float] = defaultdict(float)
+    for e in data["TimesheetEvent"]:
+        by_day[(e["agent_id"], e["start_date"][:10])] += e["timetaken"]
+    assert len(data["Timesheet"]) == len(by_day)
+    for sheet in data["Timesheet"]:
+        assert sheet["actual_hours"] == pytest.approx(by_day[(sheet["agent_id"], sheet["date"][:10])], abs=0.01)
+
+
+def test_hours_logged_for_a_client_this_month_agree_between_actions_and_timesheets(
+    data: dict[str, list[dict[str, Any]]],
+) -> None:
+    month_start = NOW.replace(day=1, hour=0, minute=0, second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ticket_client = {t["id"]: t["client_id"] for t in data["Tickets"]}
+    from_actions: dict[int, float] = defaultdict(float)
+    for a in data["Actions"]:
+        if a["who_agentid"] and a["timetaken"] > 0 and a["datetime"] >= month_start:
+            from_actions[ticket_client[a["ticket_id"]]] += a["timetaken"]
+    from_events: dict[int, float] = defaultdict(float)
+    for e in data["TimesheetEvent"]:
+        if e["ticket_id"] and e["end_date"] >= month_start:
+            from_events[e["client_id"]] += e["timetaken"]
+    assert from_actions and set(from_actions) == set(from_events)
+    for client_id, hours in from_actions.items():
+        assert from_events[client_id] == pytest.approx(hours, abs=0.01)
+    ends = {c["client_id"]: c["end_date"] for c in data["ClientContract"] if c.get("allowprepay")}
+    assert ends and all(end > month_start for end in ends.values())  # "when does it end" has an answer

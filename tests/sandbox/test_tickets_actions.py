@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx2
+import pytest
 
 
 def _new_ticket(api: httpx2.Client, **extra: Any) -> dict[str, Any]:
@@ -54,7 +55,7 @@ def test_actions_side_effects(api: httpx2.Client) -> None:
     after = api.get(f"/Tickets/{t['id']}").json()
     assert after["status_id"] == in_progress["id"] and after["agent_id"] == 2 and after["team"] == "Network"
     assert after["priority_id"] == 2 and after["timetaken"] == 0.5
-    assert after["lastactiondate"] >= t["lastactiondate"]
+    assert _instant(after["lastactiondate"]) >= _instant(t["lastactiondate"])
     a2 = api.post("/Actions", json={"ticket_id": t["id"], "outcome_id": 2, "note_html": "<p>Hi there</p>"}).json()
     assert a2["id"] == 2 and a2["sendemail"] is True and a2["note"] == "Hi there" and a2["emailto"]
     resolved = api.post("/Actions", json=[{"ticket_id": t["id"], "outcome": "Resolve", "note": "Fixed"}]).json()
@@ -107,12 +108,12 @@ def test_sla_breached_and_at_risk_queries(api: httpx2.Client) -> None:
     start = (datetime.now(UTC) - timedelta(hours=3.5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     risky = _new_ticket(api, priority_id=1, dateoccurred=start)
     assert risky["slastate"] == "at risk" and 75 <= risky["slapercused"] < 100
-    rows = api.get(
-        "/Tickets", params={"slastate": "breached", "ticketids": f"{breached['id']},{risky['id']},{now_open['id']}"}
-    )
-    assert [r["id"] for r in rows.json()["tickets"]] == [breached["id"]]
-    rows = api.get("/Tickets", params={"slastate": "at_risk", "ticketids": f"{breached['id']},{risky['id']}"})
-    assert [r["id"] for r in rows.json()["tickets"]] == [risky["id"]]
+    # GET /Tickets declares no `slastate` filter: it is ignored, and list rows carry the SLA numbers instead.
+    ids = f"{breached['id']},{risky['id']},{now_open['id']}"
+    rows = api.get("/Tickets", params={"slastate": "breached", "ticketids": ids}).json()["tickets"]
+    assert sorted(r["id"] for r in rows) == sorted([breached["id"], risky["id"], now_open["id"]])
+    left = {r["id"]: r["slatimeleft"] for r in rows}
+    assert left[breached["id"]] < 0 < left[risky["id"]]
 
 
 def _instant(value: str) -> datetime:
@@ -130,3 +131,15 @@ def test_on_hold_pauses_the_sla_clock(api: httpx2.Client) -> None:
     api.post("/Tickets", json=[{"id": t["id"], "status_id": 2}])
     back = api.get(f"/Tickets/{t['id']}").json()
     assert back["onhold"] is False and _instant(back["fixbydate"]) >= _instant(t["fixbydate"])
+
+
+def test_an_outcome_default_time_is_not_logged_unless_sent(api: httpx2.Client) -> None:
+    """Halo's default time pre-fills the action form (guides kbid=924); the API logs only what is sent."""
+    outcome = next(o for o in api.get("/Outcome").json() if o.get("defaultmanhrs"))
+    before = api.get("/Tickets/3").json()["timetaken"]
+    act = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "note": "no time sent"}]).json()
+    assert not act.get("timetaken")
+    assert api.get("/Tickets/3").json()["timetaken"] == before
+    sent = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "timetaken": 0.5}]).json()
+    assert sent["timetaken"] == 0.5
+    assert api.get("/Tickets/3").json()["timetaken"] == pytest.approx(before + 0.5)

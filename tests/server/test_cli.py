@@ -9,7 +9,9 @@ import sys
 import pytest
 
 from halo_mcp.audit import AuditLog
-from halo_mcp.cli import demo_banner, main, parse_call_arguments
+from halo_mcp.cli import main
+from halo_mcp.cli.call import parse_call_arguments
+from halo_mcp.cli.demo import demo_banner
 from halo_mcp.config import ConfigError
 from halo_mcp.sandbox import Sandbox
 from tests.helpers import subprocess_env
@@ -206,7 +208,8 @@ def test_audit(clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.C
 
 def test_demo_banner_has_client_configs() -> None:
     banner = demo_banner("http://127.0.0.1:8000/mcp", None)
-    for needle in ("Claude Desktop", "Cursor", "VS Code", "inspector", '"url": "http://127.0.0.1:8000/mcp"'):
+    for needle in ("Claude Desktop", "claude mcp add --transport http halo http://127.0.0.1:8000/mcp", "Cursor",
+                   "VS Code", "inspector", '"url": "http://127.0.0.1:8000/mcp"'):  # fmt: skip
         assert needle in banner
 
 
@@ -263,3 +266,236 @@ async def test_demo_serves_until_interrupted() -> None:
             proc.kill()
             raise
     assert code in (0, 130)
+    assert proc.stderr is not None
+    assert proc.stderr.read() == ""  # the banner is the output: no log lines, no traceback
+
+
+# -- a newcomer never sees a traceback ---------------------------------------------------------------------
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def test_a_busy_port_is_one_line_naming_the_setting_that_chose_it(tmp_path: object) -> None:
+    """`demo` follows HALO_MCP_PORT like `serve`; whichever chose the port is the one the hint names."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        serve = ["serve", "--transport", "http", "--sandbox", "--port", str(port)]
+        for argv, named in ((["demo"], "HALO_MCP_PORT"), (serve, "--port")):
+            out = subprocess.run(
+                [sys.executable, "-m", "halo_mcp", *argv],
+                env=subprocess_env(HALO_MCP_PORT=str(port)),
+                cwd=str(tmp_path),
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert out.returncode == 2, out.stderr
+            assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
+            assert f"port {port} is already in use" in out.stderr and f"another port with {named}" in out.stderr
+
+
+def test_make_demo_passes_port_through() -> None:
+    import shutil
+    from pathlib import Path
+
+    if shutil.which("make") is None:
+        pytest.skip("no make")
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in subprocess_env().items() if k != "PORT"}
+    planned = subprocess.run(["make", "-n", "demo", "PORT=8123"], cwd=root, env=env, capture_output=True, text=True)
+    assert "halo-mcp demo --port 8123" in planned.stdout, planned.stdout + planned.stderr
+    plain = subprocess.run(["make", "-n", "demo"], cwd=root, env=env, capture_output=True, text=True)
+    assert "halo-mcp demo" in plain.stdout and "--port" not in plain.stdout
+
+
+BASE_HALO = {"HALO_URL": "https://acme.halopsa.com", "HALO_CLIENT_ID": "id", "HALO_CLIENT_SECRET": "secret-value"}
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "expected"),
+    [
+        (["serve", "--transport", "http", "--port", "70000"], {}, "--port 70000: Input should be less than or equal"),
+        (["serve", "--transport", "http", "--workers", "0"], {}, "--workers 0: Input should be greater than"),
+        (["sandbox", "--port", "70000"], {}, "--port 70000: use 0 to 65535"),
+        (["serve", "--transport", "http"], {"HALO_MCP_PORT": "-1"}, "HALO_MCP_PORT=-1: Input should be greater"),
+        (["serve"], {"HALO_MCP_LOG_LEVEL": "loud"}, "HALO_MCP_LOG_LEVEL=loud: unknown log level"),
+        (["serve", "--transport", "http"], {"HALO_MCP_LOG_LEVEL": "verbose"}, "HALO_MCP_LOG_LEVEL=verbose: unknown"),
+        (["serve"], {"HALO_RATE_LIMIT": "0/0"}, "HALO_RATE_LIMIT=0/0: not valid"),
+        (["serve"], {"HALO_RATE_LIMIT": "300/0"}, "HALO_RATE_LIMIT=300/0: not valid"),
+        (["serve"], {"HALO_CONNECT_TIMEOUT": "0"}, "HALO_CONNECT_TIMEOUT=0: Input should be greater than 0"),
+        (["serve"], {"HALO_READ_TIMEOUT": "-5"}, "HALO_READ_TIMEOUT=-5: Input should be greater than 0"),
+        (["serve"], {"HALO_MAX_RETRIES": "-1"}, "HALO_MAX_RETRIES=-1: Input should be greater than or equal to 0"),
+        (["serve"], {"HALO_URL": "acme.halopsa.com"}, "HALO_URL=acme.halopsa.com: not an http(s) URL: write it with"),
+        (["doctor"], {"HALO_URL": "https://acme.halopsa.com/api"}, "ends in /api: give the instance's base URL"),
+    ],
+)
+def test_a_wrong_setting_is_refused_in_one_line_naming_it(
+    clean_env: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    argv: list[str],
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    """Each of these was accepted and failed later: with a traceback, an internal error, or silently."""
+    for key, value in {**BASE_HALO, **env}.items():
+        clean_env.setenv(key, value)
+    code = main(argv)
+    captured = capsys.readouterr()
+    if argv[0] == "doctor":
+        assert code == 1 and expected in captured.out, captured.out
+        return
+    assert code == 2, captured
+    assert captured.err.count("\n") == 1 and expected in captured.err, captured.err
+    if expected.startswith("--"):
+        assert "HALO_MCP_" not in captured.err  # the flag is named, not the variable it overrode
+
+
+def test_doctor_lists_every_missing_variable(clean_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor"]) == 1
+    fails = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL  config")]
+    assert [line.split()[2] for line in fails] == ["HALO_URL", "HALO_CLIENT_ID", "HALO_CLIENT_SECRET"], fails
+
+
+def test_calling_an_unknown_tool_answers_before_halo_the_sandbox_or_the_sdk(
+    clean_env: pytest.MonkeyPatch, fresh_sandbox: Sandbox, capsys: pytest.CaptureFixture[str], tmp_path: object
+) -> None:
+    assert main(["call", "nosuchtool"]) == 1  # no Halo configured at all: the tool is the first problem
+    assert "'nosuchtool' does not exist" in capsys.readouterr().err
+    clean_env.setenv("HALO_URL", fresh_sandbox.url)
+    clean_env.setenv("HALO_CLIENT_ID", fresh_sandbox.client_id)
+    clean_env.setenv("HALO_CLIENT_SECRET", fresh_sandbox.client_secret)
+    fresh_sandbox.reset_counters()
+    assert main(["call", "nosuchtool"]) == 1
+    assert fresh_sandbox.counters()["total"] == 0  # not even a token request
+    probe = (
+        "import sys; from halo_mcp.cli import main; code = main(['call', 'nosuchtool', '--sandbox']); "
+        "print(code, [m for m in ('halo_mcp.sandbox', 'halo_mcp.server.surface', 'mcp.server') if m in sys.modules])"
+    )
+    env = subprocess_env()
+    out = subprocess.run([sys.executable, "-c", probe], env=env, cwd=str(tmp_path), capture_output=True, text=True)
+    assert out.stdout.split("\n")[0] == "1 []", out.stdout + out.stderr
+    assert "does not exist" in out.stderr
+
+
+def test_the_audit_file_is_made_by_the_first_write_not_by_a_read(
+    clean_env: pytest.MonkeyPatch, fresh_sandbox: Sandbox, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    db = Path(f"{tmp_path}/audit.db")
+    for key, value in {
+        "HALO_URL": fresh_sandbox.url,
+        "HALO_CLIENT_ID": fresh_sandbox.client_id,
+        "HALO_CLIENT_SECRET": fresh_sandbox.client_secret,
+        "HALO_RATE_LIMIT": "off",
+        "HALO_MCP_AUDIT_DB": str(db),
+    }.items():
+        clean_env.setenv(key, value)
+    assert main(["call", "lookup", "--arg", "kind=team"]) == 0
+    assert not db.exists()
+    assert main(["call", "add_note", "--arg", "ticket_id=1", "--arg", "note=first write"]) == 0, capsys.readouterr()
+    assert db.exists()
+    assert [e.tool for e in AuditLog(str(db)).entries()] == ["add_note"]
+
+
+def test_a_custom_audit_path_in_a_missing_directory_is_refused(
+    clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pathlib import Path
+
+    missing = Path(f"{tmp_path}/no/such/dir")
+    clean_env.setenv("HALO_MCP_AUDIT_DB", str(missing / "audit.db"))
+    assert main(["tools"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("halo-mcp: HALO_MCP_AUDIT_DB=") and "does not exist" in err
+    assert not missing.parent.exists()
+
+
+def test_a_reader_closing_the_pipe_early_ends_quietly(tmp_path: object) -> None:
+    """`halo-mcp tools --json | head -1`: the reader is gone before the listing is written."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "halo_mcp", "tools", "--json", "--toolsets", "all"],
+        env=subprocess_env(),
+        cwd=str(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0 and err == "", err
+
+
+def test_ctrl_c_while_demo_starts_stops_it_with_one_line_and_exit_130(tmp_path: object) -> None:
+    """The demo binds its port first, then starts the sandbox and the server: interrupt it in between."""
+    import signal
+    import socket
+    import time
+
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "halo_mcp", "demo", "--port", str(port)],
+        env=subprocess_env(),
+        cwd=str(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert "Ctrl-C" not in out, "the demo finished starting before the interrupt; the test proves nothing"
+    assert proc.returncode == 130 and err.splitlines() == ["halo-mcp: interrupted"], (proc.returncode, err)
+
+
+def test_each_command_is_its_own_module() -> None:
+    """`halo-mcp X` lives in `halo_mcp/cli/X.py` (and only there), so a newcomer finds a command where they look."""
+    from pathlib import Path
+
+    from halo_mcp.cli.commands import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    commands = set(sub.choices or ())
+    folder = Path(__file__).resolve().parents[2] / "src" / "halo_mcp" / "cli"
+    modules = {p.stem for p in folder.glob("*.py")} - {"__init__", "commands", "common"}
+    assert commands == modules
+    assert len(commands) == 10
+
+
+def test_an_audit_file_that_is_not_one_stops_the_start_in_one_line(
+    clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found at start, not by the first write (which Halo would already have applied)."""
+    from pathlib import Path
+
+    notes = Path(f"{tmp_path}/notes.txt")
+    notes.write_text("not a database\n")
+    clean_env.setenv("HALO_MCP_AUDIT_DB", str(notes))
+    for argv in (["audit"], ["call", "lookup", "--arg", "kind=team", "--sandbox"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "cannot be used (file is not a database)" in err, err
+        assert "set HALO_MCP_AUDIT_DB to another file" in err
+    assert notes.read_text() == "not a database\n"

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from halo_mcp.sandbox import reports
-from halo_mcp.sandbox.api import Api, Ctx, Reply
+from halo_mcp.sandbox import reports, routes
+from halo_mcp.sandbox.api import Api, Ctx, Reply, coerce
 from halo_mcp.sandbox.auth import Auth, IssuedToken, OAuthErrorResponse
 from halo_mcp.sandbox.errors import ErrorResponse
 from halo_mcp.sandbox.faults import RATE_LIMIT_MESSAGE, Counters, FaultEngine, FaultSpec, FaultSpecError
+from halo_mcp.sandbox.generic import GenericApi
 from halo_mcp.sandbox.resources import BY_LOWER, KNOWN_SCOPES
+from halo_mcp.sandbox.routes import Route
 from halo_mcp.sandbox.store import Record, Store
 from halo_mcp.sandbox.tickets import team_name
 
@@ -30,6 +32,10 @@ Receive = Any
 Send = Any
 MAX_BODY = 64 * 1024 * 1024
 LOOPBACK = {"127.0.0.1", "::1", "localhost", "testclient"}
+# Query parameters Halo is recorded honouring where spec B does not declare them.
+UNDECLARED_HONOURED: dict[tuple[str, str], frozenset[str]] = {
+    ("DELETE", "/Actions/{id}"): frozenset({"ticket_id"}),  # facts §6, §8: LIB homotechsual Remove-HaloAction
+}
 
 
 @dataclass
@@ -108,6 +114,8 @@ class SandboxApp:
         self.faults.set(FaultSpec.from_dict(cfg.faults))
         self.counters = Counters()
         self.api = Api(self.store, cfg.runbook_seconds, cfg.shape_defaults)
+        self.generic = GenericApi(self.store, coerce, cfg.shape_defaults)
+        self.ignored: dict[str, set[str]] = {}
 
     # -- helpers ----------------------------------------------------------------------------------------
     def default_agent_id(self) -> int:
@@ -130,9 +138,14 @@ class SandboxApp:
         load_seed(self.store, self.config.seed, self.config.scale)
         reports.create_views(self.store)
         self.counters.reset()
+        self._forget_ignored()
         self.faults.set(FaultSpec())
         self.api.runs.runs.clear()
         self.api.recorded.replies.clear()
+
+    def _forget_ignored(self) -> None:
+        for source in (self.ignored, self.api.ignored, self.generic.ignored):
+            source.clear()
 
     # -- ASGI -------------------------------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -192,7 +205,7 @@ class SandboxApp:
         return f"anon:{client[0]}"
 
     def _route(self, method: str, lower: str, path: str) -> tuple[str, tuple[Any, ...] | None]:
-        """Counter key (spec spelling) and parsed target for /api paths."""
+        """Counter key (spec spelling) and parsed target for /api paths (see `routes` for the matching rule)."""
         if lower.startswith("/auth"):
             return f"{method} {lower}", None
         parts = lower.split("/")
@@ -203,16 +216,20 @@ class SandboxApp:
             return f"{method} /api/AuthInfo", ("authinfo",)
         if name == "instanceinfo" and len(parts) == 3:
             return f"{method} /api/InstanceInfo", ("instanceinfo",)
-        res = BY_LOWER.get(name)
-        if res is None or len(parts) > 4:
+        rel = path.rstrip("/")[len("/api") :]
+        found = routes.match(method, rel)
+        if found is None:
+            if routes.path_methods(rel):
+                return f"{method} {path}", ("405",)
             return f"{method} {path}", None
-        if len(parts) == 3:
-            return f"{method} /api/{res.name}", (res, None, None)
-        seg = path.rstrip("/").split("/")[3]
-        if seg.lower() == "me":
-            return f"{method} /api/{res.name}/me", (res, None, "me")
-        label = "{runbookId}" if res.name == "Automation" and method == "POST" else "{id}"
-        return f"{method} /api/{res.name}/{label}", (res, seg, None)
+        route, args = found
+        key = f"{method} /api{route.path}"
+        res = BY_LOWER.get(name)
+        if res is not None and route.kind in ("list", "item"):
+            return key, (res, args[0] if args else None, None, route)
+        if res is not None and route.kind == "fixed" and len(parts) == 4 and parts[3] == "me":
+            return key, (res, None, "me", route)
+        return key, ("generic", route, args)
 
     def _dispatch(
         self,
@@ -238,8 +255,17 @@ class SandboxApp:
                 return 401, b"", "", {"www-authenticate": 'Bearer error="invalid_token"'}
             if target[0] == "instanceinfo":
                 return _json(200, self._instanceinfo(headers))
-            res, item_id, sub = target
+            if target[0] == "405":
+                return _json(405, f"The requested resource does not support http method '{method}'.")
             query = {k.lower(): v for k, v in parse_qs(scope.get("query_string", b"").decode("latin-1")).items()}
+            route: Route = target[-1] if target[0] != "generic" else target[1]
+            query = self._declared(method, route, query)
+            if target[0] == "generic":
+                answer = self.generic.handle(route, target[2], query, body, token)
+                if answer is None and method == "DELETE":
+                    return 200, b"", "", {}
+                return _json(201 if method == "POST" and route.kind == "list" else 200, answer)
+            res, item_id, sub, _ = target
             reply = self.api.handle(Ctx(method, res, item_id, sub, query, body, token))
             return _reply(reply)
         except ErrorResponse as e:
@@ -249,6 +275,22 @@ class SandboxApp:
             if self.store.db.in_transaction:
                 self.store.db.execute("ROLLBACK")
             return _json(500, {"ClassName": "System.Exception", "Message": "An error has occurred."})
+
+    def _declared(self, method: str, route: Route, query: dict[str, list[str]]) -> dict[str, list[str]]:
+        """The query parameters the spec declares for the route; the rest is ignored (and noted), as on Halo."""
+        allow = route.params | UNDECLARED_HONOURED.get((method, route.path), frozenset())
+        dropped = [k for k in query if k not in allow]
+        if dropped:
+            routes.note_ignored(self.ignored, f"{method} {route.path}", dropped)
+        return {k: v for k, v in query.items() if k in allow}
+
+    def ignored_inputs(self) -> dict[str, list[str]]:
+        """Undeclared query parameters and body fields seen since the last reset, by spec route."""
+        merged: dict[str, set[str]] = {}
+        for source in (self.ignored, self.api.ignored, self.generic.ignored):
+            for k, v in source.items():
+                merged.setdefault(k, set()).update(v)
+        return {k: sorted(v) for k, v in sorted(merged.items())}
 
     def _base(self, headers: dict[str, str]) -> str:
         return f"http://{headers.get('host', '127.0.0.1')}"
@@ -336,7 +378,10 @@ class SandboxApp:
             return 200, self.counters.to_dict()
         if route == ("POST", "/counters/reset"):
             self.counters.reset()
+            self._forget_ignored()
             return 200, self.counters.to_dict()
+        if route == ("GET", "/ignored"):
+            return 200, self.ignored_inputs()
         if route == ("GET", "/faults"):
             return 200, self.faults.spec.to_dict()
         if route == ("PUT", "/faults"):

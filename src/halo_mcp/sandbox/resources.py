@@ -17,7 +17,8 @@ class Filter:
     """A list query parameter mapped to a stored field.
 
     kind: int (equality, multi-value by repeated key or comma list), str (case-insensitive equality, multi),
-    bool, from/to (date window on an ISO field), like (substring).
+    bool (equals the flag), flag / unflag (when true: the field is set / unset; when false: no filter),
+    not (ids to leave out), from/to (date window on an ISO field).
     """
 
     param: str
@@ -115,13 +116,15 @@ def _tickets(name: str, type_use: str | None, scope: str) -> Resource:
             Filter("status_id", "status_id"),
             Filter("status", "status_id"),
             Filter("priority", "priority_id"),
-            Filter("priority_id", "priority_id"),
             Filter("requesttype_id", "tickettype_id"),
             Filter("requesttype", "tickettype_id"),
-            Filter("tickettype_id", "tickettype_id"),
             Filter("sla", "sla_id"),
-            Filter("sla_id", "sla_id"),
             Filter("parent_id", "parent_id"),
+            Filter("supplier_id", "supplier_id"),
+            Filter("contract_id", "contract_id"),
+            Filter("release_id", "release_id"),
+            Filter("service_id", "service_id"),
+            Filter("flagged", "flagged", "flag"),
             Filter("ticketids", "id"),
             Filter("lastupdatefromdate", "last_update", "from"),
             Filter("lastupdatetodate", "last_update", "to"),
@@ -218,9 +221,10 @@ _R = [
             Filter("user_id", "user_id"),
             Filter("assettype_id", "assettype_id"),
             Filter("assettypes", "assettype_id"),
-            Filter("status_id", "status_id"),
+            Filter("assetstatuses", "status_id"),
             Filter("supplier_id", "supplier_id"),
             Filter("inventory_number", "inventory_number", "str"),
+            Filter("excludethese", "id", "not"),
         ),
         search=("inventory_number", "key_field", "key_field2", "notes"),
         joins=(
@@ -241,7 +245,7 @@ _R = [
         schema="KBEntry",
         list_key="articles",
         scope="kb",
-        filters=(Filter("type", "type"),),
+        filters=(Filter("type", "type"), Filter("articletype", "type")),
         search=("name", "description", "resolution"),
         search_mode="words",
         inactive_field="inactive",
@@ -254,10 +258,8 @@ _R = [
         scope="calendar",
         filters=(
             Filter("agents", "agent_id"),
-            Filter("agent_id", "agent_id"),
             Filter("ticket_id", "ticket_id"),
             Filter("client_id", "client_id"),
-            Filter("user_id", "user_id"),
             Filter("start_date", "end_date", "from"),
             Filter("end_date", "start_date", "to"),
         ),
@@ -280,7 +282,7 @@ _R = [
         schema="Item",
         list_key="items",
         scope="items",
-        filters=(Filter("supplier_id", "supplier_id"), Filter("assettype_id", "assettype_id")),
+        filters=(Filter("supplier_id", "supplier_id"), Filter("assettypes", "assettype_id")),
         search=("name", "description"),
         joins=(Join("supplier_name", "supplier_id", "Supplier"),),
         inactive_field="inactive",
@@ -291,7 +293,18 @@ _R = [
         schema="InvoiceHeader",
         list_key="invoices",
         scope="invoices",
-        filters=(Filter("client_id", "client_id"), Filter("ticket_id", "ticket_id")),
+        filters=(
+            Filter("client_id", "client_id"),
+            Filter("client_ids", "client_id"),
+            Filter("ticket_id", "ticket_id"),
+            Filter("contract_id", "contract_id"),
+            Filter("site_id", "site_id"),
+            Filter("user_id", "user_id"),
+            Filter("invoicedatestart", "invoice_date", "from"),
+            Filter("invoicedateend", "invoice_date", "to"),
+            Filter("postedonly", "posted", "flag"),
+            Filter("notpostedonly", "posted", "unflag"),
+        ),
         search=("invoicenumber", "reference"),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Invoice",
@@ -310,7 +323,13 @@ _R = [
         schema="QuotationHeader",
         list_key="quotes",
         scope="quotes",
-        filters=(Filter("client_id", "client_id"), Filter("ticket_id", "ticket_id")),
+        filters=(
+            Filter("client_id", "client_id"),
+            Filter("ticket_id", "ticket_id"),
+            Filter("site_id", "site_id"),
+            Filter("user_id", "user_id"),
+            Filter("quote_status", "status"),
+        ),
         search=("title",),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Quotation",
@@ -320,7 +339,7 @@ _R = [
         schema="ContractHeader",
         list_key="contracts",
         scope="contracts",
-        filters=(Filter("client_id", "client_id"),),
+        filters=(Filter("client_id", "client_id"), Filter("site_id", "site_id")),
         search=("ref",),
         joins=(Join("client_name", "client_id", "Client"),),
         label="Contract",
@@ -331,7 +350,7 @@ _R = [
         scope="timesheets",
         filters=(
             Filter("agent_id", "agent_id"),
-            Filter("ticket_id", "ticket_id"),
+            Filter("agents", "agent_id"),
             Filter("start_date", "end_date", "from"),
             Filter("end_date", "start_date", "to"),
         ),
@@ -364,6 +383,36 @@ _R = [
 ]
 
 RESOURCES: dict[str, Resource] = {r.name: r for r in _R}
+
+ORDER_PARAMS = frozenset(f"{p}{n}" for p in ("order", "orderdesc") for n in ("", "2", "3", "4", "5"))
+LIST_PARAMS = frozenset({"pageinate", "page_size", "page_no", "count", "search"}) | ORDER_PARAMS
+_TICKET_PARAMS = frozenset(
+    {"deleted", "open_only", "closed_only", "includeclosed", "mine", "team", "asset_id", "excludethese", "datesearch"}
+    | {"startdate"}
+    | {"enddate", "category_1", "category_2", "category_3", "category_4"}
+)
+# Declared list parameters read by hand-written code (api.Api.list_, tickets.ticket_filters) beyond `filters`.
+HANDLED: dict[str, frozenset[str]] = {
+    "Tickets": _TICKET_PARAMS,
+    "Projects": _TICKET_PARAMS,
+    "Opportunities": _TICKET_PARAMS,
+    "Actions": frozenset(
+        {"ticket_id", "excludeprivate", "timeentriesonly", "agentonly", "actoutcome", "importantonly", "excludesys"}
+        | {"conversationonly", "startdate", "enddate"}
+    ),
+    "Agent": frozenset({"includedisabled", "includeapiagents"}),
+    "Asset": frozenset({"ticket_id"}),
+    "Quotation": frozenset({"open", "closed"}),
+    "Outcome": frozenset({"tickettype_id"}),
+}
+
+
+def honoured(res: Resource) -> frozenset[str]:
+    """Every list query parameter the sandbox acts on for a hand-written resource (the rest is ignored)."""
+    inactive = {"includeinactive", "activeinactive"} if res.inactive_field else set()
+    return frozenset({f.param for f in res.filters} | LIST_PARAMS | inactive | HANDLED.get(res.name, frozenset()))
+
+
 BY_LOWER: dict[str, Resource] = {r.name.lower(): r for r in _R}
 
 # Storage tables (a table per resource; Projects/Opportunities share Tickets).
@@ -405,6 +454,7 @@ KNOWN_SCOPES = GENERAL_SCOPES | {f"{lvl}:{a}" for a in SCOPE_AREAS for lvl in ("
 
 __all__ = [
     "BY_LOWER",
+    "HANDLED",
     "KNOWN_SCOPES",
     "RESOURCES",
     "SCOPE_AREAS",
@@ -412,5 +462,6 @@ __all__ = [
     "Filter",
     "Join",
     "Resource",
+    "honoured",
     "schema_fields",
 ]

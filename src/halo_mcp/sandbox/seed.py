@@ -18,6 +18,7 @@ import calendar
 import random
 import struct
 import time
+import uuid
 import zlib
 from bisect import bisect
 from collections.abc import Mapping, Sequence
@@ -66,7 +67,7 @@ RESOURCES: tuple[str, ...] = (
     "Client", "Site", "Users", "Agent", "Team", "Status", "Priority", "TicketType", "Category", "SLA", "Outcome",
     "Tickets", "Actions", "Asset", "AssetType", "KBArticle", "Appointment", "Attachment", "Item", "Invoice",
     "Supplier", "Quotation", "ClientContract", "TimesheetEvent", "Report", "Service", "ServiceCategory", "Runbook",
-    "AssetStatus",
+    "AssetStatus", "Timesheet", "ClientPrepay", "Workflow", "Tags",
 )  # fmt: skip
 
 # --- Fixed lookup tables -------------------------------------------------------------------------
@@ -854,6 +855,8 @@ def generate(seed: int = 1, scale: int | str = "small", now: datetime | None = N
     _calendar(c)
     _attachments(c)
     _reports(c)
+    _time_and_prepay(c)
+    _workflows_and_tags(c)
     return c.data
 
 
@@ -1752,7 +1755,14 @@ def _commercial(c: _Ctx) -> None:
             }
         )
     d["Runbook"] = [
-        {"id": i, "name": name, "description": desc, "enabled": True, "_duration_seconds": secs}
+        {
+            "id": i,
+            "guid": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{PORTAL}/runbooks/{i}")),
+            "name": name,
+            "description": desc,
+            "enabled": True,
+            "_duration_seconds": secs,
+        }
         for i, (name, desc, secs) in enumerate(RUNBOOKS, 1)
     ]
 
@@ -1802,8 +1812,9 @@ def _calendar(c: _Ctx) -> None:
     appts.sort(key=lambda a: (a["start_date"], a["id"]))
     for i, a in enumerate(appts, 1):
         a["id"] = i
-    # Timesheets: one event per timed agent action over the recent window.
-    window = (7 if c.large else 28) * DAY
+    # Timesheets: one event per timed agent action over the recent window (since the start of last month, so
+    # "this month" and "last month" questions see every logged hour).
+    window = 7 * DAY if c.large else now - _month_start(now, back=1)
     cutoff = iso(now - window)
     tmap = {t["id"]: t for t in d["Tickets"]}
     events = d["TimesheetEvent"]
@@ -1853,6 +1864,13 @@ def _calendar(c: _Ctx) -> None:
     events.sort(key=lambda e: (e["start_date"], e["agent_id"], e["ticket_id"], e["action_number"]))
     for i, e in enumerate(events, 1):
         e["id"] = i
+
+
+def _month_start(ts: int, back: int = 0) -> int:
+    """Epoch of 00:00 UTC on the first day of the month `back` months before the one holding `ts`."""
+    d = datetime.fromtimestamp(ts, UTC)
+    y, m = divmod(d.year * 12 + d.month - 1 - back, 12)
+    return calendar.timegm((y, m + 1, 1, 0, 0, 0))
 
 
 # --- Attachments and reports ---------------------------------------------------------------------
@@ -2035,3 +2053,119 @@ def _reports(c: _Ctx) -> None:
         }
         for i, (name, desc, sql) in enumerate(reports, 1)
     ]
+
+
+# --- Time, prepay, workflows and tags --------------------------------------------------------------
+
+PREPAY_CLIENTS = 3  # the first clients by id buy prepaid hour blocks
+PREPAY_BLOCK_HOURS = 100.0
+PREPAY_RATE = 95.0
+
+
+def _time_and_prepay(c: _Ctx) -> None:
+    """Timesheets, prepay history and contract balances, all derived from the actions' logged time.
+
+    Timesheets (`/Timesheet`) sum each agent's timesheet events per day. Prepay (`/ClientPrepay`,
+    `PrepayHistory`): a block of hours is bought when a client's contract allows prepay, and each month's
+    agent time on that client's tickets is deducted as a negative-hours entry [UNVERIFIED: how Halo records a
+    deduction is not in the spec or the facts; a convention]. The contract carries the totals
+    (`contract_prepaytotal`, `contract_prepayused`, `contract_prepaybalance`) and `active` agrees with its period.
+    """
+    now, d = c.now, c.data
+    names = {a["id"]: a["name"] for a in d["Agent"]}
+    days: dict[tuple[int, str], list[Record]] = {}
+    for e in d["TimesheetEvent"]:
+        days.setdefault((e["agent_id"], e["start_date"][:10]), []).append(e)
+    for (aid, day), events in sorted(days.items()):
+        d["Timesheet"].append(
+            {
+                "id": len(d["Timesheet"]) + 1,
+                "agent_id": aid,
+                "agent_name": names.get(aid),
+                "date": f"{day}T00:00:00Z",
+                "start_time": min(e["start_date"] for e in events),
+                "end_time": max(e["end_date"] for e in events),
+                "target_hours": 7.5,
+                "actual_hours": round(sum(e["timetaken"] for e in events), 2),
+                "chargeable_hours": round(sum(e["timetaken"] for e in events if e["ticket_id"]), 2),
+                "break_hours": 0.0,
+            }
+        )
+    tickets = {t["id"]: t for t in d["Tickets"]}
+    for con in d["ClientContract"]:
+        con["active"] = con["start_date"] <= iso(now) <= con["end_date"]
+    contracts = {con["client_id"]: con for con in d["ClientContract"]}
+    prepay = {client["id"] for client in sorted(d["Client"], key=lambda x: x["id"])[:PREPAY_CLIENTS]}
+    since = {
+        cid: _month_start(max(_ts(contracts[cid]["start_date"]), now - 365 * DAY)) for cid in prepay if cid in contracts
+    }
+    since_iso = {cid: iso(start) for cid, start in since.items()}
+    used_by: dict[tuple[int, str], float] = {}  # (client, "YYYY-MM") -> hours; ISO strings compare as dates
+    for a in d["Actions"]:
+        t = tickets.get(a["ticket_id"])
+        if t is None or t["client_id"] not in since or not a["who_agentid"] or a["timetaken"] <= 0:
+            continue
+        if a["datetime"] >= since_iso[t["client_id"]]:
+            key = (t["client_id"], a["datetime"][:7])
+            used_by[key] = used_by.get(key, 0.0) + a["timetaken"]
+    for cid, start in sorted(since.items()):
+        contract = contracts[cid]
+        balance, total, used = 0.0, 0.0, 0.0
+        month = start
+        while month <= now:
+            hours = round(used_by.get((cid, iso(month)[:7]), 0.0), 2)
+            while balance < hours + 5:  # top up before the block runs out
+                d["ClientPrepay"].append(_prepay(d, cid, month, PREPAY_BLOCK_HOURS))
+                balance += PREPAY_BLOCK_HOURS
+                total += PREPAY_BLOCK_HOURS
+            if hours:
+                entry = _prepay(d, cid, month + 27 * DAY if month + 27 * DAY < now else now - HOUR, -hours)
+                label = time.strftime("%B %Y", time.gmtime(month))
+                entry["description"] = f"Support time used in {label}"
+                d["ClientPrepay"].append(entry)
+                balance -= hours
+                used += hours
+            month = _month_start(month + 32 * DAY)
+        contract.update(
+            allowprepay=True,
+            contract_prepaytotal=round(total, 2),
+            contract_prepayused=round(used, 2),
+            contract_prepaybalance=round(total - used, 2),
+        )
+
+
+def _prepay(d: Data, client_id: int, when: int, hours: float) -> Record:
+    n = len(d["ClientPrepay"]) + 1
+    rec: Record = {"id": n, "client_id": client_id, "date": iso(when), "hours": hours}
+    if hours > 0:
+        rec.update(
+            description=f"Prepaid support block: {hours:g} hours",
+            amount=round(hours * PREPAY_RATE, 2),
+            expirydate=iso(when + 365 * DAY),
+            invoice_number=f"PRE-{client_id:03d}{n:03d}",
+            invoicedate=iso(when),
+        )
+    return rec
+
+
+WORKFLOWS = (
+    ("Standard incident", ("Logged", "Investigating", "Resolved")),
+    ("Change approval", ("Requested", "CAB review", "Scheduled", "Implemented", "Reviewed")),
+    ("New starter", ("Request received", "Account created", "Hardware issued", "Completed")),
+)
+TAGS = ("vpn", "printer", "outlook", "onboarding", "hardware", "network", "security", "licence")
+
+
+def _workflows_and_tags(c: _Ctx) -> None:
+    d = c.data
+    for i, (name, stages) in enumerate(WORKFLOWS, 1):
+        d["Workflow"].append(
+            {
+                "id": i,
+                "name": name,
+                "active": True,
+                "stages": [{"id": i * 10 + n, "name": s, "seq": n} for n, s in enumerate(stages, 1)],
+                "steps": [{"id": i * 10 + n, "name": s, "stage_id": i * 10 + n} for n, s in enumerate(stages, 1)],
+            }
+        )
+    d["Tags"] = [{"id": i, "text": t} for i, t in enumerate(TAGS, 1)]

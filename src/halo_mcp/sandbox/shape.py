@@ -11,8 +11,9 @@ spec's property order (the class order Newtonsoft writes).
   else (`dateclosed` on an open ticket). Never `null`. `shape_defaults=False` leaves every unset field out: the
   lean shape budgets are measured against.
 - **Numbers**: fields the spec types `number` are doubles on the wire (`site_id: 18.0`, `client_id: 12.0`).
-- **Dates**: stored values are naive with trimmed fractions (`2023-10-18T09:54:26.28`); values set by the write
-  being answered come back with `Z` and seven fraction digits (`2024-06-20T14:45:15.9746271Z`).
+- **Dates**: stored values are naive with trimmed fractions (`2023-10-18T09:54:26.28`; the sandbox stores whole
+  seconds, so it sends none and never invents one); values set by the write being answered come back with `Z` and
+  seven fraction digits (`2024-06-20T14:45:15.9746271Z`).
 - **Nesting** (`decorate`): single tickets carry `priority{}` (GUID `id`, units `"H"`/`"D"`), `tickettype{}`,
   `user{site{client{}}}`, `customfields`, `tags`, `team_id`, `details_html`, `reference`, `guid`, and lack the
   flat `status_name`/`agent_name`/`tickettype_name`/`priority_name` that list rows have; actions carry `who`,
@@ -28,7 +29,6 @@ import html
 import json
 import mimetypes
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -157,11 +157,8 @@ def wire_date(value: str) -> str:
     base = dt.strftime("%Y-%m-%dT%H:%M:%S")
     if started is not None and dt >= started.replace(tzinfo=None):
         return f"{base}.{dt.microsecond * 10:07d}Z"
+    # Trimmed milliseconds (0-3 digits), never invented: a date a client reads back must order and filter as stored.
     ms = dt.microsecond // 1000
-    if not ms:
-        # Stored seconds get a stable SQL Server datetime fraction (1/300 s ticks), so clients meet 0-3 digits.
-        ticks = zlib.crc32(value.encode()) % 300
-        ms = 0 if ticks % 4 == 0 else round(ticks * 10 / 3)
     return base + f".{ms:03d}".rstrip("0").rstrip(".") if ms else base
 
 
@@ -250,9 +247,6 @@ def _ticket(rec: dict[str, Any], out: dict[str, Any], nested: Nested) -> None:
         out["details_html"] = html.escape(details).replace("\n", "<br>")
     out["tags"] = rec.get("tags") or []
     out["customfields"] = rec.get("customfields") or []
-    team = rec.get("team_id") or (nested("Team", rec["team"]) or {}).get("id") if rec.get("team") else None
-    if team:
-        out["team_id"] = team
     if rec.get("priority_id"):
         out["priority"] = nested("Priority", (rec.get("priority_id"), rec.get("sla_id")))
     if ttype is not None:

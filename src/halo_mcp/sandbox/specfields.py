@@ -1391,4 +1391,21 @@ FIELDS: dict[str, str] = {
         "loaded:b load_error:s rows:a chart_labels:a chart_dataset:a chart_dataset1:a chart_dataset2:a "
         "chart_dataset3:a chart_dataset4:a chart_dataset5:a base_link:s table_html:s datasets:o "
     ),
+    "Timesheet": (
+        "id:i agent_id:i agent_name:s colour:s date:d start_time:d end_time:d estimated_start_time:d "
+        "estimated_end_time:d target_hours:n actual_hours:n break_hours:n unlogged_hours:n "
+        "allowed_break_hours:n work_hours:n percentage:n workdayid:i events:a timesheet_manager:i "
+        "forecasting_id:i _submitapproval:b _approve:b _reject:b approval:o _approval_message:s "
+        "chargeable_hours:n forecasting_hours:n "
+    ),
+    "PrepayHistory": (
+        "id:i client_id:i client_name:s date:d hours:n description:s invoicedate:d invoice_id:s amount:n "
+        "expirydate:d expirychecked:b _warning:s invoice_number:s client_to_invoice_to_id:i "
+    ),
+    "FlowHeader": (
+        "guid:s intent:s id:i name:s note:s notinuse:b flow_chart_json:s steps:a always_allow_actions:a "
+        "active:b stages:a in_use:b access_control:a access_control_level:i targets:a workflow_history:a "
+        "_warning:s "
+    ),
+    "Tag": ("id:i text:s add_to_kbid:i add_to_ctid:i add_to_stid:i _warning:s "),
 }

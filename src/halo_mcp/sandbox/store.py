@@ -84,26 +84,39 @@ class Store:
         self._all: dict[str, list[Record]] = {}
         self._by_key: dict[str, dict[Any, Record]] = {}
         self._names: dict[tuple[str, str], dict[Any, Any]] = {}
+        self.tables: set[str] = set()
         self._create()
 
     # -- schema -----------------------------------------------------------------------------------------
     def _create(self) -> None:
         cur = self.db.cursor()
-        for table in (*TABLES, *EXTRA_TABLES):
-            extra = "".join(f", c_{f}" for f in COLUMNS.get(table, ()))
-            cur.execute(
-                f"CREATE TABLE IF NOT EXISTS r_{table} "
-                f"(rid INTEGER PRIMARY KEY, id INTEGER, parent INTEGER, data TEXT NOT NULL{extra})"
-            )
-            cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_id ON r_{table}(id)")
-            cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_parent ON r_{table}(parent, id)")
-            for f in COLUMNS.get(table, ()):
-                cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_{f} ON r_{table}(c_{f})")
+        rows = cur.execute("SELECT name FROM sqlite_master WHERE type='table' AND name LIKE 'r\\_%' ESCAPE '\\'")
+        existing = [n for (n,) in rows]
+        for table in (*TABLES, *EXTRA_TABLES, *(n[2:] for n in existing)):
+            self.ensure(table)
         cur.execute("CREATE TABLE IF NOT EXISTS sandbox_meta (k TEXT PRIMARY KEY, v TEXT)")
         cur.execute(
             "CREATE TABLE IF NOT EXISTS sandbox_apps (client_id TEXT PRIMARY KEY, client_secret TEXT, "
             "scopes TEXT, agent_id INTEGER, grants TEXT)"
         )
+
+    def ensure(self, table: str) -> None:
+        """Create a resource's table on first use (generic resources get one only when they hold data)."""
+        if table in self.tables:
+            return
+        if not table.isidentifier():
+            raise ValueError(f"not a table name: {table!r}")
+        cur = self.db.cursor()
+        extra = "".join(f", c_{f}" for f in COLUMNS.get(table, ()))
+        cur.execute(
+            f"CREATE TABLE IF NOT EXISTS r_{table} "
+            f"(rid INTEGER PRIMARY KEY, id INTEGER, parent INTEGER, data TEXT NOT NULL{extra})"
+        )
+        cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_id ON r_{table}(id)")
+        cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_parent ON r_{table}(parent, id)")
+        for f in COLUMNS.get(table, ()):
+            cur.execute(f"CREATE INDEX IF NOT EXISTS ix_{table}_{f} ON r_{table}(c_{f})")
+        self.tables.add(table)
 
     def is_empty(self) -> bool:
         return self.meta_get("seeded") is None
@@ -116,18 +129,18 @@ class Store:
         self.db.execute("INSERT OR REPLACE INTO sandbox_meta(k, v) VALUES(?, ?)", (key, value))
 
     def clear(self) -> None:
-        for table in (*TABLES, *EXTRA_TABLES):
+        for table in self.tables:
             self.db.execute(f"DELETE FROM r_{table}")
         self.db.execute("DELETE FROM sandbox_meta")
         self._invalidate(None)
 
     def load(self, data: dict[str, list[Record]]) -> None:
         """Bulk-load seed records in one transaction."""
+        for table in data:
+            self.ensure(table)
         self.db.execute("BEGIN")
         try:
             for table, rows in data.items():
-                if table not in TABLES and table not in EXTRA_TABLES:
-                    continue
                 key = RESOURCES[table].key if table in RESOURCES else "id"
                 cols = COLUMNS.get(table, ())
                 names = "".join(f", c_{f}" for f in cols)

@@ -37,19 +37,18 @@ FIELD_LABELS = {
     "urgency": "Urgency",
     "team": "Team",
 }
+# `datesearch` takes a FAULTS column name (spec: "Date Opened - 'dateoccured', Date Closed - 'datecleared'";
+# the others from halo-sql-schema.sql FAULTS) -> the API field it filters. Other values name no column and
+# filter nothing [UNVERIFIED: Halo's reply to an unknown column is not documented].
 DATESEARCH = {
-    "dateoccured": "dateoccurred",
-    "dateoccurred": "dateoccurred",
+    "dateoccured": "dateoccurred",  # sic: Halo's spelling
     "datecleared": "dateclosed",
-    "dateclosed": "dateclosed",
     "datecreated": "datecreated",
-    "lastactiondate": "lastactiondate",
-    "last_update": "last_update",
     "fixbydate": "fixbydate",
-    "respondbydate": "respondbydate",
-    "deadlinedate": "deadlinedate",
-    "targetdate": "targetdate",
-    "startdate": "startdate",
+    "flastactiondate": "lastactiondate",
+    "frespondbydate": "respondbydate",
+    "fdeadlinedate": "deadlinedate",
+    "ftargetdate": "targetdate",
 }
 
 
@@ -204,6 +203,13 @@ def team_name(store: Store, value: Any) -> str | None:
     raise bad_request(f"Invalid team: {value}")
 
 
+def team_id(store: Store, name: Any) -> int | None:
+    for team in store.all("Team"):
+        if str(team.get("name", "")).lower() == str(name).lower():
+            return int(team["id"])
+    return None
+
+
 def default_type(store: Store, use: str | None) -> Record | None:
     types = store.all("TicketType")
     want = use or "ticket"
@@ -224,8 +230,6 @@ def prepare_ticket(
     st = status_info(store)
     for k in [k for k in item if k.startswith("_")]:
         item.pop(k)
-    if "team_id" in item:
-        item["team"] = item.pop("team_id")
     if "team" in item:
         item["team"] = team_name(store, item["team"])
     if existing is None:
@@ -290,48 +294,62 @@ def prepare_ticket(
     return t
 
 
-# Fields on a ticket type's new-ticket form, in form order: (field name, FieldInfo id) [ids are sandbox-made].
-TYPE_FORM_FIELDS: tuple[tuple[str, int], ...] = (
-    ("summary", 1),
-    ("details", 2),
-    ("user_id", 3),
-    ("category_1", 4),
-    ("priority_id", 5),
-    ("impact", 6),
-    ("urgency", 7),
-    ("team", 8),
-    ("agent_id", 9),
-)
-FORM_MANDATORY, FORM_OPTIONAL = 2, 1  # RequestTypeField.technew/endusernew codes [UNVERIFIED]
+# A ticket type's new-ticket form in groups: (group header, ((API field, FAULTS column, FieldInfo id), ...)).
+# Columns from halo-sql-schema.sql FAULTS (API `category_1` is column `category2`); ids are sandbox-made.
+TYPE_FORM: tuple[tuple[str, tuple[tuple[str, str, int], ...]], ...] = (
+    ("Details", (("summary", "symptom", 1), ("details", "symptom2", 2), ("user_id", "username", 3))),
+    ("Classification", (("category_1", "category2", 4), ("priority_id", "seriousness", 5), ("impact", "impact", 6),
+                        ("urgency", "urgency", 7))),
+    ("Assignment", (("team", "sectio_", 8), ("agent_id", "assignedtoint", 9))),
+)  # fmt: skip
+NOT_ON_FORM, FORM_OPTIONAL, FORM_MANDATORY = 0, 1, 2  # RequestTypeField.technew (facts §17)
 
 
 def type_field_config(ttype: Record) -> Record:
-    """`GET /TicketType/{id}?includedetails=true`: the form fields (RequestTypeField) with what is mandatory.
+    """`GET /TicketType/{id}?includedetails=true`: the form in Halo's recorded shape (facts §17).
 
-    The mandatory set is what `prepare_ticket` enforces (`_required_fields`, plus the summary), so a
-    client that reads this config can build a ticket the sandbox accepts.
+    Fields are grouped: a row with `fieldid: 0` holds `group{header, fields[]}`; `fieldinfo.name` is the
+    database column (`symptom`, `symptom2`, `assignedtoint`, `sectio_`); `technew` is 0/1/2 (not on the form,
+    optional, mandatory). The mandatory set is what `prepare_ticket` enforces (`_required_fields` plus the
+    summary), so a client that reads this config can build a ticket the sandbox accepts.
     """
     required = {"summary", *(ttype.get("_required_fields") or [])}
-    fields = []
-    for seq, (name, fid) in enumerate(TYPE_FORM_FIELDS, 1):
-        mandatory = name in required
-        code = FORM_MANDATORY if mandatory else FORM_OPTIONAL
-        fields.append(
+    rtid = int(ttype.get("id") or 0)
+    groups: list[Record] = []
+    ids: list[int] = []
+    seq = 0
+    for number, (header, members) in enumerate(TYPE_FORM, 1):
+        rows = []
+        for name, column, fid in members:
+            seq += 1
+            code = FORM_MANDATORY if name in required else FORM_OPTIONAL
+            ids.append(fid)
+            rows.append(
+                {
+                    "id": rtid * 100 + seq,
+                    "rtid": rtid,
+                    "fieldid": fid,
+                    "fieldname": column,
+                    "seq": seq,
+                    "technew": code,
+                    "techdetail": code,
+                    "endusernew": code if ttype.get("enduserscanselect") else NOT_ON_FORM,
+                    "fieldinfo": {"id": fid, "name": column, "label": FIELD_LABELS.get(name, name)},
+                }
+            )
+        groups.append(
             {
-                "id": int(ttype.get("id") or 0) * 100 + seq,
-                "rtid": ttype.get("id"),
-                "fieldid": fid,
-                "fieldname": name,
-                "seq": seq,
-                "technew": code,
-                "techdetail": code,
-                "endusernew": code if ttype.get("enduserscanselect") else 0,
-                "fieldinfo": {"id": fid, "name": name, "label": FIELD_LABELS.get(name, name), "mandatory": mandatory},
+                "id": rtid * 100 + 90 + number,
+                "rtid": rtid,
+                "fieldid": 0,
+                "seq": number,
+                "technew": FORM_OPTIONAL,
+                "group": {"id": number, "header": header, "fields": rows},
             }
         )
     return {
-        "fields": fields,
-        "fieldidlist": [f["fieldid"] for f in fields],
+        "fields": groups,
+        "fieldidlist": ids,
         "hasmandatorytechfields": True,
         "hasmandatoryuserfields": bool(ttype.get("enduserscanselect")),
     }
@@ -389,7 +407,15 @@ def find_outcome(store: Store, item: Record) -> Record | None:
 
 
 def add_action(store: Store, item: Record, agent_id: int | None) -> tuple[Record, Record]:
-    """Create an action and apply its side effects to the ticket. Returns (action, ticket)."""
+    """Create an action and apply its side effects to the ticket. Returns (action, ticket).
+
+    An outcome's default time (`TOutcome.defaultmanhrs`) is not logged: the action records only the `timetaken`
+    sent. Halo documents the default as a setup value that pre-fills the agent's action form ("On each action a
+    default time can be added to the setup under defaults", haloitsm.com/guides/article/?kbid=924 "Time
+    Management in Halo"); the spec gives `defaultmanhrs` no description and `POST /Actions` no defaulting, and the
+    facts file is silent. A client that wants the default reads `/Outcome` and sends it [UNVERIFIED: that the
+    API does not apply it server-side is inferred from the form-only documentation].
+    """
     tid = item.get("ticket_id")
     if not tid:
         raise bad_request("ticket_id is required")
@@ -410,8 +436,6 @@ def add_action(store: Store, item: Record, agent_id: int | None) -> tuple[Record
             a["hiddenfromuser"] = bool(outcome.get("hidefromuser"))
         if "sendemail" not in item and outcome.get("sendemail"):
             a["sendemail"] = bool(outcome.get("sendemail"))
-        if "timetaken" not in item and outcome.get("defaultmanhrs"):
-            a["timetaken"] = float(outcome["defaultmanhrs"])
     a.setdefault("outcome", "Private Note" if a.get("hiddenfromuser") else "Note")
     a.setdefault("hiddenfromuser", False)
     if a.get("note_html") and not a.get("note"):
@@ -484,6 +508,11 @@ def ticket_filters(
         where.append(f"{j('status_id')} NOT IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
     if as_bool(q, "closed_only"):
         where.append(f"{j('status_id')} IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
+    closed_flags = set(multi(q, "includeclosed"))  # spec: "(array of int) 1 = Closed - 0 = Not Closed"
+    if closed_flags == {"0"}:
+        where.append(f"{j('status_id')} NOT IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
+    elif closed_flags == {"1"}:
+        where.append(f"{j('status_id')} IN ({','.join(map(str, st.closed_ids)) or 'NULL'})")
     if as_bool(q, "mine"):
         where.append(f"{j('agent_id')} = ?")
         params.append(agent_id or -1)
@@ -516,20 +545,14 @@ def ticket_filters(
     if excl:
         where.append(f"id NOT IN ({','.join('?' * len(excl))})")
         params.extend(excl)
-    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccurred"])[0].lower())
-    if field is None:
-        raise bad_request("Invalid datesearch")
-    start, end = as_date(q, "startdate"), as_date(q, "enddate")
+    field = DATESEARCH.get((multi(q, "datesearch") or ["dateoccured"])[0].lower(), "")
+    start, end = (as_date(q, "startdate"), as_date(q, "enddate")) if field else (None, None)
     if start:
         where.append(f"julianday({j(field)}) >= julianday(?)")
         params.append(start)
     if end:
         where.append(f"julianday({j(field)}) <= julianday(?)")
         params.append(end)
-    states = [s.lower().replace("_", " ") for s in multi(q, "slastate")]
-    if states:
-        where.append(f"({slastate_sql(st)}) IN ({','.join('?' * len(states))})")
-        params.extend(states)
     type_ids = [t["id"] for t in store.all("TicketType") if (t.get("use") or "ticket") == (use or "ticket")]
     if use is not None or not (multi(q, "requesttype_id") or multi(q, "requesttype")):
         where.append(f"{j('tickettype_id')} IN ({','.join(map(str, type_ids)) or 'NULL'})")

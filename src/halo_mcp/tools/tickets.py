@@ -549,13 +549,13 @@ async def _ticket_body(
     body: dict[str, Any] = {"summary": args.summary, "details": args.details}
     ids = {
         "client": "client_id", "site": "site_id", "user": "user_id", "ticket_type": "tickettype_id",
-        "priority": "priority_id", "agent": "agent_id", "team": "team_id",
+        "priority": "priority_id", "agent": "agent_id",
     }  # fmt: skip
     for arg, entity in found.items():
         if arg in ids:
             body[ids[arg]] = entity.id
     if "team" in found:
-        body["team"] = found["team"].name  # Faults.team is the team's name; team_id where Halo supports it
+        body["team"] = found["team"].name  # Faults.team is the team's name (spec B declares no team_id)
     if "category" in found:
         body["categoryid_1"] = found["category"].id
         body["category_1"] = found["category"].name

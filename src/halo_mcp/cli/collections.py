@@ -1,4 +1,5 @@
-"""`halo-mcp collections ...`, `halo-mcp reload` and serving halo-mcp.toml (`serve --config`, `--collection`).
+"""`halo-mcp collections ...`, and serving or checking halo-mcp.toml (`serve --config`, `--collection`, `doctor
+--config`).
 
 The subcommands call the same `CollectionService` as the admin API. Collections declared in the file are shown but
 not changed here; tokens are printed once at issue and stored only as digests.
@@ -8,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from halo_mcp.cli import PROG
 from halo_mcp.config import ConfigError, load_server_settings
 
 if TYPE_CHECKING:
@@ -20,10 +21,8 @@ if TYPE_CHECKING:
     from halo_mcp.server.collections.service import CollectionService
     from halo_mcp.state.embedded import EmbeddedState
 
-PROG = "halo-mcp"
 
-
-def add_parsers(sub: Any) -> None:
+def add_parser(sub: Any) -> None:
     p = sub.add_parser("collections", help="list, show and manage tool collections and their API tokens")
     p.add_argument("--config", help="halo-mcp.toml (default: HALO_MCP_CONFIG)")
     p.add_argument("--json", action="store_true", help="print JSON")
@@ -49,11 +48,6 @@ def add_parsers(sub: Any) -> None:
     v.add_argument("token_id")
     verbs.add_parser("prune", help="delete expired and revoked tokens")
     p.set_defaults(handler=run)
-
-    p = sub.add_parser("reload", help="make a running server re-read halo-mcp.toml and the store")
-    p.add_argument("--url", help="the server's base URL (default: http://HALO_MCP_HOST:HALO_MCP_PORT)")
-    p.add_argument("--pid", type=int, help="send SIGHUP to this process instead of calling the admin API")
-    p.set_defaults(handler=reload)
 
 
 # -- opening the file and the store ----------------------------------------------------------------------------
@@ -187,40 +181,12 @@ def _print(verb: str, result: Any) -> None:
     print(json.dumps(result, ensure_ascii=False))
 
 
-# -- reload ----------------------------------------------------------------------------------------------------
-
-
-def reload(args: argparse.Namespace) -> int:
-    """SIGHUP to a pid, or POST /admin/api/reload with HALO_MCP_ADMIN_TOKEN."""
-    if args.pid:
-        import signal
-
-        os.kill(args.pid, signal.SIGHUP)
-        print(f"{PROG}: sent SIGHUP to {args.pid}", file=sys.stderr)
-        return 0
-    import httpx2
-
-    settings = load_server_settings()
-    if settings.admin_token is None:
-        raise ConfigError("HALO_MCP_ADMIN_TOKEN is not set: reload calls the admin API (or pass --pid PID)")
-    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::") else settings.host
-    url = args.url or f"http://{host}:{settings.port}"
-    token = settings.admin_token.get_secret_value()
-    try:
-        response = httpx2.post(f"{url}/admin/api/reload", headers={"Authorization": f"Bearer {token}"}, timeout=30)
-    except httpx2.TransportError as exc:
-        raise ConfigError(f"cannot reach the server at {url} ({type(exc).__name__}); pass --url") from None
-    if response.status_code != 200:
-        raise ConfigError(f"reload refused: HTTP {response.status_code} {response.text[:300]}")
-    print(f"{PROG}: reloaded; serving {', '.join(response.json()['collections'])}", file=sys.stderr)
-    return 0
-
-
 # -- serving ---------------------------------------------------------------------------------------------------
 
 
 def serve(settings: ServerSettings, explicit: str | None, collection: str | None, sock_factory: Any) -> int:
     """`halo-mcp serve` with halo-mcp.toml: every collection over HTTP, or one (`--collection`) over stdio."""
+    from halo_mcp.cli.serve import until_interrupted
     from halo_mcp.server.run import configure_logging
 
     if settings.workers > 1:
@@ -236,7 +202,7 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
         if not collection:
             names = ", ".join(s.name for s in specs)
             raise ConfigError(f"--collection: stdio serves one collection; name one of {names}")
-        return _run(_serve_stdio(service, tenants, settings, collection))
+        return until_interrupted(_serve_stdio(service, tenants, settings, collection))
     for spec in specs:
         if spec.expired():
             print(f"{PROG}: collection {spec.name} expired at {spec.config.expires_at}: not served", file=sys.stderr)
@@ -249,16 +215,7 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
             where = f"{base}/mcp/t/<token>" if "url_token" in spec.config.auth else f"{base}/mcp/{spec.name}"
             print(f"{PROG}: collection {spec.name}: {where}", file=sys.stderr)
     print(f"{PROG}: serving on http://{host}:{port}/mcp/<collection> (health: /healthz)", file=sys.stderr)
-    return _run(_serve_http(service, tenants, settings, explicit, sock))
-
-
-def _run(coro: Any) -> int:
-    import asyncio
-    import contextlib
-
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(coro)
-    return 0
+    return until_interrupted(_serve_http(service, tenants, settings, explicit, sock))
 
 
 async def _serve_stdio(

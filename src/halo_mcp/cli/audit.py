@@ -1,0 +1,49 @@
+"""`halo-mcp audit`: print recent audited writes from HALO_MCP_AUDIT_DB."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+from halo_mcp.config import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("audit", help="print recent audited writes from HALO_MCP_AUDIT_DB")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--tool", help="only this tool")
+    p.add_argument("--collection", help="only this collection")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from halo_mcp.audit import AuditLog, audit_path
+    from halo_mcp.config import load_server_settings
+
+    path = audit_path(load_server_settings().audit_db)
+    if path == ":memory:":
+        raise ConfigError("HALO_MCP_AUDIT_DB=:memory: keeps the audit inside the server process; name a file instead")
+    if not Path(path).exists():
+        raise ConfigError(f"no audit at {path} yet (set HALO_MCP_AUDIT_DB to read another file)")
+    audit = AuditLog(path)
+    try:
+        entries = audit.entries(limit=args.limit, tool=args.tool, collection=args.collection)
+    finally:
+        audit.close()
+    if args.json:
+        print(json.dumps([e.__dict__ for e in entries], indent=2, ensure_ascii=False))
+        return 0
+    for e in entries:
+        when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
+        affected = ",".join(e.affected) or "-"
+        who = f"  {e.principal}" if e.principal else ""
+        print(f"{when}  {e.collection}{who}  {e.tool}  {e.outcome}  {affected}  {json.dumps(e.arguments)}  {e.message}")
+    if not entries:
+        print("no audit entries", file=sys.stderr)
+    return 0

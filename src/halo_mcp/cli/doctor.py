@@ -1,0 +1,166 @@
+"""`halo-mcp doctor`: check configuration, reach, sign-in, latency and scopes against Halo, one line per check."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+from halo_mcp.cli.common import selection_flags, server_settings
+from halo_mcp.config import ConfigError
+
+
+def add_parser(sub: Any) -> None:
+    p = sub.add_parser("doctor", help="check configuration and connectivity to Halo")
+    p.add_argument("--config", help="halo-mcp.toml: check every tenant and collection (default: HALO_MCP_CONFIG)")
+    selection_flags(p)
+    p.set_defaults(handler=run)
+
+
+class Report:
+    """PASS/FAIL lines, printed as they happen (a slow Halo should show where it is stuck)."""
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    def ok(self, check: str, detail: str) -> None:
+        print(f"PASS  {check:<12} {detail}", flush=True)
+
+    def fail(self, check: str, detail: str) -> None:
+        self.failed += 1
+        print(f"FAIL  {check:<12} {detail}", flush=True)
+
+    def info(self, check: str, detail: str) -> None:
+        print(f"INFO  {check:<12} {detail}", flush=True)
+
+
+def run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    report = Report()
+    settings = server_settings(args)
+    if args.config or settings.config:
+        from halo_mcp.cli import collections
+
+        asyncio.run(collections.doctor(report, settings, args.config))
+    else:
+        asyncio.run(_doctor(args, report))
+    print(f"{report.failed} check(s) failed" if report.failed else "all checks passed")
+    return 1 if report.failed else 0
+
+
+async def _doctor(args: argparse.Namespace, report: Report) -> None:
+    from halo_mcp.config import load_halo_settings
+    from halo_mcp.halo.client import HaloClient
+    from halo_mcp.halo.errors import HaloAuthError, HaloError, HaloUnavailable
+    from halo_mcp.tools import load_all
+    from halo_mcp.tools.toolsets import required_scope, selection_from_settings
+
+    try:
+        settings = server_settings(args)
+        load_all()
+        selection = selection_from_settings(settings)
+        tools = selection.tools()
+    except ConfigError as exc:
+        for problem in exc.problems:
+            report.fail("selection", problem)
+        return
+    toolsets = sorted({t.toolset for t in tools})
+    mode = "read-only" if selection.read_only else "reads and writes"
+    report.ok("selection", f"{len(tools)} tools from {', '.join(toolsets) or 'no toolset'} ({mode})")
+    if settings.transport != "stdio":
+        from halo_mcp.server.http import transport_security
+
+        try:
+            transport_security(settings)
+            auth = "bearer token required" if settings.token else "no token (loopback only is safest)"
+            report.ok("transport", f"{settings.transport} on {settings.host}:{settings.port}; {auth}")
+        except ConfigError as exc:
+            report.fail("transport", str(exc))
+
+    try:
+        halo = load_halo_settings()
+    except ConfigError as exc:
+        problems = exc.problems
+    else:
+        problems = halo.problems()
+    for problem in problems:  # every one, so a fresh setup is fixed in one round
+        report.fail("config", problem)
+    if problems:
+        return
+    api_url = halo.endpoints()[0]
+    who = f"client {_mask(halo.client_id or '')}" + (f" as user {halo.username}" if halo.username else "")
+    report.ok("config", f"Halo API {api_url}, {halo.grant()} grant, {who}")
+
+    scope = required_scope(selection)
+    client = HaloClient(halo, scope=scope)
+    try:
+        started = time.monotonic()
+        try:
+            await client.tokens.current()
+        except HaloUnavailable as exc:
+            report.fail("reach", str(exc))
+            return
+        except HaloAuthError as exc:
+            report.ok("reach", f"token endpoint {client.tokens.token_url} answered")
+            report.fail("token", str(exc))
+            return
+        except HaloError as exc:
+            report.fail("token", str(exc))
+            return
+        elapsed = (time.monotonic() - started) * 1000
+        report.ok("reach", f"token endpoint {client.tokens.token_url} answered")
+        granted = client.tokens.granted_scope or ""
+        report.ok("token", f"obtained in {elapsed:.0f} ms; requested scope: {scope}; granted: {granted or '(none)'}")
+
+        timings: list[float] = []
+        info: Any = None
+        try:
+            for _ in range(3):
+                started = time.monotonic()
+                info = await client.get("InstanceInfo")
+                timings.append((time.monotonic() - started) * 1000)
+        except HaloError as exc:
+            report.fail("instance", f"GET /api/InstanceInfo failed: {exc}")
+        else:
+            report.ok("instance", f"Halo version {_instance_version(info)}")
+            timings.sort()
+            report.ok("latency", f"GET /api/InstanceInfo: median {timings[1]:.0f} ms, best {timings[0]:.0f} ms")
+        _check_toolset_scopes(report, selection, set(granted.split()))
+    finally:
+        await client.aclose()
+
+
+def _check_toolset_scopes(report: Report, selection: Any, granted: set[str]) -> None:
+    """Which selected toolsets will work with the granted scopes (`all` covers everything)."""
+    from halo_mcp.tools.toolsets import READ_AREAS, TOOLSETS
+
+    by_toolset: dict[str, bool] = {}
+    for t in selection.tools():
+        by_toolset[t.toolset] = by_toolset.get(t.toolset, False) or (t.kind != "read" and not selection.read_only)
+    for ts in TOOLSETS:
+        if ts.name not in by_toolset:
+            continue
+        needed = set(ts.read_scopes) | (set(ts.write_scopes) if by_toolset[ts.name] else set())
+        if "all" in needed and selection.read_only:
+            needed = (needed - {"all"}) | {f"read:{area}" for area in READ_AREAS}
+        missing = sorted(s for s in needed if "all" not in granted and s not in granted)
+        if missing:
+            report.fail(
+                f"toolset {ts.name}",
+                f"missing scope {', '.join(missing)}: its tools will fail; grant it in Halo or drop the toolset",
+            )
+        else:
+            report.ok(f"toolset {ts.name}", f"scopes granted ({' '.join(sorted(needed))})")
+
+
+def _instance_version(info: Any) -> str:
+    if isinstance(info, dict):
+        for key in ("version", "Version", "halo_version", "app_version", "build"):
+            if info.get(key):
+                return str(info[key])
+    return "unknown (InstanceInfo had no version field)"
+
+
+def _mask(value: str) -> str:
+    return value[:4] + "…" if len(value) > 8 else "***"
