@@ -159,3 +159,36 @@ async def test_stdio_serves_the_one_collection_named(config: Path) -> None:
     async with Client(stdio_client(params)) as client:
         names = [t.name for t in (await client.list_tools()).tools]
     assert names == ["search_kb", "get_kb_article"]
+
+
+def test_reload_rereads_the_file_and_keeps_serving_when_it_is_broken(
+    config: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import httpx2
+
+    from tests.helpers import CliServer
+
+    admin = "admin-Zp4k8Qw2Lm7R"
+    env = subprocess_env(
+        HALO_MCP_CONFIG=str(config),
+        HALO_MCP_STATE_DB=os.environ["HALO_MCP_STATE_DB"],
+        HALO_MCP_ADMIN_TOKEN=admin,
+        ACME_ID=os.environ["ACME_ID"],
+        ACME_SECRET=os.environ["ACME_SECRET"],
+    )
+    server = CliServer(env)
+    monkeypatch.setenv("HALO_MCP_ADMIN_TOKEN", admin)
+    try:
+        with httpx2.Client(timeout=10) as http:
+            assert http.post(f"{server.url}/mcp/extra", json={}).status_code == 404
+            config.write_text(config.read_text() + '\n[[collections]]\nname = "extra"\ntenant = "acme"\n')
+            assert main(["reload", "--url", server.url]) == 0
+            assert "serving desk, kb, old, extra" in capsys.readouterr().err
+            assert http.get(f"{server.url}/healthz").json()["collections"]["extra"] > 0
+            config.write_text(config.read_text().replace('name = "extra"', 'name = "Extra!"'))
+            assert main(["reload", "--url", server.url]) == 0
+            assert "extra" in http.get(f"{server.url}/healthz").json()["collections"]  # still the previous one
+    finally:
+        output = server.stop()
+    assert "reload refused, still serving the previous configuration: collections[3].name" in output
+    assert admin not in output
