@@ -62,7 +62,7 @@ def test_saved_report_and_adhoc_sql(api: httpx2.Client) -> None:
     )
     assert count.json()["report"]["rows"][0]["n"] == api.get("/Actions", params={"ticket_id": 1}).json()["record_count"]
     for table in ("SITE", "USERS", "KBENTRY", "DEVICE"):
-        rep = api.post("/Report", json=[{"_loadreportonly": True, "sql": f"SELECT * FROM {table} LIMIT 1"}]).json()
+        rep = api.post("/Report", json=[{"_loadreportonly": True, "sql": f"SELECT TOP 1 * FROM {table}"}]).json()
         assert rep["report"]["loaded"] and rep["report"]["rows"], table
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from halo_mcp.sandbox import tsql
 from halo_mcp.sandbox.seed import NEVER, PRIORITY_TIMES, RESOURCES, generate
 from halo_mcp.sandbox.seed_text import FAMILIES
 
@@ -328,10 +329,11 @@ def test_report_sql_runs_on_halo_named_tables(data: dict[str, list[dict[str, Any
         for table, cols in _sql_columns(r["_sql"]).items():
             needed[table] |= cols
     db = sqlite3.connect(":memory:")
+    tsql.register_functions(db)
     for table, cols in needed.items():
         db.execute(f"CREATE TABLE {table} ({', '.join(sorted(cols))})")
-    for r in data["Report"]:
-        db.execute(r["_sql"], {"startdate": None, "enddate": None, "client_id": None}).fetchall()
+    for r in data["Report"]:  # T-SQL, as on Halo: transpiled as the sandbox runs it
+        db.execute(tsql.translate(r["_sql"]), {"startdate": None, "enddate": None, "client_id": None}).fetchall()
     if SQL_SCHEMA.exists():
         schema = SQL_SCHEMA.read_text()
         for table, cols in needed.items():

@@ -1,10 +1,13 @@
-"""SQL reports: views with Halo's table and column names over the sandbox tables, run read-only.
+"""SQL reports: views with Halo's table and column names over the sandbox tables, T-SQL run read-only.
 
-Column mapping follows Halo's SQL schema (`FAULTS.Faultid`, `Symptom`, `Assignedtoint`, `sectio_`, ...).
-Read-only is enforced with an SQLite authorizer: only SELECT, reads through the views and functions are
-allowed, so INSERT/UPDATE/DELETE/DDL/PRAGMA/ATTACH fail with `load_error`. A progress handler stops
-queries that run too long. Common T-SQL spellings (`TOP n`, `GETDATE()`, `ISNULL`, `LEN`, `dbo.`) are
-translated to SQLite.
+Column mapping follows Halo's SQL schema (`FAULTS.Faultid`, `Symptom`, `Assignedtoint`, `sectio_`, ...). Report
+SQL is T-SQL, as on Halo's SQL Server (halo-api-facts.md section 12): `tsql.py` parses it with sqlglot and
+transpiles it to SQLite with SQL Server's date, string and function semantics. Dates are exposed by the views as
+`YYYY-MM-DDTHH:MM:SS` whatever form a record holds, so they compare, sort and calculate correctly.
+
+Read-only is enforced twice: the query must parse as one SELECT naming only the views (the sandbox's own tables
+are "Invalid object name"), and an SQLite authorizer allows only reading, so INSERT/UPDATE/DELETE/DDL/PRAGMA/ATTACH
+fail with `load_error`. A progress handler stops queries that run too long.
 
 Saved-report parameters: `GET /Report/{id}?loadreport=true` binds `reportingperiodstartdate`,
 `reportingperiodenddate` and `client_id` as the SQL parameters `@startdate`, `@enddate` and `@client_id`
@@ -25,6 +28,7 @@ import sqlite3
 import time
 from typing import Any
 
+from halo_mcp.sandbox import tsql
 from halo_mcp.sandbox.store import Store
 from halo_mcp.sandbox.tickets import slastate_sql, status_info
 
@@ -34,6 +38,14 @@ MAX_SECONDS = 3.0
 
 def _j(field: str) -> str:
     return f"json_extract(t.data, '$.{field}')"
+
+
+DATE_FORMAT = "'%Y-%m-%dT%H:%M:%S'"
+
+
+def _d(field: str) -> str:
+    """A date field as the views expose it: YYYY-MM-DDTHH:MM:SS (stored values may end in Z or be dates only)."""
+    return f"strftime({DATE_FORMAT}, {_j(field)})"
 
 
 def _name(table: str, id_expr: str, field: str = "name") -> str:
@@ -65,14 +77,14 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("category3", _j("category_2")),
                 ("category4", _j("category_3")),
                 ("category5", _j("category_4")),
-                ("dateoccured", _j("dateoccurred")),
-                ("datereported", _j("datecreated")),
-                ("datecleared", _j("dateclosed")),
-                ("fixbydate", _j("fixbydate")),
-                ("FRespondByDate", _j("respondbydate")),
-                ("FResponseDate", _j("responsedate")),
-                ("Flastactiondate", _j("lastactiondate")),
-                ("FLastUpdate", _j("last_update")),
+                ("dateoccured", _d("dateoccurred")),
+                ("datereported", _d("datecreated")),
+                ("datecleared", _d("dateclosed")),
+                ("fixbydate", _d("fixbydate")),
+                ("FRespondByDate", _d("respondbydate")),
+                ("FResponseDate", _d("responsedate")),
+                ("Flastactiondate", _d("lastactiondate")),
+                ("FLastUpdate", _d("last_update")),
                 ("FDeleted", f"coalesce({_j('deleted')}, 0)"),
                 ("FSLAonhold", f"coalesce({_j('onhold')}, 0)"),
                 ("FSLAholdtime", _j("slaholdtime")),
@@ -83,9 +95,9 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("urgency", _j("urgency")),
                 ("reportedby", _j("reportedby")),
                 ("RequestTypeNew", _j("tickettype_id")),
-                ("FProjectStartDate", _j("startdate")),
-                ("FTargetDate", _j("targetdate")),
-                ("fdeadlinedate", _j("deadlinedate")),
+                ("FProjectStartDate", _d("startdate")),
+                ("FTargetDate", _d("targetdate")),
+                ("fdeadlinedate", _d("deadlinedate")),
                 ("FProjectTimeBudget", _j("projecttimebudget")),
                 ("FProjectMoneyBudget", _j("projectmoneybudget")),
                 ("FProjectTimeActual", _j("projecttimeactual")),
@@ -93,7 +105,7 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("FOppValue", _j("oppvalue")),
                 ("FOppConversionProbability", _j("oppconversionprobability")),
                 ("FOppType", _j("opptype")),
-                ("FOppTargetDate", f"CASE WHEN {_j('oppvalue')} IS NOT NULL THEN {_j('targetdate')} END"),
+                ("FOppTargetDate", f"CASE WHEN {_j('oppvalue')} IS NOT NULL THEN {_d('targetdate')} END"),
             ],
         ),
         "QUOTATIONHEADER": (
@@ -102,15 +114,15 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("QHid", "t.id"),
                 ("QHfaultID", _j("ticket_id")),
                 ("QHstatus", _j("status")),
-                ("QHDate", _j("date")),
-                ("QHExpiryDate", _j("expiry_date")),
+                ("QHDate", _d("date")),
+                ("QHExpiryDate", _d("expiry_date")),
                 ("QHNote", _j("note")),
                 ("QHUserID", _j("user_id")),
                 ("QHUnum", _j("agent_id")),
                 ("QHtitle", _j("title")),
                 ("QHApprovalState", f"coalesce({_j('approvalstate')}, 0)"),
                 ("qhtaxtotalestimate", _j("tax_total")),
-                ("qhlastupdatetime", f"coalesce({_j('last_update')}, {_j('date')})"),
+                ("qhlastupdatetime", f"coalesce({_d('last_update')}, {_d('date')})"),
             ],
         ),
         "ACTIONS": (
@@ -122,8 +134,8 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("actoutcomeid", _j("outcome_id")),
                 ("who", _name("Agent", _j("who_agentid"))),
                 ("whoagentid", _j("who_agentid")),
-                ("Whe_", _j("datetime")),
-                ("ActionDateCreated", _j("actiondatecreated")),
+                ("Whe_", _d("datetime")),
+                ("ActionDateCreated", _d("actiondatecreated")),
                 ("note", _j("note")),
                 ("timetaken", f"coalesce({_j('timetaken')}, 0)"),
                 ("ActionHide", f"coalesce({_j('hiddenfromuser')}, 0)"),
@@ -189,8 +201,8 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("abstract", _j("name")),
                 ("description", _j("description")),
                 ("resolution", _j("resolution")),
-                ("datecreated", _j("date_created")),
-                ("dateedited", _j("date_edited")),
+                ("datecreated", _d("date_created")),
+                ("dateedited", _d("date_edited")),
                 ("ViewedCount", _j("view_count")),
                 ("KBuseful", _j("useful_count")),
                 ("KBnotuseful", _j("notuseful_count")),
@@ -208,8 +220,8 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("dinvno", _j("inventory_number")),
                 ("DStatus", _j("status_id")),
                 ("dinactive", f"coalesce({_j('inactive')}, 0)"),
-                ("DWarrantyStartDate", _j("warranty_start")),
-                ("DWarrantyEndDate", _j("warranty_end")),
+                ("DWarrantyStartDate", _d("warranty_start")),
+                ("DWarrantyEndDate", _d("warranty_end")),
                 ("Dmemo", _j("notes")),
                 ("DParentDid", _j("parent_id")),
             ],
@@ -276,8 +288,15 @@ def _line_views() -> dict[str, tuple[str, str, list[tuple[str, str]]]]:
     }
 
 
+def date_columns(store: Store) -> frozenset[str]:
+    """The view columns (lower case) that hold dates: T-SQL date arithmetic and comparisons apply to them."""
+    cols = [c for _, c in _views(store).values()] + [c for _, _, c in _line_views().values()]
+    return frozenset(name.lower() for view in cols for name, expr in view if DATE_FORMAT in expr)
+
+
 def create_views(store: Store) -> None:
     """(Re)create the Halo-named views; status ids are baked into the SLA expression, so call after seeding."""
+    tsql.register_functions(store.db)
     for view, (table, cols) in _views(store).items():
         store.db.execute(f"DROP VIEW IF EXISTS {view}")
         select = ", ".join(f"{expr} AS {name}" for name, expr in cols)
@@ -292,64 +311,54 @@ _READ_OK = {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECUR
 
 
 def _authorizer(action: int, arg1: str | None, arg2: str | None, db: str | None, inner: str | None) -> int:
+    """Reading only. A view's own reads of the sandbox tables are allowed, and so is the column-less read SQLite
+    reports for `COUNT(*)` over a flattened view (no column, no view name: nothing but a row count)."""
     if action in _READ_OK:
         return sqlite3.SQLITE_OK
     if action == sqlite3.SQLITE_READ:
         table = (arg1 or "").lower()
-        internal = table.startswith(("r_", "sandbox_", "sqlite_"))
-        return sqlite3.SQLITE_DENY if internal and inner is None else sqlite3.SQLITE_OK
+        internal = table.startswith(tsql.INTERNAL_PREFIXES)
+        return sqlite3.SQLITE_DENY if internal and inner is None and arg2 else sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 
 
-_TSQL = [
-    (re.compile(r"\[dbo\]\.|\bdbo\.", re.I), ""),
-    (re.compile(r"\bGETDATE\s*\(\s*\)", re.I), "datetime('now')"),
-    (re.compile(r"\bGETUTCDATE\s*\(\s*\)", re.I), "datetime('now')"),
-    (re.compile(r"\bISNULL\s*\(", re.I), "IFNULL("),
-    (re.compile(r"\bLEN\s*\(", re.I), "LENGTH("),
-]
 _PARAM_RE = re.compile(r"[@:$](startdate|enddate|client_id)\b", re.I)
-_TOP = re.compile(r"^\s*SELECT\s+(DISTINCT\s+)?TOP\s*\(?\s*(\d+)\s*\)?\s", re.I)
-
-
-def translate(sql: str) -> str:
-    """Translate the common T-SQL spellings to SQLite."""
-    sql = sql.strip().rstrip(";").strip()
-    for pattern, repl in _TSQL:
-        sql = pattern.sub(repl, sql)
-    m = _TOP.match(sql)
-    if m:
-        sql = f"SELECT {m.group(1) or ''}" + sql[m.end() :] + f" LIMIT {m.group(2)}"
-    return sql
-
-
 REPORT_PARAMS = ("startdate", "enddate", "client_id")
+
+
+def translate(store: Store, sql: str) -> str:
+    """SQLite for a T-SQL report query over this store's views (tsql.ReportSqlError when it cannot run)."""
+    return _PARAM_RE.sub(lambda m: "@" + m.group(1).lower(), tsql.translate(sql, date_columns(store)))
 
 
 def run(store: Store, sql: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
     """Run a report query read-only; errors go to `load_error` as in Halo's ReportContent.
 
-    `params` fills the named parameters `@startdate`, `@enddate`, `@client_id` (missing ones are NULL).
+    `params` fills the named parameters `@startdate`, `@enddate`, `@client_id` (missing ones are NULL); dates are
+    bound in the views' form, so `dateoccured >= @startdate` compares dates.
     """
     out: dict[str, Any] = {"loaded": False, "load_error": None, "rows": [], "chart_labels": None}
     if not sql.strip():
         out["load_error"] = "The report has no query"
         return out
-    query = translate(sql)
+    try:
+        query = translate(store, sql)
+    except tsql.ReportSqlError as e:
+        out["load_error"] = f"Error running report: {e}"
+        return out
     db = store.db
     deadline = time.monotonic() + MAX_SECONDS
 
     def progress() -> int:
         return 1 if time.monotonic() > deadline else 0
 
+    bound = {k: (params or {}).get(k) for k in REPORT_PARAMS}
+    for key in ("startdate", "enddate"):
+        bound[key] = tsql.to_date(bound[key]) if bound[key] else None
     db.set_authorizer(_authorizer)
     db.set_progress_handler(progress, 10_000)
     try:
-        bound = {k: (params or {}).get(k) for k in REPORT_PARAMS}
-        if _PARAM_RE.search(query):
-            cur = db.execute(_PARAM_RE.sub(lambda m: "@" + m.group(1).lower(), query), bound)
-        else:
-            cur = db.execute(query)
+        cur = db.execute(query, bound) if _PARAM_RE.search(query) else db.execute(query)
         cols = [d[0] for d in cur.description or []]
         rows = cur.fetchmany(MAX_ROWS)
         out["rows"] = [dict(zip(cols, r, strict=False)) for r in rows]

@@ -1939,7 +1939,7 @@ def _attachments(c: _Ctx) -> None:
 
 
 def _reports(c: _Ctx) -> None:
-    """Saved reports; ``_sql`` runs against SQLite views named like Halo's tables and columns."""
+    """Saved reports; ``_sql`` is T-SQL, as on Halo, run against the views named like Halo's tables and columns."""
     reports: tuple[tuple[str, str, str], ...] = (
         (
             "Open tickets by team",
@@ -1959,7 +1959,7 @@ def _reports(c: _Ctx) -> None:
             "Tickets by priority (last 30 days)",
             "Volume per priority for tickets logged in the last 30 days.",
             "SELECT FAULTS.Seriousness AS [Priority], COUNT(*) AS [Tickets] FROM FAULTS "
-            "WHERE FAULTS.dateoccured >= datetime('now', '-30 days') GROUP BY FAULTS.Seriousness ORDER BY 1",
+            "WHERE FAULTS.dateoccured >= DATEADD(day, -30, GETDATE()) GROUP BY FAULTS.Seriousness ORDER BY 1",
         ),
         (
             "Agent workload",
@@ -1972,7 +1972,7 @@ def _reports(c: _Ctx) -> None:
             "Time logged per agent (last 30 days)",
             "Hours logged on ticket actions in the last 30 days.",
             "SELECT UNAME.uname AS [Agent], ROUND(SUM(ACTIONS.timetaken), 2) AS [Hours] FROM ACTIONS "
-            "JOIN UNAME ON UNAME.Unum = ACTIONS.whoagentid WHERE ACTIONS.Whe_ >= datetime('now', '-30 days') "
+            "JOIN UNAME ON UNAME.Unum = ACTIONS.whoagentid WHERE ACTIONS.Whe_ >= DATEADD(day, -30, GETDATE()) "
             "GROUP BY UNAME.uname ORDER BY 2 DESC",
         ),
         (
@@ -1980,21 +1980,21 @@ def _reports(c: _Ctx) -> None:
             "Open tickets past their fix-by date.",
             "SELECT FAULTS.Faultid AS [Ticket], FAULTS.Symptom AS [Summary], FAULTS.fixbydate AS [Fix By] "
             "FROM FAULTS JOIN TSTATUS ON TSTATUS.Tstatus = FAULTS.Status "
-            "WHERE TSTATUS.TstatusType = 0 AND FAULTS.fixbydate < datetime('now') ORDER BY FAULTS.fixbydate",
+            "WHERE TSTATUS.TstatusType = 0 AND FAULTS.fixbydate < GETDATE() ORDER BY FAULTS.fixbydate",
         ),
         (
             "Assets with warranty expiring in 90 days",
             "Active assets whose warranty ends within 90 days or has ended.",
             "SELECT DEVICE.Did AS [Asset], DEVICE.dinvno AS [Tag], SITE.sdesc AS [Site], "
             "DEVICE.DWarrantyEndDate AS [Warranty End] FROM DEVICE JOIN SITE ON SITE.Ssitenum = DEVICE.Dsite "
-            "WHERE DEVICE.dinactive = 0 AND DEVICE.DWarrantyEndDate < datetime('now', '+90 days') "
+            "WHERE DEVICE.dinactive = 0 AND DEVICE.DWarrantyEndDate < DATEADD(day, 90, GETDATE()) "
             "ORDER BY DEVICE.DWarrantyEndDate",
         ),
         (
             "Most viewed knowledge articles",
             "Top 10 KB articles by views.",
-            "SELECT KBENTRY.id AS [Article], KBENTRY.description AS [Title], KBENTRY.ViewedCount AS [Views] "
-            "FROM KBENTRY ORDER BY KBENTRY.ViewedCount DESC LIMIT 10",
+            "SELECT TOP 10 KBENTRY.id AS [Article], KBENTRY.description AS [Title], KBENTRY.ViewedCount AS [Views] "
+            "FROM KBENTRY ORDER BY KBENTRY.ViewedCount DESC",
         ),
         (
             "Users per site",
@@ -2005,9 +2005,9 @@ def _reports(c: _Ctx) -> None:
         (
             "Tickets closed per month",
             "Closed ticket volume by month over the history.",
-            "SELECT substr(FAULTS.datecleared, 1, 7) AS [Month], COUNT(*) AS [Closed] FROM FAULTS "
+            "SELECT CONVERT(varchar(7), FAULTS.datecleared, 120) AS [Month], COUNT(*) AS [Closed] FROM FAULTS "
             "JOIN TSTATUS ON TSTATUS.Tstatus = FAULTS.Status WHERE TSTATUS.TstatusType = 2 "
-            "GROUP BY 1 ORDER BY 1",
+            "GROUP BY CONVERT(varchar(7), FAULTS.datecleared, 120) ORDER BY 1",
         ),
     )
     reports += (
@@ -2023,8 +2023,8 @@ def _reports(c: _Ctx) -> None:
             "JOIN REQUESTTYPE ON REQUESTTYPE.RTid = FAULTS.RequestTypeNew "
             "WHERE REQUESTTYPE.RTIsProject = 1 AND FAULTS.FDeleted = 0 "
             "AND (@client_id IS NULL OR FAULTS.Areaint = @client_id) "
-            "AND (@startdate IS NULL OR date(FAULTS.dateoccured) >= date(@startdate)) "
-            "AND (@enddate IS NULL OR date(FAULTS.dateoccured) <= date(@enddate)) "
+            "AND (@startdate IS NULL OR CAST(FAULTS.dateoccured AS date) >= @startdate) "
+            "AND (@enddate IS NULL OR CAST(FAULTS.dateoccured AS date) <= @enddate) "
             "ORDER BY FAULTS.FTargetDate",
         ),
         (

@@ -29,6 +29,7 @@ from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.spans import untrusted
+from halo_mcp.tools.sql_guard import check_request
 
 READ_CAP = 8_000  # characters of a read result's text; beyond it rows are dropped or the record is cut
 WRITE_CAP = 3_000
@@ -99,6 +100,7 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
     op, path_values = _operation(cat, args.operation)
     _check_policy(ctx.selection, op)
     path, query, body = _split(cat, op, dict(args.arguments), path_values, args.body)
+    query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
     hint = _hint(ctx.selection, op)
     if op.method == "GET":
