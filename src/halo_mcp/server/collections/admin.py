@@ -27,9 +27,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from halo_mcp.config import ConfigError
-from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer, unauthorized
+from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer
 from halo_mcp.server.collections.service import CollectionService, NotFound, token_json
-from halo_mcp.server.http import is_loopback
+from halo_mcp.server.http import is_loopback, unauthorized
 
 Refresh = Callable[[], Awaitable[None]]
 

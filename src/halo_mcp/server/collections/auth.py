@@ -12,9 +12,7 @@ is compared with `hmac.compare_digest`.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
 import time
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
@@ -23,15 +21,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.server.http import digest, unauthorized
 from halo_mcp.state.base import TokenStore
 
 ANONYMOUS = AccessToken(token="", client_id="anonymous", scopes=[], subject="anonymous")
 # A token's last use is recorded at most this often: a write per request would cost more than the check itself.
 LAST_USED_RESOLUTION = 60.0
-
-
-def sha256(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 class ApiTokenVerifier:
@@ -47,7 +42,7 @@ class ApiTokenVerifier:
 
     def check(self, token: str) -> AccessToken | None:
         now = time.time()
-        found = self.tokens.find(sha256(token), now)
+        found = self.tokens.find(digest(token), now)
         if found is None:
             return None
         if now - self._touched.get(found.id, 0.0) > LAST_USED_RESOLUTION:
@@ -67,11 +62,11 @@ class StaticTokenVerifier:
     """One fixed secret known by its digest (the admin token)."""
 
     def __init__(self, secret: str, client_id: str) -> None:
-        self._digest = sha256(secret)
+        self._digest = digest(secret)
         self.client_id = client_id
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        if not hmac.compare_digest(sha256(token), self._digest):
+        if not hmac.compare_digest(digest(token), self._digest):
             return None
         return AccessToken(token=self.client_id, client_id=self.client_id, scopes=["admin"], subject=self.client_id)
 
@@ -109,17 +104,3 @@ class CollectionAuth:
             principal = checked
         assert principal is not None
         return AuthenticatedUser(principal)
-
-
-def unauthorized(description: str) -> Response:
-    """RFC 6750: no credential is a bare challenge; a bad one is `invalid_token` with a description."""
-    challenge = 'Bearer realm="halo-mcp"'
-    if description:
-        challenge += f', error="invalid_token", error_description="{description}"'
-    body = {
-        "error": "invalid_token" if description else "unauthorized",
-        "error_description": description or "a bearer token is required",
-    }
-    return Response(
-        json.dumps(body), status_code=401, media_type="application/json", headers={"WWW-Authenticate": challenge}
-    )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import anyio
@@ -27,9 +27,10 @@ from halo_mcp.audit import AuditLog
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
-from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, unauthorized
+from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.server.http import unauthorized
 from halo_mcp.server.surface import Surface
 
 log = logging.getLogger("halo_mcp.collections")
@@ -101,7 +102,6 @@ class CollectionHost:
         self.halo: dict[str, HaloClient] = {}
         self.contexts: dict[str, CollectionContext] = {}
         self._tg: TaskGroup | None = None
-        self.on_change: list[Callable[[], None]] = []
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -147,8 +147,6 @@ class CollectionHost:
             if current is not None:
                 current.stop.set()
             self.contexts[name] = await self._start(spec)
-        for callback in self.on_change:
-            callback()
 
     def _clients(self, specs: list[CollectionSpec]) -> None:
         """One HaloClient per tenant in use, scoped for the union of its collections' needs."""

@@ -6,7 +6,6 @@ live in the state store. Tokens always live in the store, as SHA-256 digests: th
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 import time
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 
 from halo_mcp.config import CollectionConfig, ConfigError, HaloMcpFile
 from halo_mcp.server.collections.spec import CollectionSpec, resolve
+from halo_mcp.server.http import digest
 from halo_mcp.state.base import ApiToken, State
 
 TOKEN_PREFIX = "hmcp_"  # recognisable in a leaked file or log, and refused in halo-mcp.toml
@@ -27,10 +27,6 @@ DURATION_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 class NotFound(ConfigError):
     """No collection or token by that name (the API answers 404)."""
-
-
-def digest(secret: str) -> bytes:
-    return hashlib.sha256(secret.encode()).digest()
 
 
 def parse_expiry(value: str | None, now: float) -> float | None:
