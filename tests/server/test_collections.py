@@ -372,3 +372,42 @@ async def _refresh(server: CollectionsServer) -> None:
 
     loop = server._loop
     await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(server.host.refresh(), loop))
+
+
+async def test_the_admin_api_answers_only_loopback_peers(sandbox: Sandbox) -> None:
+    from halo_mcp.config import parse_file
+    from halo_mcp.server.collections.admin import admin_app
+    from halo_mcp.server.collections.auth import StaticTokenVerifier
+    from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.state.embedded import EmbeddedState
+
+    async def nothing() -> None:
+        return None
+
+    file = parse_file({"server": {"public_url": "https://mcp.example.com"}})
+    app = admin_app(CollectionService(file, EmbeddedState(), loopback=True), StaticTokenVerifier(ADMIN, "admin"),
+                    nothing, nothing)  # fmt: skip
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    for peer, status in ((("10.1.2.3", 5000), 403), (("127.0.0.1", 5000), 200)):
+        transport = httpx2.ASGITransport(app=app, client=peer)
+        async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
+            assert (await http.get("/admin/api/collections", headers=auth)).status_code == status
+
+
+async def test_issued_tokens_come_with_the_public_url_of_their_endpoint(
+    serve_collections: Serve, sandbox: Sandbox
+) -> None:
+    link = {"name": "link", "tenant": "acme", "toolsets": ["directory"], "auth": ["url_token"]}
+    server = serve_collections([DESK, link], {"acme": sandbox}, admin_token=ADMIN)
+    server.service.file.server.public_url = "https://mcp.example.com"
+    auth = {"Authorization": f"Bearer {ADMIN}"}
+    async with httpx2.AsyncClient(timeout=10, base_url=f"{server.url}/admin/api", headers=auth) as http:
+        desk = (await http.post("/collections/desk/tokens", json={})).json()
+        url = (await http.post("/collections/link/tokens", json={"label": "chatgpt"})).json()
+        listed = (await http.get("/collections")).json()
+    assert desk["url"] == "https://mcp.example.com/mcp/desk"
+    assert url["url"] == f"https://mcp.example.com/mcp/t/{url['token']}"
+    assert [c.get("url") for c in listed] == [
+        "https://mcp.example.com/mcp/desk",
+        None,
+    ]  # a URL-token one has no name URL

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -188,6 +190,12 @@ def test_reload_rereads_the_file_and_keeps_serving_when_it_is_broken(
             config.write_text(config.read_text().replace('name = "extra"', 'name = "Extra!"'))
             assert main(["reload", "--url", server.url]) == 0
             assert "extra" in http.get(f"{server.url}/healthz").json()["collections"]  # still the previous one
+            config.write_text(config.read_text().replace('name = "Extra!"', 'name = "again"'))
+            os.kill(server.proc.pid, signal.SIGHUP)  # `halo-mcp reload --pid`
+            deadline = time.monotonic() + 10
+            while "again" not in http.get(f"{server.url}/healthz").json()["collections"]:
+                assert time.monotonic() < deadline, "SIGHUP did not reload"
+                time.sleep(0.05)
     finally:
         output = server.stop()
     assert "reload refused, still serving the previous configuration: collections[3].name" in output

@@ -124,7 +124,8 @@ def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
         return {"deleted": args.name, "tokens_revoked": service.delete(args.name)}
     if verb == "token":
         secret, token = service.issue_token(args.name, label=args.label, expires=args.expires)
-        return {**token_json(token), "token": secret}
+        url = service.url(service.get(args.name), secret)
+        return {**token_json(token), "token": secret, **({"url": url} if url else {})}
     if verb == "tokens":
         return [token_json(t) for t in service.tokens(args.name)]
     if verb == "revoke":
@@ -166,6 +167,8 @@ def _print(verb: str, result: Any) -> None:
         return
     if verb == "token":
         print(result["token"])
+        if "url" in result:
+            print(f"{PROG}: endpoint {result['url']}", file=sys.stderr)
         expiry = result.get("expires") or "never"
         print(f"{PROG}: token {result['id']} ({result['label']}) for {result['collection']}, expires {expiry}; "
               "shown once, stored only as a hash", file=sys.stderr)  # fmt: skip
@@ -191,6 +194,11 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
 
     if settings.workers > 1:
         raise ConfigError("HALO_MCP_WORKERS: halo-mcp.toml is served by one process for now; use 1 worker")
+    if settings.token is not None:
+        raise ConfigError(
+            'HALO_MCP_TOKEN: with halo-mcp.toml each collection has its own tokens (auth = ["bearer"] and '
+            "`halo-mcp collections token NAME`); unset HALO_MCP_TOKEN"
+        )
     service = open_service(settings, explicit)
     specs = service.specs()
     tenants = tenant_settings(service.file)

@@ -94,10 +94,10 @@ def admin_app(
 
     async def issue(request: Request) -> Any:
         data = await body(request)
-        secret, token = service.issue_token(
-            request.path_params["name"], label=str(data.get("label", "")), expires=data.get("expires")
-        )
-        return JSONResponse({**token_json(token), "token": secret}, 201)
+        name = request.path_params["name"]
+        secret, token = service.issue_token(name, label=str(data.get("label", "")), expires=data.get("expires"))
+        url = service.url(service.get(name), secret)
+        return JSONResponse({**token_json(token), "token": secret, **({"url": url} if url else {})}, 201)
 
     async def revoke(request: Request) -> Any:
         return {"revoked": token_json(service.revoke(request.path_params["token_id"]))}

@@ -97,12 +97,23 @@ class CollectionService:
 
     def describe(self, spec: CollectionSpec) -> dict[str, Any]:
         c = spec.config
-        return {
+        out = {
             **c.model_dump(mode="json", exclude_none=True),
             "source": spec.source,
             "tools": [t.name for t in spec.selection.tools()],
             "expired": spec.expired(),
         }
+        base = self.file.server.public_url
+        if base and "url_token" not in c.auth:
+            out["url"] = f"{base}/mcp/{c.name}"
+        return out
+
+    def url(self, spec: CollectionSpec, secret: str) -> str | None:
+        """The address a client is given: the token URL for `url_token` collections (None without public_url)."""
+        base = self.file.server.public_url
+        if not base:
+            return None
+        return f"{base}/mcp/t/{secret}" if "url_token" in spec.config.auth else f"{base}/mcp/{spec.name}"
 
     def create(self, definition: dict[str, Any]) -> CollectionSpec:
         config = self._config(definition, "collection")
