@@ -102,6 +102,7 @@ class CollectionHost:
         self.halo: dict[str, HaloClient] = {}
         self.contexts: dict[str, CollectionContext] = {}
         self._tg: TaskGroup | None = None
+        self._applying = anyio.Lock()  # an admin change and a SIGHUP must not interleave their rebuilds
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -125,6 +126,10 @@ class CollectionHost:
     async def apply(self, specs: list[CollectionSpec]) -> None:
         """Serve exactly `specs` (expired ones excepted): start new ones, re-select changed ones (their clients
         hear tools/list_changed), rebuild those whose tenant or rate-limit mode changed, stop the rest."""
+        async with self._applying:
+            await self._apply(specs)
+
+    async def _apply(self, specs: list[CollectionSpec]) -> None:
         live = {s.name: s for s in specs if not s.expired()}
         for s in specs:
             if s.expired():
@@ -132,7 +137,7 @@ class CollectionHost:
         for name in [n for n in self.contexts if n not in live]:
             self.contexts.pop(name).stop.set()
             log.info("collection %s removed", name)
-        self._clients(list(live.values()))
+        stale = self._clients(list(live.values()))
         for name, spec in live.items():
             current = self.contexts.get(name)
             if current is not None and (
@@ -147,21 +152,28 @@ class CollectionHost:
             if current is not None:
                 current.stop.set()
             self.contexts[name] = await self._start(spec)
+        for client in stale:  # replaced or unused tenants, once no collection serves through them
+            await client.aclose()
 
-    def _clients(self, specs: list[CollectionSpec]) -> None:
-        """One HaloClient per tenant in use, scoped for the union of its collections' needs."""
+    def _clients(self, specs: list[CollectionSpec]) -> list[HaloClient]:
+        """One HaloClient per tenant in use, scoped for the union of its collections' needs; returns the clients
+        no longer used (to close once the collections are rebuilt)."""
         scopes: dict[str, set[str]] = {}
         for spec in specs:
             scopes.setdefault(spec.tenant, set()).update(spec.scope().split())
+        stale = [self.halo.pop(tenant) for tenant in list(self.halo) if tenant not in scopes]
         for tenant, needed in scopes.items():
             scope = "all" if "all" in needed else " ".join(sorted(needed))
             current = self.halo.get(tenant)
             settings = self.tenant_settings[tenant]
             if current is None or current.settings != settings:
+                if current is not None:
+                    stale.append(current)
                 self.halo[tenant] = HaloClient(settings, scope=scope)
             elif current.tokens.scope != (settings.scope or scope):
                 # Same Halo, other tools: a token for the new scope, keeping the client, its budget and sessions.
                 current.tokens = HaloTokenManager(settings, current, settings.scope or scope)
+        return stale
 
     async def _start(self, spec: CollectionSpec) -> CollectionContext:
         surface = Surface(
