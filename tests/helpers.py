@@ -23,7 +23,7 @@ from mcp.client.streamable_http import streamable_http_client
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.http import build_app
-from halo_mcp.server.run import bind
+from halo_mcp.server.run import bind, uvicorn_config
 from halo_mcp.server.surface import Surface
 
 # -- settings and MCP calls ---------------------------------------------------------------------------------
@@ -170,7 +170,7 @@ class ThreadServer:
 
         async def main() -> None:
             surface = Surface(halo_settings_for(self.sandbox), self.settings)
-            config = uvicorn.Config(build_app(surface, self.settings), log_config=None, lifespan="on")
+            config = uvicorn_config(build_app(surface, self.settings), header_timeout=self.settings.header_timeout)
             self._server = uvicorn.Server(config)
             ready.set()
             try:

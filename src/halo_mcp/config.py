@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+_OP_METHOD = re.compile(r"op:[A-Za-z*?]+:?", re.IGNORECASE)  # the method half of `op:GET /Users`
 HOSTED_SUFFIXES = (".halopsa.com", ".haloitsm.com", ".haloservicedesk.com", ".halocrm.io", ".halocrm.com")
 
 
@@ -193,6 +194,8 @@ class ServerSettings(BaseSettings):
     tools: str = ""
     exclude_tools: str = ""
     read_only: bool = False
+    # Edit scopes read-only mode may request for tools that need one to read (edit:reporting for query_sql).
+    read_only_edit_scopes: str = ""
     transport: Literal["stdio", "http", "sse"] = "stdio"
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=0, le=65535)  # 0 picks a free port
@@ -211,6 +214,12 @@ class ServerSettings(BaseSettings):
     attachment_dirs: str = ""
     # Largest attachment returned by get_attachment or uploaded by add_attachment.
     attachment_max_bytes: int = 2 * 1024 * 1024
+    # HTTP bounds: open legacy (2025-11-25) sessions and how long an idle one lives, the largest request body, and
+    # how long a connection may take to send a complete request head before it is closed.
+    max_sessions: int = Field(default=1000, ge=1)
+    session_idle_timeout: float = Field(default=600.0, gt=0)
+    max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    header_timeout: float = Field(default=10.0, gt=0)
     # halo-mcp.toml (tenants and tool collections); empty: one collection `default` from these settings.
     config: str = ""
     # The admin API's token (/admin/api); kept only as its SHA-256 digest. Unset: no admin API.
@@ -237,7 +246,16 @@ class ServerSettings(BaseSettings):
 
     @staticmethod
     def split(value: str) -> list[str]:
-        return [part.strip() for part in value.replace(" ", ",").split(",") if part.strip()]
+        """Names separated by commas or spaces; `op:GET /Users` (an operation deny entry) stays one name."""
+        names: list[str] = []
+        for part in re.split(r"[\s,]+", value):
+            if not part:
+                continue
+            if names and part.startswith("/") and _OP_METHOD.fullmatch(names[-1]):
+                names[-1] = f"{names[-1].rstrip(':')} {part}"
+            else:
+                names.append(part)
+        return names
 
 
 def load_halo_settings(**overrides: object) -> HaloSettings:

@@ -145,7 +145,7 @@ def test_doctor_bad_secret(
 def test_doctor_reports_missing_scopes(
     sandbox_env: pytest.MonkeyPatch, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    client_id, secret = sandbox.create_app(scopes="read:customers")
+    client_id, secret = sandbox.create_app(scopes="read:customers read:tickets")  # get_user lists open tickets
     sandbox_env.setenv("HALO_CLIENT_ID", client_id)
     sandbox_env.setenv("HALO_CLIENT_SECRET", secret)
     assert main(["doctor", "--toolsets", "directory,knowledge"]) == 1

@@ -411,3 +411,19 @@ async def test_issued_tokens_come_with_the_public_url_of_their_endpoint(
         "https://mcp.example.com/mcp/desk",
         None,
     ]  # a URL-token one has no name URL
+
+
+async def test_each_collection_keeps_its_own_deny_rules_on_a_shared_tenant_client(
+    serve_collections: Serve, fresh_sandbox: Sandbox
+) -> None:
+    strict = {"name": "strict", "tenant": "acme", "toolsets": ["tickets"], "exclude_tools": ["op:GET /Tickets/{id}"]}
+    loose = {"name": "loose", "tenant": "acme", "toolsets": ["tickets"]}
+    server = serve_collections([strict, loose], {"acme": fresh_sandbox})
+    assert server.host.contexts["strict"].surface.halo is server.host.contexts["loose"].surface.halo
+    async with mcp_at(f"{server.url}/mcp/loose") as client:
+        ok(await client.call_tool("get_ticket", {"id": 1}))
+    fresh_sandbox.reset_counters()
+    async with mcp_at(f"{server.url}/mcp/strict") as client:
+        message = failed(await client.call_tool("get_ticket", {"id": 1}))
+    assert "op:GET /Tickets/{id}" in message
+    assert fresh_sandbox.counters()["routes"].get("GET /api/Tickets/{id}") is None  # refused before sending

@@ -132,26 +132,11 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
 
 
 def _check_toolset_scopes(report: Report, selection: Any, granted: set[str]) -> None:
-    """Which selected toolsets will work with the granted scopes (`all` covers everything)."""
-    from halo_mcp.tools.toolsets import READ_AREAS, TOOLSETS
+    """Which selected toolsets will work with the granted scopes, and what read-only mode hides (toolsets.py)."""
+    from halo_mcp.tools.toolsets import scope_checks
 
-    by_toolset: dict[str, bool] = {}
-    for t in selection.tools():
-        by_toolset[t.toolset] = by_toolset.get(t.toolset, False) or (t.kind != "read" and not selection.read_only)
-    for ts in TOOLSETS:
-        if ts.name not in by_toolset:
-            continue
-        needed = set(ts.read_scopes) | (set(ts.write_scopes) if by_toolset[ts.name] else set())
-        if "all" in needed and selection.read_only:
-            needed = (needed - {"all"}) | {f"read:{area}" for area in READ_AREAS}
-        missing = sorted(s for s in needed if "all" not in granted and s not in granted)
-        if missing:
-            report.fail(
-                f"toolset {ts.name}",
-                f"missing scope {', '.join(missing)}: its tools will fail; grant it in Halo or drop the toolset",
-            )
-        else:
-            report.ok(f"toolset {ts.name}", f"scopes granted ({' '.join(sorted(needed))})")
+    for outcome, check, detail in scope_checks(selection, granted):
+        (report.ok if outcome == "ok" else report.fail)(check, detail)
 
 
 def _instance_version(info: Any) -> str:

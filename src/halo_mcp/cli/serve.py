@@ -131,7 +131,7 @@ def serve_http(halo: HaloSettings, settings: ServerSettings, sock: socket.socket
 
     async def run() -> None:
         try:
-            await serve_asgi(app, sock, settings.log_level)
+            await serve_asgi(app, sock, settings.log_level, settings.header_timeout)
         finally:
             await surface.aclose()
 

@@ -24,8 +24,9 @@ def run(args: argparse.Namespace) -> int:
 
     load_all()
     settings = server_settings(args)
-    tools = selection_from_settings(settings).tools()
-    definitions = [t.to_mcp().model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
+    selection = selection_from_settings(settings)
+    tools = selection.tools()
+    definitions = [t.to_mcp(selection).model_dump(by_alias=True, exclude_none=True, mode="json") for t in tools]
     if not args.tokens:
         if args.json:
             print(json.dumps(definitions, indent=2, ensure_ascii=False))
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
     from halo_mcp.costs import compact_json, count, tool_tokens
 
-    costs = sorted(((tool_tokens(t.to_mcp()), t) for t in tools), key=lambda c: (-c[0], c[1].name))
+    costs = sorted(((tool_tokens(t.to_mcp(selection)), t) for t in tools), key=lambda c: (-c[0], c[1].name))
     catalogue = count(compact_json({"tools": definitions}))
     per_toolset: dict[str, list[int]] = {}
     for cost, t in costs:

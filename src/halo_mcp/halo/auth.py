@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from dataclasses import dataclass
 from typing import Protocol
@@ -12,6 +13,7 @@ import httpx2
 from halo_mcp.config import HaloSettings
 from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
 from halo_mcp.halo.login import load_refresh_token, save_refresh_token
+from halo_mcp.halo.ratelimit import retry_after
 
 
 class HasHttp(Protocol):
@@ -105,15 +107,31 @@ class HaloTokenManager:
         if s.client_secret:
             form["client_secret"] = s.client_secret.get_secret_value()
         params = {"tenant": s.tenant} if s.tenant else None
-        try:
-            response = await self.owner.http.post(self.token_url, data=form, params=params)
-        except httpx2.TransportError as exc:
-            raise HaloUnavailable(
-                f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "
-                "check HALO_URL and the network"
-            ) from None
-        if response.status_code == 429:
-            raise HaloRateLimited("Halo's token endpoint is rate limiting us; retry in a minute", status=429)
+        deadline = time.monotonic() + s.max_retry_wait
+        attempt = 0
+        while True:
+            try:
+                response = await self.owner.http.post(self.token_url, data=form, params=params)
+            except httpx2.TransportError as exc:
+                raise HaloUnavailable(
+                    f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "
+                    "check HALO_URL and the network"
+                ) from None
+            if response.status_code != 429:
+                break
+            # Halo refused before issuing anything: wait as told, within the same budget as API requests.
+            wait = retry_after(response.headers)
+            delay = wait if wait is not None else min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
+            if attempt >= s.max_retries or delay > deadline - time.monotonic():
+                retry_in = f"{wait:.0f} s" if wait is not None else "a minute"
+                raise HaloRateLimited(
+                    f"Halo's token endpoint is rate limiting us (HTTP 429 after {attempt + 1} attempts); "
+                    f"retry in {retry_in}",
+                    status=429,
+                    retry_after=wait,
+                )
+            await asyncio.sleep(delay)
+            attempt += 1
         if response.status_code >= 500:
             raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {response.status_code}; retry shortly")
         try:

@@ -127,6 +127,13 @@ class Catalogue:
 
     def __post_init__(self) -> None:
         self._by_key = {key(op.name): op for op in self.operations}
+        # Templates by (method, segment count, resource), split once: resolving a concrete path runs on every
+        # request a surface with `op:` deny entries sends. Every template starts with a literal resource name.
+        self._by_shape: dict[tuple[str, int, str], list[tuple[Operation, list[str]]]] = {}
+        for op in self.operations:
+            tpl = [p for p in op.path.strip("/").split("/") if p]
+            shape = (op.method, len(tpl), tpl[0].lower() if tpl else "")
+            self._by_shape.setdefault(shape, []).append((op, tpl))
         self._docs: list[_Doc] | None = None
         self._idf: dict[str, float] = {}
 
@@ -172,10 +179,7 @@ class Catalogue:
         method, raw = match.group(1).upper(), match.group(2).split("?", 1)[0]
         parts = [p for p in raw.strip("/").split("/") if p]
         best: tuple[int, Operation, dict[str, str]] | None = None
-        for op in self.operations:
-            tpl = [p for p in op.path.strip("/").split("/") if p]
-            if op.method != method or len(tpl) != len(parts):
-                continue
+        for op, tpl in self._by_shape.get((method, len(parts), parts[0].lower() if parts else ""), ()):
             values: dict[str, str] = {}
             literal = 0
             for t, p in zip(tpl, parts, strict=True):

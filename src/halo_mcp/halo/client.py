@@ -6,8 +6,9 @@ Retry policy, by what provably happened upstream:
 - 429: Halo refused to process; honour Retry-After (or back off) within the wait budget, any method;
 - 5xx, read timeout, dropped connection: GET is retried; a write is NOT (Halo may have applied it), and the
   error says so.
-A collection in `passthrough` rate-limit mode (`PASSTHROUGH_429`, set per call) neither waits for the client-side
-limiter nor retries a 429: the caller gets the 429 at once with its retry-after and paces itself (Truto's policy).
+One client serves every collection on a Halo tenant (one rate budget), so what differs per collection is set per
+call (`CALL_OPTIONS`): its request policy (deny rules), and `passthrough` rate-limit mode, which neither waits for
+the client-side limiter nor retries a 429: the caller gets the 429 at once with its retry-after (Truto's policy).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import contextvars
 import logging
 import random
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,18 +33,36 @@ from halo_mcp.halo.errors import (
     HaloNotFound,
     HaloPermissionError,
     HaloRateLimited,
+    HaloTooLarge,
     HaloUnavailable,
     HaloValidationError,
     HaloWriteUncertain,
     error_text,
 )
 from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
+from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
 
 log = logging.getLogger("halo_mcp.halo")
 
 PAGE_CAP = 100  # Halo caps list pages at 100 rows whatever page_size asks for
-PASSTHROUGH_429: contextvars.ContextVar[bool] = contextvars.ContextVar("halo_mcp_passthrough_429", default=False)
 Params = Mapping[str, Any]
+# Web servers cap URLs at a few KB, and past 64 KiB the HTTP client cannot build one: a longer query string is
+# refused with a message naming the fix (tool arguments are bounded already; call_operation's are free-form).
+MAX_QUERY_CHARS = 8_000
+# Called with (method, path) before a request is sent; raises to refuse it (the surface's deny rules).
+RequestPolicy = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What the collection making the current call wants of a shared client."""
+
+    policy: RequestPolicy | None = None  # checked in addition to the client's own
+    passthrough_429: bool = False
+
+
+PLAIN_CALL = CallOptions()
+CALL_OPTIONS: contextvars.ContextVar[CallOptions] = contextvars.ContextVar("halo_mcp_call", default=PLAIN_CALL)
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 _MAYBE_SENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -96,9 +115,11 @@ class HaloClient:
         *,
         scope: str = "all",
         transport: httpx2.AsyncBaseTransport | None = None,
+        policy: RequestPolicy | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
+        self.policy = policy
         self.api_url, self.auth_url = settings.endpoints()
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
@@ -144,13 +165,35 @@ class HaloClient:
     async def delete(self, path: str, params: Params | None = None) -> Any:
         return await self.request("DELETE", path, params=params)
 
-    async def get_binary(self, path: str, params: Params | None = None) -> Binary:
-        response = await self._send("GET", path, params=params, json=None)
+    async def get_binary(self, path: str, params: Params | None = None, *, max_bytes: int | None = None) -> Binary:
+        """A file, streamed: refused on its Content-Length, or cut off at `max_bytes` read, never held whole first."""
+        response = await self._send("GET", path, params=params, json=None, stream=True)
+        try:
+            declared = response.headers.get("content-length", "")
+            if max_bytes is not None and declared.isdigit() and int(declared) > max_bytes:
+                raise HaloTooLarge(int(declared), max_bytes, method="GET", path=path)
+            chunks: list[bytes] = []
+            size = 0
+            try:
+                async for chunk in response.aiter_bytes():
+                    size += len(chunk)
+                    if max_bytes is not None and size > max_bytes:
+                        raise HaloTooLarge(None, max_bytes, method="GET", path=path)
+                    chunks.append(chunk)
+            except _MAYBE_SENT as exc:
+                raise HaloUnavailable(
+                    f"the connection to Halo dropped while downloading GET {path} ({type(exc).__name__}); try again",
+                    method="GET",
+                    path=path,
+                ) from None
+        finally:
+            await response.aclose()
         disposition = response.headers.get("content-disposition", "")
         filename = None
         if "filename=" in disposition:
             filename = disposition.split("filename=", 1)[1].split(";")[0].strip().strip('"') or None
-        return Binary(response.content, filename, response.headers.get("content-type", "application/octet-stream"))
+        content_type = response.headers.get("content-type", "application/octet-stream")
+        return Binary(b"".join(chunks), filename, content_type)
 
     async def list_page(
         self, path: str, key: str | None, params: Params | None = None, *, page_no: int = 1, page_size: int = 50
@@ -172,9 +215,24 @@ class HaloClient:
 
     # -- the retry loop ------------------------------------------------------------------------------------
 
-    async def _send(self, method: str, path: str, *, params: Params | None, json: Any) -> httpx2.Response:
+    async def _send(
+        self, method: str, path: str, *, params: Params | None, json: Any, stream: bool = False
+    ) -> httpx2.Response:
+        """The retry loop. With `stream`, a successful response comes back unread (the caller closes it)."""
+        if self.policy is not None:
+            self.policy(method, path)
+        options = CALL_OPTIONS.get()
+        if options.policy is not None and options.policy is not self.policy:
+            options.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
         query = httpx2.QueryParams(tuple(encode_params(params)))
+        if params and len(encoded := str(query)) > MAX_QUERY_CHARS:
+            raise HaloError(
+                f"the query string of {method} {path} would be {len(encoded):,} characters, over the "
+                f"{MAX_QUERY_CHARS:,} a URL to Halo may carry; shorten the search text or filter values",
+                method=method,
+                path=path,
+            )
         deadline = time.monotonic() + self.settings.max_retry_wait
         attempt = 0
         refreshed = False
@@ -185,9 +243,10 @@ class HaloClient:
             started = time.monotonic()
             self.request_count += 1
             try:
-                response = await self.http.request(
+                request = self.http.build_request(
                     method, url, params=query, json=json, headers={"Authorization": f"Bearer {token}"}
                 )
+                response = await self.http.send(request, stream=stream)
             except _NOT_SENT as exc:
                 if slot:
                     slot.done()
@@ -214,15 +273,17 @@ class HaloClient:
             log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
             if status < 400:
                 return response
+            if stream:
+                await response.aread()  # an error body is small; reading it also closes the stream
             if status == 401 and not refreshed:
                 refreshed = True
                 await self.tokens.invalidate(token)
                 continue
             if status == 429:
-                retry_after = _retry_after(response)
+                retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
-                if PASSTHROUGH_429.get():
+                if CALL_OPTIONS.get().passthrough_429:
                     retry_in = retry_after if retry_after is not None else (self.limiter.window if self.limiter else 60)
                     raise HaloRateLimited(
                         f"Halo rate limit reached (HTTP 429) on {method} {path}; retry in {retry_in:.0f} s "
@@ -249,7 +310,7 @@ class HaloClient:
     async def _slot(self, deadline: float, method: str, path: str) -> Slot | None:
         if not self.limiter:
             return None
-        max_wait = 0.0 if PASSTHROUGH_429.get() else max(0.0, deadline - time.monotonic())
+        max_wait = 0.0 if CALL_OPTIONS.get().passthrough_429 else max(0.0, deadline - time.monotonic())
         try:
             return await self.limiter.acquire(max_wait=max_wait)
         except RateLimitWait as wait:
@@ -321,13 +382,3 @@ class HaloClient:
                 path=path,
             )
         return HaloError(f"Halo answered HTTP {status} to {where}: {text}", status=status, method=method, path=path)
-
-
-def _retry_after(response: httpx2.Response) -> float | None:
-    value = response.headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None

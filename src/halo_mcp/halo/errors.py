@@ -46,6 +46,16 @@ class HaloUnavailable(HaloError):
     """Halo could not be reached, timed out, or kept failing with 5xx after bounded retries."""
 
 
+class HaloTooLarge(HaloError):
+    """Halo's answer is bigger than the caller accepts (`size` from Content-Length, None when cut off mid-read)."""
+
+    def __init__(self, size: int | None, limit: int, **kw: Any) -> None:
+        what = f"{size:,} bytes" if size is not None else f"more than {limit:,} bytes"
+        super().__init__(f"Halo's answer is {what}, over the {limit:,}-byte limit", **kw)
+        self.size = size
+        self.limit = limit
+
+
 class HaloWriteUncertain(HaloError):
     """A write was sent but no answer came back: it may or may not have been applied, so it is not retried."""
 

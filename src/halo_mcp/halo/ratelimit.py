@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -92,3 +93,14 @@ class RollingWindowLimiter:
                 if now + wait > deadline:
                     raise RateLimitWait(wait)
                 await asyncio.sleep(wait)
+
+
+def retry_after(headers: Mapping[str, str]) -> float | None:
+    """Seconds from a Retry-After header (Halo sends delta-seconds), or None when absent or unreadable."""
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

@@ -24,11 +24,12 @@ import anyio
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp_types import INVALID_REQUEST
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
@@ -44,8 +45,6 @@ MCP_PATH = "/mcp"
 SSE_PATH = "/sse"
 MESSAGES_PATH = "/messages/"
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
-# Stateful sessions serve 2025-11-25 clients; the SDK routes 2026-07-28 requests statelessly on the same path.
-SESSION_IDLE_TIMEOUT = 1800.0
 
 
 def is_loopback(host: str) -> bool:
@@ -118,6 +117,47 @@ class Guard:
         return hmac.compare_digest(digest(presented.strip()), self.token_digest)
 
 
+class ReadableRefusals:
+    """The SDK refuses an oversized body (413, plain text) and a session over the cap (503) in words a client shows
+    as "Server returned an error response" or "Too many open sessions"; answer with JSON-RPC errors that say the
+    limit and what to do instead (the SDK client surfaces a JSON-RPC error body at any status)."""
+
+    def __init__(self, app: ASGIApp, messages: dict[int, str]) -> None:
+        self.app = app
+        self.bodies = {
+            status: json.dumps(
+                {"jsonrpc": "2.0", "id": None, "error": {"code": INVALID_REQUEST, "message": m}}
+            ).encode()
+            for status, m in messages.items()
+        }
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        replaced = False
+
+        async def send_readable(message: Message) -> None:
+            nonlocal replaced
+            if message["type"] == "http.response.start" and message["status"] in self.bodies:
+                replaced = True
+                body = self.bodies[message["status"]]
+                headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+                await send({"type": "http.response.start", "status": message["status"], "headers": headers})
+                await send({"type": "http.response.body", "body": body})
+            elif not replaced:  # the refused response's own body is dropped
+                await send(message)
+
+        await self.app(scope, receive, send_readable)
+
+
+def refusals(settings: ServerSettings) -> dict[int, str]:
+    return {
+        413: f"the request body is over this server's {settings.max_request_bytes:,}-byte limit "
+        "(HALO_MCP_MAX_REQUEST_BYTES): send less in one call, e.g. attach a large file with add_attachment(path=...) "
+        "instead of base64",
+        503: f"this server already has {settings.max_sessions:,} open MCP sessions (HALO_MCP_MAX_SESSIONS); idle ones "
+        f"close after {settings.session_idle_timeout:g} s: close clients you no longer use, or retry in a minute",
+    }
+
+
 def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
@@ -152,12 +192,16 @@ def build_app(
     token_digest = digest(settings.token.get_secret_value()) if settings.token else None
     server = surface.server
 
+    # Stateful sessions serve 2025-11-25 clients (the SDK routes 2026-07-28 requests statelessly on the same path):
+    # bounded in number and idle time, since each holds a server task and its streams.
     manager = StreamableHTTPSessionManager(
         app=server,
         json_response=json_response,
         stateless=stateless,
         security_settings=security,
-        session_idle_timeout=SESSION_IDLE_TIMEOUT,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_request_body_size=settings.max_request_bytes,
+        max_sessions=settings.max_sessions,
     )
     sse = SseServerTransport(MESSAGES_PATH, security_settings=security)
 
@@ -190,7 +234,7 @@ def build_app(
 
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
-        Route(MCP_PATH, guard(StreamableHTTPASGIApp(manager))),
+        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:
         routes += [

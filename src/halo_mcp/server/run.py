@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import uvicorn
     from starlette.types import ASGIApp
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -86,11 +87,13 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info") -> None:
-    """Serve `app` on an already bound socket until SIGINT/SIGTERM."""
+def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: float = 10.0) -> uvicorn.Config:
+    """How every HTTP server of ours runs under uvicorn (the CLI's and the tests' alike)."""
     import uvicorn  # only the HTTP transports pay for it
 
-    config = uvicorn.Config(
+    from halo_mcp.server.protocol import with_header_timeout
+
+    return uvicorn.Config(
         app,
         log_config=None,
         log_level=log_level.lower(),
@@ -98,9 +101,16 @@ async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info")
         timeout_graceful_shutdown=5,
         # h11 strips whitespace around header values as RFC 9110 requires; httptools keeps it, and the SDK then
         # rejects a valid `Mcp-Name: tool ` header (conformance: sep-2243-server-accepts-whitespace-header-value).
-        http="h11",
+        # Our subclass adds the request-head deadline uvicorn lacks.
+        http=with_header_timeout(header_timeout),
     )
-    server = uvicorn.Server(config)
+
+
+async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info", header_timeout: float = 10.0) -> None:
+    """Serve `app` on an already bound socket until SIGINT/SIGTERM."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn_config(app, log_level=log_level, header_timeout=header_timeout))
     await server.serve(sockets=[sock])
 
 

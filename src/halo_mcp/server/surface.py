@@ -23,9 +23,10 @@ from pydantic import ValidationError
 from halo_mcp import __version__
 from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
-from halo_mcp.halo.client import PASSTHROUGH_429, HaloClient
+from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.tools import content, load_all
+from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
@@ -80,7 +81,9 @@ class Surface:
         self.settings = server_settings or ServerSettings()
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
-        self.halo = halo or HaloClient(halo_settings, scope=required_scope(self.selection))
+        self.halo = halo or HaloClient(
+            halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
+        )
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
@@ -125,17 +128,21 @@ class Surface:
     def _select(self, selection: Selection) -> None:
         self.selection = selection
         self.context.selection = selection
+        # Checked on every Halo request of this surface's calls, also when its client is shared with others.
+        self._options = CallOptions(request_policy(selection), self.rate_limit_mode == "passthrough")
+        if self._owns_halo:
+            self.halo.policy = self._options.policy
         self.tools = selection.tools()
         self._by_name = {t.name: t for t in self.tools}
-        self._listing = [t.to_mcp() for t in self.tools]
+        self._listing = [t.to_mcp(selection) for t in self.tools]
         self._schemas.clear()
         self._schemas.update({t.name: t.input_schema for t in self._listing})
 
     async def reselect(self, selection: Selection) -> bool:
         """Serve another selection; connected clients get notifications/tools/list_changed when the tools changed."""
-        before = [t.name for t in self.tools]
+        before = self._listing
         self._select(selection)
-        if before == [t.name for t in self.tools]:
+        if before == self._listing:
             return False
         for connection in list(self._connections):
             try:
@@ -178,7 +185,7 @@ class Surface:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
-        mode = PASSTHROUGH_429.set(self.rate_limit_mode == "passthrough")
+        options = CALL_OPTIONS.set(self._options)
         try:
             out = await t.handler(self.context, args)
         except ToolError as exc:
@@ -193,7 +200,7 @@ class Surface:
                 t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it", call
             )
         finally:
-            PASSTHROUGH_429.reset(mode)
+            CALL_OPTIONS.reset(options)
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0], call)
@@ -236,7 +243,11 @@ class Surface:
         return types.ListResourceTemplatesResult(resource_templates=content.templates(self.selection))
 
     async def _read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await content.read_resource(self.context, str(params.uri))
+        options = CALL_OPTIONS.set(self._options)
+        try:
+            return await content.read_resource(self.context, str(params.uri))
+        finally:
+            CALL_OPTIONS.reset(options)
 
     async def _list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
         return types.ListPromptsResult(prompts=content.prompts(self.selection))

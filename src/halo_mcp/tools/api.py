@@ -7,9 +7,12 @@ it names a query parameter and to the body otherwise. Halo's POST is an upsert o
 as a one-item array (with `id` it updates, without it creates); `body` passes an explicit object or array instead.
 
 Policy: GET is a read, POST a write, DELETE a delete, checked against the selection (read-only, collection kinds)
-before anything is sent. Operations can be denied one by one with deny entries `op:<METHOD /Path>` (glob
-patterns allowed; `op:/Path` denies every method on a path; spaces are optional, so in `HALO_MCP_EXCLUDE_TOOLS`
-write `op:DELETE/Tickets/{id}`).
+before anything is sent. Path parameters are single path segments: `.`, `..`, empty values, `/`, `\\` and control
+characters are refused and the rest percent-encoded, so the template checked is the path that leaves the server
+(`GET /Users/.` would otherwise be normalised into `GET /Users`). Operations can be denied one by one with deny
+entries `op:<METHOD /Path>` (glob patterns allowed; `op:/Path` denies every method on a path; `op:GET /Users`,
+`op:GET/Users` and `op:GET:/Users` are the same entry). `request_policy` enforces them on every Halo request of a
+surface, whichever tool sends it, so `op:POST /Tickets` also stops create_ticket.
 """
 
 from __future__ import annotations
@@ -17,16 +20,16 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from pydantic import Field
 
 from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matching
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Args, Selection, ToolContext, ToolOutput, registry, tool
+from halo_mcp.tools.framework import Args, Kind, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.spans import untrusted
 from halo_mcp.tools.sql_guard import check_request
@@ -53,6 +56,11 @@ CURATED = {
     "GET /Attachment/{id}": ("get_attachment",), "POST /Attachment": ("add_attachment",),
     "GET /Report": ("list_reports",), "GET /Service": ("search_services",),
 }  # fmt: skip
+# Operations whose POST only reads (query_sql runs SQL with `_loadreportonly`, halo-api-facts §2): the request
+# layer lets them through where writes are not allowed; call_operation still treats every POST as a write.
+READS_BY_POST = frozenset({"POST /Report"})
+METHOD_KINDS: tuple[tuple[str, Kind], ...] = (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
+_BAD_SEGMENT = re.compile(r"[/\\\x00-\x1f\x7f]")  # never inside one path segment
 _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNORECASE)
 
 
@@ -91,14 +99,28 @@ async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> Too
     return ToolOutput(text="\n".join(lines))
 
 
-@tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation")
+def _describe_call(selection: Selection) -> str | None:
+    """call_operation's description where some methods are refused (read-only mode, collection kinds)."""
+    allowed = [m for m, k in METHOD_KINDS if selection.allows_kind(k)]
+    if len(allowed) == len(METHOD_KINDS):
+        return None
+    refused = " and ".join(m for m, _ in METHOD_KINDS if m not in allowed)
+    head = "This server is read-only: only GET operations run" if selection.read_only else (
+        f"Only {' and '.join(allowed) or 'no'} operations run here")  # fmt: skip
+    return (
+        "Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by "
+        f"name. {head}; {refused} are refused."
+    )
+
+
+@tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation", describe=_describe_call)
 async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutput:
     """Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by
     name, other fields form the POST body (an upsert: include id to update). GET reads, POST writes, DELETE
     deletes."""
     cat = catalogue()
     op, path_values = _operation(cat, args.operation)
-    _check_policy(ctx.selection, op)
+    _check_kind(ctx.selection, op)
     path, query, body = _split(cat, op, dict(args.arguments), path_values, args.body)
     query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
@@ -128,29 +150,53 @@ def _operation(cat: Catalogue, name: str) -> tuple[Operation, dict[str, str]]:
     )
 
 
-def denied_by(op: Operation, deny: Iterable[str]) -> str | None:
-    """The deny entry (`op:<pattern>`) that blocks `op`, if any; `op:/Path` patterns match every method."""
+def denied_by(method: str, path: str, template: str | None, deny: Iterable[str]) -> str | None:
+    """The deny entry (`op:<pattern>`) that blocks `method path`, matched against its template when it has one;
+    `op:/Path` patterns match every method."""
     for entry in deny:
         if not entry.lower().startswith("op:"):
             continue
-        pattern = key(entry[3:])
-        target = key(op.path) if pattern.startswith("/") else key(op.name)
-        if fnmatch.fnmatchcase(target, pattern):
-            return entry
+        pattern = re.sub(r"^([a-z*?]+):/", r"\1/", key(entry[3:]))
+        for target in dict.fromkeys((template or path, path)):
+            candidate = key(target) if pattern.startswith("/") else key(f"{method} {target}")
+            if fnmatch.fnmatchcase(candidate, pattern):
+                return entry
     return None
 
 
-def _check_policy(selection: Selection, op: Operation) -> None:
+def request_policy(selection: Selection) -> Callable[[str, str], None]:
+    """The check every Halo request of a surface passes before it is sent, whichever tool sends it: one path
+    segment per path part, a method the selection allows (read-only: GET, and the reads Halo takes as a POST),
+    and no operation the selection denies (`op:` entries)."""
+    denies = tuple(e for e in selection.deny if e.lower().startswith("op:"))
+    methods = {m for m, k in METHOD_KINDS if selection.allows_kind(k)}
+
+    def check(method: str, path: str) -> None:
+        path = "/" + path.split("?", 1)[0].strip("/")
+        for segment in path[1:].split("/"):
+            if segment in ("", ".", "..") or unquote(segment) in (".", "..") or _BAD_SEGMENT.search(segment):
+                raise ToolError(f"refused to send {method} {path}: {segment!r} is not a valid path segment")
+        if method in methods and not denies:
+            return
+        resolved = catalogue().resolve(f"{method} {path}")
+        template = resolved[0].name.split(" ", 1)[1] if resolved else None
+        if method not in methods and f"{method} {template}" not in READS_BY_POST:
+            mode = "this server is read-only" if selection.read_only else "this endpoint does not allow it"
+            raise ToolError(f"refused to send {method} {template or path}: {mode}")
+        entry = denied_by(method, path, template, denies)
+        if entry:
+            raise ToolError(f"{method} {template or path} is denied by this server's configuration ({entry})")
+
+    return check
+
+
+def _check_kind(selection: Selection, op: Operation) -> None:
     kind = op.kind
     if not selection.allows_kind(kind):  # type: ignore[arg-type]
         if selection.read_only:
             raise ToolError(f"this server is read-only; only GET operations are allowed ({op.name} is a {kind})")
-        allowed = "/".join(m for m, k in (("GET", "read"), ("POST", "write"), ("DELETE", "delete"))
-                           if selection.allows_kind(k))  # type: ignore[arg-type]  # fmt: skip
+        allowed = "/".join(m for m, k in METHOD_KINDS if selection.allows_kind(k))
         raise ToolError(f"{kind} operations are not allowed on this endpoint; allowed methods: {allowed or 'none'}")
-    entry = denied_by(op, selection.deny)
-    if entry:
-        raise ToolError(f"{op.name} is denied by this server's configuration ({entry})")
 
 
 def _curated(selection: Selection, op: Operation) -> tuple[str, ...]:
@@ -187,7 +233,7 @@ def _split(
         if value is None or value == "":
             missing.append(name)
             continue
-        path = path.replace("{" + name + "}", quote(str(value), safe=""))
+        path = path.replace("{" + name + "}", _segment(op, name, value))
     if missing:
         example = ", ".join(f'"{m}": …' for m in missing)
         raise ToolError(f"{op.name} needs path parameter(s) {', '.join(missing)}: pass arguments={{{example}}}")
@@ -229,6 +275,17 @@ def _split(
         raise ToolError(f"{op.name} needs body fields in arguments (or body=...); search_operations('{op.name}') "
                         "lists them")  # fmt: skip
     return path, query, [rest] if op.body == "array" else rest
+
+
+def _segment(op: Operation, name: str, value: Any) -> str:
+    """One path parameter as one percent-encoded segment; values a URL would turn into another path are refused."""
+    text = str(value)
+    if text in (".", "..") or _BAD_SEGMENT.search(text):
+        raise ToolError(
+            f"path parameter {name}={text!r} is not valid for {op.name}: pass the record's id or name "
+            "(no '/', '\\', control characters, and not '.' or '..')"
+        )
+    return quote(text, safe="")
 
 
 def _unknown(op: Operation, given: Mapping[str, Any], valid: Sequence[str], what: str) -> str:

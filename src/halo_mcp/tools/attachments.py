@@ -16,13 +16,13 @@ import mimetypes
 import os
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import quote
 
 import mcp_types as types
 from pydantic import Field
 
-from halo_mcp.halo.errors import HaloNotFound
+from halo_mcp.halo.errors import HaloNotFound, HaloTooLarge
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import compact, list_output
@@ -68,17 +68,18 @@ class GetAttachmentArgs(Args):
 @tool("attachments", title="Download an attachment", idempotent=True)
 async def get_attachment(ctx: ToolContext, args: GetAttachmentArgs) -> ToolOutput:
     """Download an attachment; its content comes back as an embedded resource."""
+    cap = ctx.settings.attachment_max_bytes
     try:
-        file = await ctx.halo.get_binary(f"Attachment/{args.id}")
+        file = await ctx.halo.get_binary(f"Attachment/{args.id}", max_bytes=cap)
     except HaloNotFound:
         raise ToolError(f"no attachment with id {args.id}; use list_attachments(ticket_id=...) to see them") from None
-    cap = ctx.settings.attachment_max_bytes
-    size = len(file.content)
-    if size > cap:
+    except HaloTooLarge as exc:
+        what = f"{exc.size:,} bytes" if exc.size is not None else f"more than {cap:,} bytes"
         raise ToolError(
-            f"attachment {args.id} is {size:,} bytes, over the {cap:,}-byte limit (HALO_MCP_ATTACHMENT_MAX_BYTES); "
+            f"attachment {args.id} is {what}, over the {cap:,}-byte limit (HALO_MCP_ATTACHMENT_MAX_BYTES); "
             "open it in Halo instead"
-        )
+        ) from None
+    size = len(file.content)
     filename = file.filename or f"attachment-{args.id}"
     mime = file.content_type.split(";")[0].strip()
     mime = mime if _MIME.fullmatch(mime) else guess_type(filename)  # e-mailed files keep the sender's type
@@ -114,6 +115,9 @@ def _as_text(content: bytes, mime: str) -> str | None:
 
 
 class AddAttachmentArgs(Args):
+    # File content: bounded in bytes by HALO_MCP_ATTACHMENT_MAX_BYTES instead.
+    text_limits: ClassVar[dict[str, int | None]] = {"text": None, "base64": None}
+
     ticket_id: int
     filename: str | None = Field(None, description="needed without path")
     text: str | None = None
@@ -183,12 +187,14 @@ def allowed_file(path: str, allowed: str) -> Path:
             "uploading local files is disabled: set HALO_MCP_ATTACHMENT_DIRS to the directories to allow, "
             "or pass the content as text or base64"
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in path):
+        raise ToolError(f"{path!r} contains control characters; pass the file's path as plain text")
     candidate = Path(path).expanduser()
     if not candidate.is_absolute():
         candidate = roots[0] / candidate
     try:
         real = candidate.resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):
         raise ToolError(f"no such file: {path}") from None
     root = next((r for r in roots if real.is_relative_to(r)), None)
     if root is None:

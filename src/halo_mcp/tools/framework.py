@@ -11,10 +11,10 @@ import inspect
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, get_type_hints
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_type_hints
 
 import mcp_types as types
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 
 from halo_mcp.tools import TOOL_MODULES
 
@@ -31,10 +31,30 @@ KINDS: tuple[Kind, ...] = ("read", "write", "delete")
 Audience = Literal["agent", "user"]
 
 
+TEXT_LIMIT = 1_000  # characters of a name, search text, date or cursor: enough for any, and safe in a URL
+# Arguments that carry a body of text (by name) have a larger limit; an Args model may override it per field.
+LONG_TEXT_LIMIT = 100_000
+LONG_TEXT_FIELDS = frozenset({"details", "note", "sql", "text"})
+
+
 class Args(BaseModel):
-    """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped."""
+    """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped, and every
+    string is bounded, so an overlong value is a clear validation error instead of a URL Halo cannot take."""
 
     model_config = ConfigDict(extra="forbid")
+    # Per-field character limits that differ from the defaults; None when the tool bounds the value itself.
+    text_limits: ClassVar[dict[str, int | None]] = {}
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _bounded(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, str):
+            name = info.field_name or ""
+            default = LONG_TEXT_LIMIT if name in LONG_TEXT_FIELDS else TEXT_LIMIT
+            limit = cls.text_limits.get(name, default)
+            if limit is not None and len(value) > limit:
+                raise ValueError(f"is {len(value):,} characters, over the {limit:,}-character limit; shorten it")
+        return value
 
 
 @dataclass
@@ -80,10 +100,17 @@ class Tool:
     # True for tools like call_operation whose effective kind depends on the arguments; the handler enforces it.
     dynamic_kind: bool = False
     output_schema: dict[str, Any] | None = None
+    # The description under a selection that narrows a dynamic tool (e.g. read-only), when it differs.
+    describe: Callable[[Selection], str | None] | None = None
 
     @property
     def annotations(self) -> types.ToolAnnotations:
-        read = self.kind == "read" and not self.dynamic_kind
+        return self.annotations_for(None)
+
+    def annotations_for(self, selection: Selection | None) -> types.ToolAnnotations:
+        """A dynamic tool under a selection that allows only reads is a read tool, and says so."""
+        reads_only = selection is not None and not any(selection.allows_kind(k) for k in ("write", "delete"))
+        read = (self.kind == "read" and not self.dynamic_kind) or (self.dynamic_kind and reads_only)
         return types.ToolAnnotations(
             title=self.title,
             read_only_hint=read,
@@ -95,14 +122,16 @@ class Tool:
     def input_schema(self) -> dict[str, Any]:
         return compact_schema(self.args.model_json_schema())
 
-    def to_mcp(self) -> types.Tool:
+    def to_mcp(self, selection: Selection | None = None) -> types.Tool:
+        """The listing entry; under `selection`, a dynamic tool's description and hints tell what it may do there."""
+        described = self.describe(selection) if self.describe is not None and selection is not None else None
         return types.Tool(
             name=self.name,
             title=self.title,
-            description=self.description,
+            description=described or self.description,
             input_schema=self.input_schema(),
             output_schema=self.output_schema,
-            annotations=self.annotations,
+            annotations=self.annotations_for(selection),
         )
 
 
@@ -124,6 +153,7 @@ class Registry:
         dynamic_kind: bool = False,
         name: str | None = None,
         output_schema: dict[str, Any] | None = None,
+        describe: Callable[[Selection], str | None] | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(fn: Handler) -> Handler:
             hints = get_type_hints(fn)
@@ -147,6 +177,7 @@ class Registry:
                 idempotent=idempotent,
                 dynamic_kind=dynamic_kind,
                 output_schema=output_schema,
+                describe=describe,
             )
             return fn
 
@@ -234,13 +265,16 @@ class Selection:
     only_allow: bool = False
     kinds: frozenset[Kind] = frozenset(KINDS)
     tags: frozenset[str] = frozenset()
+    # Read tools that need an edit scope to read (query_sql), hidden in read-only mode unless the operator grants
+    # that scope (HALO_MCP_READ_ONLY_EDIT_SCOPES); see tools/toolsets.py.
+    withheld: frozenset[str] = frozenset()
     audience: Audience = "agent"
 
     def allows_kind(self, kind: Kind) -> bool:
         return kind in self.kinds and not (self.read_only and kind != "read")
 
     def allows(self, t: Tool) -> bool:
-        if t.name in self.deny or self.audience not in t.audiences:
+        if t.name in self.deny or t.name in self.withheld or self.audience not in t.audiences:
             return False
         if not t.dynamic_kind and not self.allows_kind(t.kind):
             return False

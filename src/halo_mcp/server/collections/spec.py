@@ -14,16 +14,16 @@ you mean 'tickets'?`.
 from __future__ import annotations
 
 import difflib
-import fnmatch
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from halo_mcp.config import CollectionConfig, ConfigError
-from halo_mcp.halo.catalogue import catalogue, key
+from halo_mcp.halo.catalogue import catalogue
 from halo_mcp.tools import load_all
+from halo_mcp.tools.api import denied_by
 from halo_mcp.tools.framework import KINDS, Registry, Selection, registry
-from halo_mcp.tools.toolsets import TOOLSET_NAMES, expand_toolsets, required_scope
+from halo_mcp.tools.toolsets import OP_ENTRY, TOOLSET_NAMES, required_scope, selection_from
 
 # `/mcp/t/<token>` is the URL-token path, so no collection may be called `t`.
 RESERVED_NAMES = frozenset({"t"})
@@ -113,14 +113,16 @@ def resolve(
     if not config.methods:
         raise ConfigError(f"{where}.methods: empty; name at least one of read, write, delete, custom")
 
-    kinds = frozenset(m for m in config.methods if m in KINDS)
-    selection = Selection(
-        toolsets=expand_toolsets(config.toolsets),
-        read_only=config.read_only,
-        allow=frozenset(config.tools),
-        deny=frozenset(config.exclude_tools),
-        only_allow=bool(config.tools) and "toolsets" not in config.model_fields_set,
-        kinds=frozenset(k for k in KINDS if k in kinds),
+    base = selection_from(
+        config.toolsets if "toolsets" in config.model_fields_set else [],
+        config.tools,
+        config.exclude_tools,
+        config.read_only,
+        reg,
+    )
+    selection = replace(
+        base,
+        kinds=frozenset(k for k in KINDS if k in config.methods),
         tags=frozenset(config.tags),
         audience=config.audience,
     )
@@ -132,10 +134,10 @@ def resolve(
 
 
 def _check_operation(entry: str, where: str) -> None:
-    """`op:<METHOD /Path>` or `op:/Path` (globs allowed) must match at least one of Halo's operations."""
-    pattern = key(entry[3:])
-    ops = catalogue().operations
-    if any(fnmatch.fnmatchcase(key(op.path) if pattern.startswith("/") else key(op.name), pattern) for op in ops):
+    """`op:METHOD /Path` or `op:/Path` (globs allowed) must match at least one of Halo's operations."""
+    if not OP_ENTRY.fullmatch(entry):
+        raise ConfigError(f"{where}: {entry!r} is not an operation; write op:METHOD /Path or op:/Path for every method")
+    if any(denied_by(op.method, op.path, op.path, [entry]) for op in catalogue().operations):
         return
     suggestions = catalogue().suggest(entry[3:], limit=3)
     hint = "; did you mean " + " or ".join(f"'op:{op.name}'" for op in suggestions) + "?" if suggestions else ""
