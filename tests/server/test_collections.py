@@ -427,3 +427,13 @@ async def test_each_collection_keeps_its_own_deny_rules_on_a_shared_tenant_clien
         message = failed(await client.call_tool("get_ticket", {"id": 1}))
     assert "op:GET /Tickets/{id}" in message
     assert fresh_sandbox.counters()["routes"].get("GET /api/Tickets/{id}") is None  # refused before sending
+
+
+async def test_collections_keep_the_servers_request_bounds(serve_collections: Serve, sandbox: Sandbox) -> None:
+    server = serve_collections([KB], {"acme": sandbox}, max_request_bytes=2048)
+    big = {"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"_meta": {"pad": "x" * 4096}}}
+    headers = {"Accept": "application/json, text/event-stream", "MCP-Protocol-Version": "2025-11-25"}
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{server.url}/mcp/kb", json=big, headers=headers)
+    assert response.status_code == 413
+    assert "HALO_MCP_MAX_REQUEST_BYTES" in response.json()["error"]["message"]

@@ -286,7 +286,7 @@ async def _serve_http(
 
     app = build_collections_app(service, tenants, settings, audit=audit, reload=reload)
     try:
-        await serve_asgi(app, sock, settings.log_level)
+        await serve_asgi(app, sock, settings.log_level, settings.header_timeout)
     finally:
         audit.close()
         service.state.close()

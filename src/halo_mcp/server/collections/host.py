@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
@@ -30,12 +30,11 @@ from halo_mcp.halo.client import HaloClient
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
-from halo_mcp.server.http import unauthorized
+from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
 from halo_mcp.server.surface import Surface
 
 log = logging.getLogger("halo_mcp.collections")
 
-SESSION_IDLE_TIMEOUT = 1800.0
 POLICY = "halo"  # the IETF policy name in RateLimit-Policy / RateLimit
 
 
@@ -46,6 +45,7 @@ class CollectionContext:
     spec: CollectionSpec
     surface: Surface
     manager: StreamableHTTPSessionManager
+    mcp: ASGIApp  # the manager's app, its 413/503 refusals made readable
     sse: SseServerTransport
     stop: anyio.Event = field(default_factory=anyio.Event)
 
@@ -186,13 +186,20 @@ class CollectionHost:
             rate_limit_mode=spec.config.rate_limit_mode,
             list_changed=True,
         )
+        # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
         manager = StreamableHTTPSessionManager(
             app=surface.server,
             json_response=self.json_response,
             security_settings=self.security,
-            session_idle_timeout=SESSION_IDLE_TIMEOUT,
+            session_idle_timeout=self.settings.session_idle_timeout,
+            max_request_body_size=self.settings.max_request_bytes,
+            max_sessions=self.settings.max_sessions,
         )
-        ctx = CollectionContext(spec, surface, manager, SseServerTransport(f"/messages/{spec.name}/", self.security))
+        mcp = ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(self.settings))
+        sse = SseServerTransport(
+            f"/messages/{spec.name}/", self.security, max_request_body_size=self.settings.max_request_bytes
+        )
+        ctx = CollectionContext(spec, surface, manager, mcp, sse)
         assert self._tg is not None, "CollectionHost.run() starts the collections"
         await self._tg.start(self._serve, ctx)
         auth = " + ".join(spec.config.auth) or "none (loopback)"
@@ -221,7 +228,7 @@ class CollectionHost:
         ctx, route = admitted
         budgeted = _with_budget(send, ctx)
         if route == "mcp":
-            await ctx.manager.handle_request(scope, receive, budgeted)
+            await ctx.mcp(scope, receive, budgeted)
         elif route == "sse" and scope["method"] == "GET":
             await self._serve_sse(ctx, scope, receive, budgeted)
         elif route == "messages" and scope["method"] == "POST":
