@@ -141,9 +141,13 @@ async def test_url_token_mode_serves_the_token_path_only(serve_collections: Serv
         by_name = await http.post(f"{server.url}/mcp/link", json={})
         wrong = await http.post(f"{server.url}/mcp/t/hmcp_not-a-real-token-at-all", json={})
         no_bearer = await http.post(f"{server.url}/mcp/t/{url_part}", json={})
+        same = await http.post(
+            f"{server.url}/mcp/t/{url_part}", json={}, headers={"Authorization": f"Bearer {url_part}"}
+        )
     assert by_name.status_code == 404  # reachable only by its token URL
     assert wrong.status_code == 401
     assert no_bearer.status_code == 401
+    assert same.status_code == 401  # the URL's own token is not a second factor
 
 
 def test_url_tokens_never_appear_in_the_logs_and_start_up_names_expired_collections(

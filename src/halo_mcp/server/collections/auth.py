@@ -4,7 +4,8 @@
 Policy, after Host/Origin have passed:
 - `auth = []` (loopback only, enforced at validation): no credential, an anonymous principal;
 - `bearer`: `Authorization: Bearer <ApiToken of this collection>`;
-- `url_token`: the collection is reached only at `/mcp/t/<token>`; with `bearer` too, both must be valid;
+- `url_token`: the collection is reached only at `/mcp/t/<token>`; with `bearer` too, both must be valid and
+  different tokens (a leaked URL alone is not enough);
 - a token of another collection, or an unknown, revoked or expired one, is 401 `invalid_token` at once.
 Tokens are looked up by SHA-256 digest (the secret is never stored or compared in clear); the admin token's digest
 is compared with `hmac.compare_digest`.
@@ -101,6 +102,8 @@ class CollectionAuth:
             checked = self.verifier.check(presented)
             if checked is None or checked.resource != spec.name:
                 return unauthorized("the bearer token is unknown, revoked, expired or for another collection")
+            if url_token is not None and checked.client_id == url_token.client_id:
+                return unauthorized("the bearer token must be another token than the one in the URL")
             principal = checked
         assert principal is not None
         return AuthenticatedUser(principal)
