@@ -200,3 +200,19 @@ def test_reload_rereads_the_file_and_keeps_serving_when_it_is_broken(
         output = server.stop()
     assert "reload refused, still serving the previous configuration: collections[3].name" in output
     assert admin not in output
+
+
+def test_doctor_names_a_collection_whose_tools_lack_a_granted_scope(
+    config: Path, fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client_id, secret = fresh_sandbox.create_app(scopes="read:tickets read:kb")
+    config.write_text(
+        TOML.format(url=fresh_sandbox.url).replace(
+            'toolsets = ["knowledge"]\nmethods', 'toolsets = ["knowledge", "directory"]\nmethods'
+        )
+    )
+    monkeypatch.setenv("ACME_ID", client_id)
+    monkeypatch.setenv("ACME_SECRET", secret)
+    assert main(["doctor"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  collection kb toolset directory: missing scope read:customers" in out

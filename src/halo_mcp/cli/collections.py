@@ -299,7 +299,9 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
     """Every tenant reached and authenticated, every collection valid, served or expired, with its tokens."""
     from halo_mcp.halo.client import HaloClient
     from halo_mcp.halo.errors import HaloError
+    from halo_mcp.tools.toolsets import scope_checks
 
+    granted: dict[str, set[str]] = {}  # per tenant reached: the scopes Halo granted
     try:
         service = open_service(settings, explicit)
     except ConfigError as exc:
@@ -332,6 +334,7 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                 window = halo.rate_limit_window()
                 budget = f"{window[0]}/{window[1]:g}s" if window else "no client-side limit"
                 report.ok(f"tenant {name}", f"{client.api_url} answered in {elapsed:.0f} ms; rate budget {budget}")
+                granted[name] = set((client.tokens.granted_scope or "").split())
             finally:
                 await client.aclose()
         for spec in specs:
@@ -345,6 +348,10 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                 report.fail(f"collection {spec.name}", f"{detail}: issue one with `halo-mcp collections token`")
             else:
                 report.ok(f"collection {spec.name}", detail)
+            if spec.tenant in granted and not spec.expired():
+                for outcome, check, text in scope_checks(spec.selection, granted[spec.tenant]):
+                    if outcome == "fail":
+                        report.fail(f"collection {spec.name}", f"{check}: {text}")
     finally:
         service.state.close()
 
