@@ -65,11 +65,11 @@ async def test_legacy_sse_serves_each_collection_at_its_own_path(serve_collectio
                 ok(await client.call_tool("lookup", {"kind": "team"}))
 
 
-def _sse(url: str) -> Any:
+def _sse(url: str, **client: Any) -> Any:
     from mcp import Client
     from mcp.client.sse import sse_client
 
-    return Client(sse_client(url, timeout=10, sse_read_timeout=30))
+    return Client(sse_client(url, timeout=10, sse_read_timeout=30), **client)
 
 
 async def test_an_unknown_or_expired_collection_is_404_alike(serve_collections: Serve, sandbox: Sandbox) -> None:
@@ -347,8 +347,9 @@ async def test_the_admin_api_manages_collections_and_tokens_live(serve_collectio
         assert missing.status_code == 404
 
 
+@pytest.mark.parametrize("transport", ["streamable HTTP", "SSE"])
 async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
-    serve_collections: Serve, sandbox: Sandbox
+    serve_collections: Serve, sandbox: Sandbox, transport: str
 ) -> None:
     server = serve_collections([KB], {"acme": sandbox})
     server.service.create({"name": "dyn", "tenant": "acme", "toolsets": ["knowledge"]})
@@ -359,7 +360,11 @@ async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
         if getattr(getattr(message, "root", message), "method", "") == "notifications/tools/list_changed":
             changed.set()
 
-    async with mcp_at(f"{server.url}/mcp/dyn", mode="legacy", message_handler=on_message) as client:
+    if transport == "SSE":
+        connect = _sse(f"{server.url}/sse/dyn", mode="legacy", message_handler=on_message)
+    else:
+        connect = mcp_at(f"{server.url}/mcp/dyn", mode="legacy", message_handler=on_message)
+    async with connect as client:
         before = [t.name for t in (await client.list_tools()).tools]
         server.service.update("dyn", {"toolsets": ["knowledge", "directory"]})
         await _refresh(server)
