@@ -17,6 +17,7 @@ import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
@@ -61,6 +62,20 @@ class CallContext:
         return cls(principal=f"{token.client_id} ({token.subject})" if token.subject else token.client_id)
 
 
+class ListChangingServer(Server[Any]):
+    """A server whose handshake says its tool list can change: collections are re-read on reload."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True), experimental_capabilities, extensions
+        )
+
+
 class Surface:
     """Tools, resources and prompts for one selection. Owns its Halo client unless one is passed in."""
 
@@ -100,7 +115,7 @@ class Surface:
         self._schemas: dict[str, Any] = {}
         self._select(self.selection)
         schemas = self._schemas
-        self.server: Server[Any] = Server(
+        self.server: Server[Any] = (ListChangingServer if list_changed else Server)(
             name,
             version=__version__,
             title="Halo",
@@ -116,14 +131,6 @@ class Surface:
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
         )
-        if list_changed:
-            # Collections are re-read on reload: say so in the handshake so clients honour tools/list_changed.
-            plain = self.server.create_initialization_options
-            self.server.create_initialization_options = (  # type: ignore[method-assign]
-                lambda notification_options=None, *a, **kw: plain(
-                    notification_options or NotificationOptions(tools_changed=True), *a, **kw
-                )
-            )
 
     def _select(self, selection: Selection) -> None:
         self.selection = selection
