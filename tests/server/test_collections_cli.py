@@ -216,3 +216,19 @@ def test_doctor_names_a_collection_whose_tools_lack_a_granted_scope(
     assert main(["doctor"]) == 1
     out = capsys.readouterr().out
     assert "FAIL  collection kb toolset directory: missing scope read:customers" in out
+
+
+def test_serving_the_file_refuses_settings_that_belong_to_the_single_endpoint(
+    config: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HALO_MCP_TOKEN", "tok-for-the-old-endpoint")
+    assert main(["serve", "--transport", "http", "--port", "0"]) == 2
+    assert capsys.readouterr().err.startswith("halo-mcp: HALO_MCP_TOKEN: with halo-mcp.toml each collection has")
+    monkeypatch.delenv("HALO_MCP_TOKEN")
+    assert main(["serve", "--transport", "http", "--port", "0", "--workers", "2"]) == 2
+    assert "HALO_MCP_WORKERS: halo-mcp.toml is served by one process" in capsys.readouterr().err
+    assert main(["serve", "--collection", "nope"]) == 2
+    assert capsys.readouterr().err == "halo-mcp: no collection named 'nope'; see `halo-mcp collections list`\n"
+    monkeypatch.delenv("HALO_MCP_CONFIG")
+    assert main(["serve", "--collection", "kb"]) == 2
+    assert "--collection needs halo-mcp.toml" in capsys.readouterr().err
