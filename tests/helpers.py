@@ -333,6 +333,11 @@ class AppServer:
             time.sleep(0.01)
         return self
 
+    async def on_loop(self, coro: Any) -> Any:
+        """Await `coro` run on the server's own event loop (where its app state lives)."""
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
     def stop(self) -> None:
         if self._server is not None:
             self._server.should_exit = True

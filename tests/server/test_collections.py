@@ -11,6 +11,8 @@ from typing import Any
 import anyio
 import httpx2
 import pytest
+from mcp import Client
+from mcp.client.sse import sse_client
 from mcp.shared.exceptions import MCPError
 
 from halo_mcp.sandbox import Sandbox
@@ -57,18 +59,16 @@ async def test_each_collection_lists_exactly_its_tools_and_a_hidden_tool_answers
 
 async def test_legacy_sse_serves_each_collection_at_its_own_path(serve_collections: Serve, sandbox: Sandbox) -> None:
     server = serve_collections([KB, {"name": "dir", "tenant": "acme", "toolsets": ["directory"]}], {"acme": sandbox})
-    for name, expected in (("kb", "search_kb"), ("dir", "lookup")):
-        async with _sse(f"{server.url}/sse/{name}") as client:
-            names = [t.name for t in (await client.list_tools()).tools]
-            assert expected in names
-            if name == "dir":
+    for spec in server.service.specs():
+        async with _sse(f"{server.url}/sse/{spec.name}") as client:
+            listed = [t.name for t in (await client.list_tools()).tools]
+            assert listed == [t.name for t in spec.selection.tools()]
+            if spec.name == "dir":
                 ok(await client.call_tool("lookup", {"kind": "team"}))
+    assert "lookup" not in [t.name for t in server.service.get("kb").selection.tools()]
 
 
-def _sse(url: str, **client: Any) -> Any:
-    from mcp import Client
-    from mcp.client.sse import sse_client
-
+def _sse(url: str, **client: Any) -> Client:
     return Client(sse_client(url, timeout=10, sse_read_timeout=30), **client)
 
 
@@ -377,10 +377,7 @@ async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
 
 async def _refresh(server: CollectionsServer) -> None:
     """Apply store changes on the server's own loop, as the admin API and SIGHUP do."""
-    import asyncio
-
-    loop = server._loop
-    await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(server.host.refresh(), loop))
+    await server.on_loop(server.host.refresh())
 
 
 async def test_the_admin_api_answers_only_loopback_peers(sandbox: Sandbox) -> None:
