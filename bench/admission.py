@@ -52,9 +52,9 @@ async def measure(n: int) -> dict[str, dict[str, float]]:
     with tempfile.TemporaryDirectory() as tmp:
         state = EmbeddedState(f"{tmp}/state.db")
         service = CollectionService(file, state, loopback=True)
-        secrets = {c["name"]: service.issue_token(c["name"])[0] for c in collections if c["name"] != "open"}
+        secrets = {c["name"]: (await service.issue_token(c["name"]))[0] for c in collections if c["name"] != "open"}
         for i in range(EXTRA_TOKENS):
-            service.issue_token(f"c{i % COLLECTIONS}", label=f"extra {i}")
+            await service.issue_token(f"c{i % COLLECTIONS}", label=f"extra {i}")
         settings = ServerSettings(transport="http")
         tenants = {"acme": tenant_halo_settings("acme", file.tenants["acme"])}
         host = CollectionHost(service, tenants, settings, transport_security(settings))

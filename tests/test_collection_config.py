@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,7 @@ rate_limit_mode = "retry"
 
 def specs(*collections: dict[str, Any], loopback: bool = True) -> list[CollectionSpec]:
     file = parse_file({"tenants": {"acme": TENANT}, "collections": list(collections)})
-    return CollectionService(file, EmbeddedState(), loopback=loopback).specs()
+    return asyncio.run(CollectionService(file, EmbeddedState(), loopback=loopback).specs())
 
 
 def error(*collections: dict[str, Any], loopback: bool = True) -> str:
@@ -65,7 +66,7 @@ def test_the_issues_example_file_loads_with_its_exact_keys(tmp_path: Path) -> No
     path.write_text(EXAMPLE)
     file = load_file(path)
     assert isinstance(file, HaloMcpFile)
-    (spec,) = CollectionService(file, EmbeddedState(), loopback=False).specs()
+    (spec,) = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
     assert spec.name == "servicedesk"
     assert spec.selection.kinds == frozenset({"read", "write"})
     assert "op:DELETE /Tickets/{id}" in spec.selection.deny

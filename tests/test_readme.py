@@ -76,6 +76,8 @@ def test_the_licence_the_metadata_promises_ships() -> None:
 
 
 def test_the_collections_example_is_a_valid_halo_mcp_toml() -> None:
+    import asyncio
+
     from halo_mcp.config import parse_file
     from halo_mcp.server.collections.service import CollectionService
     from halo_mcp.state.embedded import EmbeddedState
@@ -84,6 +86,6 @@ def test_the_collections_example_is_a_valid_halo_mcp_toml() -> None:
     block = re.search(r"```toml\n(.*?)```", section, re.S)
     assert block, "the Collections section has no toml example"
     file = parse_file(tomllib.loads(block.group(1)))
-    specs = CollectionService(file, EmbeddedState(), loopback=False).specs()
+    specs = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
     assert [s.name for s in specs] == ["selfservice", "servicedesk", "admin"]
     assert all(s.selection.tools() for s in specs)

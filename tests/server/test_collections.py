@@ -47,7 +47,7 @@ async def test_each_collection_lists_exactly_its_tools_and_a_hidden_tool_answers
     serve_collections: Serve, sandbox: Sandbox, mode: str
 ) -> None:
     server = serve_collections([KB, {"name": "open", "tenant": "acme", "exclude_tools": ["lookup"]}], {"acme": sandbox})
-    for spec in server.service.specs():
+    for spec in await server.service.specs():
         async with mcp_at(f"{server.url}/mcp/{spec.name}", mode=mode) as client:
             listed = [t.name for t in (await client.list_tools()).tools]
         assert listed == [t.name for t in spec.selection.tools()]
@@ -59,13 +59,13 @@ async def test_each_collection_lists_exactly_its_tools_and_a_hidden_tool_answers
 
 async def test_legacy_sse_serves_each_collection_at_its_own_path(serve_collections: Serve, sandbox: Sandbox) -> None:
     server = serve_collections([KB, {"name": "dir", "tenant": "acme", "toolsets": ["directory"]}], {"acme": sandbox})
-    for spec in server.service.specs():
+    for spec in await server.service.specs():
         async with _sse(f"{server.url}/sse/{spec.name}") as client:
             listed = [t.name for t in (await client.list_tools()).tools]
             assert listed == [t.name for t in spec.selection.tools()]
             if spec.name == "dir":
                 ok(await client.call_tool("lookup", {"kind": "team"}))
-    assert "lookup" not in [t.name for t in server.service.get("kb").selection.tools()]
+    assert "lookup" not in [t.name for t in (await server.service.get("kb")).selection.tools()]
 
 
 def _sse(url: str, **client: Any) -> Client:
@@ -91,7 +91,7 @@ async def test_an_unknown_or_expired_collection_is_404_alike(serve_collections: 
 async def test_a_token_of_one_collection_is_refused_at_another(serve_collections: Serve, sandbox: Sandbox) -> None:
     other = {**DESK, "name": "other"}
     server = serve_collections([DESK, other], {"acme": sandbox})
-    secret, _ = server.service.issue_token("desk", label="desk bot")
+    secret, _ = await server.service.issue_token("desk", label="desk bot")
     async with mcp_at(f"{server.url}/mcp/desk", token=secret) as client:
         ok(await client.call_tool("lookup", {"kind": "team"}))
     async with httpx2.AsyncClient(timeout=10) as http:
@@ -106,8 +106,8 @@ async def test_a_token_of_one_collection_is_refused_at_another(serve_collections
 
 async def test_revoked_and_expired_tokens_are_refused_at_once(serve_collections: Serve, sandbox: Sandbox) -> None:
     server = serve_collections([DESK], {"acme": sandbox})
-    secret, token = server.service.issue_token("desk", label="to revoke")
-    short, _ = server.service.issue_token("desk", label="short", expires="1s")
+    secret, token = await server.service.issue_token("desk", label="to revoke")
+    short, _ = await server.service.issue_token("desk", label="short", expires="1s")
     statuses: list[int] = []
 
     async def record(response: httpx2.Response) -> None:
@@ -115,7 +115,7 @@ async def test_revoked_and_expired_tokens_are_refused_at_once(serve_collections:
 
     async with mcp_at(f"{server.url}/mcp/desk", token=secret, mode="legacy", on_response=record) as client:
         ok(await client.call_tool("lookup", {"kind": "team"}))
-        server.service.revoke(token.id)
+        await server.service.revoke(token.id)
         with pytest.raises(MCPError):  # the same session's very next request
             await client.call_tool("lookup", {"kind": "team"})
         assert statuses[-1] == 401
@@ -130,11 +130,11 @@ async def test_url_token_mode_serves_the_token_path_only(serve_collections: Serv
     link = {"name": "link", "tenant": "acme", "toolsets": ["directory"], "auth": ["url_token"]}
     both = {"name": "both", "tenant": "acme", "toolsets": ["directory"], "auth": ["url_token", "bearer"]}
     server = serve_collections([link, both], {"acme": sandbox})
-    secret, _ = server.service.issue_token("link", label="chatgpt")
+    secret, _ = await server.service.issue_token("link", label="chatgpt")
     async with mcp_at(f"{server.url}/mcp/t/{secret}") as client:
         ok(await client.call_tool("lookup", {"kind": "team"}))
-    url_part, _ = server.service.issue_token("both", label="url")
-    bearer_part, _ = server.service.issue_token("both", label="person")
+    url_part, _ = await server.service.issue_token("both", label="url")
+    bearer_part, _ = await server.service.issue_token("both", label="person")
     async with mcp_at(f"{server.url}/mcp/t/{url_part}", token=bearer_part) as client:
         ok(await client.call_tool("lookup", {"kind": "team"}))
     async with httpx2.AsyncClient(timeout=10) as http:
@@ -290,7 +290,7 @@ async def test_two_tenants_talk_to_two_sandboxes_with_separate_budgets(
 
 async def test_a_write_records_its_collection_and_principal(serve_collections: Serve, fresh_sandbox: Sandbox) -> None:
     server = serve_collections([DESK], {"acme": fresh_sandbox})
-    secret, token = server.service.issue_token("desk", label="triage bot")
+    secret, token = await server.service.issue_token("desk", label="triage bot")
     async with mcp_at(f"{server.url}/mcp/desk", token=secret) as client:
         ok(await client.call_tool("add_note", {"ticket_id": 1, "note": "checked by the triage bot"}))
     (entry,) = server.audit.entries(collection="desk")
@@ -352,7 +352,7 @@ async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
     serve_collections: Serve, sandbox: Sandbox, transport: str
 ) -> None:
     server = serve_collections([KB], {"acme": sandbox})
-    server.service.create({"name": "dyn", "tenant": "acme", "toolsets": ["knowledge"]})
+    await server.service.create({"name": "dyn", "tenant": "acme", "toolsets": ["knowledge"]})
     await _refresh(server)
     changed = anyio.Event()
 
@@ -366,7 +366,7 @@ async def test_a_change_in_a_collections_tools_notifies_its_connected_clients(
         connect = mcp_at(f"{server.url}/mcp/dyn", mode="legacy", message_handler=on_message)
     async with connect as client:
         before = [t.name for t in (await client.list_tools()).tools]
-        server.service.update("dyn", {"toolsets": ["knowledge", "directory"]})
+        await server.service.update("dyn", {"toolsets": ["knowledge", "directory"]})
         await _refresh(server)
         with anyio.fail_after(10):
             await changed.wait()

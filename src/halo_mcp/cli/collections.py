@@ -86,11 +86,13 @@ def tenant_settings(file: HaloMcpFile, base: HaloSettings | None = None) -> dict
 
 
 def run(args: argparse.Namespace) -> int:
+    import asyncio
+
     from halo_mcp.server.collections.service import token_json
 
     service = open_service(load_server_settings(), args.config)
     try:
-        result = _verb(service, args)
+        result = asyncio.run(_verb(service, args))
     finally:
         service.state.close()
     if args.json:
@@ -100,37 +102,37 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
+async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
     from halo_mcp.server.collections.service import token_json
 
     verb = args.verb
     if verb == "list":
         return [
             {**_summary(service.describe(s)), "tools": len(s.selection.tools()), "source": s.source}
-            for s in service.specs()
+            for s in await service.specs()
         ]
     if verb == "show":
         from halo_mcp.costs import tool_tokens
 
-        spec = service.get(args.name)
+        spec = await service.get(args.name)
         tools = [{"name": t.name, "kind": t.kind, "tokens": tool_tokens(t.to_mcp())} for t in spec.selection.tools()]
         return {**_summary(service.describe(spec)), "tools": tools, "total_tokens": sum(t["tokens"] for t in tools)}
     if verb in ("create", "update"):
         fields = _fields(args.set)
         if verb == "create":
-            return service.describe(service.create({"name": args.name, **fields}))
-        return service.describe(service.update(args.name, fields))
+            return service.describe(await service.create({"name": args.name, **fields}))
+        return service.describe(await service.update(args.name, fields))
     if verb == "delete":
-        return {"deleted": args.name, "tokens_revoked": service.delete(args.name)}
+        return {"deleted": args.name, "tokens_revoked": await service.delete(args.name)}
     if verb == "token":
-        secret, token = service.issue_token(args.name, label=args.label, expires=args.expires)
-        url = service.url(service.get(args.name), secret)
+        secret, token = await service.issue_token(args.name, label=args.label, expires=args.expires)
+        url = service.url(await service.get(args.name), secret)
         return {**token_json(token), "token": secret, **({"url": url} if url else {})}
     if verb == "tokens":
-        return [token_json(t) for t in service.tokens(args.name)]
+        return [token_json(t) for t in await service.tokens(args.name)]
     if verb == "revoke":
-        return {"revoked": token_json(service.revoke(args.token_id))}
-    return {"pruned": service.prune()}
+        return {"revoked": token_json(await service.revoke(args.token_id))}
+    return {"pruned": await service.prune()}
 
 
 def _summary(described: dict[str, Any]) -> dict[str, Any]:
@@ -199,8 +201,10 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
             'HALO_MCP_TOKEN: with halo-mcp.toml each collection has its own tokens (auth = ["bearer"] and '
             "`halo-mcp collections token NAME`); unset HALO_MCP_TOKEN"
         )
+    import asyncio
+
     service = open_service(settings, explicit)
-    specs = service.specs()
+    specs = asyncio.run(service.specs())
     tenants = tenant_settings(service.file)
     secrets = [s.get_secret_value() for h in tenants.values() for s in (h.client_secret, h.password) if s]
     if settings.admin_token is not None:
@@ -232,7 +236,7 @@ async def _serve_stdio(
     from halo_mcp.server.stdio import serve_stdio
     from halo_mcp.server.surface import Surface
 
-    spec = service.get(name)
+    spec = await service.get(name)
     if spec.expired():
         raise ConfigError(f"--collection: {name} expired at {spec.config.expires_at}; it is not served")
     surface = Surface(
@@ -266,19 +270,16 @@ async def _serve_http(
 
     async def reload() -> None:
         """Re-read the file; a broken file is logged and the running collections stay as they are."""
+        from halo_mcp.server.collections.service import CollectionService
+
         try:
             file = read_file(settings, explicit)
             fresh = tenant_settings(file)
-            previous = service.file
-            service.file = file
-            try:
-                service.specs()
-            except ConfigError:
-                service.file = previous
-                raise
+            await CollectionService(file, service.state, loopback=service.loopback).specs()
         except ConfigError as exc:
             log.error("reload refused, still serving the previous configuration: %s", exc)
             return
+        service.file = file
         host = app.state.host
         host.tenant_settings = fresh
         await host.refresh()
@@ -309,7 +310,7 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
         return
     try:
         try:
-            specs = service.specs()
+            specs = await service.specs()
         except ConfigError as exc:
             report.fail("collections", str(exc))
             return
@@ -339,7 +340,7 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                 await client.aclose()
         for spec in specs:
             tools = spec.selection.tools()
-            active = [t for t in service.state.tokens.list(spec.name) if t.usable(time.time())]
+            active = [t for t in await service.state.tokens.list(spec.name) if t.usable(time.time())]
             auth = "+".join(spec.config.auth) or "none (loopback)"
             detail = f"{len(tools)} tools, tenant {spec.tenant}, auth {auth}, {len(active)} active token(s)"
             if spec.expired():

@@ -69,42 +69,42 @@ def admin_app(
         return data
 
     async def list_collections(request: Request) -> Any:
-        return [service.describe(s) for s in service.specs()]
+        return [service.describe(s) for s in await service.specs()]
 
     async def create(request: Request) -> Any:
-        spec = service.create(await body(request))
+        spec = await service.create(await body(request))
         await refresh()
         return JSONResponse(service.describe(spec), 201)
 
     async def show(request: Request) -> Any:
-        return service.describe(service.get(request.path_params["name"]))
+        return service.describe(await service.get(request.path_params["name"]))
 
     async def update(request: Request) -> Any:
-        spec = service.update(request.path_params["name"], await body(request))
+        spec = await service.update(request.path_params["name"], await body(request))
         await refresh()
         return service.describe(spec)
 
     async def delete(request: Request) -> Any:
-        revoked = service.delete(request.path_params["name"])
+        revoked = await service.delete(request.path_params["name"])
         await refresh()
         return {"deleted": request.path_params["name"], "tokens_revoked": revoked}
 
     async def tokens(request: Request) -> Any:
-        return [token_json(t) for t in service.tokens(request.path_params["name"])]
+        return [token_json(t) for t in await service.tokens(request.path_params["name"])]
 
     async def issue(request: Request) -> Any:
         data = await body(request)
         name = request.path_params["name"]
-        secret, token = service.issue_token(name, label=str(data.get("label", "")), expires=data.get("expires"))
-        url = service.url(service.get(name), secret)
+        secret, token = await service.issue_token(name, label=str(data.get("label", "")), expires=data.get("expires"))
+        url = service.url(await service.get(name), secret)
         return JSONResponse({**token_json(token), "token": secret, **({"url": url} if url else {})}, 201)
 
     async def revoke(request: Request) -> Any:
-        return {"revoked": token_json(service.revoke(request.path_params["token_id"]))}
+        return {"revoked": token_json(await service.revoke(request.path_params["token_id"]))}
 
     async def do_reload(request: Request) -> Any:
         await reload()
-        return {"collections": [s.name for s in service.specs()]}
+        return {"collections": [s.name for s in await service.specs()]}
 
     routes = [
         Route("/admin/api/collections", endpoint(list_collections), methods=["GET"]),

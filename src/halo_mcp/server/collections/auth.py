@@ -39,16 +39,13 @@ class ApiTokenVerifier:
         self._touched: dict[str, float] = {}
 
     async def verify_token(self, token: str) -> AccessToken | None:
-        return self.check(token)
-
-    def check(self, token: str) -> AccessToken | None:
         now = time.time()
-        found = self.tokens.find(digest(token), now)
+        found = await self.tokens.find(digest(token), now)
         if found is None:
             return None
         if now - self._touched.get(found.id, 0.0) > LAST_USED_RESOLUTION:
             self._touched[found.id] = now
-            self.tokens.touch(found.id, now)
+            await self.tokens.touch(found.id, now)
         return AccessToken(
             token=found.id,
             client_id=found.id,
@@ -84,7 +81,7 @@ class CollectionAuth:
     def __init__(self, verifier: ApiTokenVerifier) -> None:
         self.verifier = verifier
 
-    def authenticate(
+    async def authenticate(
         self, request: Request, spec: CollectionSpec, url_token: AccessToken | None
     ) -> AuthenticatedUser | Response:
         modes = spec.config.auth
@@ -99,7 +96,7 @@ class CollectionAuth:
             presented = bearer(request)
             if presented is None:
                 return unauthorized("")
-            checked = self.verifier.check(presented)
+            checked = await self.verifier.verify_token(presented)
             if checked is None or checked.resource != spec.name:
                 return unauthorized("the bearer token is unknown, revoked, expired or for another collection")
             if url_token is not None and checked.client_id == url_token.client_id:

@@ -109,7 +109,7 @@ class CollectionHost:
     async def run(self, tg: TaskGroup) -> None:
         """Start every collection (called from the app's lifespan, inside `tg`)."""
         self._tg = tg
-        await self.apply(self.service.specs())
+        await self.apply(await self.service.specs())
 
     async def aclose(self) -> None:
         for ctx in self.contexts.values():
@@ -121,7 +121,7 @@ class CollectionHost:
 
     async def refresh(self) -> None:
         """Re-read the store (and the file model the service holds) and apply the differences."""
-        await self.apply(self.service.specs())
+        await self.apply(await self.service.specs())
 
     async def apply(self, specs: list[CollectionSpec]) -> None:
         """Serve exactly `specs` (expired ones excepted): start new ones, re-select changed ones (their clients
@@ -246,7 +246,7 @@ class CollectionHost:
         parts = scope["path"].strip("/").split("/")
         url_token = None
         if len(parts) == 3 and parts[:2] == ["mcp", "t"]:
-            url_token = self.verifier.check(parts[2])
+            url_token = await self.verifier.verify_token(parts[2])
             ctx = self.contexts.get(url_token.resource or "") if url_token else None
             if ctx is None or "url_token" not in ctx.spec.config.auth:
                 return unauthorized("the token in this URL is unknown, revoked or expired")
@@ -260,7 +260,7 @@ class CollectionHost:
             ctx, route = found, parts[0]
         if ctx.spec.expired():  # expired since the last reload: refuse at once
             return not_found()
-        user = self.auth.authenticate(request, ctx.spec, url_token)
+        user = await self.auth.authenticate(request, ctx.spec, url_token)
         if isinstance(user, Response):
             return user
         scope["user"] = user

@@ -55,12 +55,12 @@ class CollectionService:
 
     # -- collections ---------------------------------------------------------------------------------------
 
-    def specs(self) -> list[CollectionSpec]:
+    async def specs(self) -> list[CollectionSpec]:
         """Every collection, validated: the file's first, then the store's (a stored name the file now also
         declares is shadowed by the file)."""
         out = self._file_specs()
         declared = {s.name for s in out}
-        for definition in self.state.collections.list():
+        for definition in await self.state.collections.list():
             config = self._config(definition, f"collections[{definition.get('name')!r}]")
             if config.name not in declared:
                 out.append(self._resolve(config, f"collections[{config.name!r}]", "store"))
@@ -89,8 +89,8 @@ class CollectionService:
             msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"].removeprefix("Value error, ")
             raise ConfigError(f"{where}.{loc}: {msg}" if loc else f"{where}: {msg}") from None
 
-    def get(self, name: str) -> CollectionSpec:
-        for spec in self.specs():
+    async def get(self, name: str) -> CollectionSpec:
+        for spec in await self.specs():
             if spec.name == name:
                 return spec
         raise NotFound(f"no collection named {name!r}; see `halo-mcp collections list`")
@@ -115,38 +115,38 @@ class CollectionService:
             return None
         return f"{base}/mcp/t/{secret}" if "url_token" in spec.config.auth else f"{base}/mcp/{spec.name}"
 
-    def create(self, definition: dict[str, Any]) -> CollectionSpec:
+    async def create(self, definition: dict[str, Any]) -> CollectionSpec:
         config = self._config(definition, "collection")
-        if any(s.name == config.name for s in self.specs()):
+        if any(s.name == config.name for s in await self.specs()):
             raise ConfigError(f"collection.name: {config.name!r} exists; use update, or pick another name")
         spec = self._resolve(config, "collection", "store")
-        self.state.collections.put(config.name, config.model_dump(mode="json", exclude_unset=True))
+        await self.state.collections.put(config.name, config.model_dump(mode="json", exclude_unset=True))
         return spec
 
-    def update(self, name: str, changes: dict[str, Any]) -> CollectionSpec:
-        current = self.get(name)
+    async def update(self, name: str, changes: dict[str, Any]) -> CollectionSpec:
+        current = await self.get(name)
         if current.source == "file":
             raise ConfigError(f"collection {name!r} is declared in halo-mcp.toml; change it there and reload")
         if changes.get("name", name) != name:
             raise ConfigError("collection.name: a collection cannot be renamed; create a new one")
         merged = {**current.config.model_dump(mode="json", exclude_unset=True), **changes}
         spec = self._resolve(self._config(merged, "collection"), "collection", "store")
-        self.state.collections.put(name, spec.config.model_dump(mode="json", exclude_unset=True))
+        await self.state.collections.put(name, spec.config.model_dump(mode="json", exclude_unset=True))
         return spec
 
-    def delete(self, name: str) -> int:
+    async def delete(self, name: str) -> int:
         """Delete a store-managed collection and revoke its tokens; returns how many tokens were revoked."""
-        current = self.get(name)
+        current = await self.get(name)
         if current.source == "file":
             raise ConfigError(f"collection {name!r} is declared in halo-mcp.toml; remove it there and reload")
-        self.state.collections.delete(name)
-        return self.state.tokens.revoke_collection(name, time.time())
+        await self.state.collections.delete(name)
+        return await self.state.tokens.revoke_collection(name, time.time())
 
     # -- tokens --------------------------------------------------------------------------------------------
 
-    def issue_token(self, name: str, *, label: str = "", expires: str | None = None) -> tuple[str, ApiToken]:
+    async def issue_token(self, name: str, *, label: str = "", expires: str | None = None) -> tuple[str, ApiToken]:
         """A new random token for `name`: the secret (returned once, never stored) and its record."""
-        spec = self.get(name)
+        spec = await self.get(name)
         now = time.time()
         expiry = parse_expiry(expires, now)
         if spec.config.expires_at is not None:
@@ -161,22 +161,22 @@ class CollectionService:
             last_used=None,
             expires=expiry,
         )
-        self.state.tokens.add(token, digest(secret))
+        await self.state.tokens.add(token, digest(secret))
         return secret, token
 
-    def tokens(self, name: str) -> list[ApiToken]:
-        self.get(name)
-        return self.state.tokens.list(name)
+    async def tokens(self, name: str) -> list[ApiToken]:
+        await self.get(name)
+        return await self.state.tokens.list(name)
 
-    def revoke(self, token_id: str) -> ApiToken:
-        token = self.state.tokens.get(token_id)
+    async def revoke(self, token_id: str) -> ApiToken:
+        token = await self.state.tokens.get(token_id)
         if token is None:
             raise NotFound(f"no token with id {token_id!r}; see `halo-mcp collections tokens NAME`")
-        self.state.tokens.revoke(token_id, time.time())
+        await self.state.tokens.revoke(token_id, time.time())
         return token
 
-    def prune(self) -> int:
-        return self.state.tokens.prune(time.time())
+    async def prune(self) -> int:
+        return await self.state.tokens.prune(time.time())
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:
