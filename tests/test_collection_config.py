@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -160,3 +163,22 @@ def test_tenant_secrets_come_from_the_environment_variables_named(monkeypatch: p
     assert settings.client_id == "cid"
     assert settings.client_secret is not None and settings.client_secret.get_secret_value() == "shh"
     assert settings.rate_limit_window() == (300, 300.0)
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "collections.json"
+
+
+def test_the_readme_example_collections_serve_the_committed_tool_lists() -> None:
+    """A public contract: what the self-service, service-desk and admin examples expose, tool by tool."""
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    section = readme[readme.index("\n## Collections") : readme.index("\n## The tools")]
+    block = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    file = parse_file(tomllib.loads(block))
+    specs = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
+    current = {s.name: [t.name for t in s.selection.tools()] for s in specs}
+    if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(json.dumps(current, indent=1) + "\n")
+        if not os.environ.get("UPDATE_SNAPSHOTS"):
+            pytest.fail("snapshot was missing and has been written; review and commit tests/snapshots/collections.json")
+    committed = json.loads(SNAPSHOT.read_text())
+    assert current == committed, "an example collection's tools changed: run UPDATE_SNAPSHOTS=1 and commit the snapshot"

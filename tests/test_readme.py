@@ -73,19 +73,3 @@ def test_the_licence_the_metadata_promises_ships() -> None:
     licence = (ROOT / "LICENSE").read_text()
     assert licence.startswith("MIT License") and "halo-mcp contributors" in licence
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "MIT"
-
-
-def test_the_collections_example_is_a_valid_halo_mcp_toml() -> None:
-    import asyncio
-
-    from halo_mcp.config import parse_file
-    from halo_mcp.server.collections.service import CollectionService
-    from halo_mcp.state.embedded import EmbeddedState
-
-    section = README[README.index("\n## Collections") : README.index("\n## The tools")]
-    block = re.search(r"```toml\n(.*?)```", section, re.S)
-    assert block, "the Collections section has no toml example"
-    file = parse_file(tomllib.loads(block.group(1)))
-    specs = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
-    assert [s.name for s in specs] == ["selfservice", "servicedesk", "admin"]
-    assert all(s.selection.tools() for s in specs)
