@@ -205,7 +205,9 @@ class ServerSettings(BaseSettings):
     token: SecretStr | None = None
     allowed_hosts: str = ""
     allowed_origins: str = ""
-    structured_output: bool = True
+    # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
+    # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
+    structured_output: Literal["declared", "always", "never"] = "declared"
     log_level: str = "INFO"
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
@@ -226,6 +228,13 @@ class ServerSettings(BaseSettings):
     admin_token: SecretStr | None = None
     # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
     state_db: str = ""
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _structured_bool(cls, value: object) -> object:
+        """The setting was a boolean: true meant every result, false none."""
+        text = str(value).strip().lower()
+        return {"true": "always", "1": "always", "false": "never", "0": "never"}.get(text, value)
 
     @field_validator("log_level")
     @classmethod
