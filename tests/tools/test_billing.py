@@ -127,3 +127,18 @@ async def test_an_ended_contract_still_labelled_active_is_shown_with_both_and_th
     assert ended["contract_status"] == "Active" and ended["active"] is False
     assert ended["halo_says"] == "disagrees with period"
     assert "the spec documents neither field, so the period decides" in out
+
+
+async def test_an_agents_and_a_teams_hours_come_from_the_same_report_and_add_up(
+    billing: Client, fresh_sandbox: Sandbox, raw: Raw
+) -> None:
+    events = raw.get("TimesheetEvent", agent_id=2, start_date=month_start(), end_date="2100-01-01")
+    priya = sum(e["timetaken"] for e in events if e.get("ticket_id"))
+    mine = await run(billing, "time_logged", start=month_start(), agent="Priya Nair", by="client")
+    totals = (mine.structured_content or {})["totals"]
+    assert totals["agent"] == "Priya Nair" and totals["hours"] == pytest.approx(priya, abs=0.05)
+    team = await run(billing, "time_logged", start=month_start(), team="Network", by="agent")
+    data = team.structured_content or {}
+    hours = data["columns"].index("hours")
+    assert data["totals"]["hours"] == pytest.approx(sum(r[hours] for r in data["rows"]), abs=0.05)
+    assert data["totals"]["source"] == "reporting SQL over ACTIONS"
