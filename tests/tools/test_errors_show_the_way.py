@@ -80,3 +80,8 @@ async def test_an_unknown_id_lists_the_valid_values_without_another_request(clie
     message = failed(await run(client, "add_action", ticket_id=1, outcome="Private Note", new_status="99"))
     assert "no status with id 99; valid statuses: 'New' (id 1)" in message and "'Closed'" in message
     assert api_calls(own.counters()) <= 1  # at most the outcome table
+
+
+async def test_an_action_without_an_outcome_lists_the_outcomes(client: Client) -> None:
+    message = failed(await run(client, "add_action", ticket_id=1, note="x"))
+    assert "pass outcome" in message and "valid outcomes: 'Private Note' (id 1)" in message

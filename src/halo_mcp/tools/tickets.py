@@ -1039,9 +1039,8 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
     minutes given. close=true resolves (note = resolution)."""
     assigning = args.new_agent not in (None, "") or args.new_team not in (None, "")
     if args.outcome in (None, "") and not args.close and not assigning:
-        raise ToolError(
-            "pass outcome (e.g. 'Private Note', 'Email User'), close=true to resolve, or new_agent/new_team to assign"
-        )
+        outcomes = valid_values("outcome", await ctx.resolver.table("outcome"))
+        raise ToolError(f"pass outcome, close=true to resolve, or new_agent/new_team to assign; {outcomes}")
     if args.outcome not in (None, ""):
         outcome = await ctx.resolver.resolve("outcome", args.outcome)
     elif args.close:
