@@ -9,6 +9,7 @@ resolved server-side from cached lookup tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
@@ -19,7 +20,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
-from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError, HaloValidationError
+from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloPermissionError, HaloValidationError
 from halo_mcp.tools import actions
 from halo_mcp.tools.counting import GROUPS, by_paging, by_sql, count_sql, day_bounds
 from halo_mcp.tools.errors import ToolError
@@ -698,12 +699,13 @@ async def _explain_validation(
         kind = ARG_KINDS.get(arg)
         if kind is None or SOURCES[kind].searched:
             continue
+        pool: list[Entity] = []
         if kind == "category" and type_id is not None:
             # Halo's own filter for the categories a ticket type offers (GET /Category declares tickettype_id).
-            data = await ctx.halo.get("Category", {"tickettype_id": type_id})
-            pool = [e for e in (Resolver.entity("category", r) for r in rows_of(data)) if e]
-        else:
-            pool = await ctx.resolver.table(kind)
+            with contextlib.suppress(HaloError):  # the plain list below is the fallback
+                data = await ctx.halo.get("Category", {"tickettype_id": type_id})
+                pool = [e for e in (Resolver.entity("category", r) for r in rows_of(data)) if e]
+        pool = pool or await ctx.resolver.table(kind)
         listed.append(f"{arg}: {valid_values(kind, pool)}")
     values = "".join(f" {line}." for line in listed)
     return ToolError(f"Halo needs {what}{where}; pass {what} and try again.{values} (Halo said: {message})")
