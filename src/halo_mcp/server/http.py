@@ -1,5 +1,5 @@
 """One Starlette app for every HTTP transport: streamable HTTP at `/mcp` (both protocol eras), the deprecated
-HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, and `GET /healthz`.
+HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, `GET /healthz` and `GET /metrics` (Prometheus).
 
 Security, in order: Host/Origin validation (DNS-rebinding defence; loopback-only by default, explicit allow lists
 otherwise), then an optional static bearer token. The token is kept only as its SHA-256 digest. It authenticates the
@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
 from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from halo_mcp.server.metrics import METRICS
 from halo_mcp.server.surface import Surface
 
 log = logging.getLogger("halo_mcp.http")
@@ -207,7 +209,13 @@ def build_app(
             log.debug("SSE connection refused: %s", exc)  # connect_sse has answered (403/421) already
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__, "tools": len(surface.tools)})
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "tools": len(surface.tools)}
+        if degraded := surface.degraded():  # still serving (200): a probe must not restart a working replica
+            body.update(status="degraded", degraded=degraded)
+        return JSONResponse(body)
+
+    async def metrics(request: Request) -> Response:
+        return Response(METRICS.render(), media_type=METRICS_CONTENT_TYPE)
 
     def guard(app: ASGIApp) -> ASGIApp:
         return Guard(app, security, token_digest)
@@ -226,6 +234,7 @@ def build_app(
 
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),  # no secrets: tool names, tenant hosts, counts
         Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:

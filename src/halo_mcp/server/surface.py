@@ -23,6 +23,8 @@ from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
+from halo_mcp.halo.ratelimit import window_for
+from halo_mcp.server.metrics import METRICS
 from halo_mcp.tools import content, load_all
 from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import ToolError
@@ -61,8 +63,12 @@ class Surface:
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
         self.halo = halo or HaloClient(
-            halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
+            halo_settings,
+            scope=required_scope(self.selection),
+            policy=request_policy(self.selection),
+            window=window_for(halo_settings, self.settings),
         )
+        METRICS.watch(self.halo)
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
@@ -93,6 +99,12 @@ class Surface:
             on_get_prompt=self._get_prompt,
         )
 
+    def degraded(self) -> list[str]:
+        """What runs on less than its shared state (a replica cut off from Redis); empty when healthy."""
+        window = self.halo.limiter
+        reason = window.degraded() if window is not None else None
+        return [reason] if reason else []
+
     async def aclose(self) -> None:
         if self._owns_halo:
             await self.halo.aclose()
@@ -110,7 +122,10 @@ class Surface:
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        return await self.call(t, dict(params.arguments or {}))
+        started = time.perf_counter()
+        result = await self.call(t, dict(params.arguments or {}))
+        METRICS.observe(self.context.collection, t.name, time.perf_counter() - started, bool(result.is_error))
+        return result
 
     async def call(self, t: Tool, arguments: dict[str, Any]) -> types.CallToolResult:
         """Validate, run, audit. Every failure becomes an `isError` result with a message saying what to do."""
