@@ -379,6 +379,12 @@ class PostgresServer:
             stderr=subprocess.DEVNULL,
         )
         _wait_for_port(self.port, self.proc, "postgres")
+        ready = [self._bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while subprocess.run(ready).returncode != 0:  # listening comes before accepting queries
+            if time.monotonic() > deadline:
+                raise RuntimeError("postgres did not accept connections")
+            time.sleep(0.05)
         return self
 
     def stop(self) -> None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
-from pathlib import Path
 
+import psycopg
 import pytest
 
 from tests.helpers import PostgresServer, RedisServer
@@ -25,5 +26,9 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
 
 
 @pytest.fixture
-def state_dir(tmp_path: Path) -> Path:
-    return tmp_path
+def database_url(postgres_server: PostgresServer) -> str:
+    """A new, empty database on the module's PostgreSQL."""
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
+    return postgres_server.url.rsplit("/", 1)[0] + "/" + name

@@ -1,10 +1,14 @@
-"""Three `halo-mcp serve` processes share one Halo tenant through a real Redis: together they stay inside Halo's
-rate limit (the sandbox's counters prove it), and losing Redis mid-run degrades, recovers, and loses no write."""
+"""Three `halo-mcp serve` processes share one Halo tenant through a real Redis and one PostgreSQL: together they
+stay inside Halo's rate limit (the sandbox's counters prove it), losing Redis mid-run degrades, recovers, and loses
+no write, and every replica's writes are in the one audit."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,7 +19,7 @@ import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import CliServer, Raw, RedisServer, api_calls, call, http_client, ok, subprocess_env
+from tests.helpers import CliServer, PostgresServer, Raw, RedisServer, api_calls, call, http_client, ok, subprocess_env
 
 pytestmark = [pytest.mark.replicas, pytest.mark.anyio]
 
@@ -24,12 +28,13 @@ CONCURRENT_CALLS = 12
 
 
 @pytest.fixture(scope="module")
-def cluster(redis_server: RedisServer) -> Iterator[tuple[Sandbox, list[CliServer]]]:
+def cluster(redis_server: RedisServer, postgres_server: PostgresServer) -> Iterator[tuple[Sandbox, list[CliServer]]]:
     with Sandbox(seed=1) as sb:
         env = subprocess_env(
             sb,
             HALO_RATE_LIMIT=f"{LIMIT}/{WINDOW_SECONDS:g}",
             HALO_MCP_REDIS_URL=redis_server.url,
+            HALO_MCP_DATABASE_URL=postgres_server.url,
             HALO_MCP_REPLICAS="3",
         )
         with ThreadPoolExecutor(3) as pool:
@@ -85,7 +90,7 @@ async def test_three_replicas_make_200_calls_without_one_429_from_halo(
 
 
 async def test_redis_stopped_mid_run_degrades_recovers_and_loses_no_write(
-    cluster: tuple[Sandbox, list[CliServer]], redis_server: RedisServer
+    cluster: tuple[Sandbox, list[CliServer]], redis_server: RedisServer, postgres_server: PostgresServer
 ) -> None:
     sb, servers = cluster
     sb.set_faults(rate_limit={"limit": LIMIT, "window_seconds": WINDOW_SECONDS}, paths=["/api"])
@@ -109,3 +114,14 @@ async def test_redis_stopped_mid_run_degrades_recovers_and_loses_no_write(
     written = [a["note"] for a in Raw(sb).all("/Actions", "actions", ticket_id=1) if marker in str(a.get("note"))]
     assert sorted(written) == sorted(str(args["note"]) for _, args in notes)
     assert all(s.proc.poll() is None for s in servers)  # no replica crashed
+    # Every replica audited its writes into the one PostgreSQL, and `halo-mcp audit` reads them all.
+    done = subprocess.run(
+        [sys.executable, "-m", "halo_mcp", "audit", "--json", "--tool", "add_note", "--limit", "500"],
+        env=subprocess_env(HALO_MCP_DATABASE_URL=postgres_server.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    audited = [e["arguments"]["note"] for e in json.loads(done.stdout) if marker in e["arguments"].get("note", "")]
+    assert sorted(audited) == sorted(written)

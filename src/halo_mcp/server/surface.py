@@ -19,12 +19,13 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from halo_mcp import __version__
-from halo_mcp.audit import AuditLog, audit_path
+from halo_mcp.audit import open_audit
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.halo.ratelimit import window_for
 from halo_mcp.server.metrics import METRICS
+from halo_mcp.state.base import AuditStore
 from halo_mcp.tools import content, load_all
 from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import ToolError
@@ -55,7 +56,7 @@ class Surface:
         selection: Selection | None = None,
         collection: str = "default",
         halo: HaloClient | None = None,
-        audit: AuditLog | None = None,
+        audit: AuditStore | None = None,
         name: str = "halo-mcp",
     ) -> None:
         load_all()
@@ -69,7 +70,8 @@ class Surface:
             window=window_for(halo_settings, self.settings),
         )
         METRICS.watch(self.halo)
-        self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
+        self._owns_audit = audit is None
+        self.audit = audit if audit is not None else open_audit(self.settings)
         self.context = ToolContext(
             halo=self.halo,
             resolver=Resolver(self.halo),
@@ -108,6 +110,8 @@ class Surface:
     async def aclose(self) -> None:
         if self._owns_halo:
             await self.halo.aclose()
+        if self._owns_audit:
+            self.audit.close()
 
     # -- tools ---------------------------------------------------------------------------------------------
 

@@ -79,7 +79,6 @@ class AuditStore(Protocol):
         affected: list[str],
         outcome: str,
         message: str,
-        principal: str = "",
     ) -> None: ...
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]: ...
