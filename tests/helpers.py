@@ -157,9 +157,10 @@ STARTUP_TIMEOUT = 20.0
 class ThreadServer:
     """The production ASGI app served by uvicorn on its own event loop in a background thread."""
 
-    def __init__(self, sandbox: Sandbox, settings: ServerSettings) -> None:
+    def __init__(self, sandbox: Sandbox, settings: ServerSettings, **halo: Any) -> None:
         self.sandbox = sandbox
         self.settings = settings
+        self.halo = halo  # HaloSettings overrides, e.g. rate_limit="30/10"
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -171,7 +172,7 @@ class ThreadServer:
         ready = threading.Event()
 
         async def main() -> None:
-            surface = Surface(halo_settings_for(self.sandbox), self.settings)
+            surface = Surface(halo_settings_for(self.sandbox, **self.halo), self.settings)
             config = uvicorn_config(build_app(surface, self.settings), header_timeout=self.settings.header_timeout)
             self._server = uvicorn.Server(config)
             ready.set()
