@@ -245,7 +245,7 @@ class ServerSettings(BaseSettings):
     @field_validator("redis_url", "database_url")
     @classmethod
     def _engine_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
-        """The scheme is checked here; whether the engine answers is checked at start (and by doctor)."""
+        """The scheme is checked here; PostgreSQL must answer at start, Redis may come and go (the window degrades)."""
         if value is None or not value.get_secret_value():
             return None
         schemes = ("redis", "rediss", "unix") if info.field_name == "redis_url" else ("postgresql", "postgres")
