@@ -140,7 +140,8 @@ class RedisWindow:
         self.redis = redis
         self.limit = limit
         self.window = window
-        self.keys = [f"halo-mcp:window:{tenant}", f"halo-mcp:replicas:{tenant}"]
+        # One hash tag per tenant: both keys of the script live on one Redis Cluster slot.
+        self.keys = [f"halo-mcp:{{{tenant}}}:window", f"halo-mcp:{{{tenant}}}:replicas"]
         self.replica = uuid.uuid4().hex[:12]
         self._ids = itertools.count()
         self._local_factory = local
