@@ -125,3 +125,28 @@ async def test_redis_stopped_mid_run_degrades_recovers_and_loses_no_write(
     assert done.returncode == 0, done.stderr
     audited = [e["arguments"]["note"] for e in json.loads(done.stdout) if marker in e["arguments"].get("note", "")]
     assert sorted(audited) == sorted(written)
+
+
+async def test_a_legacy_session_lives_on_the_replica_that_opened_it_and_modern_calls_go_anywhere(
+    cluster: tuple[Sandbox, list[CliServer]],
+) -> None:
+    """Why the README asks for session affinity (a cookie in Caddy, ClientIP in Kubernetes) for 2025-11-25 clients."""
+    _, (opener, other, _) = cluster
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
+    async with httpx2.AsyncClient(timeout=10) as http:
+        opened = await http.post(
+            f"{opener.url}/mcp",
+            json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello},
+            headers=headers,
+        )
+        session = {**headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}
+        await http.post(
+            f"{opener.url}/mcp", json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=session
+        )
+        assert (await http.post(f"{opener.url}/mcp", json=listing, headers=session)).status_code == 200
+        assert (await http.post(f"{other.url}/mcp", json=listing, headers=session)).status_code == 404
+    for server in cluster[1]:  # the 2026-07-28 era is stateless: every replica answers a fresh client
+        async with http_client(server.url) as client:
+            assert "get_ticket" in {t.name for t in (await client.list_tools()).tools}
