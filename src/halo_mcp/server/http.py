@@ -1,5 +1,7 @@
 """One Starlette app for every HTTP transport: streamable HTTP at `/mcp` (both protocol eras), the deprecated
 HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, `GET /healthz` and `GET /metrics` (Prometheus).
+With halo-mcp.toml, the collections app instead: each collection at `/mcp/<name>` and `/sse/<name>` (see
+server/collections/host.py).
 
 Security, in order: Host/Origin validation (DNS-rebinding defence; loopback-only by default, explicit allow lists
 otherwise), then an optional static bearer token. The token is kept only as its SHA-256 digest. It authenticates the
@@ -8,15 +10,18 @@ MCP client to this server and is never forwarded to Halo: the Halo client has it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -28,10 +33,14 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
-from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from halo_mcp.server.metrics import METRICS
 from halo_mcp.server.surface import Surface
+
+if TYPE_CHECKING:
+    from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.state.base import AuditStore
 
 log = logging.getLogger("halo_mcp.http")
 
@@ -245,3 +254,81 @@ def build_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.session_manager = manager
     return app
+
+
+def build_collections_app(
+    service: CollectionService,
+    tenants: Mapping[str, HaloSettings],
+    settings: ServerSettings,
+    *,
+    audit: AuditStore | None = None,
+    reload: Callable[[], Awaitable[None]] | None = None,
+    json_response: bool = True,
+) -> Starlette:
+    """The ASGI app for halo-mcp.toml: every collection at /mcp/<name>, /sse/<name> and /mcp/t/<token>, the admin
+    API at /admin/api when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads the file (SIGHUP and
+    /admin/api/reload); without it a reload re-reads only the store."""
+    from halo_mcp.server.collections.admin import admin_app
+    from halo_mcp.server.collections.auth import StaticTokenVerifier
+    from halo_mcp.server.collections.host import CollectionHost
+
+    security = transport_security(settings)
+    host = CollectionHost(service, tenants, settings, security, audit=audit, json_response=json_response)
+
+    async def refresh() -> None:
+        await host.refresh()
+
+    if settings.admin_token is not None:
+        verifier = StaticTokenVerifier(settings.admin_token.get_secret_value(), "admin")
+        host.admin = admin_app(service, verifier, refresh, reload or refresh)
+
+    async def healthz(request: Request) -> Response:
+        tools = {name: len(ctx.surface.tools) for name, ctx in host.contexts.items()}
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "collections": tools}
+        windows = [client.limiter for client in host.halo.values() if client.limiter is not None]
+        if degraded := [reason for window in windows if (reason := window.degraded())]:
+            body.update(status="degraded", degraded=degraded)
+        return JSONResponse(body)
+
+    async def metrics(request: Request) -> Response:
+        return Response(METRICS.render(), media_type=METRICS_CONTENT_TYPE)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tg:
+            await host.run(tg)
+            log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")
+            again = reload or refresh
+
+            async def reread() -> None:
+                await again()
+
+            def hup() -> None:
+                tg.start_soon(reread)
+
+            hangup = _on_sighup(hup)
+            try:
+                yield
+            finally:
+                hangup()
+                await host.aclose()
+                tg.cancel_scope.cancel()
+
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    app = Starlette(routes=[*routes, Mount("/", app=host)], lifespan=lifespan)
+    app.state.host = host
+    return app
+
+
+def _on_sighup(callback: Callable[[], None]) -> Callable[[], None]:
+    """Run `callback` on SIGHUP (`halo-mcp reload --pid`); returns the undo. Only the main thread can do this."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, callback)
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError):
+        return lambda: None
+
+    def undo() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return undo

@@ -35,6 +35,7 @@ class HaloCollector(Collector):
             "halo_mcp_halo_rate_limit_remaining", "Requests left in Halo's rate-limit window", labels=["tenant"]
         )
         totals: dict[str, list[int]] = {}
+        left: dict[str, int] = {}  # several clients of one tenant (reloads, tests): the least any of them has
         for client in list(self.clients):
             tenant = tenant_of(client.settings)
             sums = totals.setdefault(tenant, [0, 0])
@@ -42,10 +43,12 @@ class HaloCollector(Collector):
             sums[1] += client.rate_limited_count
             state = client.rate_limit_state()
             if state is not None:
-                remaining.add_metric([tenant], state.remaining)
+                left[tenant] = min(left.get(tenant, state.remaining), state.remaining)
         for tenant, (sent, refused) in sorted(totals.items()):
             requests.add_metric([tenant], sent)
             limited.add_metric([tenant], refused)
+            if tenant in left:
+                remaining.add_metric([tenant], left[tenant])
         yield from (requests, limited, remaining)
 
 

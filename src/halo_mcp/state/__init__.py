@@ -1,2 +1,4 @@
-"""State that replicas share. `base.py` holds the protocols; the embedded implementations stay in process (the
-rolling window in `halo/ratelimit.py`, the SQLite audit in `audit.py`), `redis.py` and `postgres.py` share them."""
+"""State that outlives a request and that replicas share: collections kept outside the file and their API tokens,
+the audit, and each Halo tenant's rate-limit window. `base.py` holds the protocols; `embedded.py` implements the
+stores on SQLite (the in-process window is `halo/ratelimit.py`, the SQLite audit `audit.py`); `redis.py` shares the
+window and `postgres.py` the audit."""

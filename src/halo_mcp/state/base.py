@@ -1,8 +1,13 @@
 """The state store's contracts. Every backend keeps the same facts and the same guarantees:
 
+- an `ApiToken` is stored as the SHA-256 digest of its secret, never the secret; lookup is by digest;
+- a revoked or expired token is never returned by `find` (so it is refused at once, on every replica);
+- store-managed collections are kept as their `CollectionConfig` JSON, keyed by name;
 - a rate-limit `Window` never lets more than `limit` requests start in any `window` seconds, counted over every
   process that shares it; a slot is reserved before a request is sent and stamped when its answer arrives;
 - an `AuditStore` keeps every audited write until retention removes it, newest first when read.
+The token and collection methods are coroutines so that a shared backend waits for its network without blocking the
+event loop; the embedded one answers at once. The audit is still synchronous, as the SQLite audit always was.
 """
 
 from __future__ import annotations
@@ -79,6 +84,7 @@ class AuditStore(Protocol):
         affected: list[str],
         outcome: str,
         message: str,
+        principal: str = "",
     ) -> None: ...
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]: ...
@@ -86,5 +92,67 @@ class AuditStore(Protocol):
     def prune(self, older_than: float) -> int:
         """Delete entries recorded before `older_than` (epoch seconds); returns how many."""
         ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A collection credential (not Halo's `HaloToken`, not the SDK's `AccessToken`). Times are epoch seconds."""
+
+    id: str
+    collection: str
+    label: str
+    created: float
+    last_used: float | None
+    expires: float | None
+    revoked: float | None = None
+
+    def usable(self, now: float) -> bool:
+        return self.revoked is None and (self.expires is None or self.expires > now)
+
+
+class TokenStore(Protocol):
+    async def add(self, token: ApiToken, digest: bytes) -> None: ...
+
+    async def find(self, digest: bytes, now: float) -> ApiToken | None:
+        """The usable token with this digest, or None (unknown, revoked or expired)."""
+        ...
+
+    async def touch(self, token_id: str, when: float) -> None:
+        """Record a use; callers throttle it, it is bookkeeping, not security."""
+        ...
+
+    async def list(self, collection: str | None = None) -> list[ApiToken]: ...
+
+    async def get(self, token_id: str) -> ApiToken | None: ...
+
+    async def revoke(self, token_id: str, when: float) -> bool: ...
+
+    async def revoke_collection(self, collection: str, when: float) -> int: ...
+
+    async def prune(self, now: float) -> int:
+        """Delete expired and revoked tokens; returns how many."""
+        ...
+
+
+class CollectionStore(Protocol):
+    async def list(self) -> list[dict[str, Any]]: ...
+
+    async def get(self, name: str) -> dict[str, Any] | None: ...
+
+    async def put(self, name: str, definition: dict[str, Any]) -> None: ...
+
+    async def delete(self, name: str) -> bool: ...
+
+
+class State(Protocol):
+    """Opened once (in the lifespan or by a CLI command) and handed down as typed fields."""
+
+    @property
+    def tokens(self) -> TokenStore: ...
+
+    @property
+    def collections(self) -> CollectionStore: ...
 
     def close(self) -> None: ...

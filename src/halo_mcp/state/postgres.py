@@ -106,7 +106,7 @@ class PostgresAudit:
         if collection:
             where.append("collection = %s")
             args.append(collection)
-        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message FROM halo_mcp_audit"
+        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM halo_mcp_audit"
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id DESC LIMIT %s"
