@@ -27,9 +27,13 @@ def test_a_write_is_recorded_with_secrets_masked_and_read_back_newest_first(data
             collection="desk", tool="create_ticket", arguments={"summary": "VPN", "password": "hunter2"},
             affected=["ticket:7"], outcome="ok", message="ticket 7 created",
         )  # fmt: skip
-        audit.record(collection="desk", tool="add_note", arguments={}, affected=[], outcome="error", message="no")
+        audit.record(
+            collection="desk", tool="add_note", arguments={}, affected=[], outcome="error", message="no",
+            principal="tok_1 (service desk)",
+        )  # fmt: skip
         newest, oldest = audit.entries()
-        assert (newest.tool, newest.outcome) == ("add_note", "error")
+        assert (newest.tool, newest.outcome, newest.principal) == ("add_note", "error", "tok_1 (service desk)")
+        assert oldest.principal == ""
         assert oldest.arguments == {"summary": "VPN", "password": "***"}
         assert oldest.affected == ["ticket:7"]
         assert [e.tool for e in audit.entries(tool="create_ticket")] == ["create_ticket"]
