@@ -41,8 +41,9 @@ from halo_mcp.halo.errors import (
     HaloWriteUncertain,
     error_text,
 )
-from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
+from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter
 from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
+from halo_mcp.state.base import Slot, Window
 
 if TYPE_CHECKING:
     import aiohttp
@@ -141,6 +142,7 @@ class HaloClient:
         *,
         scope: str = "all",
         policy: RequestPolicy | None = None,
+        window: Window | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
@@ -148,9 +150,11 @@ class HaloClient:
         self.api_url, self.auth_url = settings.endpoints()
         self._http: aiohttp.ClientSession | None = None
         self.tokens = HaloTokenManager(settings, self, settings.scope or scope)
-        window = settings.rate_limit_window()
-        self.limiter = RollingWindowLimiter(*window) if window else None
+        limit = settings.rate_limit_window()
+        # `window`: the tenant's shared window (halo/ratelimit.py window_for); by default one in this process.
+        self.limiter: Window | None = window or (RollingWindowLimiter(*limit) if limit else None)
         self.request_count = 0
+        self.rate_limited_count = 0  # 429s from Halo (/metrics)
         self._urls: dict[str, URL] = {}  # path -> parsed URL: tools ask for the same few paths again and again
         self._auth: tuple[str, dict[str, str]] = ("", {})  # the Authorization header, rebuilt when the token changes
         # Set with the session (aiohttp is imported then): nothing sent, and maybe sent (see the retry policy).
@@ -186,6 +190,8 @@ class HaloClient:
         if self._http is not None:
             await self._http.close()
             self._http = None
+        if self.limiter is not None:
+            await self.limiter.aclose()
 
     async def __aenter__(self) -> HaloClient:
         return self
@@ -343,6 +349,7 @@ class HaloClient:
                 await self.tokens.invalidate(token)
                 continue
             if status == 429:
+                self.rate_limited_count += 1
                 retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
