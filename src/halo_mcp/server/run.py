@@ -67,7 +67,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
             logger.removeHandler(old)
         logger.propagate = True
     quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
-    for name in ("httpx2", "httpcore2", "httpx", "httpcore", "sse_starlette", "mcp.server.lowlevel.server"):
+    for name in ("aiohttp", "httpx2", "httpcore2", "httpx", "httpcore", "sse_starlette", "mcp.server.lowlevel.server"):
         logging.getLogger(name).setLevel(max(quiet, numeric))
 
 
