@@ -116,6 +116,8 @@ class SandboxApp:
         self.api = Api(self.store, cfg.runbook_seconds, cfg.shape_defaults)
         self.generic = GenericApi(self.store, coerce, cfg.shape_defaults)
         self.ignored: dict[str, set[str]] = {}
+        # Every bearer token presented to /api (tests prove no MCP client token is ever passed through to Halo).
+        self.received_bearers: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------------------
     def default_agent_id(self) -> int:
@@ -138,6 +140,7 @@ class SandboxApp:
         load_seed(self.store, self.config.seed, self.config.scale)
         reports.create_views(self.store)
         self.counters.reset()
+        self.received_bearers.clear()
         self._forget_ignored()
         self.faults.set(FaultSpec())
         self.api.runs.runs.clear()
@@ -172,6 +175,9 @@ class SandboxApp:
         if counted:
             self.counters.hit(key)
         token = self.auth.bearer(headers.get("authorization")) if lower.startswith("/api") else None
+        presented = headers.get("authorization", "")
+        if lower.startswith("/api") and presented[:7].lower() == "bearer " and len(self.received_bearers) < 100_000:
+            self.received_bearers.add(presented[7:].strip())
         decision = None
         if counted and self.faults.active():
             client = token.client_id if token else self._anon_client(scope, lower, body)

@@ -2,7 +2,10 @@
 
 - an `ApiToken` is stored as the SHA-256 digest of its secret, never the secret; lookup is by digest;
 - a revoked or expired token is never returned by `find` (so it is refused at once, on every replica);
-- store-managed collections are kept as their `CollectionConfig` JSON, keyed by name.
+- store-managed collections are kept as their `CollectionConfig` JSON, keyed by name;
+- sign-in records (OAuth clients, pending authorizations, codes, refresh tokens, revoked grants, consents and
+  Halo tokens) are opaque bytes by kind and key with an expiry; `take` is atomic (a code or a refresh token is
+  used once, on every replica). Secrets are keyed by digest, and Halo tokens arrive already encrypted.
 The methods are coroutines so that a shared backend (PostgreSQL, Redis) waits for its network without blocking the
 event loop; the embedded one answers at once.
 """
@@ -63,6 +66,24 @@ class CollectionStore(Protocol):
     async def delete(self, name: str) -> bool: ...
 
 
+class SignInStore(Protocol):
+    async def put(self, kind: str, key: str, value: bytes, expires: float | None) -> None: ...
+
+    async def get(self, kind: str, key: str, now: float) -> bytes | None:
+        """The unexpired value, or None."""
+        ...
+
+    async def take(self, kind: str, key: str, now: float) -> bytes | None:
+        """Get and delete in one step: of two concurrent takers, one gets the value."""
+        ...
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def prune(self, now: float) -> int:
+        """Delete expired records; returns how many."""
+        ...
+
+
 class State(Protocol):
     """Opened once (in the lifespan or by a CLI command) and handed down as typed fields."""
 
@@ -71,5 +92,8 @@ class State(Protocol):
 
     @property
     def collections(self) -> CollectionStore: ...
+
+    @property
+    def signin(self) -> SignInStore: ...
 
     def close(self) -> None: ...

@@ -8,6 +8,7 @@ prefix or word match is accepted; a near miss is never guessed: the error lists 
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import re
 import time
@@ -109,6 +110,13 @@ class Resolver:
         self._locks: dict[str, asyncio.Lock] = {}
         self._me: Entity | None = None
         self._derived: dict[str, tuple[float, Any]] = {}
+
+    def as_person(self, halo: HaloClient) -> Resolver:
+        """A resolver for one signed-in person: reference data shared with this one, "me" their own."""
+        person = copy.copy(self)
+        person.halo = halo
+        person._me = None
+        return person
 
     async def derived(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
         """A value computed from Halo data (e.g. what each team handles), cached like the tables it comes from."""

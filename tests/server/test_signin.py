@@ -1,0 +1,254 @@
+"""Per-user sign-in end to end: the SDK's own OAuth client (`mcp.client.auth`) against a collections server whose
+collections have auth = ["oauth"], and the sandbox as Halo. The browser is driven over real HTTP: /authorize,
+Halo's sign-in page (its non-interactive path), our callback, the consent form, and back to the client."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx2
+import pytest
+from mcp import Client
+from mcp.client.auth import OAuthClientProvider
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+
+from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.auth.keys import KeyRing
+from tests.helpers import CollectionsServer, halo_settings_for, ok, rows
+
+pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
+
+DESK = {"name": "desk", "tenant": "acme", "auth": ["oauth"], "toolsets": ["directory", "tickets"]}
+KB = {"name": "kb", "tenant": "acme", "auth": ["oauth"], "toolsets": ["directory"], "methods": ["read"]}
+
+
+class MemoryStorage:
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info
+
+
+class Browser:
+    """A person at a browser: signs in to Halo as `username` and answers the consent page."""
+
+    def __init__(self, base: str, username: str, password: str = "sandbox", *, allow: bool = True) -> None:
+        self.base, self.username, self.password, self.allow = base, username, password, allow
+        self.result: AuthorizationCodeResult | None = None
+        self.answer: dict[str, str] = {}
+        self.consent_pages = 0
+
+    async def open(self, url: str) -> None:
+        async with httpx2.AsyncClient(timeout=10, follow_redirects=False) as http:
+            to_halo = await http.get(url)
+            assert to_halo.status_code == 302, to_halo.text
+            login = {"username": self.username, "password": self.password}
+            back = await http.get(f"{to_halo.headers['location']}&{urlencode(login)}")
+            assert back.status_code == 302, back.text
+            answer = await http.get(back.headers["location"])
+            if answer.status_code == 200:  # the consent page
+                self.consent_pages += 1
+                found = re.search(r'name="consent" value="([^"]+)"', answer.text)
+                assert found, answer.text
+                decision = "allow" if self.allow else "deny"
+                answer = await http.post(
+                    f"{self.base}/oauth/consent", data={"consent": found.group(1), "decision": decision}
+                )
+            assert answer.status_code == 302, answer.text
+            self.answer = {k: v[0] for k, v in parse_qs(urlsplit(answer.headers["location"]).query).items()}
+            if "code" in self.answer:
+                q = self.answer
+                self.result = AuthorizationCodeResult(code=q["code"], state=q.get("state"), iss=q.get("iss"))
+
+    async def callback(self) -> AuthorizationCodeResult:
+        assert self.result is not None
+        return self.result
+
+
+def oauth(url: str, browser: Browser, storage: MemoryStorage | None = None) -> OAuthClientProvider:
+    metadata = OAuthClientMetadata.model_validate(
+        {"client_name": "test client", "redirect_uris": ["http://127.0.0.1:1/cb"], "token_endpoint_auth_method": "none"}
+    )
+    return OAuthClientProvider(url, metadata, storage or MemoryStorage(), browser.open, browser.callback)
+
+
+def signed_in(url: str, auth: OAuthClientProvider) -> Client:
+    http = httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(10, read=30), follow_redirects=True)
+    return Client(streamable_http_client(url, http_client=http))
+
+
+@pytest.fixture
+def signin_server(fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[CollectionsServer]:
+    monkeypatch.setenv("T_ACME_ID", fresh_sandbox.client_id)
+    monkeypatch.setenv("T_ACME_SECRET", fresh_sandbox.client_secret)
+    tenant = {"url": fresh_sandbox.url, "client_id_env": "T_ACME_ID", "client_secret_env": "T_ACME_SECRET"}
+    file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
+    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(fresh_sandbox)) for n, t in file.tenants.items()}
+    settings = ServerSettings(transport="http", signin_keys=KeyRing.new_secret())
+    server = CollectionsServer(file, halo, settings)
+    server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
+    server.start()
+    yield server
+    server.stop()
+
+
+def agents(sandbox: Sandbox) -> list[dict[str, Any]]:
+    assert sandbox.app is not None
+    found = [
+        a
+        for a in sandbox.app.store.all("Agent")
+        if a.get("_password") and a.get("email") and not a.get("isdisabled") and not a.get("isapiagent")
+    ]
+    assert len(found) >= 2
+    return found
+
+
+async def whoami(client: Client) -> str:
+    result = await client.call_tool("lookup", {"kind": "agent", "query": "me"})
+    ok(result)
+    return str(rows(result)[0]["name"])
+
+
+async def test_two_agents_sign_in_with_the_sdk_client_and_each_acts_in_halo_as_themselves(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    first, second = agents(fresh_sandbox)[:2]
+    seen: list[str] = []
+    for agent in (first, second):
+        browser = Browser(signin_server.url, agent["email"])
+        async with signed_in(url, oauth(url, browser)) as client:
+            seen.append(await whoami(client))
+        assert browser.consent_pages == 1
+        assert browser.result is not None and browser.result.iss == signin_server.url  # RFC 9207
+    assert seen == [first["name"], second["name"]]
+
+
+async def test_an_unauthenticated_request_is_challenged_with_the_collections_metadata(
+    signin_server: CollectionsServer,
+) -> None:
+    async with httpx2.AsyncClient(timeout=10) as http:
+        refused = await http.post(f"{signin_server.url}/mcp/kb", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+        challenge = refused.headers["www-authenticate"]
+        prm = (await http.get(f"{signin_server.url}/.well-known/oauth-protected-resource/mcp/kb")).json()
+        asm = (await http.get(f"{signin_server.url}/.well-known/oauth-authorization-server")).json()
+    assert refused.status_code == 401
+    assert f'resource_metadata="{signin_server.url}/.well-known/oauth-protected-resource/mcp/kb"' in challenge
+    assert 'scope="halo:read"' in challenge  # kb is read-only: no write scope offered
+    assert prm["resource"] == f"{signin_server.url}/mcp/kb"
+    assert prm["authorization_servers"] == [signin_server.url]
+    assert asm["issuer"] == signin_server.url
+    assert asm["authorization_response_iss_parameter_supported"] is True
+    assert asm["code_challenge_methods_supported"] == ["S256"]
+
+
+async def test_a_token_for_one_collection_is_refused_at_another(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    desk = f"{signin_server.url}/mcp/desk"
+    storage = MemoryStorage()
+    async with signed_in(desk, oauth(desk, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
+        pass
+    assert storage.tokens is not None
+    async with httpx2.AsyncClient(timeout=10) as http:
+        bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+        confused = await http.post(
+            f"{signin_server.url}/mcp/kb", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=bearer
+        )
+    assert confused.status_code == 401
+    assert 'error="invalid_token"' in confused.headers["www-authenticate"]
+
+
+async def test_refresh_rotates_and_revocation_takes_effect_at_once_and_no_mcp_token_reaches_halo(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    storage = MemoryStorage()
+    agent = agents(fresh_sandbox)[0]
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]), storage)) as client:
+        assert await whoami(client) == agent["name"]
+    assert storage.tokens is not None and storage.client is not None
+    first = storage.tokens
+    async with httpx2.AsyncClient(timeout=10) as http:
+        form = {"grant_type": "refresh_token", "refresh_token": first.refresh_token, "client_id": storage.client.client_id}
+        rotated = await http.post(f"{signin_server.url}/token", data=form)
+        assert rotated.status_code == 200, rotated.text
+        second = rotated.json()
+        assert second["refresh_token"] != first.refresh_token
+        again = await http.post(f"{signin_server.url}/token", data=form)  # the spent one, replayed
+        assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+        # Reuse of a rotated refresh token ends the whole grant: the newest tokens stop working too.
+        ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+        after_reuse = await http.post(url, json=ping, headers={"Authorization": f"Bearer {second['access_token']}"})
+        assert after_reuse.status_code == 401
+    received = fresh_sandbox.app.received_bearers if fresh_sandbox.app else set()
+    assert received and first.access_token not in received and second["access_token"] not in received
+
+
+async def test_revoking_an_access_token_refuses_it_on_the_next_request(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    storage = MemoryStorage()
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[1]["email"]), storage)):
+        pass
+    assert storage.tokens is not None and storage.client is not None
+    bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    async with httpx2.AsyncClient(timeout=10) as http:
+        before = await http.post(url, json=ping, headers={**bearer, "Accept": "application/json, text/event-stream"})
+        # client_secret: the SDK's revocation form requires the field, empty for a public client.
+        form = {"token": storage.tokens.access_token, "client_id": storage.client.client_id, "client_secret": ""}
+        revoked = await http.post(f"{signin_server.url}/revoke", data=form)
+        after = await http.post(url, json=ping, headers=bearer)
+    assert before.status_code != 401 and revoked.status_code == 200
+    assert after.status_code == 401
+
+
+async def test_declining_consent_gives_the_client_access_denied_and_no_code(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/kb"
+    browser = Browser(signin_server.url, agents(fresh_sandbox)[0]["email"], allow=False)
+    with pytest.raises(Exception):  # noqa: B017 - the SDK client gives up without a code
+        async with signed_in(url, oauth(url, browser)):
+            pass
+    assert browser.result is None and browser.consent_pages == 1
+    assert browser.answer["error"] == "access_denied" and browser.answer["iss"] == signin_server.url
+
+
+async def test_halo_tokens_are_sealed_in_the_store_and_unreadable_without_the_key(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/kb"
+    agent = agents(fresh_sandbox)[0]
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]))) as client:
+        assert await whoami(client) == agent["name"]
+    subject = f"acme/agent/{agent['id']}"
+    store = signin_server.service.state.signin
+    blob = await signin_server.on_loop(store.get("halo", subject, 0.0))
+    assert blob is not None
+    assert fresh_sandbox.app is not None
+    halo_tokens = fresh_sandbox.app.auth.tokens
+    assert halo_tokens and not any(t.encode() in blob for t in halo_tokens)
+    assert KeyRing.parse(KeyRing.new_secret()).open(blob, f"halo:{subject}") is None
+    provider = signin_server.host.signin.provider
+    grant = await signin_server.on_loop(provider.load_halo_grant(subject))
+    assert grant is not None and grant.access_token in halo_tokens
+    assert provider.keys.open(blob, "halo:acme/agent/999999") is None  # bound to its record
