@@ -186,7 +186,11 @@ async def test_refresh_rotates_and_revocation_takes_effect_at_once_and_no_mcp_to
     assert storage.tokens is not None and storage.client is not None
     first = storage.tokens
     async with httpx2.AsyncClient(timeout=10) as http:
-        form = {"grant_type": "refresh_token", "refresh_token": first.refresh_token, "client_id": storage.client.client_id}
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": first.refresh_token,
+            "client_id": storage.client.client_id,
+        }
         rotated = await http.post(f"{signin_server.url}/token", data=form)
         assert rotated.status_code == 200, rotated.text
         second = rotated.json()
@@ -252,3 +256,34 @@ async def test_halo_tokens_are_sealed_in_the_store_and_unreadable_without_the_ke
     grant = await signin_server.on_loop(provider.load_halo_grant(subject))
     assert grant is not None and grant.access_token in halo_tokens
     assert provider.keys.open(blob, "halo:acme/agent/999999") is None  # bound to its record
+
+
+async def test_a_read_only_sign_in_gets_an_insufficient_scope_challenge_for_a_write_tool_only(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    storage = MemoryStorage()
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
+        pass
+    assert storage.tokens is not None and storage.client is not None
+    async with httpx2.AsyncClient(timeout=10) as http:
+        form = {
+            "grant_type": "refresh_token",
+            "refresh_token": storage.tokens.refresh_token,
+            "client_id": storage.client.client_id,
+            "scope": "halo:read",
+        }
+        narrowed = (await http.post(f"{signin_server.url}/token", data=form)).json()
+        assert narrowed["scope"] == "halo:read"
+        headers = {
+            "Authorization": f"Bearer {narrowed['access_token']}",
+            "Accept": "application/json, text/event-stream",
+        }
+        call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "add_note", "arguments": {}}}
+        write = await http.post(url, json=call, headers=headers)
+        read = {**call, "params": {"name": "lookup", "arguments": {"kind": "team"}}}
+        reading = await http.post(url, json=read, headers=headers)
+    assert write.status_code == 403
+    challenge = write.headers["www-authenticate"]
+    assert 'error="insufficient_scope"' in challenge and 'scope="halo:read halo:write"' in challenge
+    assert reading.status_code not in (401, 403)
