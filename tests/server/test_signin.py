@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+import anyio
 import httpx2
 import pytest
 from mcp import Client
@@ -287,3 +289,51 @@ async def test_a_read_only_sign_in_gets_an_insufficient_scope_challenge_for_a_wr
     challenge = write.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge and 'scope="halo:read halo:write"' in challenge
     assert reading.status_code not in (401, 403)
+
+
+async def test_halo_tokens_are_refreshed_on_demand_once_for_concurrent_calls_of_one_person(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    agent = agents(fresh_sandbox)[0]
+    assert fresh_sandbox.app is not None
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]))) as client:
+        assert await whoami(client) == agent["name"]
+        fresh_sandbox.app.auth.expire_all()  # Halo forgets every access token; refresh tokens still work
+        before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
+        async with anyio.create_task_group() as tg:
+            for kind in ("team", "status", "priority"):
+                tg.start_soon(client.call_tool, "lookup", {"kind": kind})
+        assert await whoami(client) == agent["name"]
+        refreshes = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
+    assert refreshes == 1
+
+
+async def test_a_collection_admits_only_its_audience_an_end_user_collection_refuses_an_agent(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    host = signin_server.host
+    desk = host.contexts["desk"].spec
+    portal = replace(desk, config=desk.config.model_copy(update={"name": "portal", "audience": "user"}))
+    await signin_server.on_loop(host.apply([desk, host.contexts["kb"].spec, portal]))
+    assert fresh_sandbox.app is not None
+    user = next(u for u in fresh_sandbox.app.store.all("Users") if u.get("emailaddress") and not u.get("inactive"))
+    agent = agents(fresh_sandbox)[0]
+
+    async def sign_in(collection: str, username: str) -> Browser:
+        url = f"{signin_server.url}/mcp/{collection}"
+        browser = Browser(signin_server.url, username)
+        try:
+            async with signed_in(url, oauth(url, browser)):
+                pass
+        except Exception:  # a refused sign-in ends the SDK client's flow
+            pass
+        return browser
+
+    refused = await sign_in("portal", agent["email"])
+    assert refused.answer["error"] == "access_denied" and "for end users" in refused.answer["error_description"]
+    assert refused.consent_pages == 0
+    admitted = await sign_in("portal", user["emailaddress"])
+    assert admitted.result is not None and admitted.consent_pages == 1
+    wrong_way = await sign_in("desk", user["emailaddress"])
+    assert wrong_way.answer["error"] == "access_denied" and "for agents" in wrong_way.answer["error_description"]
