@@ -4,24 +4,35 @@ Halo's sign-in page (its non-interactive path), our callback, the consent form, 
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import anyio
 import httpx2
 import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.auth.keys import KeyRing
-from tests.helpers import CollectionsServer, halo_settings_for, ok, rows
+from tests.helpers import AppServer, CollectionsServer, halo_settings_for, ok, rows
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
@@ -95,17 +106,21 @@ def signed_in(url: str, auth: OAuthClientProvider) -> Client:
     return Client(streamable_http_client(url, http_client=http))
 
 
+def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> CollectionsServer:
+    monkeypatch.setenv("T_ACME_ID", sandbox.client_id)
+    monkeypatch.setenv("T_ACME_SECRET", sandbox.client_secret)
+    tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID", "client_secret_env": "T_ACME_SECRET"}
+    file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
+    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
+    server_settings = ServerSettings(transport="http", signin_keys=KeyRing.new_secret(), **settings)
+    server = CollectionsServer(file, halo, server_settings)
+    server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
+    return server.start()  # type: ignore[return-value]
+
+
 @pytest.fixture
 def signin_server(fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[CollectionsServer]:
-    monkeypatch.setenv("T_ACME_ID", fresh_sandbox.client_id)
-    monkeypatch.setenv("T_ACME_SECRET", fresh_sandbox.client_secret)
-    tenant = {"url": fresh_sandbox.url, "client_id_env": "T_ACME_ID", "client_secret_env": "T_ACME_SECRET"}
-    file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
-    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(fresh_sandbox)) for n, t in file.tenants.items()}
-    settings = ServerSettings(transport="http", signin_keys=KeyRing.new_secret())
-    server = CollectionsServer(file, halo, settings)
-    server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
-    server.start()
+    server = start_signin_server(fresh_sandbox, monkeypatch)
     yield server
     server.stop()
 
@@ -337,3 +352,92 @@ async def test_a_collection_admits_only_its_audience_an_end_user_collection_refu
     assert admitted.result is not None and admitted.consent_pages == 1
     wrong_way = await sign_in("desk", user["emailaddress"])
     assert wrong_way.answer["error"] == "access_denied" and "for agents" in wrong_way.answer["error_description"]
+
+
+def self_signed_certificate(directory: Path) -> tuple[str, str]:
+    """A certificate for 127.0.0.1 made here (cert file, key file): the CA the server is told to trust."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = directory / "cert.pem", directory / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return str(cert_file), str(key_file)
+
+
+async def test_a_client_id_metadata_document_over_tls_signs_in_without_registration_and_others_are_not_fetched(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    fetched: list[str] = []
+    redirect = "http://127.0.0.1:1/cb"
+
+    def document_app() -> Starlette:
+        async def document(request: Request) -> JSONResponse:
+            fetched.append(request.url.path)
+            doc = {"client_id": str(request.url), "client_name": "CIMD client", "redirect_uris": [redirect]}
+            return JSONResponse({**doc, "token_endpoint_auth_method": "none"})
+
+        return Starlette(routes=[Route("/client.json", document)])
+
+    documents = AppServer(document_app, ssl_certfile=cert, ssl_keyfile=key).start()
+    host = f"127.0.0.1:{documents.port}"
+    server = start_signin_server(fresh_sandbox, monkeypatch, cimd_hosts=host, cimd_ca_file=cert)
+    try:
+        url = f"{server.url}/mcp/kb"
+        storage = MemoryStorage()
+        doc_url = f"{documents.url}/client.json"
+        metadata = OAuthClientMetadata.model_validate(
+            {"redirect_uris": [redirect], "token_endpoint_auth_method": "none"}
+        )
+        browser = Browser(server.url, agents(fresh_sandbox)[0]["email"])
+        auth = OAuthClientProvider(url, metadata, storage, browser.open, browser.callback, client_metadata_url=doc_url)
+        async with signed_in(url, auth) as client:
+            assert await whoami(client) == agents(fresh_sandbox)[0]["name"]
+        assert storage.client is not None and storage.client.client_id == doc_url
+        assert fetched == ["/client.json"]  # fetched once, then cached
+        async with httpx2.AsyncClient(timeout=10) as http:
+            for elsewhere in ("https://169.254.169.254/latest/meta-data", f"http://{host}/client.json"):
+                query = {"client_id": elsewhere, "response_type": "code", "code_challenge": "x" * 43}
+                query |= {"redirect_uri": redirect, "resource": url}
+                refused = await http.get(f"{server.url}/authorize", params=query)
+                assert refused.status_code == 400 and "not found" in refused.json()["error_description"]
+        assert fetched == ["/client.json"]
+    finally:
+        server.stop()
+        documents.stop()
+
+
+async def test_dynamic_registration_beyond_loopback_needs_the_initial_access_token(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_signin_server(fresh_sandbox, monkeypatch, registration_token="initial-secret")
+    try:
+        app = server.host.signin.app
+        body = {"redirect_uris": ["https://client.example/cb"], "token_endpoint_auth_method": "none"}
+        remote = httpx2.ASGITransport(app=app, client=("203.0.113.9", 40000))
+        async with httpx2.AsyncClient(transport=remote, base_url=server.url) as http:
+            anonymous = await http.post("/register", json=body)
+            wrong = await http.post("/register", json=body, headers={"Authorization": "Bearer nope"})
+            granted = await http.post("/register", json=body, headers={"Authorization": "Bearer initial-secret"})
+        async with httpx2.AsyncClient(base_url=server.url, timeout=10) as http:
+            local = await http.post("/register", json=body)  # loopback: a developer's own client
+    finally:
+        server.stop()
+    assert anonymous.status_code == 401 and wrong.status_code == 401
+    assert granted.status_code == 201 and granted.json()["client_id"]
+    assert local.status_code == 201

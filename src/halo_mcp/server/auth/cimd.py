@@ -8,6 +8,7 @@ Fetching a URL a stranger names is a server-side request forgery risk, so only h
 from __future__ import annotations
 
 import json
+import ssl
 import time
 from urllib.parse import urlsplit
 
@@ -25,7 +26,7 @@ FETCH_TIMEOUT = 5.0
 class MetadataDocuments:
     def __init__(self, hosts: list[str], *, ca_file: str = "") -> None:
         self.hosts = {h.strip().lower() for h in hosts if h.strip()}
-        self.verify: str | bool = ca_file or True
+        self.verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=ca_file) if ca_file else True
         self._cache: dict[str, tuple[float, OAuthClientInformationFull | None]] = {}
 
     @property
