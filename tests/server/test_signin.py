@@ -441,3 +441,30 @@ async def test_dynamic_registration_beyond_loopback_needs_the_initial_access_tok
     assert anonymous.status_code == 401 and wrong.status_code == 401
     assert granted.status_code == 201 and granted.json()["client_id"]
     assert local.status_code == 201
+
+
+async def test_when_halo_ends_a_sign_in_the_tool_says_so_and_the_client_signs_in_again_without_consent(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    agent = agents(fresh_sandbox)[0]
+    assert fresh_sandbox.app is not None
+    browser = Browser(signin_server.url, agent["email"])
+    opened: list[str] = []
+    original = browser.open
+
+    async def counting(target: str) -> None:
+        opened.append(target)
+        await original(target)
+
+    auth = OAuthClientProvider(
+        url, oauth(url, browser).context.client_metadata, MemoryStorage(), counting, browser.callback
+    )
+    async with signed_in(url, auth) as client:
+        assert await whoami(client) == agent["name"]
+        fresh_sandbox.app.auth.refresh.clear()  # Halo revokes the refresh tokens...
+        fresh_sandbox.app.auth.expire_all()  # ...and the access tokens expire
+        ended = await client.call_tool("lookup", {"kind": "team"})
+        assert ended.is_error and "sign in again" in ended.content[0].text  # type: ignore[union-attr]
+        assert await whoami(client) == agent["name"]  # the 401 started a new sign-in
+    assert len(opened) == 2 and browser.consent_pages == 1  # consent is remembered per client

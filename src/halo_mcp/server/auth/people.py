@@ -63,7 +63,10 @@ class PersonTokens:
             try:
                 renewed = await self.signin.refresh(grant.refresh_token)
             except TokenError:
-                raise HaloAuthError("Halo ended your sign-in: sign in again from your MCP client") from None
+                await self.provider.forget_halo_grant(self.subject)
+                raise HaloAuthError(
+                    "Halo ended your sign-in; your MCP client will ask you to sign in again on its next request"
+                ) from None
             if renewed.refresh_token is None:
                 renewed = HaloGrant(renewed.access_token, grant.refresh_token, renewed.expires_at, renewed.scope)
             await self.provider.save_halo_grant(self.subject, renewed)

@@ -366,6 +366,13 @@ class HaloAuthProvider:
         ).encode()
         await self.store.put("halo", subject, self.keys.seal(plain, f"halo:{subject}"), None)
 
+    async def forget_halo_grant(self, subject: str) -> None:
+        """Halo ended the person's sign-in: their MCP tokens stop working, so their client signs in again."""
+        await self.store.delete("halo", subject)
+
+    async def has_halo_grant(self, subject: str) -> bool:
+        return await self.store.get("halo", subject, time.time()) is not None
+
     async def load_halo_grant(self, subject: str) -> HaloGrant | None:
         blob = await self.store.get("halo", subject, time.time())
         plain = self.keys.open(blob, f"halo:{subject}") if blob else None

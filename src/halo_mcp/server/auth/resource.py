@@ -41,9 +41,12 @@ class ResourceServer:
         )
 
     async def verify(self, token: str, spec: CollectionSpec) -> AccessToken | None:
-        """A token of ours, unrevoked, unexpired, and issued for exactly this collection."""
+        """A token of ours, unrevoked, unexpired, issued for exactly this collection, whose person is still signed
+        in to Halo (when Halo ends that, the 401 makes the client sign in again)."""
         found = await self.provider.load_access_token(token)
         if found is None or found.resource != self.provider.resource_url(spec.name):
+            return None
+        if found.subject is None or not await self.provider.has_halo_grant(found.subject):
             return None
         return found
 
