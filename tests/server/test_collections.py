@@ -233,7 +233,7 @@ async def test_passthrough_returns_the_429_at_once_with_rate_limit_headers(
 
 
 async def test_retry_mode_absorbs_the_429(serve_collections: Serve, fresh_sandbox: Sandbox) -> None:
-    fresh_sandbox.set_faults(rate_limit={"limit": 1, "window_seconds": 1, "retry_after": True}, paths=["/api/Tickets"])
+    fresh_sandbox.set_faults(rate_limit={"limit": 1, "window_seconds": 3, "retry_after": True}, paths=["/api/Tickets"])
     seen: list[httpx2.Response] = []
 
     async def record(response: httpx2.Response) -> None:
