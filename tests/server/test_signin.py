@@ -468,3 +468,26 @@ async def test_when_halo_ends_a_sign_in_the_tool_says_so_and_the_client_signs_in
         assert ended.is_error and "sign in again" in ended.content[0].text  # type: ignore[union-attr]
         assert await whoami(client) == agent["name"]  # the 401 started a new sign-in
     assert len(opened) == 2 and browser.consent_pages == 1  # consent is remembered per client
+
+
+async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_to_them_while_reference_data_is_shared(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    first, second = agents(fresh_sandbox)[:2]
+    assert fresh_sandbox.app is not None
+    counters = fresh_sandbox.app.counters.routes
+    for agent in (first, second):
+        storage = MemoryStorage()
+        async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]), storage)) as client:
+            ok(await client.call_tool("lookup", {"kind": "team"}))
+            ok(await client.call_tool("add_note", {"ticket_id": 1, "note": f"checked by {agent['name']}"}))
+        assert storage.client is not None
+        (entry, *_) = signin_server.audit.entries(collection="desk", tool="add_note")
+        assert entry.principal == f"{storage.client.client_id} (acme/agent/{agent['id']})"
+    notes = [a for a in fresh_sandbox.app.store.all("Actions") if str(a.get("note", "")).startswith("checked by")]
+    assert {(a["note"], a["who_agentid"]) for a in notes} == {
+        (f"checked by {first['name']}", first["id"]),
+        (f"checked by {second['name']}", second["id"]),
+    }
+    assert counters.get("GET /api/Team", 0) == 1  # one load of the teams, shared by both people
