@@ -272,6 +272,10 @@ async def test_halo_tokens_are_sealed_in_the_store_and_unreadable_without_the_ke
     provider = signin_server.host.signin.provider
     grant = await signin_server.on_loop(provider.load_halo_grant(subject))
     assert grant is not None and grant.access_token in halo_tokens
+    # Least privilege towards Halo: what kb's tools need, plus a refresh token; kb only reads.
+    needed = set(signin_server.host.contexts["kb"].spec.scope().split())
+    assert set(grant.scope.split()) == needed | {"offline_access"}
+    assert "all" not in needed and not any(s.startswith("edit:") for s in needed)
     assert provider.keys.open(blob, "halo:acme/agent/999999") is None  # bound to its record
 
 
@@ -300,7 +304,11 @@ async def test_a_read_only_sign_in_gets_an_insufficient_scope_challenge_for_a_wr
         write = await http.post(url, json=call, headers=headers)
         read = {**call, "params": {"name": "lookup", "arguments": {"kind": "team"}}}
         reading = await http.post(url, json=read, headers=headers)
-    assert write.status_code == 403
+        # The 2026 era names the tool in a header: refused before the body is read.
+        modern = {**headers, "Mcp-Method": "tools/call", "Mcp-Name": "add_note", "Mcp-Protocol-Version": "2026-07-28"}
+        named = await http.post(url, json=call, headers=modern)
+    assert write.status_code == 403 and named.status_code == 403
+    assert 'error="insufficient_scope"' in named.headers["www-authenticate"]
     challenge = write.headers["www-authenticate"]
     assert 'error="insufficient_scope"' in challenge and 'scope="halo:read halo:write"' in challenge
     assert reading.status_code not in (401, 403)
@@ -491,3 +499,27 @@ async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_to_th
         (f"checked by {second['name']}", second["id"]),
     }
     assert counters.get("GET /api/Team", 0) == 1  # one load of the teams, shared by both people
+
+
+async def test_authorize_needs_a_served_collection_and_asks_halo_for_read_scopes_only_for_a_read_only_grant(
+    signin_server: CollectionsServer,
+) -> None:
+    redirect = "http://127.0.0.1:1/cb"
+    async with httpx2.AsyncClient(base_url=signin_server.url, timeout=10) as http:
+        client = await http.post("/register", json={"redirect_uris": [redirect], "token_endpoint_auth_method": "none"})
+        query = {"client_id": client.json()["client_id"], "response_type": "code", "redirect_uri": redirect}
+        query |= {"code_challenge": "x" * 43, "code_challenge_method": "S256", "state": "s"}
+        halo_urls = {}
+        for scope in ("halo:read", "halo:read halo:write"):
+            answer = await http.get(
+                "/authorize", params={**query, "scope": scope, "resource": f"{signin_server.url}/mcp/desk"}
+            )
+            assert answer.status_code == 302
+            halo_urls[scope] = parse_qs(urlsplit(answer.headers["location"]).query)["scope"][0].split()
+        unknown = await http.get("/authorize", params={**query, "resource": f"{signin_server.url}/mcp/nope"})
+        plain = await http.get("/authorize", params={**query, "code_challenge_method": "plain"})
+    assert "offline_access" in halo_urls["halo:read"]
+    assert not any(s.startswith("edit:") for s in halo_urls["halo:read"])
+    assert any(s.startswith("edit:") for s in halo_urls["halo:read halo:write"])
+    assert parse_qs(urlsplit(unknown.headers["location"]).query)["error"] == ["invalid_target"]
+    assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]  # PKCE S256 only
