@@ -18,9 +18,23 @@ from halo_mcp.server.collections.spec import CollectionSpec
 METADATA_PREFIX = "/.well-known/oauth-protected-resource/mcp/"
 
 
+class CollectionTokenVerifier:
+    """The SDK's `TokenVerifier` for one collection: our JWTs whose audience is exactly its URL."""
+
+    def __init__(self, server: ResourceServer, spec: CollectionSpec) -> None:
+        self.server = server
+        self.spec = spec
+
+    async def verify_token(self, token: str) -> AccessToken | None:
+        return await self.server.verify(token, self.spec)
+
+
 class ResourceServer:
     def __init__(self, provider: HaloAuthProvider) -> None:
         self.provider = provider
+
+    def verifier(self, spec: CollectionSpec) -> CollectionTokenVerifier:
+        return CollectionTokenVerifier(self, spec)
 
     def metadata_url(self, spec: CollectionSpec) -> str:
         return f"{self.provider.base_url}{METADATA_PREFIX}{spec.name}"

@@ -111,7 +111,7 @@ class CollectionAuth:
             if self.oauth is None or self.people is None:
                 return unauthorized("sign-in is not configured on this server (HALO_MCP_SIGNIN_KEYS)")
             presented = bearer(request)
-            signed = await self.oauth.verify(presented, spec) if presented else None
+            signed = await self.oauth.verifier(spec).verify_token(presented) if presented else None
             if signed is None:
                 why = "the token is unknown, expired, revoked or for another collection" if presented else ""
                 return self.oauth.challenge(spec, why)
