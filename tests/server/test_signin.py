@@ -478,7 +478,7 @@ async def test_when_halo_ends_a_sign_in_the_tool_says_so_and_the_client_signs_in
     assert len(opened) == 2 and browser.consent_pages == 1  # consent is remembered per client
 
 
-async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_to_them_while_reference_data_is_shared(
+async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_and_only_reference_data_is_shared(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
@@ -489,6 +489,7 @@ async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_to_th
         storage = MemoryStorage()
         async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]), storage)) as client:
             ok(await client.call_tool("lookup", {"kind": "team"}))
+            ok(await client.call_tool("lookup", {"kind": "client"}))
             ok(await client.call_tool("add_note", {"ticket_id": 1, "note": f"checked by {agent['name']}"}))
         assert storage.client is not None
         (entry, *_) = signin_server.audit.entries(collection="desk", tool="add_note")
@@ -499,6 +500,7 @@ async def test_a_signed_in_write_is_made_in_halo_as_that_agent_and_audited_to_th
         (f"checked by {second['name']}", second["id"]),
     }
     assert counters.get("GET /api/Team", 0) == 1  # one load of the teams, shared by both people
+    assert counters.get("GET /api/Client", 0) == 2  # customers as each may see them (Halo can restrict an agent)
 
 
 async def test_authorize_needs_a_served_collection_and_asks_halo_for_read_scopes_only_for_a_read_only_grant(

@@ -166,7 +166,8 @@ class Surface:
             return self.context
         found = self._people.get(call.halo)
         if found is None:
-            found = replace(self.context, halo=call.halo, resolver=self.context.resolver.as_person(call.halo))
+            resolver = self.context.resolver.as_person(call.halo)
+            found = replace(self.context, halo=call.halo, resolver=resolver, extras={})  # e.g. their tickets' index
             self._people[call.halo] = found
         found.selection = self.context.selection
         return found
