@@ -65,6 +65,7 @@ class Browser:
         self.base, self.username, self.password, self.allow = base, username, password, allow
         self.result: AuthorizationCodeResult | None = None
         self.answer: dict[str, str] = {}
+        self.page = ""
         self.consent_pages = 0
 
     async def open(self, url: str) -> None:
@@ -77,6 +78,7 @@ class Browser:
             answer = await http.get(back.headers["location"])
             if answer.status_code == 200:  # the consent page
                 self.consent_pages += 1
+                self.page = answer.text
                 found = re.search(r'name="consent" value="([^"]+)"', answer.text)
                 assert found, answer.text
                 decision = "allow" if self.allow else "deny"
@@ -152,7 +154,7 @@ async def test_two_agents_sign_in_with_the_sdk_client_and_each_acts_in_halo_as_t
         browser = Browser(signin_server.url, agent["email"])
         async with signed_in(url, oauth(url, browser)) as client:
             seen.append(await whoami(client))
-        assert browser.consent_pages == 1
+        assert browser.consent_pages == 1 and agent["name"] in browser.page and "test client" in browser.page
         assert browser.result is not None and browser.result.iss == signin_server.url  # RFC 9207
     assert seen == [first["name"], second["name"]]
 

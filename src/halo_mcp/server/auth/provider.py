@@ -178,14 +178,20 @@ class HaloAuthProvider:
         return raw is not None and set(scopes) <= set(json.loads(raw))
 
     async def ask_consent(
-        self, client: OAuthClientInformationFull, params: AuthorizationParams, pending: dict[str, Any], subject: str
+        self,
+        client: OAuthClientInformationFull,
+        params: AuthorizationParams,
+        pending: dict[str, Any],
+        subject: str,
+        person: Person,
     ) -> Consent:
         consent_id = secrets.token_urlsafe(32)
         record = {"client_id": client.client_id, "params": params.model_dump(mode="json"), "subject": subject}
         record["scopes"] = pending["scopes"]
         await self.store.put("asking", consent_id, json.dumps(record).encode(), time.time() + PENDING_LIFETIME)
         name = client.client_name or client.client_id
-        return Consent(consent_id, name, pending["collection"], pending["scopes"], subject)
+        shown = f"{person.name} ({person.kind} {person.id})" if person.name else f"{person.kind} {person.id}"
+        return Consent(consent_id, name, pending["collection"], pending["scopes"], shown)
 
     async def answer_consent(
         self, consent_id: str

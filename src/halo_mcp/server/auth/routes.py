@@ -80,14 +80,14 @@ def signin_app(provider: HaloAuthProvider, *, registration_token: str | None) ->
         try:
             if "code" not in q:
                 raise AuthorizeError("access_denied", f"Halo did not sign you in ({q.get('error', 'no code')})")
-            _person, subject = await provider.signed_in(pending, q["code"])
+            person, subject = await provider.signed_in(pending, q["code"])
         except (AuthorizeError, TokenError) as exc:
             error = exc if isinstance(exc, AuthorizeError) else AuthorizeError("access_denied", exc.error_description)
             return RedirectResponse(provider.error_redirect(params, error), 302, NO_STORE)
         scopes = pending["scopes"]
         if await provider.consented(subject, client.client_id, params.resource or "", scopes):
             return RedirectResponse(await provider.issue_code(client, params, subject, scopes), 302, NO_STORE)
-        return _consent_page(await provider.ask_consent(client, params, pending, subject))
+        return _consent_page(await provider.ask_consent(client, params, pending, subject, person))
 
     async def consent(request: Request) -> Response:
         form = await request.form()
