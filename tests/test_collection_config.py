@@ -190,6 +190,10 @@ def test_tenant_secrets_come_from_the_environment_variables_named(monkeypatch: p
     assert settings.client_id == "cid"
     assert settings.client_secret is not None and settings.client_secret.get_secret_value() == "shh"
     assert settings.rate_limit_window() == (300, 300.0)
+    native = {k: v for k, v in TENANT.items() if k != "client_secret_env"}  # an authorisation-code application
+    assert tenant_halo_settings("acme", parse_file({"tenants": {"acme": native}}).tenants["acme"]).grant() == (
+        "authorization_code"
+    )
 
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "collections.json"

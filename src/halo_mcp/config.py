@@ -473,7 +473,11 @@ def tenant_halo_settings(name: str, tenant: TenantConfig, base: HaloSettings | N
         "username": env("username_env", tenant.username_env, True),
         "password": _secret(env("password_env", tenant.password_env, tenant.username_env is not None)),
         "scope": tenant.scope,
-        "auth_flow": "auto",
+        # Only a client id: Halo's "Authorisation Code (Native Application)" kind of API application, used by
+        # per-user sign-in (halo-api-facts.md section 2); the server never holds a shared identity for it.
+        "auth_flow": "authorization_code"
+        if tenant.client_secret_env is None and tenant.username_env is None
+        else "auto",
         "rate_limit": tenant.rate_limit,
     }
     settings = (base or HaloSettings(_env_file=None)).model_copy(update=values)  # type: ignore[call-arg]

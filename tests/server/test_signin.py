@@ -110,8 +110,8 @@ def signed_in(url: str, auth: OAuthClientProvider) -> Client:
 
 def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> CollectionsServer:
     monkeypatch.setenv("T_ACME_ID", sandbox.client_id)
-    monkeypatch.setenv("T_ACME_SECRET", sandbox.client_secret)
-    tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID", "client_secret_env": "T_ACME_SECRET"}
+    # Only a client id, like Halo's "Authorisation Code (Native Application)": the server has no identity of its own.
+    tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID"}
     file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
     halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
     server_settings = ServerSettings(transport="http", signin_keys=KeyRing.new_secret(), **settings)
