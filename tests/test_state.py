@@ -90,3 +90,6 @@ async def test_sign_in_records_expire_and_a_taken_one_is_gone_for_every_other_ta
     assert await store.prune(NOW) == 1
     assert await store.get("halo", "acme/agent/1", NOW + 10**9) == b"sealed"  # no expiry
     assert await store.delete("halo", "acme/agent/1") and not await store.delete("halo", "acme/agent/1")
+    claims = [await store.claim("lease", "p", b"1", NOW + 30, NOW) for _ in range(3)]
+    assert claims == [True, False, False]
+    assert await store.claim("lease", "p", b"1", NOW + 60, NOW + 30)  # an expired lease is free again

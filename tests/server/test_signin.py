@@ -32,6 +32,7 @@ from starlette.routing import Route
 from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.auth.keys import KeyRing
+from halo_mcp.server.auth.people import People
 from tests.helpers import AppServer, CollectionsServer, halo_settings_for, ok, rows
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
@@ -527,3 +528,35 @@ async def test_authorize_needs_a_served_collection_and_asks_halo_for_read_scopes
     assert any(s.startswith("edit:") for s in halo_urls["halo:read halo:write"])
     assert parse_qs(urlsplit(unknown.headers["location"]).query)["error"] == ["invalid_target"]
     assert plain.status_code == 302 and "error=invalid_request" in plain.headers["location"]  # PKCE S256 only
+
+
+async def test_two_replicas_refresh_one_persons_halo_token_once_between_them(
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+) -> None:
+    url = f"{signin_server.url}/mcp/desk"
+    agent = agents(fresh_sandbox)[0]
+    assert fresh_sandbox.app is not None
+    async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]))) as client:
+        assert await whoami(client) == agent["name"]
+    signin = signin_server.host.signin
+    # Two replicas: each its own People (own clients, own in-process locks) over the one shared store.
+    replicas = [
+        People(signin.provider, signin.tenants, lambda t: signin_server.host.halo[t], signin.halo) for _ in "ab"
+    ]
+    clients = [r.client(f"acme/agent/{agent['id']}") for r in replicas]
+    fresh_sandbox.app.auth.expire_all()
+    before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
+    try:
+        mes: list[Any] = []
+
+        async def me(halo: Any) -> None:
+            mes.append(await halo.get("Agent/me"))
+
+        async with anyio.create_task_group() as tg:
+            for halo in clients * 2:
+                tg.start_soon(me, halo)
+    finally:
+        for r in replicas:
+            await r.aclose()
+    assert [m["id"] for m in mes] == [agent["id"]] * 4
+    assert fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before == 1

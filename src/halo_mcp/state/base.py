@@ -5,7 +5,8 @@
 - store-managed collections are kept as their `CollectionConfig` JSON, keyed by name;
 - sign-in records (OAuth clients, pending authorizations, codes, refresh tokens, revoked grants, consents and
   Halo tokens) are opaque bytes by kind and key with an expiry; `take` is atomic (a code or a refresh token is
-  used once, on every replica). Secrets are keyed by digest, and Halo tokens arrive already encrypted.
+  used once, on every replica) and `claim` is a lease (one Halo refresh per person at a time). Secrets are keyed
+  by digest, and Halo tokens arrive already encrypted.
 The methods are coroutines so that a shared backend (PostgreSQL, Redis) waits for its network without blocking the
 event loop; the embedded one answers at once.
 """
@@ -75,6 +76,10 @@ class SignInStore(Protocol):
 
     async def take(self, kind: str, key: str, now: float) -> bytes | None:
         """Get and delete in one step: of two concurrent takers, one gets the value."""
+        ...
+
+    async def claim(self, kind: str, key: str, value: bytes, expires: float, now: float) -> bool:
+        """Put only when absent or expired (a lease): of two concurrent claimers, one gets True."""
         ...
 
     async def delete(self, kind: str, key: str) -> bool: ...

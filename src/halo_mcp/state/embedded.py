@@ -160,6 +160,14 @@ class EmbeddedSignIn:
         ).fetchone()
         return bytes(row[0]) if row else None
 
+    async def claim(self, kind: str, key: str, value: bytes, expires: float, now: float) -> bool:
+        cur = self._db.run(
+            "INSERT INTO signin (kind, key, value, expires) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE "
+            "SET value = excluded.value, expires = excluded.expires WHERE signin.expires <= ?",
+            (kind, key, value, expires, now),
+        )
+        return cur.rowcount > 0
+
     async def delete(self, kind: str, key: str) -> bool:
         return self._db.run("DELETE FROM signin WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
 

@@ -3,8 +3,9 @@ permissions, their "me", their audit principal in Halo. The person's client shar
 (one limiter: Halo counts per tenant) but never its token.
 
 Halo tokens are read from the store (sealed), refreshed shortly before expiry with one refresh in flight per
-person in this process (Halo rotates refresh tokens, so two concurrent refreshes would end the sign-in), and
-written back sealed. A replica that finds a fresher grant in the store uses it instead of refreshing.
+person (Halo rotates refresh tokens, so two concurrent refreshes would end the sign-in): a lock in this process,
+and a lease in the store across replicas; whoever does not hold the lease waits for the grant the holder writes
+back (sealed), and uses it instead of refreshing.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from halo_mcp.halo.oauth import HaloGrant, HaloSignIn
 from halo_mcp.server.auth.provider import HaloAuthProvider
 
 REFRESH_MARGIN = 60.0  # seconds before expiry a Halo token is renewed
+REFRESH_LEASE = 30.0  # seconds a replica may hold the right to refresh one person's Halo token
+LEASE_POLL = 0.1
 
 
 class PersonTokens:
@@ -51,27 +54,47 @@ class PersonTokens:
 
     async def _renew(self, stale: str | None, force: bool = False) -> str:
         async with self._lock:
-            grant = await self.provider.load_halo_grant(self.subject)
-            if grant is None:
-                raise HaloAuthError("your Halo sign-in is gone: sign in again from your MCP client")
-            fresh = grant.expires_at - REFRESH_MARGIN > time.time()
-            if fresh and not (force and grant.access_token == stale):
-                self._grant = grant
-                return grant.access_token
-            if not grant.refresh_token:
-                raise HaloAuthError("your Halo sign-in has expired: sign in again from your MCP client")
+            deadline = time.monotonic() + REFRESH_LEASE
+            while True:
+                grant = await self._usable(stale, force)
+                if isinstance(grant, str):
+                    return grant
+                if await self.provider.lease_refresh(self.subject, REFRESH_LEASE):
+                    break
+                if time.monotonic() > deadline:
+                    raise HaloAuthError("renewing your Halo sign-in is taking too long; try again in a minute")
+                await asyncio.sleep(LEASE_POLL)  # another replica is refreshing: wait for what it writes back
             try:
-                renewed = await self.signin.refresh(grant.refresh_token)
-            except TokenError:
-                await self.provider.forget_halo_grant(self.subject)
-                raise HaloAuthError(
-                    "Halo ended your sign-in; your MCP client will ask you to sign in again on its next request"
-                ) from None
-            if renewed.refresh_token is None:
-                renewed = HaloGrant(renewed.access_token, grant.refresh_token, renewed.expires_at, renewed.scope)
-            await self.provider.save_halo_grant(self.subject, renewed)
-            self._grant = renewed
-            return renewed.access_token
+                grant = await self._usable(stale, force)  # the previous holder may have just written one
+                return grant if isinstance(grant, str) else await self._refresh(grant)
+            finally:
+                await self.provider.release_refresh(self.subject)
+
+    async def _usable(self, stale: str | None, force: bool) -> str | HaloGrant:
+        """The stored access token when it is good (and not the one Halo refused), else the grant to refresh."""
+        grant = await self.provider.load_halo_grant(self.subject)
+        if grant is None:
+            raise HaloAuthError("your Halo sign-in is gone: sign in again from your MCP client")
+        if grant.expires_at - REFRESH_MARGIN > time.time() and not (force and grant.access_token == stale):
+            self._grant = grant
+            return grant.access_token
+        return grant
+
+    async def _refresh(self, grant: HaloGrant) -> str:
+        if not grant.refresh_token:
+            raise HaloAuthError("your Halo sign-in has expired: sign in again from your MCP client")
+        try:
+            renewed = await self.signin.refresh(grant.refresh_token)
+        except TokenError:
+            await self.provider.forget_halo_grant(self.subject)
+            raise HaloAuthError(
+                "Halo ended your sign-in; your MCP client will ask you to sign in again on its next request"
+            ) from None
+        if renewed.refresh_token is None:
+            renewed = HaloGrant(renewed.access_token, grant.refresh_token, renewed.expires_at, renewed.scope)
+        await self.provider.save_halo_grant(self.subject, renewed)
+        self._grant = renewed
+        return renewed.access_token
 
 
 class People:

@@ -372,6 +372,14 @@ class HaloAuthProvider:
         ).encode()
         await self.store.put("halo", subject, self.keys.seal(plain, f"halo:{subject}"), None)
 
+    async def lease_refresh(self, subject: str, seconds: float) -> bool:
+        """The right to refresh this person's Halo token, for `seconds`, on every replica."""
+        now = time.time()
+        return await self.store.claim("halo-refresh", subject, b"1", now + seconds, now)
+
+    async def release_refresh(self, subject: str) -> None:
+        await self.store.delete("halo-refresh", subject)
+
     async def forget_halo_grant(self, subject: str) -> None:
         """Halo ended the person's sign-in: their MCP tokens stop working, so their client signs in again."""
         await self.store.delete("halo", subject)
