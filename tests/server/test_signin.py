@@ -539,24 +539,28 @@ async def test_two_replicas_refresh_one_persons_halo_token_once_between_them(
     async with signed_in(url, oauth(url, Browser(signin_server.url, agent["email"]))) as client:
         assert await whoami(client) == agent["name"]
     signin = signin_server.host.signin
-    # Two replicas: each its own People (own clients, own in-process locks) over the one shared store.
-    replicas = [
-        People(signin.provider, signin.tenants, lambda t: signin_server.host.halo[t], signin.halo) for _ in "ab"
-    ]
-    clients = [r.client(f"acme/agent/{agent['id']}") for r in replicas]
+    subject = f"acme/agent/{agent['id']}"
     fresh_sandbox.app.auth.expire_all()
     before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
-    try:
+
+    async def on_two_replicas() -> list[Any]:
+        """Two replicas: each its own People (own clients, own in-process locks) over the one shared store."""
+        shared = signin_server.host.halo
+        replicas = [People(signin.provider, signin.tenants, shared.__getitem__, signin.halo) for _ in "ab"]
         mes: list[Any] = []
 
         async def me(halo: Any) -> None:
             mes.append(await halo.get("Agent/me"))
 
-        async with anyio.create_task_group() as tg:
-            for halo in clients * 2:
-                tg.start_soon(me, halo)
-    finally:
-        for r in replicas:
-            await r.aclose()
+        try:
+            async with anyio.create_task_group() as tg:
+                for halo in [r.client(subject) for r in replicas] * 2:
+                    tg.start_soon(me, halo)
+        finally:
+            for r in replicas:
+                await r.aclose()
+        return mes
+
+    mes = await signin_server.on_loop(on_two_replicas())  # where the sign-in's HTTP client lives
     assert [m["id"] for m in mes] == [agent["id"]] * 4
     assert fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before == 1
