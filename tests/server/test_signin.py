@@ -327,10 +327,15 @@ async def test_halo_tokens_are_refreshed_on_demand_once_for_concurrent_calls_of_
         assert await whoami(client) == agent["name"]
         fresh_sandbox.app.auth.expire_all()  # Halo forgets every access token; refresh tokens still work
         before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
+        results: list[Any] = []
+
+        async def lookup(kind: str) -> None:
+            results.append(await client.call_tool("lookup", {"kind": kind}))
+
         async with anyio.create_task_group() as tg:
             for kind in ("team", "status", "priority"):
-                tg.start_soon(client.call_tool, "lookup", {"kind": kind})
-        assert await whoami(client) == agent["name"]
+                tg.start_soon(lookup, kind)
+        assert [r.is_error for r in results] == [False] * 3, [r.content for r in results]
         refreshes = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
     assert refreshes == 1
 
