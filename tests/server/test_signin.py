@@ -4,6 +4,7 @@ Halo's sign-in page (its non-interactive path), our callback, the consent form, 
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import re
 from collections.abc import Iterator
@@ -223,6 +224,9 @@ async def test_refresh_rotates_and_revocation_takes_effect_at_once_and_no_mcp_to
         assert after_reuse.status_code == 401
     received = fresh_sandbox.app.received_bearers if fresh_sandbox.app else set()
     assert received and first.access_token not in received and second["access_token"] not in received
+    async with httpx2.AsyncClient(timeout=10) as http:
+        logged = (await http.get(f"{fresh_sandbox.url}/_sandbox/bearers")).json()
+    assert len(logged) == len(received) and hashlib.sha256(first.access_token.encode()).hexdigest() not in logged
 
 
 async def test_revoking_an_access_token_refuses_it_on_the_next_request(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -388,6 +389,8 @@ class SandboxApp:
             return 200, self.counters.to_dict()
         if route == ("GET", "/ignored"):
             return 200, self.ignored_inputs()
+        if route == ("GET", "/bearers"):  # digests only: what was presented, without handing out live tokens
+            return 200, sorted(hashlib.sha256(t.encode()).hexdigest() for t in self.received_bearers)
         if route == ("GET", "/faults"):
             return 200, self.faults.spec.to_dict()
         if route == ("PUT", "/faults"):
