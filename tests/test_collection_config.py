@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from halo_mcp.config import (
     ConfigError,
@@ -148,7 +149,7 @@ def test_oauth_stands_alone_and_needs_a_public_url_and_the_signin_keys(monkeypat
     with pytest.raises(ConfigError, match=r"^HALO_MCP_SIGNIN_KEYS: required"):
         build_collections_app(service, tenants, ServerSettings())
     with pytest.raises(ConfigError, match=r"^HALO_MCP_SIGNIN_KEYS: not base64"):
-        build_collections_app(service, tenants, ServerSettings(signin_keys="not a key!"))
+        build_collections_app(service, tenants, ServerSettings(signin_keys=SecretStr("not a key!")))
 
 
 def test_a_user_collection_is_refused_until_user_tools_exist() -> None:

@@ -25,6 +25,7 @@ from mcp import Client
 from mcp.client.auth import OAuthClientProvider
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -105,9 +106,9 @@ def oauth(url: str, browser: Browser, storage: MemoryStorage | None = None) -> O
     return OAuthClientProvider(url, metadata, storage or MemoryStorage(), browser.open, browser.callback)
 
 
-def signed_in(url: str, auth: OAuthClientProvider) -> Client:
+def signed_in(url: str, auth: OAuthClientProvider, mode: str = "auto") -> Client:
     http = httpx2.AsyncClient(auth=auth, timeout=httpx2.Timeout(10, read=30), follow_redirects=True)
-    return Client(streamable_http_client(url, http_client=http))
+    return Client(streamable_http_client(url, http_client=http), mode=mode)
 
 
 def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> CollectionsServer:
@@ -116,7 +117,7 @@ def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **set
     tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID"}
     file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
     halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
-    server_settings = ServerSettings(transport="http", signin_keys=KeyRing.new_secret(), **settings)
+    server_settings = ServerSettings(transport="http", signin_keys=SecretStr(KeyRing.new_secret()), **settings)
     server = CollectionsServer(file, halo, server_settings)
     server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
     return server.start()  # type: ignore[return-value]
@@ -146,15 +147,16 @@ async def whoami(client: Client) -> str:
     return str(rows(result)[0]["name"])
 
 
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
 async def test_two_agents_sign_in_with_the_sdk_client_and_each_acts_in_halo_as_themselves(
-    signin_server: CollectionsServer, fresh_sandbox: Sandbox
+    signin_server: CollectionsServer, fresh_sandbox: Sandbox, mode: str
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
     first, second = agents(fresh_sandbox)[:2]
     seen: list[str] = []
     for agent in (first, second):
         browser = Browser(signin_server.url, agent["email"])
-        async with signed_in(url, oauth(url, browser)) as client:
+        async with signed_in(url, oauth(url, browser), mode) as client:
             seen.append(await whoami(client))
         assert browser.consent_pages == 1 and agent["name"] in browser.page and "test client" in browser.page
         assert browser.result is not None and browser.result.iss == signin_server.url  # RFC 9207
