@@ -118,13 +118,19 @@ class People:
         if found is None:
             tenant = subject.split("/", 1)[0]
             tenant_client = self.shared(tenant)
-            found = HaloClient(self.tenants[tenant], scope=tenant_client.tokens.scope, policy=tenant_client.policy)
+            # One budget per tenant, whoever asks: the person's client shares the tenant's window.
+            found = HaloClient(
+                self.tenants[tenant],
+                scope=tenant_client.tokens.scope,
+                policy=tenant_client.policy,
+                window=tenant_client.limiter,
+            )
             found.tokens = PersonTokens(self.provider, self.signin(tenant), subject, found.tokens.scope)  # type: ignore[assignment]
-            found.limiter = tenant_client.limiter  # one budget per tenant, whoever asks
             self.clients[subject] = found
         return found
 
     async def aclose(self) -> None:
         for client in self.clients.values():
+            client.limiter = None  # the tenant's window, closed with the tenant's client
             await client.aclose()
         self.clients = {}
