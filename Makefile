@@ -26,9 +26,6 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
-	$(BIN)/pytest -q
-
 test: lint typecheck pytest conformance inspector mcpb
 
 bench: install
@@ -79,3 +76,7 @@ mcpb: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
 
 clean:
 	rm -rf $(VENV) .tools build dist
+
+# After the tool variables: the bundle-schema test (tests/test_packages.py) reads the mcpb CLI's schema.
+pytest: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
+	$(BIN)/pytest -q
