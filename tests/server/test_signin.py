@@ -243,8 +243,7 @@ async def test_revoking_an_access_token_refuses_it_on_the_next_request(
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     async with httpx2.AsyncClient(timeout=10) as http:
         before = await http.post(url, json=ping, headers={**bearer, "Accept": "application/json, text/event-stream"})
-        # client_secret: the SDK's revocation form requires the field, empty for a public client.
-        form = {"token": storage.tokens.access_token, "client_id": storage.client.client_id, "client_secret": ""}
+        form = {"token": storage.tokens.access_token, "client_id": storage.client.client_id}  # RFC 7009, public client
         revoked = await http.post(f"{signin_server.url}/revoke", data=form)
         after = await http.post(url, json=ping, headers=bearer)
     assert before.status_code != 401 and revoked.status_code == 200

@@ -18,13 +18,14 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp.server.auth.provider import CALLBACK_PATH, CONSENT_PATH, Consent, HaloAuthProvider
 from halo_mcp.server.auth.scopes import READ, WRITE
 from halo_mcp.server.http import digest, is_loopback
 
 NO_STORE = {"Cache-Control": "no-store"}
+REVOCATION_MAX_BYTES = 16 * 1024  # a token and a client id
 
 
 class RegistrationGate:
@@ -49,6 +50,44 @@ class RegistrationGate:
         await self.app(scope, receive, send)
 
 
+class RevocationForm:
+    """RFC 7009 clients send `token` and `client_id` only (the secret, if any, in Basic auth); the SDK's revocation
+    form model requires a `client_secret` field, so an absent one is added empty (client authentication is
+    unchanged: a public client has no secret, a Basic one is read from the header)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope.get("method") != "POST":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            chunks.append(message.get("body", b""))
+            if sum(map(len, chunks)) > REVOCATION_MAX_BYTES:
+                await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
+                    scope, receive, send
+                )
+                return
+            if message["type"] != "http.request" or not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        if b"client_secret=" not in body:
+            body += b"&client_secret=" if body else b"client_secret="
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
 def signin_app(provider: HaloAuthProvider, *, registration_token: str | None) -> Starlette:
     issuer = AnyHttpUrl(provider.issuer)
     registration = ClientRegistrationOptions(enabled=True, valid_scopes=[READ, WRITE], default_scopes=[READ, WRITE])
@@ -68,6 +107,8 @@ def signin_app(provider: HaloAuthProvider, *, registration_token: str | None) ->
             route = Route(route.path, cors_middleware(MetadataHandler(metadata).handle, ["GET", "OPTIONS"]))
         elif route.path == "/register":
             route = Route(route.path, RegistrationGate(route.app, registration_token), methods=["POST", "OPTIONS"])
+        elif route.path == "/revoke":
+            route = Route(route.path, RevocationForm(route.app), methods=["POST", "OPTIONS"])
         routes.append(route)
 
     async def callback(request: Request) -> Response:
