@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import time
 import weakref
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 import mcp_types as types
@@ -23,11 +24,12 @@ from pydantic import ValidationError
 
 from halo_mcp import __version__
 from halo_mcp.audit import AuditLog, audit_path
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import CustomToolConfig, HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
-from halo_mcp.tools import content, load_all
+from halo_mcp.tools import content, custom, load_all
 from halo_mcp.tools.api import request_policy
+from halo_mcp.tools.custom import prompt as custom_prompt
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
@@ -91,6 +93,7 @@ class Surface:
         name: str = "halo-mcp",
         rate_limit_mode: Literal["retry", "passthrough"] = "retry",
         list_changed: bool = False,
+        created_tag: str | None = None,
     ) -> None:
         load_all()
         self.settings = server_settings or ServerSettings()
@@ -107,7 +110,9 @@ class Surface:
             settings=self.settings,
             audit=self.audit,
             collection=collection,
+            created_tag=created_tag,
         )
+        self.prompts: dict[str, CustomToolConfig] = {}  # the collection's own prompts (tools/custom/prompt.py)
         self.rate_limit_mode = rate_limit_mode
         # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
         # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
@@ -157,6 +162,13 @@ class Surface:
             except Exception as exc:  # a closed session must not stop the others from hearing it
                 log.debug("tools/list_changed not delivered: %s", exc)
         return True
+
+    async def customise(self, selection: Selection, configs: Sequence[CustomToolConfig]) -> Selection:
+        """`selection` with the collection's custom tools, built against this surface's Halo (a ticket type's
+        form, a runbook's id); its prompts are kept for prompts/list."""
+        built = await custom.build(configs, self.context)
+        self.prompts = {c.name: c for c in configs if c.kind == "prompt"}
+        return replace(selection, custom=tuple(built))
 
     async def aclose(self) -> None:
         if self._owns_halo:
@@ -260,9 +272,12 @@ class Surface:
             CALL_OPTIONS.reset(options)
 
     async def _list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=content.prompts(self.selection))
+        own = custom_prompt.listing(list(self.prompts.values()))
+        return types.ListPromptsResult(prompts=content.prompts(self.selection) + own)
 
     async def _get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        if params.name in self.prompts:
+            return custom_prompt.render(self.prompts[params.name], dict(params.arguments or {}))
         return content.get_prompt(params.name, dict(params.arguments or {}))
 
 

@@ -756,6 +756,8 @@ class CreateTicketArgs(TicketFields):
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     """Log a new ticket; entity fields take names or ids."""
     body, found = await _ticket_body(ctx, args, team=args.team, agent=args.agent)
+    if ctx.created_tag:  # AI-created marking: Halo's faicreated cannot be set by API (seed 002); Faults.tags can
+        body["tags"] = [{"text": ctx.created_tag}]
     type_name = found["ticket_type"].name if "ticket_type" in found else ""
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))

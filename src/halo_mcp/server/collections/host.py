@@ -24,14 +24,17 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp.audit import AuditLog
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.errors import HaloError
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
 from halo_mcp.server.surface import Surface
+from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.framework import Selection
 
 log = logging.getLogger("halo_mcp.collections")
 
@@ -146,7 +149,8 @@ class CollectionHost:
                 and current.surface.halo is self.halo[spec.tenant]
             ):
                 current.spec = spec
-                if await current.surface.reselect(spec.selection):
+                selection = await self._customised(current.surface, spec)
+                if await current.surface.reselect(selection):
                     log.info("collection %s now serves %d tools", name, len(current.surface.tools))
                 continue
             if current is not None:
@@ -185,7 +189,9 @@ class CollectionHost:
             audit=self.audit,
             rate_limit_mode=spec.config.rate_limit_mode,
             list_changed=True,
+            created_tag=spec.config.created_tag_text(),
         )
+        await surface.reselect(await self._customised(surface, spec))
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
         manager = StreamableHTTPSessionManager(
             app=surface.server,
@@ -205,6 +211,16 @@ class CollectionHost:
         auth = " + ".join(spec.config.auth) or "none (loopback)"
         log.info("serving collection %s: %d tools at /mcp/%s; auth %s", spec.name, len(surface.tools), spec.name, auth)
         return ctx
+
+    @staticmethod
+    async def _customised(surface: Surface, spec: CollectionSpec) -> Selection:
+        """The spec's selection with its custom tools; a tool Halo cannot back (no such ticket type or runbook)
+        is left out and logged, so one bad tool does not take its collection down."""
+        try:
+            return await surface.customise(spec.selection, spec.config.custom_tools)
+        except (ConfigError, ToolError, HaloError) as exc:
+            log.error("collection %s: custom tools not served: %s", spec.name, exc)
+            return spec.selection
 
     @staticmethod
     async def _serve(ctx: CollectionContext, *, task_status: TaskStatus[None]) -> None:

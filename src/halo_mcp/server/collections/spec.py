@@ -3,7 +3,8 @@
 Policy (the same at start, on reload and for every admin API or CLI change):
 - every toolset, tool, tag and `op:` operation named must exist; an unknown one is an error naming candidates;
 - a collection exposes at least one tool (as Truto checks its filters);
-- `methods` read / write / delete filter built-in tools by kind; `custom` admits custom tools (a later issue);
+- `methods` read / write / delete filter built-in tools by kind; `custom` admits custom tools, each of which must
+  also pass the kind filter (a report tool is `read`, the others `write`); a custom tool's name is not a built-in's;
 - an `agent` collection admits agent tools; no tool acts as an end user yet, so a `user` collection is refused;
 - off loopback a collection must name its `auth`; `oauth` arrives with sign-in and is refused until then;
 - an expired collection is valid but not served.
@@ -22,6 +23,7 @@ from halo_mcp.config import CollectionConfig, ConfigError
 from halo_mcp.halo.catalogue import catalogue
 from halo_mcp.tools import load_all
 from halo_mcp.tools.api import denied_by
+from halo_mcp.tools.custom import KIND_OF, SCOPES, operation, prompt
 from halo_mcp.tools.framework import KINDS, Registry, Selection, registry
 from halo_mcp.tools.toolsets import OP_ENTRY, TOOLSET_NAMES, required_scope, selection_from
 
@@ -49,7 +51,10 @@ class CollectionSpec:
         return self.config.expired(now or datetime.now(UTC))
 
     def scope(self) -> str:
-        return required_scope(self.selection)
+        """The built-in tools' least privilege plus what the custom tools' kinds need."""
+        needed = set(required_scope(self.selection).split())
+        needed.update(s for c in self.config.custom_tools for s in SCOPES[c.kind])
+        return "all" if "all" in needed else " ".join(sorted(needed))
 
 
 def candidates(name: str, known: Iterable[str]) -> str:
@@ -126,7 +131,8 @@ def resolve(
         tags=frozenset(config.tags),
         audience=config.audience,
     )
-    if not selection.tools(reg):
+    _check_custom(config, where, reg)
+    if not selection.tools(reg) and not any(c.kind != "prompt" for c in config.custom_tools):
         filters = f"toolsets {config.toolsets}, methods {config.methods}"
         filters += f", tags {config.tags}" if config.tags else ""
         raise ConfigError(f"{where}: exposes no tool ({filters}); widen the filters so at least one tool matches")
@@ -142,3 +148,29 @@ def _check_operation(entry: str, where: str) -> None:
     suggestions = catalogue().suggest(entry[3:], limit=3)
     hint = "; did you mean " + " or ".join(f"'op:{op.name}'" for op in suggestions) + "?" if suggestions else ""
     raise ConfigError(f"{where}: no Halo operation matches {entry!r}{hint}")
+
+
+def _check_custom(config: CollectionConfig, where: str, reg: Registry) -> None:
+    """What can be checked without Halo: names, kinds against methods, operations and prompts. The rest (the
+    ticket type, report and runbook exist) is checked when the collection's tools are built against its Halo."""
+    seen: set[str] = set()
+    for i, custom in enumerate(config.custom_tools):
+        here = f"{where}.custom_tools[{i}]"
+        if reg.get(custom.name) is not None:
+            raise ConfigError(
+                f"{here}.name: {custom.name!r} is a built-in tool; name it differently, e.g. cf_{custom.name}"
+            )
+        if custom.name in seen:
+            raise ConfigError(f"{here}.name: {custom.name!r} is declared twice in this collection")
+        seen.add(custom.name)
+        if "custom" not in config.methods:
+            raise ConfigError(f"{here}: custom tools need 'custom' in {where}.methods")
+        kind = KIND_OF.get(custom.kind)
+        if kind is not None and (kind not in config.methods or (config.read_only and kind != "read")):
+            allowed = "read_only is set" if config.read_only and kind != "read" else f"methods lack {kind!r}"
+            raise ConfigError(f"{here}: a {custom.kind} tool is a {kind} tool and {allowed}; add {kind!r} to methods "
+                              "or remove the tool")  # fmt: skip
+        if custom.kind == "operation":
+            operation.check(custom)
+        elif custom.kind == "prompt":
+            prompt.check(custom)

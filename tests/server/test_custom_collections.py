@@ -1,0 +1,97 @@
+"""Custom tools in halo-mcp.toml: validated with the collection (one line naming the key), served over real HTTP by
+their collection only, created and removed through the same service as collections."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from halo_mcp.config import ConfigError, parse_file
+from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.collections.service import CollectionService
+from halo_mcp.state.embedded import EmbeddedState
+from tests.helpers import CollectionsServer, Raw, failed, mcp_at, ok
+
+TENANT = {"url": "https://acme.halopsa.com", "client_id_env": "ACME_ID", "client_secret_env": "ACME_SECRET"}
+RESET = {"name": "log_password_reset", "kind": "ticket", "description": "Use when a user asks for a password reset.",
+         "ticket_type": "Service Request", "parameters": "summary_details"}  # fmt: skip
+REPORT = {"name": "open_by_team", "kind": "report", "description": "Use when asked about team workload.",
+          "report": "Open tickets by team"}  # fmt: skip
+Serve = Callable[..., CollectionsServer]
+
+
+def error(*tools: dict[str, Any], **collection: Any) -> str:
+    desk = {"name": "desk", "tenant": "acme", "custom_tools": list(tools), **collection}
+    with pytest.raises(ConfigError) as caught:
+        file = parse_file({"tenants": {"acme": TENANT}, "collections": [desk]})
+        asyncio.run(CollectionService(file, EmbeddedState(), loopback=True).specs())
+    message = str(caught.value)
+    assert "\n" not in message
+    return message
+
+
+def test_a_custom_tool_may_not_take_a_built_in_name() -> None:
+    assert error({**RESET, "name": "create_ticket"}) == (
+        "collections[0].custom_tools[0].name: 'create_ticket' is a built-in tool; name it differently, "
+        "e.g. cf_create_ticket"
+    )
+
+
+def test_a_custom_tools_kind_must_pass_the_collections_method_filter() -> None:
+    assert "need 'custom' in collections[0].methods" in error(RESET, methods=["read", "write"])
+    assert "a ticket tool is a write tool and methods lack 'write'" in error(RESET, methods=["read", "custom"])
+    assert "read_only is set" in error(RESET, read_only=True)
+    # a report tool is a read tool, so a read-only collection may serve it
+    desk = {"name": "desk", "tenant": "acme", "read_only": True, "toolsets": ["knowledge"], "custom_tools": [REPORT]}
+    file = parse_file({"tenants": {"acme": TENANT}, "collections": [desk]})
+    assert asyncio.run(CollectionService(file, EmbeddedState(), loopback=True).specs())
+
+
+def test_each_kind_names_what_it_lacks() -> None:
+    assert error({"name": "x", "kind": "runbook", "description": "Use when."}) == (
+        "collections[0].custom_tools[0]: a runbook tool needs runbook"
+    )
+    assert "timeout_s: Input should be less than or equal to 60" in error(
+        {"name": "x", "kind": "runbook", "description": "Use when.", "runbook": "r", "timeout_s": 120}
+    )
+
+
+def test_an_operation_tool_exposes_only_the_operations_own_names() -> None:
+    bad = {"name": "q", "kind": "operation", "description": "Use when.", "operation": "POST /Quotation",
+           "expose": ["client_id", "colour"]}  # fmt: skip
+    assert "colour is not a parameter or field of POST /Quotation" in error(bad)
+    assert "unknown operation 'POST /Quotations'" in error({**bad, "operation": "POST /Quotations", "expose": []})
+
+
+def test_a_prompts_placeholders_are_its_arguments() -> None:
+    bad = {"name": "p", "kind": "prompt", "description": "Use when.", "prompt": "Look at {ticket}", "expose": []}
+    assert "placeholders (ticket) must be exactly its expose list (none)" in error(bad)
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(90)
+async def test_a_collection_serves_its_custom_tools_and_no_other_collection_does(
+    serve_collections: Serve, sandbox: Sandbox
+) -> None:
+    selfservice = {"name": "selfservice", "tenant": "acme", "toolsets": ["knowledge"], "custom_tools": [RESET]}
+    desk = {"name": "desk", "tenant": "acme", "toolsets": ["knowledge"], "methods": ["read", "custom"],
+            "custom_tools": [REPORT]}  # fmt: skip
+    server = serve_collections([selfservice, desk], {"acme": sandbox})
+    async with mcp_at(f"{server.url}/mcp/selfservice") as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        made = ok(await client.call_tool("log_password_reset", {"summary": "Reset my password", "details": "Locked"}))
+        failed(await client.call_tool("log_password_reset", {"details": "no summary"}))
+    assert names[-1] == "log_password_reset" and "open_by_team" not in names
+    ticket = Raw(sandbox).get(f"/Tickets/{int(made.split()[2])}")
+    assert [t["text"] for t in ticket["tags"]] == ["AI: selfservice"]
+    async with mcp_at(f"{server.url}/mcp/desk") as client:
+        names = [t.name for t in (await client.list_tools()).tools]
+        ok(await client.call_tool("open_by_team", {}))
+    assert "open_by_team" in names and "log_password_reset" not in names
+    audit = server.host.audit
+    assert audit is not None
+    (entry, *_) = [e for e in audit.entries(collection="selfservice") if e.outcome == "ok"]
+    assert entry.tool == "log_password_reset" and entry.affected == [f"ticket:{int(made.split()[2])}"]
