@@ -4,11 +4,14 @@ their collection only, created and removed through the same service as collectio
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from halo_mcp.cli import main
 from halo_mcp.config import ConfigError, parse_file
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.collections.service import CollectionService
@@ -95,3 +98,45 @@ async def test_a_collection_serves_its_custom_tools_and_no_other_collection_does
     assert audit is not None
     (entry, *_) = [e for e in audit.entries(collection="selfservice") if e.outcome == "ok"]
     assert entry.tool == "log_password_reset" and entry.affected == [f"ticket:{int(made.split()[2])}"]
+
+
+DESK_TOML = """
+[tenants.acme]
+url = "{url}"
+client_id_env = "ACME_ID"
+client_secret_env = "ACME_SECRET"
+
+[[collections]]
+name = "selfservice"
+tenant = "acme"
+toolsets = ["knowledge"]
+
+[[collections.custom_tools]]
+name = "log_password_reset"
+kind = "ticket"
+description = "Use when a user asks for a password reset."
+ticket_type = "Service Request"
+parameters = "summary_details"
+
+[[collections]]
+name = "quiet"
+tenant = "acme"
+toolsets = ["knowledge"]
+created_tag = ""
+"""
+
+
+def test_doctor_states_each_collections_ai_created_marking(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for key in [k for k in os.environ if k.startswith("HALO_")]:
+        monkeypatch.delenv(key)
+    path = tmp_path / "halo-mcp.toml"
+    path.write_text(DESK_TOML.format(url=sandbox.url))
+    monkeypatch.setenv("HALO_MCP_STATE_DB", str(tmp_path / "state.db"))
+    monkeypatch.setenv("ACME_ID", sandbox.client_id)
+    monkeypatch.setenv("ACME_SECRET", sandbox.client_secret)
+    assert main(["doctor", "--config", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "1 custom tool(s); tickets it creates are tagged 'AI: selfservice'" in out
+    assert "PASS  collection quiet" in out and "AI-created marking off (created_tag)" in out

@@ -233,23 +233,31 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
 async def _serve_stdio(
     service: CollectionService, tenants: dict[str, HaloSettings], settings: ServerSettings, name: str
 ) -> None:
+    from halo_mcp.halo.client import HaloClient
     from halo_mcp.server.stdio import serve_stdio
     from halo_mcp.server.surface import Surface
+    from halo_mcp.tools.api import request_policy
 
     spec = await service.get(name)
     if spec.expired():
         raise ConfigError(f"--collection: {name} expired at {spec.config.expires_at}; it is not served")
+    # The collection's scope covers its custom tools too (spec.scope()), which the surface cannot see before they
+    # are built against this client.
+    halo = HaloClient(tenants[spec.tenant], scope=spec.scope(), policy=request_policy(spec.selection))
     surface = Surface(
         tenants[spec.tenant],
         settings,
         selection=spec.selection,
         collection=spec.name,
+        halo=halo,
         rate_limit_mode=spec.config.rate_limit_mode,
+        created_tag=spec.config.created_tag_text(),
     )
     try:
+        await surface.reselect(await surface.customise(spec.selection, spec.config.custom_tools))
         await serve_stdio(surface)
     finally:
-        await surface.aclose()
+        await halo.aclose()
 
 
 async def _serve_http(
@@ -343,6 +351,10 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
             active = [t for t in await service.state.tokens.list(spec.name) if t.usable(time.time())]
             auth = "+".join(spec.config.auth) or "none (loopback)"
             detail = f"{len(tools)} tools, tenant {spec.tenant}, auth {auth}, {len(active)} active token(s)"
+            if spec.config.custom_tools:
+                detail += f", {len(spec.config.custom_tools)} custom tool(s)"
+            tag = spec.config.created_tag_text()
+            detail += f"; tickets it creates are tagged {tag!r}" if tag else "; AI-created marking off (created_tag)"
             if spec.expired():
                 report.fail(f"collection {spec.name}", f"expired at {spec.config.expires_at}: not served")
             elif spec.config.auth and not active:
