@@ -124,15 +124,17 @@ def test_auth_is_required_off_loopback() -> None:
     assert specs(desk(auth=["url_token"]), loopback=False)[0].config.auth == ["url_token"]
 
 
-def test_a_user_collection_is_refused_until_user_tools_exist() -> None:
+def test_a_user_collection_needs_a_tenant_that_signs_in_as_a_person() -> None:
     message = error(desk(audience="user"))
-    assert message.startswith("collections[0].audience: no tool acts as an end user yet")
-    assert "custom tools" in message
+    assert message.startswith("collections[0].audience: a user collection acts as the signed-in end user")
+    assert "username_env and password_env" in message
 
 
-def test_every_built_in_tool_serves_the_agent_audience_only() -> None:
+def test_only_the_persona_and_what_users_may_read_serve_the_user_audience() -> None:
     load_all()
-    assert {a for t in registry for a in t.audiences} == {"agent"}
+    users = {t.name for t in registry if "user" in t.audiences}
+    assert {t.toolset for t in registry if t.name in users} == {"selfservice", "knowledge", "services"}
+    assert all("agent" in t.audiences for t in registry if t.toolset != "selfservice")
 
 
 def test_structural_errors_name_the_key() -> None:

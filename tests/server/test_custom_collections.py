@@ -140,3 +140,23 @@ def test_doctor_states_each_collections_ai_created_marking(
     out = capsys.readouterr().out
     assert "1 custom tool(s); tickets it creates are tagged 'AI: selfservice'" in out
     assert "PASS  collection quiet" in out and "AI-created marking off (created_tag)" in out
+
+
+PERSON = {**TENANT, "username_env": "ACME_USER", "password_env": "ACME_PASSWORD"}
+
+
+def user_specs(**collection: Any) -> list[Any]:
+    selfservice = {"name": "me", "tenant": "acme", "audience": "user", **collection}
+    file = parse_file({"tenants": {"acme": PERSON}, "collections": [selfservice]})
+    return asyncio.run(CollectionService(file, EmbeddedState(), loopback=True).specs())
+
+
+def test_a_user_collection_admits_only_user_tools() -> None:
+    (spec,) = user_specs(toolsets=["selfservice", "knowledge", "services", "tickets"], custom_tools=[RESET])
+    names = [t.name for t in spec.selection.tools()]
+    assert "my_tickets" in names and "search_kb" in names and "create_ticket" not in names
+    with pytest.raises(ConfigError, match=r"collections\[0\].tools: 'create_ticket' acts as an agent"):
+        user_specs(tools=["my_tickets", "create_ticket"])
+    quote = {"name": "q", "kind": "operation", "description": "Use when.", "operation": "POST /Quotation"}
+    with pytest.raises(ConfigError, match="an operation tool acts as an agent"):
+        user_specs(toolsets=["selfservice"], custom_tools=[quote])

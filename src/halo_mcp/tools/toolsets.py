@@ -25,6 +25,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset("reports", "saved reports and read-only SQL", False),
     Toolset("attachments", "ticket attachments, downloaded and uploaded by the server", False),
     Toolset("api", "search and call any of Halo's ~800 API operations", True),
+    Toolset("selfservice", "the end user's own tickets and details (user collections)", False),
 )
 
 # The Halo scopes each tool needs, from the requests it sends. Areas as in halo-api-facts §2 (`read:X` reads area X,
@@ -60,6 +61,12 @@ TOOL_SCOPES: dict[str, tuple[str, ...]] = {
     "add_attachment": ("edit:tickets",),  # POST /Attachment
     "search_operations": (),  # the packaged catalogue: no Halo request
     "call_operation": ("all",),  # any operation; in read-only mode every read:<area>
+    # The end-user persona acts as the signed-in user; Halo applies the user's own permissions on top.
+    "my_tickets": ("read:tickets",),  # GET /Tickets
+    "get_my_ticket": ("read:tickets",),  # GET /Tickets/{id}, GET /Actions
+    "log_ticket": ("edit:tickets",),  # POST /Tickets
+    "update_my_ticket": ("edit:tickets",),  # GET /Tickets/{id}, POST /Actions
+    "get_my_details": ("read:customers",),  # GET /Users/me
 }
 # A deny entry for API operations: `op:POST /Tickets`, `op:POST/Tickets`, `op:POST:/Tickets`, `op:/Client*`.
 OP_ENTRY = re.compile(r"op:\s*(?:[A-Za-z*?]+\s*:?\s*)?/\S*", re.IGNORECASE)

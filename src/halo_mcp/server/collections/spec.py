@@ -5,7 +5,8 @@ Policy (the same at start, on reload and for every admin API or CLI change):
 - a collection exposes at least one tool (as Truto checks its filters);
 - `methods` read / write / delete filter built-in tools by kind; `custom` admits custom tools, each of which must
   also pass the kind filter (a report tool is `read`, the others `write`); a custom tool's name is not a built-in's;
-- an `agent` collection admits agent tools; no tool acts as an end user yet, so a `user` collection is refused;
+- an `agent` collection admits agent tools, a `user` collection only tools that act as the end user (a named agent
+  tool is an error), and its tenant must sign in as a person, never as an API application's agent;
 - off loopback a collection must name its `auth`; `oauth` arrives with sign-in and is refused until then;
 - an expired collection is valid but not served.
 Errors are `ConfigError`s of one line naming the key, e.g. `collections[2].toolsets: unknown toolset 'tickts'; did
@@ -15,9 +16,10 @@ you mean 'tickets'?`.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from halo_mcp.config import CollectionConfig, ConfigError
 from halo_mcp.halo.catalogue import catalogue
@@ -78,16 +80,14 @@ def resolve(
     """Check `config` against the registry and the tenants; `where` prefixes every error (`collections[2]`)."""
     load_all()
     reg = reg or registry
+    tenants_config = tenants if isinstance(tenants, Mapping) else {}
     tenants = list(tenants)
     if config.name in RESERVED_NAMES:
         raise ConfigError(f"{where}.name: {config.name!r} is reserved (/mcp/t/ serves URL tokens); pick another name")
     if config.tenant not in tenants:
         raise ConfigError(f"{where}.tenant: unknown tenant {config.tenant!r}{candidates(config.tenant, tenants)}")
     if config.audience == "user":
-        raise ConfigError(
-            f"{where}.audience: no tool acts as an end user yet (user tools arrive with custom tools); "
-            'use audience = "agent" for now'
-        )
+        _check_user(config, where, tenants_config, reg or registry)
     if not config.auth and not loopback:
         raise ConfigError(
             f"{where}.auth: required when the server listens beyond loopback; "
@@ -174,3 +174,24 @@ def _check_custom(config: CollectionConfig, where: str, reg: Registry) -> None:
             operation.check(custom)
         elif custom.kind == "prompt":
             prompt.check(custom)
+
+
+def _check_user(config: CollectionConfig, where: str, tenants: Mapping[str, Any], reg: Registry) -> None:
+    """A user collection acts as the end user: only user tools, and a tenant identity that is a person."""
+    for name in config.tools:
+        found = reg.get(name)
+        if found is not None and "user" not in found.audiences:
+            users = sorted(t.name for t in reg if "user" in t.audiences)
+            raise ConfigError(f"{where}.tools: {name!r} acts as an agent; a user collection admits only user tools: "
+                              f"{', '.join(users)}")  # fmt: skip
+    for i, custom in enumerate(config.custom_tools):
+        if custom.kind == "operation":
+            raise ConfigError(f"{where}.custom_tools[{i}]: an operation tool acts as an agent; a user collection "
+                              "admits ticket, report, runbook and prompt tools")  # fmt: skip
+    tenant = tenants.get(config.tenant)
+    if tenant is not None and not getattr(tenant, "username_env", None):
+        raise ConfigError(
+            f"{where}.audience: a user collection acts as the signed-in end user, but tenant {config.tenant!r} signs "
+            "in as its API application's agent; give the tenant an end user's sign-in (username_env and "
+            'password_env) or use audience = "agent"'
+        )

@@ -37,9 +37,17 @@ def args_model(config: CustomToolConfig, fields: dict[str, Any]) -> type[BaseMod
     return model
 
 
-def make_tool(
-    config: CustomToolConfig, args: type[BaseModel], handler: Handler, audiences: Sequence[Audience] = ("agent",)
-) -> Tool:
+# Halo offers "Log a ticket", "Get Report Data" and "Execute a Runbook" to user collections too (seed 002); an
+# operation is the agent's long tail.
+AUDIENCES: dict[str, tuple[Audience, ...]] = {
+    "ticket": ("agent", "user"),
+    "report": ("agent", "user"),
+    "runbook": ("agent", "user"),
+    "operation": ("agent",),
+}
+
+
+def make_tool(config: CustomToolConfig, args: type[BaseModel], handler: Handler) -> Tool:
     return Tool(
         name=config.name,
         title=config.name.replace("_", " ").capitalize(),
@@ -49,7 +57,7 @@ def make_tool(
         args=args,
         handler=handler,
         tags=frozenset({TOOLSET, config.kind}),
-        audiences=frozenset(audiences),
+        audiences=frozenset(AUDIENCES[config.kind]),
     )
 
 
