@@ -233,7 +233,7 @@ async def test_passthrough_returns_the_429_at_once_with_rate_limit_headers(
 
 
 async def test_retry_mode_absorbs_the_429(serve_collections: Serve, fresh_sandbox: Sandbox) -> None:
-    fresh_sandbox.set_faults(rate_limit={"limit": 1, "window_seconds": 1, "retry_after": True}, paths=["/api/Tickets"])
+    fresh_sandbox.set_faults(rate_limit={"limit": 1, "window_seconds": 3, "retry_after": True}, paths=["/api/Tickets"])
     seen: list[httpx2.Response] = []
 
     async def record(response: httpx2.Response) -> None:
@@ -443,3 +443,22 @@ async def test_collections_keep_the_servers_request_bounds(serve_collections: Se
         response = await http.post(f"{server.url}/mcp/kb", json=big, headers=headers)
     assert response.status_code == 413
     assert "HALO_MCP_MAX_REQUEST_BYTES" in response.json()["error"]["message"]
+
+
+async def test_modern_clients_hear_a_tools_change_on_their_listen_stream(
+    serve_collections: Serve, sandbox: Sandbox
+) -> None:
+    server = serve_collections([KB], {"acme": sandbox})
+    await server.service.create({"name": "dyn", "tenant": "acme", "toolsets": ["knowledge"]})
+    await _refresh(server)
+    async with mcp_at(f"{server.url}/mcp/dyn", mode="2026-07-28") as client:
+        before = [t.name for t in (await client.list_tools()).tools]
+        async with client.listen(tools_list_changed=True) as events:
+            await server.service.update("dyn", {"toolsets": ["knowledge", "directory"]})
+            await _refresh(server)
+            with anyio.fail_after(10):
+                event = await events.__anext__()
+        after = [t.name for t in (await client.list_tools()).tools]  # the cached list was dropped
+    assert type(event).__name__ == "ToolsListChanged"
+    assert "lookup" not in before
+    assert "lookup" in after

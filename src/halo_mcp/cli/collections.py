@@ -30,7 +30,7 @@ def add_parser(sub: Any) -> None:
     verbs.add_parser("list", help="collections with their tool counts")
     v = verbs.add_parser("show", help="a collection's tools and their token cost")
     v.add_argument("name")
-    for verb, text in (("create", "a store-managed collection"), ("update", "a store-managed collection")):
+    for verb, text in (("create", "add a store-managed collection"), ("update", "change a store-managed one")):
         v = verbs.add_parser(verb, help=text)
         v.add_argument("name")
         v.add_argument(

@@ -19,6 +19,7 @@ from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
@@ -120,6 +121,9 @@ class Surface:
         self._schemas: dict[str, Any] = {}
         self._select(self.selection)
         schemas = self._schemas
+        # A collection's tools change on reload: 2026-07-28 clients hear it on a `subscriptions/listen` stream,
+        # 2025-11-25 sessions by notification (ListChangingServer says so in their handshake).
+        self._changes = InMemorySubscriptionBus() if list_changed else None
         self.server: Server[Any] = (ListChangingServer if list_changed else Server)(
             name,
             version=__version__,
@@ -135,6 +139,7 @@ class Surface:
             on_read_resource=self._read_resource,
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
+            on_subscriptions_listen=ListenHandler(self._changes) if self._changes is not None else None,
         )
 
     def _select(self, selection: Selection) -> None:
@@ -156,6 +161,8 @@ class Surface:
         self._select(selection)
         if before == self._listing:
             return False
+        if self._changes is not None:
+            await self._changes.publish(ToolsListChanged())
         for connection in list(self._connections):
             try:
                 await connection.send_tool_list_changed()
