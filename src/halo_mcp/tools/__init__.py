@@ -14,6 +14,7 @@ TOOL_MODULES = (
     "reports",
     "attachments",
     "api",
+    "suggest",
     "selfservice",
 )
 

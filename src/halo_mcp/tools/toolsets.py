@@ -25,6 +25,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset("reports", "saved reports and read-only SQL", False),
     Toolset("attachments", "ticket attachments, downloaded and uploaded by the server", False),
     Toolset("api", "search and call any of Halo's ~800 API operations", True),
+    Toolset("suggest", "field suggestions from similar resolved tickets", False),
     Toolset("selfservice", "the end user's own tickets and details (user collections)", False),
 )
 
@@ -61,6 +62,7 @@ TOOL_SCOPES: dict[str, tuple[str, ...]] = {
     "add_attachment": ("edit:tickets",),  # POST /Attachment
     "search_operations": (),  # the packaged catalogue: no Halo request
     "call_operation": ("all",),  # any operation; in read-only mode every read:<area>
+    "suggest_ticket_fields": ("edit:tickets",),  # GET /Tickets (the similar index), POST /Tickets with apply
     # The end-user persona acts as the signed-in user; Halo applies the user's own permissions on top.
     "my_tickets": ("read:tickets",),  # GET /Tickets
     "get_my_ticket": ("read:tickets",),  # GET /Tickets/{id}, GET /Actions
