@@ -37,6 +37,7 @@ from halo_mcp.tools.render import (
     truncate,
 )
 from halo_mcp.tools.resolve import Entity, Ref, normalise
+from halo_mcp.tools.workflow import check_outcome
 
 DETAILS_LIMIT = 4000
 NOTE_LIMIT = 300
@@ -961,6 +962,7 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
         outcome = await ctx.resolver.resolve("outcome", args.outcome)
     else:
         outcome = await _default_outcome(ctx, *CLOSING_OUTCOMES)
+    await check_outcome(ctx, args.ticket_id, outcome, args.note)  # its workflow step allows it, its note given
     new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
     return await _post_action(
         ctx,
