@@ -423,6 +423,8 @@ class CollectionConfig(FileModel):
     # The tag on every ticket this collection creates ("{collection}" is its name); "" turns marking off. Halo's
     # own AI-created columns (faicreated, fvirtualagentid; seed 002) cannot be set through its API.
     created_tag: str = Field(default="AI: {collection}", max_length=100)
+    # Opt-in: keep a VirtualAgent record named for the collection in Halo (server/collections/marking.py).
+    virtual_agent: bool = False
 
     def created_tag_text(self) -> str | None:
         return self.created_tag.replace("{collection}", self.name) or None

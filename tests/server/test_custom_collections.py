@@ -13,10 +13,12 @@ import pytest
 
 from halo_mcp.cli import main
 from halo_mcp.config import ConfigError, parse_file
+from halo_mcp.halo.client import HaloClient
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.state.embedded import EmbeddedState
-from tests.helpers import CollectionsServer, Raw, failed, mcp_at, ok
+from tests.helpers import CollectionsServer, Raw, failed, halo_settings_for, mcp_at, ok
 
 TENANT = {"url": "https://acme.halopsa.com", "client_id_env": "ACME_ID", "client_secret_env": "ACME_SECRET"}
 RESET = {"name": "log_password_reset", "kind": "ticket", "description": "Use when a user asks for a password reset.",
@@ -79,7 +81,8 @@ def test_a_prompts_placeholders_are_its_arguments() -> None:
 async def test_a_collection_serves_its_custom_tools_and_no_other_collection_does(
     serve_collections: Serve, sandbox: Sandbox
 ) -> None:
-    selfservice = {"name": "selfservice", "tenant": "acme", "toolsets": ["knowledge"], "custom_tools": [RESET]}
+    selfservice = {"name": "selfservice", "tenant": "acme", "toolsets": ["knowledge"], "custom_tools": [RESET],
+                   "virtual_agent": True}  # fmt: skip
     desk = {"name": "desk", "tenant": "acme", "toolsets": ["knowledge"], "methods": ["read", "custom"],
             "custom_tools": [REPORT]}  # fmt: skip
     server = serve_collections([selfservice, desk], {"acme": sandbox})
@@ -94,6 +97,9 @@ async def test_a_collection_serves_its_custom_tools_and_no_other_collection_does
         names = [t.name for t in (await client.list_tools()).tools]
         ok(await client.call_tool("open_by_team", {}))
     assert "open_by_team" in names and "log_password_reset" not in names
+    agents = [a for a in Raw(sandbox).get("/VirtualAgent") if a["name"] == "halo-mcp: selfservice"]
+    assert len(agents) == 1  # the opt-in record, named for the collection (desk did not opt in)
+    assert not [a for a in Raw(sandbox).get("/VirtualAgent") if a["name"] == "halo-mcp: desk"]
     audit = server.host.audit
     assert audit is not None
     (entry, *_) = [e for e in audit.entries(collection="selfservice") if e.outcome == "ok"]
@@ -160,3 +166,14 @@ def test_a_user_collection_admits_only_user_tools() -> None:
     quote = {"name": "q", "kind": "operation", "description": "Use when.", "operation": "POST /Quotation"}
     with pytest.raises(ConfigError, match="an operation tool acts as an agent"):
         user_specs(toolsets=["selfservice"], custom_tools=[quote])
+
+
+@pytest.mark.anyio
+async def test_the_virtual_agent_record_is_kept_once(sandbox: Sandbox) -> None:
+    halo = HaloClient(halo_settings_for(sandbox), scope="all")
+    try:
+        first = await ensure_virtual_agent(halo, "twice")
+        assert await ensure_virtual_agent(halo, "twice") == first > 0
+    finally:
+        await halo.aclose()
+    assert [a["id"] for a in Raw(sandbox).get("/VirtualAgent") if a["name"] == "halo-mcp: twice"] == [first]

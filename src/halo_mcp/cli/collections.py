@@ -355,6 +355,8 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                 detail += f", {len(spec.config.custom_tools)} custom tool(s)"
             tag = spec.config.created_tag_text()
             detail += f"; tickets it creates are tagged {tag!r}" if tag else "; AI-created marking off (created_tag)"
+            if spec.config.virtual_agent:
+                detail += " and it keeps a VirtualAgent record in Halo"
             if spec.expired():
                 report.fail(f"collection {spec.name}", f"expired at {spec.config.expires_at}: not served")
             elif spec.config.auth and not active:

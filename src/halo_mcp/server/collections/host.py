@@ -29,6 +29,7 @@ from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
+from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
@@ -192,6 +193,8 @@ class CollectionHost:
             created_tag=spec.config.created_tag_text(),
         )
         await surface.reselect(await self._customised(surface, spec))
+        if spec.config.virtual_agent:
+            await self._virtual_agent(surface.halo, spec.name)
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
         manager = StreamableHTTPSessionManager(
             app=surface.server,
@@ -221,6 +224,14 @@ class CollectionHost:
         except (ConfigError, ToolError, HaloError) as exc:
             log.error("collection %s: custom tools not served: %s", spec.name, exc)
             return spec.selection
+
+    @staticmethod
+    async def _virtual_agent(halo: HaloClient, name: str) -> None:
+        """The opt-in VirtualAgent record; Halo refusing it is logged, not fatal (the tag still marks the work)."""
+        try:
+            log.info("collection %s: VirtualAgent record %d", name, await ensure_virtual_agent(halo, name))
+        except HaloError as exc:
+            log.error("collection %s: VirtualAgent record not kept: %s", name, exc)
 
     @staticmethod
     async def _serve(ctx: CollectionContext, *, task_status: TaskStatus[None]) -> None:
