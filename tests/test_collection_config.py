@@ -177,7 +177,7 @@ def test_the_readme_example_collections_serve_the_committed_tool_lists() -> None
     block = section.split("```toml\n", 1)[1].split("```", 1)[0]
     file = parse_file(tomllib.loads(block))
     specs = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
-    current = {s.name: [t.name for t in s.selection.tools()] for s in specs}
+    current = {s.name: [t.name for t in s.selection.tools()] + [c.name for c in s.config.custom_tools] for s in specs}
     if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
         SNAPSHOT.write_text(json.dumps(current, indent=1) + "\n")
         if not os.environ.get("UPDATE_SNAPSHOTS"):
