@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 
 from halo_mcp.cli import main
-from halo_mcp.config import ConfigError, parse_file
+from halo_mcp.config import ConfigError, ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.sandbox.auth import END_USER_PASSWORD
 from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.state.embedded import EmbeddedState
@@ -177,3 +178,38 @@ async def test_the_virtual_agent_record_is_kept_once(sandbox: Sandbox) -> None:
     finally:
         await halo.aclose()
     assert [a["id"] for a in Raw(sandbox).get("/VirtualAgent") if a["name"] == "halo-mcp: twice"] == [first]
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(90)
+async def test_a_user_collection_over_http_acts_as_its_end_user(
+    monkeypatch: pytest.MonkeyPatch, sandbox: Sandbox
+) -> None:
+    raw = Raw(sandbox)
+    user = raw.all("/Users", "users")[3]
+    runbook = raw.get("/Automation")[0]
+    monkeypatch.setenv("PORTAL_ID", sandbox.client_id)
+    monkeypatch.setenv("PORTAL_USER", user["emailaddress"])
+    monkeypatch.setenv("PORTAL_PASSWORD", END_USER_PASSWORD)
+    portal = {"url": sandbox.url, "client_id_env": "PORTAL_ID", "username_env": "PORTAL_USER",
+              "password_env": "PORTAL_PASSWORD", "rate_limit": "off"}  # fmt: skip
+    mfa = {"name": "reset_mfa", "kind": "runbook", "description": "Use when a user lost their MFA device.",
+           "runbook": runbook["guid"]}  # fmt: skip
+    me = {"name": "me", "tenant": "portal", "audience": "user", "toolsets": ["selfservice", "knowledge"],
+          "custom_tools": [RESET, mfa]}  # fmt: skip
+    file = parse_file({"tenants": {"portal": portal}, "collections": [me]})
+    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
+    server = CollectionsServer(file, halo, ServerSettings(transport="http")).start()
+    try:
+        async with mcp_at(f"{server.url}/mcp/me") as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+            made = ok(await client.call_tool("log_password_reset", {"summary": "Reset my password", "details": "x"}))
+            mine = ok(await client.call_tool("my_tickets", {}))
+            started = ok(await client.call_tool("reset_mfa", {}))
+    finally:
+        server.stop()
+    assert "create_ticket" not in names and names[-2:] == ["log_password_reset", "reset_mfa"]
+    ticket_id = int(made.split()[2])
+    assert raw.get(f"/Tickets/{ticket_id}")["user_id"] == user["id"]  # Halo made it the signed-in user's
+    assert str(ticket_id) in mine and started.startswith("started runbook")
+    raw.close()
