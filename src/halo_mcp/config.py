@@ -218,6 +218,9 @@ class ServerSettings(BaseSettings):
     # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
     structured_output: Literal["declared", "always", "never"] = "declared"
     log_level: str = "INFO"
+    # AI-created marking of the single endpoint (collections set `created_tag` in halo-mcp.toml): the tag on every
+    # ticket it creates; "" turns it off.
+    created_tag: str = Field(default="AI: {collection}", max_length=100)
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
     # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
@@ -426,8 +429,9 @@ class CollectionConfig(FileModel):
     # Opt-in: keep a VirtualAgent record named for the collection in Halo (server/collections/marking.py).
     virtual_agent: bool = False
 
-    def created_tag_text(self) -> str | None:
-        return self.created_tag.replace("{collection}", self.name) or None
+    def created_tag_text(self) -> str:
+        """The tag naming this collection; "" when marking is off."""
+        return self.created_tag.replace("{collection}", self.name)
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or datetime.now(self.expires_at.tzinfo))

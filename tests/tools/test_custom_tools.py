@@ -75,11 +75,11 @@ async def test_a_ticket_tool_refuses_a_missing_required_field_before_sending_any
 
 
 async def test_a_ticket_tool_creates_the_ticket_of_its_type_tagged_with_the_collection(
-    custom: Connect, sandbox: Sandbox
+    custom: Connect, fresh_sandbox: Sandbox
 ) -> None:
-    raw = Raw(sandbox)
+    raw = Raw(fresh_sandbox)
     category = raw.get("/Category")[0]["value"]
-    async with custom(PROBLEM, RESET) as client:
+    async with custom(PROBLEM, RESET, sb=fresh_sandbox) as client:
         made = ok(
             await client.call_tool(
                 "log_problem", {"summary": "Printer jams", "details": "Tray 2", "category": category}
@@ -94,9 +94,9 @@ async def test_a_ticket_tool_creates_the_ticket_of_its_type_tagged_with_the_coll
     raw.close()
 
 
-async def test_any_type_ticket_tool_takes_the_type_as_an_enum(custom: Connect) -> None:
+async def test_any_type_ticket_tool_takes_the_type_as_an_enum(custom: Connect, fresh_sandbox: Sandbox) -> None:
     anytype = {**RESET, "name": "log_any", "ticket_type": "*"}
-    async with custom(anytype) as client:
+    async with custom(anytype, sb=fresh_sandbox) as client:
         tool = (await client.list_tools()).tools[-1]
         assert "Incident" in tool.input_schema["properties"]["ticket_type"]["enum"]
         failed(await client.call_tool("log_any", {"summary": "x", "ticket_type": "Nonsense"}))
@@ -147,17 +147,17 @@ async def test_a_runbook_that_fails_in_halo_is_an_error_result(custom: Connect, 
 
 
 async def test_an_operation_tool_sends_its_fixed_arguments_with_the_exposed_ones(
-    custom: Connect, sandbox: Sandbox
+    custom: Connect, fresh_sandbox: Sandbox
 ) -> None:
     quote = {"name": "quote_for_client", "kind": "operation", "description": "Use when a client asks for a quote.",
              "operation": "POST /Quotation", "arguments": {"note": "drafted by the assistant"},
              "expose": ["client_id", "title"]}  # fmt: skip
-    async with custom(quote) as client:
+    async with custom(quote, sb=fresh_sandbox) as client:
         schema = next(t for t in (await client.list_tools()).tools if t.name == "quote_for_client").input_schema
         assert set(schema["properties"]) == {"client_id", "title"}
         failed(await client.call_tool("quote_for_client", {"title": "x", "note": "overridden?"}))
         ok(await client.call_tool("quote_for_client", {"client_id": 1, "title": "Ten laptops"}))
-    quotes = Raw(sandbox).all("/Quotation", "quotes")
+    quotes = Raw(fresh_sandbox).all("/Quotation", "quotes")
     made = [q for q in quotes if q.get("title") == "Ten laptops"]
     assert made and made[0].get("note") == "drafted by the assistant"
 
@@ -172,3 +172,12 @@ async def test_a_prompt_is_an_mcp_prompt_of_its_collection(custom: Connect) -> N
             await client.get_prompt("triage_vip", {})
     assert "triage_vip" in names
     assert "Triage ticket 42 for a VIP" in got.messages[0].content.text  # type: ignore[union-attr]
+
+
+async def test_the_single_endpoint_tags_what_it_creates_by_default(fresh_sandbox: Sandbox) -> None:
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="tickets"))
+    async with Client(surface.server) as client:
+        made = ok(await client.call_tool("create_ticket", {"summary": "Mouse broken", "details": "Left button"}))
+    await surface.aclose()
+    ticket = Raw(fresh_sandbox).get(f"/Tickets/{int(made.split()[2])}")
+    assert [t["text"] for t in ticket["tags"]] == ["AI: default"]

@@ -4,7 +4,7 @@ changes only their own tickets, and Halo (not our code) draws that line."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -24,9 +24,16 @@ PERSONA = ["selfservice", "knowledge", "services"]
 
 
 @pytest.fixture(scope="module")
-def two_users(sandbox: Sandbox) -> list[dict[str, Any]]:
+def own_sandbox() -> Iterator[Sandbox]:
+    """This module's own sandbox: the tickets its users log must not change what other modules count."""
+    with Sandbox(seed=1) as sb:
+        yield sb
+
+
+@pytest.fixture(scope="module")
+def two_users(own_sandbox: Sandbox) -> list[dict[str, Any]]:
     """Two end users with a handful of tickets each (one page), as Halo lists them to an agent."""
-    raw = Raw(sandbox)
+    raw = Raw(own_sandbox)
     owners = Counter(t.get("user_id") for t in raw.all("/Tickets", "tickets"))
     users = {u["id"]: u for u in raw.all("/Users", "users")}
     ranked = [users[uid] for uid, n in sorted(owners.items(), key=lambda kv: str(kv[0]))
@@ -36,11 +43,11 @@ def two_users(sandbox: Sandbox) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-async def as_user(sandbox: Sandbox) -> AsyncIterator[Callable[[dict[str, Any]], Client]]:
+async def as_user(own_sandbox: Sandbox) -> AsyncIterator[Callable[[dict[str, Any]], Client]]:
     surfaces: list[Surface] = []
 
     def connect(user: dict[str, Any]) -> Client:
-        halo = halo_settings_for(sandbox, username=user["emailaddress"], password=END_USER_PASSWORD)
+        halo = halo_settings_for(own_sandbox, username=user["emailaddress"], password=END_USER_PASSWORD)
         selection = replace(selection_from(PERSONA), audience="user")
         surface = Surface(halo, ServerSettings(), selection=selection, collection="selfservice", created_tag="AI: self")
         surfaces.append(surface)
@@ -68,25 +75,25 @@ async def test_a_user_collection_lists_only_user_tools(as_user: Callable[..., Cl
 
 
 async def test_each_user_sees_exactly_their_own_tickets(
-    as_user: Callable[..., Client], two_users: list[Any], sandbox: Sandbox
+    as_user: Callable[..., Client], two_users: list[Any], own_sandbox: Sandbox
 ) -> None:
     seen = []
     for user in two_users:
         async with as_user(user) as client:
             mine = set(ids(await client.call_tool("my_tickets", {"open_only": False, "limit": 100})))
             me = ok(await client.call_tool("get_my_details", {}))
-        assert mine == own_tickets(sandbox, user["id"])
+        assert mine == own_tickets(own_sandbox, user["id"])
         assert user["emailaddress"] in me
         seen.append(mine)
     assert seen[0] and seen[1] and not seen[0] & seen[1]
 
 
 async def test_a_user_asking_for_someone_elses_ticket_is_refused_and_nothing_is_written(
-    as_user: Callable[..., Client], two_users: list[Any], sandbox: Sandbox
+    as_user: Callable[..., Client], two_users: list[Any], own_sandbox: Sandbox
 ) -> None:
     first, second = two_users
-    theirs = min(own_tickets(sandbox, second["id"]))
-    raw = Raw(sandbox)
+    theirs = min(own_tickets(own_sandbox, second["id"]))
+    raw = Raw(own_sandbox)
     before = raw.get("/Actions", ticket_id=theirs)["record_count"]
     async with as_user(first) as client:
         assert "no ticket" in failed(await client.call_tool("get_my_ticket", {"id": theirs}))
@@ -96,7 +103,7 @@ async def test_a_user_asking_for_someone_elses_ticket_is_refused_and_nothing_is_
 
 
 async def test_a_user_logs_and_updates_their_own_ticket_with_user_visible_actions(
-    as_user: Callable[..., Client], two_users: list[Any], sandbox: Sandbox
+    as_user: Callable[..., Client], two_users: list[Any], own_sandbox: Sandbox
 ) -> None:
     user = two_users[0]
     async with as_user(user) as client:
@@ -105,7 +112,7 @@ async def test_a_user_logs_and_updates_their_own_ticket_with_user_visible_action
         ok(await client.call_tool("update_my_ticket", {"id": ticket_id, "note": "Still dropping today"}))
         shown = ok(await client.call_tool("get_my_ticket", {"id": ticket_id}))
         articles = ok(await client.call_tool("search_kb", {"query": "vpn"}))
-    raw = Raw(sandbox)
+    raw = Raw(own_sandbox)
     ticket = raw.get(f"/Tickets/{ticket_id}")
     actions = raw.get("/Actions", ticket_id=ticket_id)["actions"]
     raw.close()

@@ -111,7 +111,11 @@ class Surface:
             settings=self.settings,
             audit=self.audit,
             collection=collection,
-            created_tag=created_tag,
+            # None: the settings' tag for this collection (HALO_MCP_CREATED_TAG); "": marking off
+            created_tag=(self.settings.created_tag if created_tag is None else created_tag).replace(
+                "{collection}", collection
+            )
+            or None,
         )
         self.prompts: dict[str, CustomToolConfig] = {}  # the collection's own prompts (tools/custom/prompt.py)
         self.rate_limit_mode = rate_limit_mode
