@@ -215,3 +215,17 @@ async def test_a_user_collection_over_http_acts_as_its_end_user(
     assert raw.get(f"/Tickets/{ticket_id}")["user_id"] == user["id"]  # Halo made it the signed-in user's
     assert str(ticket_id) in mine and started.startswith("started runbook")
     raw.close()
+
+
+@pytest.mark.anyio
+async def test_custom_tools_are_created_and_removed_with_a_store_managed_collection(tmp_path: Path) -> None:
+    file = parse_file({"tenants": {"acme": TENANT}, "collections": []})
+    service = CollectionService(file, EmbeddedState(str(tmp_path / "state.db")), loopback=True)
+    spec = await service.create({"name": "desk", "tenant": "acme", "toolsets": ["knowledge"], "custom_tools": [RESET]})
+    assert [c.name for c in spec.config.custom_tools] == ["log_password_reset"]
+    with pytest.raises(ConfigError, match=r"custom_tools\[0\].name: 'search_kb' is a built-in tool"):
+        await service.update("desk", {"custom_tools": [{**REPORT, "name": "search_kb"}]})
+    spec = await service.update("desk", {"custom_tools": [REPORT]})
+    assert [c.name for c in (await service.get("desk")).config.custom_tools] == ["open_by_team"]
+    await service.delete("desk")
+    assert not await service.specs()

@@ -108,7 +108,11 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
     verb = args.verb
     if verb == "list":
         return [
-            {**_summary(service.describe(s)), "tools": len(s.selection.tools()), "source": s.source}
+            {
+                **_summary(service.describe(s)),
+                "tools": len(s.selection.tools()) + len(s.config.custom_tools),
+                "source": s.source,
+            }
             for s in await service.specs()
         ]
     if verb == "show":
@@ -116,7 +120,9 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
 
         spec = await service.get(args.name)
         tools = [{"name": t.name, "kind": t.kind, "tokens": tool_tokens(t.to_mcp())} for t in spec.selection.tools()]
-        return {**_summary(service.describe(spec)), "tools": tools, "total_tokens": sum(t["tokens"] for t in tools)}
+        custom = [{"name": c.name, "kind": c.kind} for c in spec.config.custom_tools]
+        total = sum(t["tokens"] for t in tools)
+        return {**_summary(service.describe(spec)), "tools": tools, "custom_tools": custom, "total_tokens": total}
     if verb in ("create", "update"):
         fields = _fields(args.set)
         if verb == "create":
@@ -165,7 +171,10 @@ def _print(verb: str, result: Any) -> None:
     if verb == "show":
         for t in result["tools"]:
             print(f"{t['name']:<28} {t['kind']:<6} {t['tokens']:>5}")
-        print(f"{len(result['tools'])} tools, {result['total_tokens']} tokens (o200k_base)")
+        for c in result["custom_tools"]:  # their schemas come from Halo when the collection starts
+            print(f"{c['name']:<28} custom {c['kind']}")
+        print(f"{len(result['tools'])} tools, {result['total_tokens']} tokens (o200k_base)"
+              + (f", plus {len(result['custom_tools'])} custom" if result["custom_tools"] else ""))  # fmt: skip
         return
     if verb == "token":
         print(result["token"])
