@@ -119,9 +119,10 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
         from halo_mcp.costs import tool_tokens
 
         spec = await service.get(args.name)
-        tools = [{"name": t.name, "kind": t.kind, "tokens": tool_tokens(t.to_mcp())} for t in spec.selection.tools()]
+        costs = {t.name: tool_tokens(t.to_mcp()) for t in spec.selection.tools()}
+        tools = [{"name": t.name, "kind": t.kind, "tokens": costs[t.name]} for t in spec.selection.tools()]
         custom = [{"name": c.name, "kind": c.kind} for c in spec.config.custom_tools]
-        total = sum(t["tokens"] for t in tools)
+        total = sum(costs.values())
         return {**_summary(service.describe(spec)), "tools": tools, "custom_tools": custom, "total_tokens": total}
     if verb in ("create", "update"):
         fields = _fields(args.set)
