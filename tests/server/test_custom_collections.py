@@ -159,6 +159,11 @@ def user_specs(**collection: Any) -> list[Any]:
     return asyncio.run(CollectionService(file, EmbeddedState(), loopback=True).specs())
 
 
+def test_a_user_collection_serves_the_persona_unless_it_names_toolsets() -> None:
+    (spec,) = user_specs()
+    assert {t.toolset for t in spec.selection.tools()} == {"selfservice", "knowledge", "services"}
+
+
 def test_a_user_collection_admits_only_user_tools() -> None:
     (spec,) = user_specs(toolsets=["selfservice", "knowledge", "services", "tickets"], custom_tools=[RESET])
     names = [t.name for t in spec.selection.tools()]

@@ -31,6 +31,7 @@ from halo_mcp.tools.toolsets import OP_ENTRY, TOOLSET_NAMES, required_scope, sel
 
 # `/mcp/t/<token>` is the URL-token path, so no collection may be called `t`.
 RESERVED_NAMES = frozenset({"t"})
+USER_TOOLSETS = ("selfservice", "knowledge", "services")  # a user collection's toolsets unless it names others
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,7 @@ def resolve(
         raise ConfigError(f"{where}.methods: empty; name at least one of read, write, delete, custom")
 
     base = selection_from(
-        config.toolsets if "toolsets" in config.model_fields_set else [],
+        config.toolsets if "toolsets" in config.model_fields_set else _default_toolsets(config),
         config.tools,
         config.exclude_tools,
         config.read_only,
@@ -174,6 +175,11 @@ def _check_custom(config: CollectionConfig, where: str, reg: Registry) -> None:
             operation.check(custom)
         elif custom.kind == "prompt":
             prompt.check(custom)
+
+
+def _default_toolsets(config: CollectionConfig) -> list[str]:
+    """Toolsets when none are named: the default ones, or for a user collection the end user's persona."""
+    return list(USER_TOOLSETS) if config.audience == "user" else []
 
 
 def _check_user(config: CollectionConfig, where: str, tenants: Mapping[str, Any], reg: Registry) -> None:
