@@ -36,11 +36,12 @@ async def _restricting(ctx: ToolContext) -> dict[int, dict[str, Any]]:
     return result
 
 
-async def check_outcome(ctx: ToolContext, ticket_id: int, outcome: Entity, note: str | None) -> None:
-    """Refuse, before anything is sent, an action this outcome cannot take here, saying what can."""
+async def check_outcome(ctx: ToolContext, ticket_id: int | None, outcome: Entity, note: str | None) -> None:
+    """Refuse, before anything is sent, an action this outcome cannot take here, saying what can. Without a
+    ticket (a bulk `where=` action) only the outcome's own requirement is checked."""
     if outcome.record.get("mustaddnote") and not (note or "").strip():
         raise ToolError(f"the '{outcome.name}' action needs a note in Halo; pass note=...")
-    flows = await _restricting(ctx)
+    flows = await _restricting(ctx) if ticket_id is not None else {}
     if not flows:
         return
     ticket = await ctx.halo.get(f"Tickets/{ticket_id}")
