@@ -918,6 +918,8 @@ async def _post_action(
     found = await _resolve_all(
         ctx, {"status": new_status, "agent": new_agent, "team": new_team, "priority": new_priority}
     )
+    # every action must be offered at the ticket's workflow step, and carry a note when its outcome demands one
+    await check_outcome(ctx, ticket_id, outcome, note)
     hidden = private if private is not None else bool(outcome.record.get("hidefromuser", not email_user))
     body: dict[str, Any] = {
         "ticket_id": ticket_id,
@@ -1054,8 +1056,6 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
         outcome = await _default_outcome(ctx, *ASSIGN_OUTCOMES)
     new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
     plain = args.outcome in (None, "") and not args.close
-    # every action must be offered at the ticket's workflow step, and carry a note when its outcome demands one
-    await check_outcome(ctx, args.ticket_id, outcome, args.note or ("Reassigned" if plain else None))
     return await _on_tickets(
         ctx,
         args,

@@ -36,12 +36,12 @@ async def _restricting(ctx: ToolContext) -> dict[int, dict[str, Any]]:
     return result
 
 
-async def check_outcome(ctx: ToolContext, ticket_id: int | None, outcome: Entity, note: str | None) -> None:
-    """Refuse, before anything is sent, an action this outcome cannot take here, saying what can. Without a
-    ticket (a bulk `where=` action) only the outcome's own requirement is checked."""
+async def check_outcome(ctx: ToolContext, ticket_id: int, outcome: Entity, note: str | None) -> None:
+    """Refuse, before the action is sent, an outcome this ticket cannot take here, saying which it can (every
+    action tool posts through here, one ticket at a time, also in bulk)."""
     if outcome.record.get("mustaddnote") and not (note or "").strip():
         raise ToolError(f"the '{outcome.name}' action needs a note in Halo; pass note=...")
-    flows = await _restricting(ctx) if ticket_id is not None else {}
+    flows = await _restricting(ctx)
     if not flows:
         return
     ticket = await ctx.halo.get(f"Tickets/{ticket_id}")
