@@ -244,6 +244,7 @@ async def _serve_stdio(
     service: CollectionService, tenants: dict[str, HaloSettings], settings: ServerSettings, name: str
 ) -> None:
     from halo_mcp.halo.client import HaloClient
+    from halo_mcp.halo.ratelimit import window_for
     from halo_mcp.server.stdio import serve_stdio
     from halo_mcp.server.surface import Surface
     from halo_mcp.tools.api import request_policy
@@ -253,7 +254,12 @@ async def _serve_stdio(
         raise ConfigError(f"--collection: {name} expired at {spec.config.expires_at}; it is not served")
     # The collection's scope covers its custom tools too (spec.scope()), which the surface cannot see before they
     # are built against this client.
-    halo = HaloClient(tenants[spec.tenant], scope=spec.scope(), policy=request_policy(spec.selection))
+    halo = HaloClient(
+        tenants[spec.tenant],
+        scope=spec.scope(),
+        policy=request_policy(spec.selection),
+        window=window_for(tenants[spec.tenant], settings),
+    )
     surface = Surface(
         tenants[spec.tenant],
         settings,
@@ -267,6 +273,7 @@ async def _serve_stdio(
         await surface.reselect(await surface.customise(spec.selection, spec.config.custom_tools))
         await serve_stdio(surface)
     finally:
+        await surface.aclose()
         await halo.aclose()
 
 
@@ -279,12 +286,12 @@ async def _serve_http(
 ) -> None:
     import logging
 
-    from halo_mcp.audit import AuditLog, audit_path
+    from halo_mcp.audit import open_audit
     from halo_mcp.server.http import build_collections_app
     from halo_mcp.server.run import serve_asgi
 
     log = logging.getLogger("halo_mcp.collections")
-    audit = AuditLog(audit_path(settings.audit_db))
+    audit = open_audit(settings)  # one for every collection: PostgreSQL with HALO_MCP_DATABASE_URL
 
     async def reload() -> None:
         """Re-read the file; a broken file is logged and the running collections stay as they are."""
