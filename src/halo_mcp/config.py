@@ -423,6 +423,14 @@ class CustomToolConfig(FileModel):
     # prompt: the text, with {placeholders} for the names in `expose`
     prompt: str | None = None
 
+    @field_validator("description")
+    @classmethod
+    def _use_when(cls, value: str) -> str:
+        """Halo's convention: the description tells the model when to choose the tool."""
+        if not value.strip().lower().startswith("use "):
+            raise ValueError("say when to use the tool, e.g. 'Use when a user asks for a password reset.'")
+        return value
+
     @model_validator(mode="after")
     def _kind_needs(self) -> CustomToolConfig:
         missing = [key for key in CUSTOM_KIND_NEEDS[self.kind] if not getattr(self, key)]

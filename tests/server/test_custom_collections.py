@@ -56,6 +56,13 @@ def test_a_custom_tools_kind_must_pass_the_collections_method_filter() -> None:
     assert asyncio.run(CollectionService(file, EmbeddedState(), loopback=True).specs())
 
 
+def test_a_custom_tools_description_says_when_to_use_it() -> None:
+    assert error({**RESET, "description": "Password reset"}) == (
+        "collections[0].custom_tools[0].description: say when to use the tool, e.g. 'Use when a user asks for a "
+        "password reset.'"
+    )
+
+
 def test_each_kind_names_what_it_lacks() -> None:
     assert error({"name": "x", "kind": "runbook", "description": "Use when."}) == (
         "collections[0].custom_tools[0]: a runbook tool needs runbook"
