@@ -195,7 +195,8 @@ def _check_user(config: CollectionConfig, where: str, tenants: Mapping[str, Any]
             raise ConfigError(f"{where}.custom_tools[{i}]: an operation tool acts as an agent; a user collection "
                               "admits ticket, report, runbook and prompt tools")  # fmt: skip
     tenant = tenants.get(config.tenant)
-    if tenant is not None and not getattr(tenant, "username_env", None):
+    # With per-person sign-in (auth = ["oauth"], the sign-in issue) each caller brings their own Halo identity.
+    if tenant is not None and not getattr(tenant, "username_env", None) and "oauth" not in config.auth:
         raise ConfigError(
             f"{where}.audience: a user collection acts as the signed-in end user, but tenant {config.tenant!r} signs "
             "in as its API application's agent; give the tenant an end user's sign-in (username_env and "
