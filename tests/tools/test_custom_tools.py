@@ -6,6 +6,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import httpx2
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
@@ -181,3 +182,20 @@ async def test_the_single_endpoint_tags_what_it_creates_by_default(fresh_sandbox
     await surface.aclose()
     ticket = Raw(fresh_sandbox).get(f"/Tickets/{int(made.split()[2])}")
     assert [t["text"] for t in ticket["tags"]] == ["AI: default"]
+
+
+async def test_an_awaited_runbook_that_fails_in_halo_says_why_and_not_to_rerun_blindly(
+    custom: Connect, fresh_sandbox: Sandbox
+) -> None:
+    runbook = Raw(fresh_sandbox).get("/Automation")[0]
+    # What a failing run would look like under the sandbox convention, replayed verbatim (PUT /_sandbox/recorded).
+    replies = {
+        f"POST /Automation/{runbook['guid']}": {"id": 7, "runbook_id": runbook["id"], "status": "running"},
+        f"GET /Automation/{runbook['id']}": {"id": runbook["id"], "runs": [
+            {"id": 7, "status": "failed", "error": "Connector to Entra ID timed out"}]},
+    }  # fmt: skip
+    httpx2.put(f"{fresh_sandbox.url}/_sandbox/recorded", json=replies).raise_for_status()
+    async with custom({**MFA, "mode": "await", "timeout_s": 5}, sb=fresh_sandbox) as client:
+        message = failed(await client.call_tool("reset_mfa", {}))
+    assert "(run 7) failed" in message and "Connector to Entra ID timed out" in message
+    assert "before running it again" in message
