@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -199,3 +200,20 @@ async def test_an_awaited_runbook_that_fails_in_halo_says_why_and_not_to_rerun_b
         message = failed(await client.call_tool("reset_mfa", {}))
     assert "(run 7) failed" in message and "Connector to Entra ID timed out" in message
     assert "before running it again" in message
+
+
+async def test_the_readmes_saved_report_counts_ai_created_tickets_per_collection(fresh_sandbox: Sandbox) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    sql = readme.split("counts AI-created tickets per collection", 1)[1].split("```sql\n", 1)[1].split("```", 1)[0]
+    for tag, n in (("AI: selfservice", 2), ("AI: servicedesk", 1)):
+        surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"), created_tag=tag)
+        async with Client(surface.server) as client:
+            for i in range(n):
+                ok(await client.call_tool("create_ticket", {"summary": f"Printer {i}", "details": "Jammed"}))
+            if n == 1:
+                counted = rows(await client.call_tool("query_sql", {"sql": sql}))
+        await surface.aclose()
+    assert {r["Collection tag"]: r["AI-created tickets"] for r in counted} == {
+        "AI: selfservice": 2,
+        "AI: servicedesk": 1,
+    }
