@@ -392,7 +392,7 @@ CUSTOM_TOOL_NAME = r"^[a-z][a-z0-9_]{0,62}$"
 RUNBOOK_TIMEOUT_LIMIT = 60.0  # seconds: Halo warns an awaited runbook must finish within a minute (seed 002)
 # What each custom kind needs besides name, kind and description (checked in one place, named in the error).
 CUSTOM_KIND_NEEDS: dict[str, tuple[str, ...]] = {
-    "ticket": ("ticket_type",),
+    "ticket": ("ticket_type",),  # or template
     "report": ("report",),
     "runbook": ("runbook",),
     "operation": ("operation",),
@@ -406,8 +406,10 @@ class CustomToolConfig(FileModel):
     name: str = Field(pattern=CUSTOM_TOOL_NAME)
     kind: CustomKind
     description: str = Field(min_length=1, max_length=1_000)  # what the model reads: "Use when..."
-    # ticket: a type by name or id, or "*" (any type the caller may use: the type becomes a parameter)
+    # ticket: a type by name or id, or "*" (any type the caller may use: the type becomes a parameter); or a ticket
+    # template (`/Template`) by name or id, whose type it takes unless ticket_type is given
     ticket_type: str | None = None
+    template: str | None = None
     parameters: Literal["type_fields", "summary_details"] = "type_fields"
     # report: a saved report by name or id; period = true exposes start and end
     report: str | None = None
@@ -434,6 +436,8 @@ class CustomToolConfig(FileModel):
     @model_validator(mode="after")
     def _kind_needs(self) -> CustomToolConfig:
         missing = [key for key in CUSTOM_KIND_NEEDS[self.kind] if not getattr(self, key)]
+        if self.kind == "ticket" and self.template:
+            missing = []
         if missing:
             raise ValueError(f"a {self.kind} tool needs {' and '.join(missing)}")
         return self

@@ -217,3 +217,15 @@ async def test_the_readmes_saved_report_counts_ai_created_tickets_per_collection
         "AI: selfservice": 2,
         "AI: servicedesk": 1,
     }
+
+
+async def test_a_ticket_tool_may_name_a_template_whose_type_it_takes(custom: Connect, fresh_sandbox: Sandbox) -> None:
+    raw = Raw(fresh_sandbox)
+    template = raw.post("/Template", [{"name": "Password reset", "tickettype_id": 2}])
+    tool = {"name": "log_from_template", "kind": "ticket", "description": "Use when a user forgot their password.",
+            "template": "Password reset", "parameters": "summary_details"}  # fmt: skip
+    async with custom(tool, sb=fresh_sandbox) as client:
+        made = ok(await client.call_tool("log_from_template", {"summary": "Forgot it", "details": "Locked out"}))
+    ticket = raw.get(f"/Tickets/{int(made.split()[2])}")
+    assert ticket["template_id"] == template["id"] and ticket["tickettype_id"] == 2
+    raw.close()

@@ -802,7 +802,15 @@ class CreateTicketArgs(TicketFields):
 @tool("tickets", kind="write", title="Create ticket")
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     """Log a new ticket; entity fields take names or ids."""
+    return await new_ticket(ctx, args)
+
+
+async def new_ticket(ctx: ToolContext, args: CreateTicketArgs, template_id: int | None = None) -> ToolOutput:
+    """The one way a ticket is created (create_ticket, custom ticket tools): names resolved, the collection's tag,
+    and a ticket template (`Faults.template_id`) when a custom tool names one."""
     body, found = await _ticket_body(ctx, args, team=args.team, agent=args.agent)
+    if template_id:
+        body["template_id"] = template_id
     if ctx.created_tag:  # AI-created marking: Halo's faicreated cannot be set by API (seed 002); Faults.tags can
         body["tags"] = [{"text": ctx.created_tag}]
     type_name = found["ticket_type"].name if "ticket_type" in found else ""

@@ -6,7 +6,9 @@ the agent's form), 1 (optional) or 2 (mandatory). Each known column becomes a ty
 required, small choice tables (priorities, categories, teams) become enums, so a missing or impossible value is
 refused before anything is sent; names are resolved by `create_ticket`, the one way tickets are made. A custom
 field (`CF...`) becomes a string parameter. `ticket_type = "*"` exposes the type (any the agent can select) as a
-parameter, with summary and details, since each type has its own form.
+parameter, with summary and details, since each type has its own form. `template` names a ticket template
+(`/Template`, Halo's StdRequest): the ticket is logged with its `template_id` and, unless `ticket_type` is given,
+the template's type.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from halo_mcp.config import ConfigError, CustomToolConfig
+from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.custom import args_model, make_tool
 from halo_mcp.tools.framework import Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Ref
-from halo_mcp.tools.tickets import CreateTicketArgs, create_ticket
+from halo_mcp.tools.tickets import CreateTicketArgs, new_ticket
 
 MANDATORY, OPTIONAL = 2, 1  # RequestTypeField.technew (facts §17)
 ENUM_LIMIT = 60  # choices beyond this stay a free name, resolved server-side
@@ -72,13 +75,20 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
     fields: dict[str, Any] = {}
     custom: dict[str, str] = {}  # parameter -> custom field name
     type_id: int | None = None
+    template = await _template(ctx, config.template) if config.template else None
     if any_type:
         types = [e for e in await ctx.resolver.table("tickettype") if e.record.get("agentscanselect", True)]
         names = tuple(sorted(e.name for e in types))
         fields["ticket_type"] = (Literal[names], Field(description="ticket type"))
+    elif config.ticket_type:
+        type_id = (await ctx.resolver.resolve("tickettype", str(config.ticket_type))).id
     else:
-        ttype = await ctx.resolver.resolve("tickettype", str(config.ticket_type))
-        type_id = ttype.id
+        assert template is not None
+        type_id = int(template.get("tickettype_id") or 0) or None
+        if type_id is None:
+            raise ConfigError(f"custom tool {config.name}: template {config.template!r} names no ticket type; "
+                              "add ticket_type")  # fmt: skip
+    template_id = int(template["id"]) if template else None
     form = [] if any_type else form_fields(await ctx.halo.get(f"TicketType/{type_id}", {"includedetails": True}))
     if any_type or config.parameters == "summary_details":
         details_required = any(c == "symptom2" and n == MANDATORY for c, n, _ in form)
@@ -111,8 +121,21 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
         values = args.model_dump(exclude_none=True)
         extra = {custom[k]: values.pop(k) for k in list(values) if k in custom}
         chosen = values.pop("ticket_type", type_id)
-        return await create_ticket(
-            tool_ctx, CreateTicketArgs(ticket_type=chosen, custom_fields=extra or None, **values)
-        )
+        args = CreateTicketArgs(ticket_type=chosen, custom_fields=extra or None, **values)
+        return await new_ticket(tool_ctx, args, template_id)
 
     return make_tool(config, args_model(config, fields), handler)
+
+
+async def _template(ctx: ToolContext, wanted: str) -> dict[str, Any]:
+    """A ticket template (`GET /Template`, Halo's StdRequest) by id or exact name."""
+    if wanted.isdigit():
+        found = await ctx.halo.get(f"Template/{wanted}")
+        if isinstance(found, dict) and found.get("id"):
+            return found
+    rows = rows_of(await ctx.halo.get("Template", {"search": wanted}), "templates")
+    match = next((r for r in rows if str(r.get("name") or "").lower() == wanted.lower() and r.get("id")), None)
+    if match is None:
+        known = ", ".join(repr(str(r.get("name"))) for r in rows[:10])
+        raise ConfigError(f"no ticket template named {wanted!r}" + (f"; did you mean {known}?" if known else ""))
+    return match
