@@ -8,13 +8,14 @@ from urllib.parse import parse_qs, urlparse
 import httpx2
 
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.sandbox.auth import END_USER_PASSWORD
 from tests.helpers import Raw, api_client
+
+USER_PASSWORD = "sandbox"  # the sandbox's shared sign-in password, for its end users as for its agents
 
 
 def user_token(sb: Sandbox, email: str) -> str:
     params = {"response_type": "code", "client_id": sb.client_id, "redirect_uri": "http://localhost:9/cb",
-              "scope": "all", "username": email, "password": END_USER_PASSWORD}  # fmt: skip
+              "scope": "all", "username": email, "password": USER_PASSWORD}  # fmt: skip
     r = httpx2.get(sb.url + "/auth/authorize", params=params, follow_redirects=False)
     assert r.status_code == 302, r.text
     code = parse_qs(urlparse(r.headers["location"]).query)["code"][0]

@@ -15,11 +15,12 @@ from halo_mcp.cli import main
 from halo_mcp.config import ConfigError, ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.sandbox.auth import END_USER_PASSWORD
 from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.state.embedded import EmbeddedState
 from tests.helpers import CollectionsServer, Raw, failed, halo_settings_for, mcp_at, ok
+
+USER_PASSWORD = "sandbox"  # the sandbox's shared sign-in password, for its end users as for its agents
 
 TENANT = {"url": "https://acme.halopsa.com", "client_id_env": "ACME_ID", "client_secret_env": "ACME_SECRET"}
 RESET = {"name": "log_password_reset", "kind": "ticket", "description": "Use when a user asks for a password reset.",
@@ -204,7 +205,7 @@ async def test_a_user_collection_over_http_acts_as_its_end_user(
     runbook = raw.get("/Automation")[0]
     monkeypatch.setenv("PORTAL_ID", sandbox.client_id)
     monkeypatch.setenv("PORTAL_USER", user["emailaddress"])
-    monkeypatch.setenv("PORTAL_PASSWORD", END_USER_PASSWORD)
+    monkeypatch.setenv("PORTAL_PASSWORD", USER_PASSWORD)
     portal = {"url": sandbox.url, "client_id_env": "PORTAL_ID", "username_env": "PORTAL_USER",
               "password_env": "PORTAL_PASSWORD", "rate_limit": "off"}  # fmt: skip
     mfa = {"name": "reset_mfa", "kind": "runbook", "description": "Use when a user lost their MFA device.",

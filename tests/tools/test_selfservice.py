@@ -13,10 +13,11 @@ from mcp import Client
 
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.sandbox.auth import END_USER_PASSWORD
 from halo_mcp.server.surface import Surface
 from halo_mcp.tools.toolsets import selection_from
 from tests.helpers import Raw, failed, halo_settings_for, ids, ok
+
+USER_PASSWORD = "sandbox"  # the sandbox's shared sign-in password, for its end users as for its agents
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -47,7 +48,7 @@ async def as_user(own_sandbox: Sandbox) -> AsyncIterator[Callable[[dict[str, Any
     surfaces: list[Surface] = []
 
     def connect(user: dict[str, Any]) -> Client:
-        halo = halo_settings_for(own_sandbox, username=user["emailaddress"], password=END_USER_PASSWORD)
+        halo = halo_settings_for(own_sandbox, username=user["emailaddress"], password=USER_PASSWORD)
         selection = replace(selection_from(PERSONA), audience="user")
         surface = Surface(halo, ServerSettings(), selection=selection, collection="selfservice", created_tag="AI: self")
         surfaces.append(surface)

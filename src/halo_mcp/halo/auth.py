@@ -80,10 +80,17 @@ class HaloTokenManager:
                     return self._token.access_token
                 except HaloAuthError:
                     if self.grant == "authorization_code" and stale.refresh_token == load_refresh_token(self.settings):
-                        raise HaloAuthError("the stored Halo sign-in has expired: run `halo-mcp login` again") from None
+                        raise HaloAuthError(f"the stored Halo sign-in has expired: {self._sign_in_hint()}") from None
                     # otherwise the refresh token expired or was revoked; fall back to the configured grant
             self._token = await self._request(self._grant_form())
             return self._token.access_token
+
+    def _sign_in_hint(self) -> str:
+        """What a stdio user does next: the command, and the Halo page it opens (so they know where they sign in)."""
+        return (
+            f"run `halo-mcp login` in a terminal; it opens Halo's sign-in page ({self.token_url[: -len('/token')]}"
+            "/authorize) and keeps the sign-in for this server; then call the tool again"
+        )
 
     def _grant_form(self) -> dict[str, str]:
         s = self.settings
@@ -93,7 +100,7 @@ class HaloTokenManager:
             stored = load_refresh_token(s)
             if not stored:
                 raise HaloAuthError(
-                    "no Halo sign-in is stored for HALO_AUTH_FLOW=authorization_code: run `halo-mcp login`"
+                    f"no Halo sign-in is stored for HALO_AUTH_FLOW=authorization_code: {self._sign_in_hint()}"
                 )
             return {"grant_type": "refresh_token", "refresh_token": stored}
         if self.grant == "password":

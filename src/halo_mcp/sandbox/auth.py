@@ -22,7 +22,6 @@ FULL_SCOPES = frozenset({"all", "all:standard", "admin"})
 GRANTS = "client_credentials password authorization_code refresh_token"
 REFRESH_LIFETIME = 30 * 24 * 3600
 CODE_LIFETIME = 300
-END_USER_PASSWORD = "sandbox-user"  # every end user's password (agents' is "sandbox"); sign in with the e-mail
 
 
 @dataclass
@@ -32,8 +31,7 @@ class IssuedToken:
     scopes: frozenset[str]
     expires: float
     grant: str
-    # Set when an end user (not an agent) signed in: the API then acts as that user (sandbox/endusers.py).
-    user_id: int | None = None
+    user_id: int | None = None  # an end user's portal login (then agent_id is None)
 
 
 @dataclass
@@ -209,13 +207,16 @@ class Auth:
         return None
 
     def check_user_password(self, username: str, password: str) -> int | None:
-        """An end user signing in with their e-mail address; every seeded user's password is END_USER_PASSWORD
-        (sandbox convention, like the agents' `sandbox`)."""
-        if not username or not password or not secrets.compare_digest(password, END_USER_PASSWORD):
+        """An end user's portal login (by login or email address). Seeded users have no password of their own, so
+        they sign in with the sandbox's shared one, like the seeded agents [sandbox convention]."""
+        if not username or not password:
             return None
         u = username.strip().lower()
         for user in self.store.all("Users"):
-            if str(user.get("emailaddress") or "").lower() == u and not user.get("inactive"):
+            if user.get("inactive"):
+                continue
+            names = {str(user.get(k, "")).lower() for k in ("login", "emailaddress") if user.get(k)}
+            if u in names and secrets.compare_digest(str(user.get("_password") or "sandbox"), password):
                 return int(user["id"])
         return None
 

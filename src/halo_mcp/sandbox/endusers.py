@@ -30,16 +30,18 @@ def serve(api: Api, ctx: Ctx) -> Reply:
     assert user_id is not None
     name = ctx.res.name
     writes = ctx.method != "GET"
+    if ctx.sub == "me":
+        return api.me(ctx)  # /Users/me and /Client/me are theirs; /Agent/me answers 404 (they are no agent)
     if name == "Automation" and ctx.method == "POST" and ctx.item_id is not None:
         return api.automation(ctx)  # "Execute a Runbook" is one of Halo's user functions (seed 002)
     if (writes and name not in WRITABLE) or name not in READABLE:
         raise forbidden(f"End-user logins cannot {'change' if writes else 'read'} /{name}")
     if name == "Users":
-        if ctx.sub == "me" or ctx.item_id in (None, str(user_id)):
+        if ctx.item_id in (None, str(user_id)):
             user = api.store.lookup("Users", user_id)
             if user is None:
                 raise not_found("User not found")
-            if ctx.item_id is None and ctx.sub != "me":
+            if ctx.item_id is None:
                 raise forbidden("End-user logins cannot list users; use /Users/me")
             from halo_mcp.sandbox.api import Reply
 

@@ -53,9 +53,12 @@ LIST_TTL = CacheHint(ttl_ms=300_000, scope="private")
 
 @dataclass(frozen=True)
 class CallContext:
-    """Made per request: who is calling (for the audit). Identity never reaches tool code."""
+    """Made per request: who is calling (for the audit) and, for a signed-in person, their own Halo client and
+    MCP scopes. Identity never reaches tool code: the surface hands tools a context whose `halo` is theirs."""
 
     principal: str = ""
+    halo: HaloClient | None = None
+    scopes: tuple[str, ...] | None = None  # a signed-in person's MCP scopes; None: not a sign-in
 
     @classmethod
     def of(cls, ctx: ServerRequestContext[Any]) -> CallContext:
@@ -65,7 +68,9 @@ class CallContext:
         token = getattr(user, "access_token", None)
         if token is None or not token.token:
             return cls()
-        return cls(principal=f"{token.client_id} ({token.subject})" if token.subject else token.client_id)
+        principal = f"{token.client_id} ({token.subject})" if token.subject else token.client_id
+        halo = getattr(user, "halo", None)
+        return cls(principal=principal, halo=halo, scopes=tuple(token.scopes) if halo is not None else None)
 
 
 class ListChangingServer(Server[Any]):
@@ -130,6 +135,8 @@ class Surface:
         # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
         # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Per signed-in person: their client, and a resolver sharing reference data but not "me".
+        self._people: weakref.WeakKeyDictionary[HaloClient, ToolContext] = weakref.WeakKeyDictionary()
         self._schemas: dict[str, Any] = {}
         self._select(self.selection)
         schemas = self._schemas
@@ -166,6 +173,21 @@ class Surface:
         self._listing = [t.to_mcp(selection) for t in self.tools]
         self._schemas.clear()
         self._schemas.update({t.name: t.input_schema for t in self._listing})
+
+    def tool(self, name: str) -> Tool | None:
+        """The served tool by that name (None when unknown or hidden)."""
+        return self._by_name.get(name)
+
+    def _context_for(self, call: CallContext) -> ToolContext:
+        if call.halo is None:
+            return self.context
+        found = self._people.get(call.halo)
+        if found is None:
+            resolver = self.context.resolver.as_person(call.halo)
+            found = replace(self.context, halo=call.halo, resolver=resolver, extras={})  # e.g. their tickets' index
+            self._people[call.halo] = found
+        found.selection = self.context.selection
+        return found
 
     async def reselect(self, selection: Selection) -> bool:
         """Serve another selection; connected clients get notifications/tools/list_changed when the tools changed."""
@@ -234,14 +256,17 @@ class Surface:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+        if call.scopes is not None and "halo:write" not in call.scopes and (t.kind != "read" or t.dynamic_kind):
+            return self._failed(t, arguments, f"{t.name} changes Halo: sign in again and allow halo:write", call)
+        context = self._context_for(call)
         options = CALL_OPTIONS.set(self._options)
         try:
-            out = await t.handler(self.context, args)
+            out = await t.handler(context, args)
         except ToolError as exc:
             return self._failed(t, arguments, str(exc), call)
         except HaloError as exc:
             if isinstance(exc, HaloValidationError | HaloNotFound):
-                self.context.resolver.invalidate()  # an id we resolved may be stale
+                context.resolver.invalidate()  # an id we resolved may be stale
             return self._failed(t, arguments, str(exc), call)
         except Exception as exc:  # a bug must not take the server down; the model gets a clear message
             log.exception("tool %s failed", t.name)
