@@ -229,3 +229,14 @@ async def test_a_ticket_tool_may_name_a_template_whose_type_it_takes(custom: Con
     ticket = raw.get(f"/Tickets/{int(made.split()[2])}")
     assert ticket["template_id"] == template["id"] and ticket["tickettype_id"] == 2
     raw.close()
+
+
+async def test_a_custom_tool_halo_cannot_back_is_left_out_and_logged_and_the_others_served(
+    custom: Connect, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = {**MFA, "name": "run_missing", "runbook": "No such runbook"}
+    with caplog.at_level("ERROR", logger="halo_mcp.server"):
+        async with custom(missing, RESET) as client:
+            names = [t.name for t in (await client.list_tools()).tools]
+    assert "log_password_reset" in names and "run_missing" not in names
+    assert "custom tool run_missing not served: runbook 'No such runbook' not found in Halo" in caplog.text

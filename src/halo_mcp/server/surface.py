@@ -206,8 +206,12 @@ class Surface:
 
     async def customise(self, selection: Selection, configs: Sequence[CustomToolConfig]) -> Selection:
         """`selection` with the collection's custom tools, built against this surface's Halo (a ticket type's
-        form, a runbook's id); its prompts are kept for prompts/list."""
-        built = await custom.build(configs, self.context)
+        form, a runbook's id); its prompts are kept for prompts/list. A tool that cannot be built is logged."""
+
+        def failed(name: str, exc: Exception) -> None:
+            log.error("collection %s: custom tool %s not served: %s", self.context.collection, name, exc)
+
+        built = await custom.build(configs, self.context, failed)
         self.prompts = {c.name: c for c in configs if c.kind == "prompt"}
         return replace(selection, custom=tuple(built))
 

@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
+from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
@@ -41,8 +41,6 @@ from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
 from halo_mcp.server.surface import Surface
 from halo_mcp.state.base import AuditStore
-from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Selection
 
 log = logging.getLogger("halo_mcp.collections")
 
@@ -173,7 +171,7 @@ class CollectionHost:
                 and current.surface.halo is self.halo[spec.tenant]
             ):
                 current.spec = spec
-                selection = await self._customised(current.surface, spec)
+                selection = await current.surface.customise(spec.selection, spec.config.custom_tools)
                 if await current.surface.reselect(selection):
                     log.info("collection %s now serves %d tools", name, len(current.surface.tools))
                 continue
@@ -216,7 +214,7 @@ class CollectionHost:
             list_changed=True,
             created_tag=spec.config.created_tag_text(),
         )
-        await surface.reselect(await self._customised(surface, spec))
+        await surface.reselect(await surface.customise(spec.selection, spec.config.custom_tools))
         if spec.config.virtual_agent:
             await self._virtual_agent(surface.halo, spec.name)
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
@@ -238,16 +236,6 @@ class CollectionHost:
         auth = " + ".join(spec.config.auth) or "none (loopback)"
         log.info("serving collection %s: %d tools at /mcp/%s; auth %s", spec.name, len(surface.tools), spec.name, auth)
         return ctx
-
-    @staticmethod
-    async def _customised(surface: Surface, spec: CollectionSpec) -> Selection:
-        """The spec's selection with its custom tools; a tool Halo cannot back (no such ticket type or runbook)
-        is left out and logged, so one bad tool does not take its collection down."""
-        try:
-            return await surface.customise(spec.selection, spec.config.custom_tools)
-        except (ConfigError, ToolError, HaloError) as exc:
-            log.error("collection %s: custom tools not served: %s", spec.name, exc)
-            return spec.selection
 
     @staticmethod
     async def _virtual_agent(halo: HaloClient, name: str) -> None:

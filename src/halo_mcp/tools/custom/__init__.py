@@ -9,12 +9,12 @@ per collection (`prompts`). One module per kind.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import BaseModel, create_model
 
-from halo_mcp.config import CustomToolConfig
+from halo_mcp.config import ConfigError, CustomToolConfig
 from halo_mcp.tools.framework import Args, Audience, Handler, Kind, Tool, ToolContext
 
 TOOLSET = "custom"
@@ -61,9 +61,23 @@ def make_tool(config: CustomToolConfig, args: type[BaseModel], handler: Handler)
     )
 
 
-async def build(configs: Sequence[CustomToolConfig], ctx: ToolContext) -> list[Tool]:
-    """The collection's custom tools (prompts excepted), reading what they need from Halo once."""
+async def build(
+    configs: Sequence[CustomToolConfig], ctx: ToolContext, failed: Callable[[str, Exception], None]
+) -> list[Tool]:
+    """The collection's custom tools (prompts excepted), reading what they need from Halo once. A tool Halo cannot
+    back (no such ticket type or runbook, no identity to ask with) is left out and passed to `failed`, so one bad
+    tool does not take the others down."""
+    from halo_mcp.halo.errors import HaloError
     from halo_mcp.tools.custom import operation, report, runbook, ticket
+    from halo_mcp.tools.errors import ToolError
 
     builders = {"ticket": ticket.build, "report": report.build, "runbook": runbook.build, "operation": operation.build}
-    return [await builders[c.kind](c, ctx) for c in configs if c.kind in builders]
+    tools = []
+    for config in configs:
+        if config.kind not in builders:
+            continue
+        try:
+            tools.append(await builders[config.kind](config, ctx))
+        except (ConfigError, ToolError, HaloError) as exc:
+            failed(config.name, exc)
+    return tools
