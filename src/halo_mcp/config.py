@@ -201,6 +201,9 @@ class ServerSettings(BaseSettings):
     allowed_hosts: str = ""
     allowed_origins: str = ""
     structured_output: bool = True
+    # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
+    # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
+    json_response: bool = False
     log_level: str = "INFO"
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""

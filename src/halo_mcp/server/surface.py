@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from typing import Any
 
+import anyio
 import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import Server
+from mcp.server.request_state import RequestStateBoundary
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
@@ -23,10 +26,19 @@ from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
-from halo_mcp.tools import content, load_all
+from halo_mcp.server.interaction import (
+    SENT_WRITES,
+    ClientInteraction,
+    InputNeeded,
+    carries,
+    recording_writes,
+    request_state_security,
+    substitute,
+)
+from halo_mcp.tools import completions, content, load_all
 from halo_mcp.tools.api import request_policy
-from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
+from halo_mcp.tools.errors import Ambiguous, ToolError
+from halo_mcp.tools.framework import SILENT, Interaction, Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
 from halo_mcp.tools.toolsets import required_scope, selection_from_settings
 
@@ -40,6 +52,7 @@ INSTRUCTIONS = (
     "back unchanged."
 )
 LIST_TTL = CacheHint(ttl_ms=300_000, scope="private")
+MAX_PICKS = 4  # ambiguous names one call may ask the person about
 
 
 class Surface:
@@ -63,6 +76,8 @@ class Surface:
         self.halo = halo or HaloClient(
             halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
         )
+        if not getattr(self.halo.policy, "records_writes", False):
+            self.halo.policy = recording_writes(self.halo.policy)
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
@@ -91,7 +106,10 @@ class Surface:
             on_read_resource=self._read_resource,
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
+            on_completion=self._complete,
         )
+        # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py).
+        self.server.middleware.append(RequestStateBoundary(request_state_security(), default_audience=name))
 
     async def aclose(self) -> None:
         if self._owns_halo:
@@ -106,21 +124,31 @@ class Surface:
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
-        return await self.call(t, dict(params.arguments or {}))
+        try:
+            return await self.call(t, dict(params.arguments or {}), ClientInteraction(ctx, params))
+        except InputNeeded as need:
+            return need.result()
 
-    async def call(self, t: Tool, arguments: dict[str, Any]) -> types.CallToolResult:
+    async def call(self, t: Tool, arguments: dict[str, Any], interaction: Interaction = SILENT) -> types.CallToolResult:
         """Validate, run, audit. Every failure becomes an `isError` result with a message saying what to do."""
         started = time.monotonic()
         try:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+        sent: list[str] = []
+        reset = SENT_WRITES.set(sent)
         try:
-            out = await t.handler(self.context, args)
+            out = await self._run(t, args, arguments, interaction, sent)
+        except InputNeeded:
+            raise
+        except anyio.get_cancelled_exc_class():
+            self._cancelled(t, arguments, sent)
+            raise
         except ToolError as exc:
             return self._failed(t, arguments, str(exc))
         except HaloError as exc:
@@ -132,10 +160,38 @@ class Surface:
             return self._failed(
                 t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it"
             )
+        finally:
+            SENT_WRITES.reset(reset)
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0])
         return self.result(out)
+
+    async def _run(
+        self, t: Tool, args: Any, arguments: dict[str, Any], interaction: Interaction, sent: list[str]
+    ) -> ToolOutput:
+        """Run the handler; an ambiguous name is put to the person (when they can be asked and nothing was written
+        yet), and the tool runs again with the id they picked in place of the name."""
+        ctx = self.context if interaction is SILENT else replace(self.context, interaction=interaction)
+        for _ in range(MAX_PICKS):
+            try:
+                return await t.handler(ctx, args)
+            except Ambiguous as exc:
+                if sent or not interaction.can_ask or not carries(arguments, exc.name):
+                    raise
+                arguments.update(substitute(arguments, exc.name, await interaction.choose(exc)))
+                args = t.args.model_validate(arguments)
+        return await t.handler(ctx, args)
+
+    def _cancelled(self, t: Tool, arguments: dict[str, Any], sent: list[str]) -> None:
+        """A cancelled call stops sending; the writes it had sent are said, in the log and the audit."""
+        if sent:
+            message = f"cancelled after sending {', '.join(sent)}: that change may have been applied in Halo"
+            log.warning("tool %s %s", t.name, message)
+        else:
+            message = "cancelled before any change was sent to Halo"
+        if sent or t.kind != "read" or t.dynamic_kind:
+            self._audit(t, arguments, [], "cancelled", message)
 
     def result(self, out: ToolOutput) -> types.CallToolResult:
         content_blocks: list[Any] = [types.TextContent(type="text", text=out.text), *out.resources]
@@ -178,6 +234,9 @@ class Surface:
 
     async def _get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
         return content.get_prompt(params.name, dict(params.arguments or {}))
+
+    async def _complete(self, ctx: Any, params: types.CompleteRequestParams) -> types.CompleteResult:
+        return await completions.complete(self.context, params)
 
 
 def error_result(message: str) -> types.CallToolResult:

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
-from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.spans import escape, untrusted
 
 
@@ -69,6 +69,10 @@ ALIASES = {
     "outcomes": "outcome", "action": "outcome", "slas": "sla", "asset_type": "assettype", "assettypes": "assettype",
     "asset type": "assettype", "clients": "client", "customer": "client", "sites": "site", "users": "user",
     "requester": "user",
+}  # fmt: skip
+# What tells two same-named entities apart when the person is asked to pick one (Halo's list-row fields).
+BESIDE: dict[str, tuple[str, ...]] = {
+    "site": ("client_name",), "user": ("client_name", "site_name"), "agent": ("team",), "client": ("toplevel_name",),
 }  # fmt: skip
 
 
@@ -252,21 +256,31 @@ def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise ToolError(
-            f"{len(exact)} {SOURCES[kind].plural} are named {query!r}: {describe(exact[:8])}; pass the id instead"
-        )
+        raise ambiguous(
+            f"{len(exact)} {SOURCES[kind].plural} are named {query!r}: {describe(exact[:8])}; pass the id instead",
+            kind, query, exact[:8],
+        )  # fmt: skip
     ranked = rank(pool, query)
     strong = [e for e in ranked if any(normalise(n).startswith(q) or f" {q}" in f" {normalise(n)}" for n in _names(e))]
     if len(strong) == 1 and len(q) >= 2:
         return strong[0]
     if len(strong) > 1:
-        raise ToolError(
-            f"{query!r} matches several {SOURCES[kind].plural}: {describe(strong[:8])}; pass one of these names or ids"
-        )
+        raise ambiguous(
+            f"{query!r} matches several {SOURCES[kind].plural}: {describe(strong[:8])}; pass one of these names or ids",
+            kind, query, strong[:8],
+        )  # fmt: skip
     if ranked:
         return _miss(kind, query, ranked)
     how = "find_users(query=...)" if kind == "user" else f"lookup(kind='{kind}', query=...)"
     raise ToolError(f"no {kind} named {query!r}; use {how} to search")
+
+
+def ambiguous(message: str, kind: str, query: str, entities: Sequence[Entity]) -> Ambiguous:
+    """The ambiguity error, with each candidate's distinguishing fields for a person choosing among them."""
+    candidates = [
+        (e.id, e.name, ", ".join(str(e.record[f]) for f in BESIDE.get(kind, ()) if e.record.get(f))) for e in entities
+    ]
+    return Ambiguous(message, kind, query, candidates)
 
 
 def _miss(kind: str, query: str, ranked: Sequence[Entity]) -> Entity:
