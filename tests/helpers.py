@@ -279,12 +279,15 @@ class CliServer:
 
 
 @asynccontextmanager
-async def http_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
-    """The SDK client over streamable HTTP, optionally with a bearer token."""
+async def http_client(
+    url: str, *, mode: str = "auto", token: str | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP, optionally with a bearer token; `options` go to `Client` (e.g. an
+    elicitation callback)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10, read=30)) as http,
-        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode, **options) as client,
     ):
         yield client
 
