@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-DEFAULT_BUDGET = 4_000
+DEFAULT_BUDGET = 2_500
 
 
 def measure(quick: bool = False) -> dict[str, Any]:

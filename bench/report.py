@@ -27,18 +27,25 @@ class Figure:
 
 HEADLINE: tuple[Figure, ...] = (
     Figure("context.default.tokens", "`tools/list`, default toolsets", "tokens", "o200k_base, compact JSON as sent",
-           "<= 4,000", lambda v: v <= 4000),
+           "<= 2,500", lambda v: v <= 2500),
     Figure("context.all.tokens", "`tools/list`, all toolsets", "tokens", "o200k_base, compact JSON as sent"),
     Figure("responses.cases.list_tickets.ratio", "`list_tickets` 50 rows vs raw JSON", "ratio",
-           "our text + structuredContent tokens / Halo's raw page tokens", "<= 0.25", lambda v: v <= 0.25),
+           "every copy the default settings send (text; structuredContent only with an output schema) / Halo's page",
+           "<= 0.10", lambda v: v <= 0.10),
     Figure("responses.cases.list_assets.ratio", "`list_assets` 50 rows vs raw JSON", "ratio",
-           "our text + structuredContent tokens / Halo's raw page tokens", "<= 0.25", lambda v: v <= 0.25),
+           "every copy the default settings send / Halo's raw page tokens", "<= 0.25", lambda v: v <= 0.25),
     Figure("responses.cases.list_tickets.lean_ratio", "`list_tickets` 50 rows vs lean raw JSON", "ratio",
-           "same, against rows without Halo's unset markers (the conservative shape)", "<= 0.25",
-           lambda v: v <= 0.25),
+           "same, against rows without Halo's unset markers (the conservative shape)", "<= 0.10",
+           lambda v: v <= 0.10),
+    Figure("responses.cases.list_tickets.lean_both_copies_ratio", "`list_tickets` 50 rows, both copies, lean",
+           "ratio", "text + structuredContent (structured_output=always) / lean raw page"),
     Figure("responses.cases.list_assets.lean_ratio", "`list_assets` 50 rows vs lean raw JSON", "ratio",
-           "same, against rows without Halo's unset markers (the conservative shape)", "<= 0.25",
-           lambda v: v <= 0.25),
+           "same, against rows without Halo's unset markers (the conservative shape)", "<= 0.35",
+           lambda v: v <= 0.35),
+    Figure("workflows.calls.before", "tool calls, issue-11 workflows, before", "calls",
+           "the calls each job took on the previous surface, summed over the scenario workflows"),
+    Figure("workflows.calls.after", "tool calls, issue-11 workflows, after", "calls",
+           "the same jobs with the round-2 parameters", "<= half of before", None),
     Figure("responses.cases.get_ticket.ratio", "`get_ticket` vs raw JSON", "ratio", "tokens ours / Halo's record"),
     Figure("responses.cases.search_kb.ratio", "`search_kb` vs raw JSON", "ratio", "tokens ours / Halo's page"),
     Figure("responses.cases.find_similar.ratio", "`find_similar` vs raw JSON", "ratio",
@@ -274,6 +281,15 @@ def details(results: dict[str, Any]) -> str:
         ]  # fmt: skip
         parts.append(_table(["Workflow", "Task", "Tools", "Cold API", "Cold token", "Warm API", "Warm token",
                              "Errors"], rows))  # fmt: skip
+    if w and (pairs := w.get("calls_per_workflow")):
+        parts.append(f"\n### 7b. Tool calls per workflow (issue 11)\n\n{w['calls_what']}.\n")
+        rows = [
+            [f"`{n}`", x["doc"], x["before"]["calls"], x["after"]["calls"], x["before"]["api"], x["after"]["api"],
+             " → ".join(x["after"]["tools"]), "; ".join(x["after"]["errors"])[:120]]
+            for n, x in pairs.items()
+        ]  # fmt: skip
+        parts.append(_table(["Workflow", "Job", "Calls before", "Calls after", "Halo before", "Halo after",
+                             "Tools after", "Errors after"], rows))  # fmt: skip
     if (sc := fam.get("sandbox")) and "phases" in sc:
         parts.append(
             f"\n### Sandbox capacity (`bench/sandbox_bench.py`)\n\n{sc['what']}, {sc['seconds_per_phase']} s each.\n"

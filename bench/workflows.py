@@ -147,6 +147,103 @@ WORKFLOWS: dict[str, Callable[[Call], Awaitable[None]]] = {
 }
 
 
+# -- issue 11: the same job before (the calls the previous surface needed) and after (round-2 parameters) -------
+
+
+PERIOD = {"created_from": "2026-09-01", "created_to": "2026-11-30", "state": "all"}
+
+
+async def counts_before(call: Call) -> None:
+    clients = await call("find_clients", {})
+    for row in _rows(clients):
+        await call("list_tickets", {"client": str(row["id"]), "limit": 1, **PERIOD})
+
+
+async def counts_after(call: Call) -> None:
+    await call("list_tickets", {"group_by": "client", **PERIOD})
+
+
+async def scoped_site_before(call: Call) -> None:
+    sites = await call("lookup", {"kind": "site", "query": "Data Centre"})
+    wayne = next(r["id"] for r in _rows(sites) if r.get("client_name") == "Wayne Enterprises")
+    await call("list_tickets", {"site": str(wayne), "limit": 10})
+
+
+async def scoped_site_after(call: Call) -> None:
+    await call("list_tickets", {"client": "Wayne Enterprises", "site": "Data Centre", "limit": 10})
+
+
+DUPLICATE_TEXT = "Can't stay connected to VPN - London office"
+
+
+async def duplicates_before(call: Call) -> None:
+    await call("find_similar", {"text": DUPLICATE_TEXT})
+    await call("list_tickets", {"client": "Acme Corp", "search": "VPN", "limit": 10})
+
+
+async def duplicates_after(call: Call) -> None:
+    await call("find_similar", {"text": DUPLICATE_TEXT, "client": "Acme Corp"})
+
+
+async def sla_before(call: Call) -> None:
+    await call("list_tickets", {"sla": "breached", "limit": 50})
+    await call("list_tickets", {"limit": 100, "fields": ["respondbydate", "responsedate", "fixbydate"]})
+
+
+async def sla_after(call: Call) -> None:
+    await call("list_tickets", {"sla": "breached", "limit": 50})
+
+
+async def unassigned_before(call: Call) -> None:
+    await call("list_tickets", {"agent": "unassigned"})  # refused before: "no agent named 'unassigned'"
+    await call("lookup", {"kind": "agent"})
+    await call("list_tickets", {"limit": 100})
+
+
+async def unassigned_after(call: Call) -> None:
+    await call("list_tickets", {"agent": "unassigned", "limit": 50})
+
+
+async def close_before(call: Call) -> None:
+    ticket = _first_id(await call("list_tickets", {"client": "Initech", "limit": 1}))
+    await call("add_action", {"ticket_id": ticket, "outcome": "Resolved", "note": "Fixed."})  # refused: 'Resolve'?
+    await call("add_action", {"ticket_id": ticket, "outcome": "Resolve", "note": "Fixed."})
+
+
+async def close_after(call: Call) -> None:
+    ticket = _first_id(await call("list_tickets", {"client": "Initech", "limit": 1}))
+    await call("add_action", {"ticket_id": ticket, "close": True, "note": "Fixed."})
+
+
+async def rows_before(call: Call) -> None:
+    """Where is the newest ticket, who worked on it and on which laptop; which client is busiest."""
+    ticket = _first_id(await call("list_tickets", {"limit": 5}))
+    read = await call("get_ticket", {"id": ticket, "actions": 5, "assets": True})
+    for asset in (read.structured_content or {}).get("assets") or []:
+        if isinstance(asset, dict):
+            await call("get_asset", {"asset": str(asset["id"])})
+    clients = await call("find_clients", {})
+    for row in _rows(clients):
+        await call("list_tickets", {"client": str(row["id"]), "limit": 1})
+
+
+async def rows_after(call: Call) -> None:
+    ticket = _first_id(await call("list_tickets", {"limit": 5}))
+    await call("get_ticket", {"id": ticket, "actions": 5, "assets": True})
+    await call("find_clients", {})
+
+
+PAIRS: dict[str, tuple[str, Callable[[Call], Awaitable[None]], Callable[[Call], Awaitable[None]]]] = {
+    "counts_per_client": ("Tickets per client over a quarter", counts_before, counts_after),
+    "site_within_client": ("Wayne's Data Centre tickets", scoped_site_before, scoped_site_after),
+    "duplicates_first": ("Is this VPN complaint a duplicate?", duplicates_before, duplicates_after),
+    "sla_breaches": ("Breached tickets, response targets too", sla_before, sla_after),
+    "unassigned": ("Unassigned open tickets", unassigned_before, unassigned_after),
+    "close_ticket": ("Resolve a ticket with a note", close_before, close_after),
+    "rows_answer_next": ("Site, authors, asset names, busiest client", rows_before, rows_after),
+}
+
+
 async def _run(sb: SandboxProc, client: Any, workflow: Callable[[Call], Awaitable[None]]) -> dict[str, Any]:
     """The workflow twice on one fresh server (cold, then warm), counting Halo requests each time."""
     tools: list[str] = []
@@ -187,11 +284,34 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     }
     for name, workflow in WORKFLOWS.items():
         sb.reset()
-        surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:"))
+        surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:", structured_output="always"))
         try:
             async with Client(surface.server) as client:
                 out["workflows"][name] = await _run(sb, client, workflow)
         finally:
             await surface.aclose()
+    out["calls_what"] = (
+        "Tool calls (model turns) and Halo API requests per job, cold: before = the calls the previous surface "
+        "needed (a refused call still costs a turn), after = the round-2 parameters"
+    )
+    out["calls_per_workflow"] = {}
+    for name, (doc, before, after) in PAIRS.items():
+        row: dict[str, Any] = {"doc": doc}
+        for phase, workflow in (("before", before), ("after", after)):
+            sb.reset()
+            surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:", structured_output="always"))
+            try:
+                async with Client(surface.server) as client:
+                    run = await _run(sb, client, workflow)
+            finally:
+                await surface.aclose()
+            row[phase] = {"calls": len(run["tools"]), "api": run["cold"]["api"], "tools": run["tools"],
+                          "errors": run["errors"]}  # fmt: skip
+        out["calls_per_workflow"][name] = row
+    pairs = out["calls_per_workflow"].values()
+    out["calls"] = {
+        "before": sum(r["before"]["calls"] for r in pairs),
+        "after": sum(r["after"]["calls"] for r in pairs),
+    }
     sb.reset()
     return out

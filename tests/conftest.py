@@ -16,6 +16,8 @@ from tests.helpers import halo_settings_for
 
 # Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
 os.environ.setdefault("HALO_MCP_AUDIT_DB", ":memory:")
+# Tests read list rows from the structured copy; the budget tests measure the default ("declared") explicitly.
+os.environ.setdefault("HALO_MCP_STRUCTURED_OUTPUT", "always")
 
 
 @pytest.fixture(scope="session")

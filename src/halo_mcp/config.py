@@ -200,7 +200,9 @@ class ServerSettings(BaseSettings):
     token: SecretStr | None = None
     allowed_hosts: str = ""
     allowed_origins: str = ""
-    structured_output: bool = True
+    # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
+    # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
+    structured_output: Literal["declared", "always", "never"] = "declared"
     # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
     # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
     json_response: bool = False
@@ -218,6 +220,13 @@ class ServerSettings(BaseSettings):
     session_idle_timeout: float = Field(default=600.0, gt=0)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     header_timeout: float = Field(default=10.0, gt=0)
+
+    @field_validator("structured_output", mode="before")
+    @classmethod
+    def _structured_bool(cls, value: object) -> object:
+        """The setting was a boolean: true meant every result, false none."""
+        text = str(value).strip().lower()
+        return {"true": "always", "1": "always", "false": "never", "0": "never"}.get(text, value)
 
     @field_validator("log_level")
     @classmethod

@@ -276,4 +276,5 @@ async def test_token_budgets(surface: Surface, client: Client) -> None:
     assert len(text(result).splitlines()) >= 11
     assert result_tokens(result) <= SEARCH_BUDGET, result_tokens(result)
     annotations = listed["call_operation"].annotations
-    assert annotations is not None and annotations.read_only_hint is False and annotations.destructive_hint is True
+    # Omitted hints take MCP's defaults: not read-only, destructive.
+    assert annotations is not None and annotations.read_only_hint is None and annotations.destructive_hint is None

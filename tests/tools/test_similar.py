@@ -148,7 +148,8 @@ async def test_warm_calls_reuse_the_index(surface: Surface, client: Client) -> N
     print(f"find_similar cold {cold_ms:.0f} ms / {cold_requests} requests; warm {warm_ms:.0f} ms / {warm_requests}")
     assert not cold.is_error and not warm.is_error
     assert _matches(cold) == _matches(warm)
-    assert warm_requests == 0  # the ticket, the index and the resolutions are all cached
+    # the ticket, the index and the resolutions are cached; the client's open tickets are read fresh (duplicates)
+    assert warm_requests == 1
     assert cold_requests <= 40
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -61,7 +62,7 @@ async def test_ticket_tools_are_listed_within_their_token_budget(client: Client)
     assert all(name in listing for name in TICKET_TOOLS)
     costs = {name: tool_tokens(listing[name]) for name in TICKET_TOOLS}
     assert sum(costs.values()) <= TOOLS_BUDGET, costs
-    assert all(cost <= 300 for cost in costs.values()), costs
+    assert all(cost <= (400 if name == "list_tickets" else 300) for name, cost in costs.items()), costs
     # The model is taught that notes, status and time are actions, not ticket edits.
     assert "add_action" in (listing["update_ticket"].description or "")
     assert "actions" in (listing["add_action"].description or "")
@@ -110,8 +111,8 @@ async def test_list_tickets_rejects_a_bad_or_foreign_cursor(client: Client) -> N
 @pytest.mark.parametrize(
     ("arguments", "column", "expected"),
     [
-        ({"team": "Network"}, "team", {"Network"}),
-        ({"team": "network"}, "team", {"Network"}),
+        ({"team": "Network", "fields": ["team"]}, "team", {"Network"}),
+        ({"team": "network", "fields": ["team"]}, "team", {"Network"}),
         ({"priority": "P2"}, "priority", {"P2"}),
         ({"priority": "P1 - Critical"}, "priority", {"P1"}),
         ({"client": "Acme Corp"}, "client", {"Acme Corp"}),
@@ -128,7 +129,7 @@ async def test_list_tickets_filters_by_name(
 
 async def test_list_tickets_filters_by_ids_too(client: Client, raw: Raw) -> None:
     team = next(t for t in raw.get("Team") if t["name"] == "Network")
-    data = rows(await run(client, "list_tickets", team=team["id"], limit=10))
+    data = rows(await run(client, "list_tickets", team=team["id"], limit=10, fields=["team"]))
     assert data and {r["team"] for r in data} == {"Network"}
 
 
@@ -183,8 +184,12 @@ async def test_list_tickets_sla_breached_and_at_risk(client: Client, raw: Raw) -
     breached = await run(client, "list_tickets", sla="breached", limit=10)
     data = rows(breached)
     assert data and {r["sla"] for r in data} == {"breached"}
-    for row in data[:3]:
-        assert (raw.get(f"Tickets/{row['id']}"))["slastate"] == "breached"
+    for row in data[:3]:  # past fix-by (Halo's slastate), or past respond-by while unanswered
+        ticket = raw.get(f"Tickets/{row['id']}")
+        unanswered = str(ticket.get("responsedate") or "1900").startswith(("1899", "1900", "0001"))
+        respond_by = datetime.fromisoformat(ticket["respondbydate"].replace("Z", "+00:00"))
+        late_answer = unanswered and respond_by.replace(tzinfo=respond_by.tzinfo or UTC) < datetime.now(UTC)
+        assert ticket["slastate"] == "breached" or late_answer, ticket
     # the scan resumes where it stopped: page two continues without overlap
     cursor = breached.structured_content.get("next_cursor")  # type: ignore[union-attr]
     if cursor:
@@ -474,7 +479,7 @@ async def test_log_time_converts_minutes_to_hours(client: Client, raw: Raw) -> N
     ticket_id = await new_ticket(client)
     before = float((raw.get(f"Tickets/{ticket_id}")).get("timetaken") or 0)
     result = await run(client, "log_time", ticket_id=ticket_id, minutes=45, note="Replaced the fuser")
-    assert ok(result) and result.structured_content["minutes"] == 45  # type: ignore[index]
+    assert ok(result) and result.structured_content["minutes_logged"] == 45  # type: ignore[index]
     halo = raw.get(f"Tickets/{ticket_id}")
     assert halo["timetaken"] == pytest.approx(before + 0.75)
     action = (raw.get("Actions", ticket_id=ticket_id))["actions"][-1]

@@ -25,10 +25,11 @@ from halo_mcp.server.surface import Surface
 from tests.helpers import Raw, halo_settings_for, text
 
 pytestmark = pytest.mark.anyio
-# PRODUCT.md: a page of 50 tickets costs at most a quarter of Halo's raw JSON (text and structuredContent counted).
-# Asset rows are smaller in Halo's lean shape (~240 tokens), so nine useful columns sent twice measure 0.33 there
-# (0.12 against the default shape); the budget guards against regressions.
-BUDGETS = {"list_tickets": 0.25, "list_assets": 0.35}
+# Issue 11: a page of 50 tickets costs at most a tenth of Halo's raw JSON, counting every copy a host may forward
+# (with the default structured_output="declared", list tools send the text only). Asset rows are smaller in Halo's
+# lean shape (~240 tokens); the budget guards against regressions. With structured_output="always" both copies count.
+BUDGETS = {"list_tickets": 0.10, "list_assets": 0.35}  # text only (the default)
+BOTH_COPIES_BUDGETS = {"list_tickets": 0.25, "list_assets": 0.35}  # text + structuredContent
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +38,9 @@ def lean() -> Iterator[Sandbox]:
         yield sb
 
 
-@pytest.fixture
-async def lean_client(lean: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(lean), ServerSettings(toolsets="all"))
+@pytest.fixture(params=["declared", "always"])
+async def lean_client(lean: Sandbox, request: pytest.FixtureRequest) -> AsyncIterator[Client]:
+    surface = Surface(halo_settings_for(lean), ServerSettings(toolsets="all", structured_output=request.param))
     async with Client(surface.server) as client:
         yield client
     await surface.aclose()
@@ -60,13 +61,15 @@ def raw_tokens(sb: Sandbox, path: str, **params: Any) -> int:
         ("list_assets", {"limit": 50}, "Asset", {}),
     ],
 )
-async def test_fifty_rows_cost_at_most_a_quarter_of_lean_raw_json(
+async def test_fifty_rows_cost_at_most_their_budget_of_lean_raw_json_counting_every_copy(
     lean: Sandbox, lean_client: Client, tool: str, arguments: dict[str, Any], path: str, params: dict[str, Any]
 ) -> None:
     result = await lean_client.call_tool(tool, arguments)
     assert not result.is_error, text(result)
-    assert len((result.structured_content or {})["rows"]) == 50
+    assert len(text(result).splitlines()) >= 52  # head, columns, 50 rows
     theirs = raw_tokens(lean, path, pageinate=True, page_size=50, **params)
     ratio = result_tokens(result) / theirs
-    print(f"{tool} 50 rows: {result_tokens(result)} tokens vs lean raw {theirs} = {ratio:.3f}x")
-    assert ratio <= BUDGETS[tool]
+    both = result.structured_content is not None
+    print(f"{tool} 50 rows ({'text + structured' if both else 'text only'}): {result_tokens(result)} tokens "
+          f"vs lean raw {theirs} = {ratio:.3f}x")  # fmt: skip
+    assert ratio <= (BOTH_COPIES_BUDGETS if both else BUDGETS)[tool]

@@ -165,7 +165,7 @@ class Surface:
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0])
-        return self.result(out)
+        return self.result(out, t)
 
     async def _run(
         self, t: Tool, args: Any, arguments: dict[str, Any], interaction: Interaction, sent: list[str]
@@ -193,9 +193,12 @@ class Surface:
         if sent or t.kind != "read" or t.dynamic_kind:
             self._audit(t, arguments, [], "cancelled", message)
 
-    def result(self, out: ToolOutput) -> types.CallToolResult:
+    def result(self, out: ToolOutput, t: Tool | None = None) -> types.CallToolResult:
+        """Text always; structuredContent per `structured_output` (a second copy a host may also forward)."""
         content_blocks: list[Any] = [types.TextContent(type="text", text=out.text), *out.resources]
-        structured = out.structured if self.settings.structured_output else None
+        mode = self.settings.structured_output
+        wanted = mode == "always" or (mode == "declared" and t is not None and t.output_schema is not None)
+        structured = out.structured if wanted else None
         if structured is not None and not isinstance(structured, dict):
             structured = {"result": structured}
         return types.CallToolResult(content=content_blocks, structured_content=structured)

@@ -31,6 +31,7 @@ from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Kind, Selection, ToolContext, ToolOutput, registry, tool
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
+from halo_mcp.tools.resolve import Entity, is_id_text
 from halo_mcp.tools.spans import untrusted
 from halo_mcp.tools.sql_guard import check_request
 
@@ -65,7 +66,7 @@ _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNO
 
 
 class SearchOperationsArgs(Args):
-    query: str = Field(description="task in words, or an operation name for its full parameter list")
+    query: str = Field(description="task in words, or an operation name")
     limit: int = Field(10, ge=1, le=25)
 
 
@@ -77,8 +78,8 @@ class CallOperationArgs(Args):
 
 @tool("api", title="Search Halo API operations", idempotent=True)
 async def search_operations(ctx: ToolContext, args: SearchOperationsArgs) -> ToolOutput:
-    """Find any of Halo's ~1300 API operations by task ("add a note to a ticket"). Query an exact name
-    ("POST /Actions") for all its parameters and body fields; extra words filter them."""
+    """Find any of Halo's ~1300 API operations by task; an exact name ("POST /Actions") lists its parameters and
+    fields."""
     cat = catalogue()
     named = _NAMED.match(args.query)
     if named:
@@ -115,13 +116,14 @@ def _describe_call(selection: Selection) -> str | None:
 
 @tool("api", kind="write", dynamic_kind=True, title="Call a Halo API operation", describe=_describe_call)
 async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutput:
-    """Call a Halo API operation found with search_operations. Arguments are flat: path and query parameters by
-    name, other fields form the POST body (an upsert: include id to update). GET reads, POST writes, DELETE
+    """Call a Halo API operation (see search_operations). Flat arguments: path and query parameters by name, the
+    rest is the POST body (upsert: id updates); client_id, agent_id etc. take names. GET reads, POST writes, DELETE
     deletes."""
     cat = catalogue()
     op, path_values = _operation(cat, args.operation)
     _check_kind(ctx.selection, op)
-    path, query, body = _split(cat, op, dict(args.arguments), path_values, args.body)
+    arguments = await _names_to_ids(ctx, dict(args.arguments))
+    path, query, body = _split(cat, op, arguments, path_values, args.body)
     query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     if op.kind == "delete":
         await ctx.confirm(f"Delete in Halo: {op.method} {path}{_query_text(query)}. This cannot be undone.")
@@ -216,6 +218,31 @@ def _hint(selection: Selection, op: Operation) -> str:
 
 
 # -- splitting arguments -----------------------------------------------------------------------------------------
+
+
+# Well-known reference arguments that also take a name (or 'me' for an agent), resolved like the curated tools do.
+REFERENCE_ARGS = {
+    "client_id": "client", "site_id": "site", "user_id": "user", "agent_id": "agent", "team_id": "team",
+    "tickettype_id": "tickettype", "requesttype_id": "tickettype", "priority_id": "priority", "status_id": "status",
+}  # fmt: skip
+
+
+async def _names_to_ids(ctx: ToolContext, arguments: dict[str, Any]) -> dict[str, Any]:
+    """Names given for well-known id arguments become ids; a site or user is looked up within the client given."""
+    named = {k: v for k, v in arguments.items() if k.lower() in REFERENCE_ARGS and isinstance(v, str)}
+    named = {k: v for k, v in named.items() if v.strip() and not is_id_text(v.strip().lstrip("-"))}
+    if not named:
+        return arguments
+    out = dict(arguments)
+    client_key = next((k for k in named if k.lower() == "client_id"), None)
+    client = await ctx.resolver.resolve("client", named.pop(client_key)) if client_key else None
+    if client_key and client:
+        out[client_key] = client.id
+    given = str(next((v for k, v in out.items() if k.lower() == "client_id"), ""))
+    within = client or (Entity("client", int(given), given, {}) if is_id_text(given) else None)
+    for k, v in named.items():
+        out[k] = (await ctx.resolver.resolve(REFERENCE_ARGS[k.lower()], v, within)).id
+    return out
 
 
 def _path_args(op: Operation, arguments: Mapping[str, Any]) -> dict[str, str]:

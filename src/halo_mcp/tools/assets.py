@@ -82,15 +82,14 @@ class ListAssetsArgs(Args):
     type: Ref | None = Field(None, description="asset type")
     search: str | None = Field(None, description="tag, name or serial")
     warranty_before: str | None = Field(None, description="YYYY-MM-DD, today or +90d")
-    warranty_after: str | None = Field(None, description="on or after; same formats")
+    warranty_after: str | None = None  # same formats, on or after
     limit: Limit = 50
     cursor: str | None = None
 
 
 @tool("assets", title="List assets", idempotent=True)
 async def list_assets(ctx: ToolContext, args: ListAssetsArgs) -> ToolOutput:
-    """List assets by client, site, user, type or text, and by warranty end (e.g. warranty_after=today,
-    warranty_before=+90d)."""
+    """List assets by client, site, user, type, text or warranty end (e.g. warranty_before=+90d)."""
     params: dict[str, Any] = {}
     fixed: list[str] = []  # filtered columns are constant: said once in the header instead of in every row
     for arg, kind, param, column in (

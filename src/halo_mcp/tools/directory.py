@@ -7,10 +7,12 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from halo_mcp.tools.counting import open_tickets_per_client, team_categories
+from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
-from halo_mcp.tools.paging import Limit, fetch_page, get_one, search_list
+from halo_mcp.tools.paging import Limit, fetch_page, get_one
 from halo_mcp.tools.render import compact, list_output, record_output
-from halo_mcp.tools.resolve import SOURCES, Ref, canonical_kind
+from halo_mcp.tools.resolve import SCOPED_BY_CLIENT, SOURCES, Entity, Ref, canonical_kind
 
 LookupKind = Literal[
     "team", "agent", "status", "priority", "tickettype", "category", "outcome", "sla", "assettype", "site", "client"
@@ -27,24 +29,40 @@ EXTRA_COLUMNS: dict[str, tuple[str, ...]] = {
 
 class LookupArgs(Args):
     kind: LookupKind
-    query: str | None = Field(None, description="name or part of it; omit to list all (small tables)")
+    query: str | None = Field(None, description="omit to list all")
+    client: Ref | None = Field(None, description="sites of this client")
     limit: int = Field(20, ge=1, le=100)
 
 
 @tool("directory", title="Look up reference data", idempotent=True)
 async def lookup(ctx: ToolContext, args: LookupArgs) -> ToolOutput:
-    """Find teams, agents, statuses, priorities, ticket types, categories, outcomes (action types), SLAs, asset
-    types, sites or clients by name (exact, partial or fuzzy). Other tools accept these names directly; use this
-    to explore valid values or resolve an ambiguity."""
+    """Find reference values by name (outcome = action type; teams show what they handle). Other tools take
+    names directly."""
     kind = canonical_kind(args.kind)
-    if args.query:
-        entities = await ctx.resolver.candidates(kind, args.query, args.limit)
+    within = await ctx.resolver.resolve("client", args.client) if args.client not in (None, "") else None
+    if within is not None and kind not in SCOPED_BY_CLIENT:
+        raise ToolError(f"client narrows sites only; drop it for kind='{kind}'")
+    if kind == "agent" and (args.query or "").strip().lower() in ("me", "myself", "self"):
+        entities = [await ctx.resolver.me()]  # the agent this connection acts as
+    elif args.query or within is not None:
+        entities = await ctx.resolver.candidates(kind, args.query or "", args.limit, within)
     else:  # searched kinds (clients, sites) list their first page
         entities = (await ctx.resolver.table(kind))[: args.limit]
     rows = [{"id": e.id, "name": e.name, **{c: e.record.get(c) for c in EXTRA_COLUMNS.get(kind, ())}} for e in entities]
+    if kind == "team" and rows:
+        handled = await ctx.resolver.derived("team categories", lambda: team_categories(ctx))
+        for row, entity in zip(rows, entities, strict=True):
+            row["handles"] = "; ".join(filter(None, [", ".join(handled.get(entity.name, [])), _team_use(entity)]))
     plural = SOURCES[kind].plural
     note = "" if rows else f"try a shorter query or lookup(kind='{kind}') without one"
     return list_output(plural, rows, note=note)
+
+
+def _team_use(team: Entity) -> str:
+    """What Halo's team record says it is for: requests, projects, opportunities, and its note."""
+    uses = [word for flag, word in (("forprojects", "projects"), ("foropps", "opportunities")) if team.record.get(flag)]
+    note = str(team.record.get("team_note") or "").strip()
+    return ", ".join([*(["also " + " and ".join(uses)] if uses else []), *([note] if note else [])])
 
 
 # -- users and clients ----------------------------------------------------------------------------------------
@@ -66,7 +84,7 @@ def _user_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class FindUsersArgs(Args):
-    query: str | None = Field(None, description="name, email or phone (part of)")
+    query: str | None = Field(None, description="name, email or phone")
     client: Ref | None = None
     site: Ref | None = None
     limit: Limit = 25
@@ -75,7 +93,7 @@ class FindUsersArgs(Args):
 
 @tool("directory", title="Find users", idempotent=True)
 async def find_users(ctx: ToolContext, args: FindUsersArgs) -> ToolOutput:
-    """Find end users (contacts) by name, email or phone, optionally within a client or site."""
+    """Find end users by name, email or phone, optionally within a client or site."""
     params: dict[str, Any] = {}
     query = (args.query or "").strip()
     phone = _digits(query) if _PHONE.match(query) else ""
@@ -170,15 +188,26 @@ CLIENT_FIELDS = ("id", "name", "toplevel_name", "ref", "is_vip", "open_ticket_co
 
 
 class FindClientsArgs(Args):
-    query: str | None = Field(None, description="name or part of it")
+    query: str | None = None
     limit: Limit = 25
     cursor: str | None = None
 
 
 @tool("directory", title="Find clients", idempotent=True)
 async def find_clients(ctx: ToolContext, args: FindClientsArgs) -> ToolOutput:
-    """Find clients (customers) by name or reference."""
-    return await search_list(
-        ctx, "Client", "clients", query=args.query, limit=args.limit, cursor=args.cursor,
-        row=lambda r: compact(r, CLIENT_FIELDS), columns=CLIENT_FIELDS, empty_note="try a shorter name",
+    """Find clients by name or ref, with open-ticket counts."""
+    params: dict[str, Any] = {"showcounts": True}  # GET /Client declares showcounts (the *_ticket_count fields)
+    if args.query:
+        params["search"] = args.query.strip()
+    listing = await fetch_page(ctx, "Client", "clients", params, limit=args.limit, cursor=args.cursor)
+    counts = await open_tickets_per_client(ctx, [int(r["id"]) for r in listing.rows if r.get("id")])
+    rows = []
+    for record in listing.rows:
+        row = compact(record, CLIENT_FIELDS)
+        if counts is not None:  # counted by Halo's SQL: exact, whatever the list row carried
+            row["open_ticket_count"] = counts.get(int(record.get("id") or 0), 0)
+        rows.append(row)
+    return list_output(
+        "clients", rows, columns=CLIENT_FIELDS, total=listing.total, next_cursor=listing.next_cursor,
+        note="" if rows else "try a shorter name",
     )  # fmt: skip

@@ -143,15 +143,15 @@ class Tool:
         return self.annotations_for(None)
 
     def annotations_for(self, selection: Selection | None) -> types.ToolAnnotations:
-        """A dynamic tool under a selection that allows only reads is a read tool, and says so."""
+        """Only hints that differ from MCP's defaults, no second title (the rest costs tokens in every tools/list);
+        a dynamic tool under a selection that allows only reads is a read tool, and says so."""
         reads_only = selection is not None and not any(selection.allows_kind(k) for k in ("write", "delete"))
         read = (self.kind == "read" and not self.dynamic_kind) or (self.dynamic_kind and reads_only)
+        destructive = self.kind == "delete" or self.dynamic_kind
         return types.ToolAnnotations(
-            title=self.title,
-            read_only_hint=read,
-            destructive_hint=None if read else (self.kind == "delete" or self.dynamic_kind),
-            idempotent_hint=True if read else self.idempotent,
-            open_world_hint=True,
+            read_only_hint=True if read else None,
+            destructive_hint=None if read or destructive else False,
+            idempotent_hint=True if self.idempotent and not read else None,
         )
 
     def input_schema(self) -> dict[str, Any]:
@@ -243,7 +243,8 @@ def _describe(fn: Callable[..., Any]) -> str:
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Pydantic's JSON schema minus what costs tokens and tells a model nothing (titles, null unions)."""
+    """Pydantic's JSON schema minus what costs tokens and tells a model nothing (titles, null unions, default
+    additionalProperties). Unknown arguments are still refused: `Args` forbids extras, and the error names them."""
     defs = schema.pop("$defs", {})
 
     def walk(node: Any) -> Any:
@@ -261,6 +262,8 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 continue
             if key == "default" and value is None:
                 continue
+            if (key == "additionalProperties" and value is True) or (key == "default" and value is False):
+                continue  # what a reader assumes anyway
             out[key] = walk(value) if key != "properties" else {k: walk(v) for k, v in value.items()}
         any_of = out.get("anyOf")
         if isinstance(any_of, list):
@@ -276,7 +279,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
     result = walk(schema)
     result.setdefault("type", "object")
     result.setdefault("properties", {})
-    result["additionalProperties"] = False
+    result.pop("additionalProperties", None)
     return result
 
 

@@ -26,7 +26,7 @@ class SearchKbArgs(Args):
 
 @tool("knowledge", title="Search the knowledge base", idempotent=True)
 async def search_kb(ctx: ToolContext, args: SearchKbArgs) -> ToolOutput:
-    """Find knowledge base articles for a problem, best first. Then get_kb_article(id) for the steps."""
+    """Find KB articles for a problem, best first; get_kb_article(id) for the steps."""
     query = args.query.strip()
     if not query:
         raise ToolError("query is empty: pass a few words describing the problem or an error message")
@@ -59,7 +59,7 @@ class GetKbArticleArgs(Args):
 
 @tool("knowledge", title="Get a knowledge base article", idempotent=True)
 async def get_kb_article(ctx: ToolContext, args: GetKbArticleArgs) -> ToolOutput:
-    """One KB article as plain text: symptoms, then numbered resolution steps."""
+    """A KB article as text: symptoms, then numbered steps."""
     record = await fetch_article(ctx, args.id)
     return record_output(article_view(record), CLOSED_FIELDS)
 

@@ -26,7 +26,7 @@ RowLimit = Annotated[int, clamp_to(ROW_CAP)]
 # -- results --------------------------------------------------------------------------------------------------
 
 
-def _report_rows(data: Any) -> list[dict[str, Any]]:
+def report_rows(data: Any) -> list[dict[str, Any]]:
     """`report.rows` (or top-level `rows`); `report.load_error` becomes a ToolError with Halo's message."""
     if isinstance(data, list):
         data = data[0] if data and isinstance(data[0], dict) else {}
@@ -105,7 +105,7 @@ async def run_report(ctx: ToolContext, args: RunReportArgs) -> ToolOutput:
     if client:
         params["client_id"] = client.id
     data = await get_one(ctx, "Report", report_id, "use list_reports to find it", params)
-    rows = _report_rows(data)
+    rows = report_rows(data)
     period = f" from {start or '…'} to {end or '…'}" if start or end else ""
     return rows_output(rows, args.limit, f"report {report_id} {untrusted(str(data.get('name') or name))}{period}")
 
@@ -120,7 +120,7 @@ async def query_sql(ctx: ToolContext, args: QuerySqlArgs) -> ToolOutput:
     """Run one read-only SELECT on Halo's database; other statements are refused."""
     sql = check_sql(args.sql)
     data = await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": sql}])
-    return rows_output(_report_rows(data), args.limit, "query")
+    return rows_output(report_rows(data), args.limit, "query")
 
 
 async def _resolve_report(ctx: ToolContext, value: int | str) -> tuple[int, str]:

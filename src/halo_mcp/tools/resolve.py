@@ -11,7 +11,7 @@ import asyncio
 import difflib
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -63,6 +63,7 @@ SOURCES: dict[str, Source] = {
         Source("user", "Users", ("name", "emailaddress"), "users", searched=True, plural="users", user_written=True),
     )
 }
+SCOPED_BY_CLIENT = ("site", "user")  # kinds whose names are resolved within a client given in the same call
 ALIASES = {
     "teams": "team", "agents": "agent", "statuses": "status", "priorities": "priority", "ticket_type": "tickettype",
     "ticket type": "tickettype", "tickettypes": "tickettype", "type": "tickettype", "categories": "category",
@@ -82,6 +83,11 @@ class Entity:
     id: int
     name: str
     record: dict[str, Any]
+
+
+def is_id_text(text: str) -> bool:
+    """Digits that int() reads ('42'; not '²', which str.isdigit also accepts)."""
+    return text.strip().isascii() and text.strip().isdigit()
 
 
 def normalise(text: str) -> str:
@@ -106,11 +112,22 @@ class Resolver:
         self._searches: dict[tuple[str, str], tuple[float, list[Entity]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._me: Entity | None = None
+        self._derived: dict[str, tuple[float, Any]] = {}
+
+    async def derived(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
+        """A value computed from Halo data (e.g. what each team handles), cached like the tables it comes from."""
+        cached = self._derived.get(key)
+        if cached and cached[0] > time.monotonic():
+            return cached[1]
+        value = await load()
+        self._derived[key] = (time.monotonic() + self.ttl, value)
+        return value
 
     def invalidate(self, kind: str | None = None) -> None:
         """Forget cached data (all, or one kind): called when Halo says an id we resolved is wrong."""
         if kind is None:
             self._tables.clear()
+            self._derived.clear()
             self._searches.clear()
             self._me = None
             return
@@ -136,17 +153,21 @@ class Resolver:
             self._tables[kind] = (time.monotonic() + self.ttl, entities)
             return entities
 
-    async def candidates(self, kind: str, query: str, limit: int = 10) -> list[Entity]:
+    async def candidates(self, kind: str, query: str, limit: int = 10, within: Entity | None = None) -> list[Entity]:
         """Entities whose names match `query`, best first (for `lookup` and error messages)."""
         kind = canonical_kind(kind)
-        pool = await self._pool(kind, query)
+        pool = await self._pool(kind, query, within)
         return rank(pool, query)[:limit]
 
-    async def resolve(self, kind: str, value: int | str) -> Entity:
-        """One entity for a name or id; ambiguity and near misses raise ToolError with candidates."""
+    async def resolve(self, kind: str, value: int | str, within: Entity | None = None) -> Entity:
+        """One entity for a name or id; ambiguity and near misses raise ToolError with candidates.
+
+        `within` (a client) scopes a site or user name to that client: "London Office" given with "Acme" never
+        matches another client's London site.
+        """
         kind = canonical_kind(kind)
         source = SOURCES[kind]
-        if isinstance(value, int) or (isinstance(value, str) and value.strip().isdigit()):
+        if isinstance(value, int) or (isinstance(value, str) and is_id_text(value)):
             ident = int(value)
             if source.searched:
                 return Entity(kind, ident, str(ident), {"id": ident})
@@ -157,11 +178,19 @@ class Resolver:
         text = value.strip()
         if kind == "agent" and text.lower() in ("me", "myself", "self"):
             return await self.me()
-        pool = await self._pool(kind, text)
-        return pick(kind, text, pool)
+        pool = await self._pool(kind, text, within)
+        try:
+            return pick(kind, text, pool)
+        except ToolError as exc:
+            if within is None or kind not in SCOPED_BY_CLIENT:
+                raise
+            scoped = f"{exc} (searched within client {untrusted(within.name)})"
+            if isinstance(exc, Ambiguous):
+                raise Ambiguous(scoped, exc.kind, exc.name, exc.candidates) from None
+            raise ToolError(scoped) from None
 
-    async def resolve_optional(self, kind: str, value: int | str | None) -> Entity | None:
-        return None if value is None or value == "" else await self.resolve(kind, value)
+    async def resolve_optional(self, kind: str, value: int | str | None, within: Entity | None = None) -> Entity | None:
+        return None if value is None or value == "" else await self.resolve(kind, value, within)
 
     async def me(self) -> Entity:
         if self._me is None:
@@ -172,22 +201,30 @@ class Resolver:
             self._me = entity
         return self._me
 
-    async def _pool(self, kind: str, query: str) -> list[Entity]:
+    async def _pool(self, kind: str, query: str, within: Entity | None = None) -> list[Entity]:
         source = SOURCES[kind]
         if not source.searched:
             return await self.table(kind)
-        key = (kind, normalise(query))
+        scoped = within is not None and kind in SCOPED_BY_CLIENT
+        key = (kind, normalise(query) + (f"@{within.id}" if scoped and within else ""))
         cached = self._searches.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
-        params: dict[str, Any] = {**dict(source.params), "search": query, "pageinate": True, "page_size": 25}
-        data = await self.halo.get(source.path, params)
-        entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
-        for fallback in _fallback_searches(query) if not entities else ():
+        params: dict[str, Any] = {**dict(source.params), "pageinate": True, "page_size": 25}
+        if query:
+            params["search"] = query
+        if scoped and within:
+            params["client_id"] = within.id  # GET /Site and GET /Users declare client_id
+
+        def keep(data: Any) -> list[Entity]:
+            found = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+            return [e for e in found if not scoped or within is None or _client_of(e) in (None, within.id)]
+
+        entities = keep(await self.halo.get(source.path, params))
+        for fallback in _fallback_searches(query) if not entities and query else ():
             # Halo's search is a substring match, so a typo finds nothing: retry on single words (longest first),
             # then on a short prefix, so the miss still yields candidates. Only misses pay for these requests.
-            data = await self.halo.get(source.path, {**params, "search": fallback})
-            entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
+            entities = keep(await self.halo.get(source.path, {**params, "search": fallback}))
             if entities:
                 break
         self._searches[key] = (time.monotonic() + self.ttl, entities)
@@ -243,11 +280,25 @@ def rank(pool: Sequence[Entity], query: str) -> list[Entity]:
     return [e for _, _, e in sorted(scored, key=lambda t: (t[0], t[1]))]
 
 
+def _client_of(entity: Entity) -> int | None:
+    """The client a site or user belongs to (Halo may send the id as a double: 21.0)."""
+    value = entity.record.get("client_id")
+    try:
+        return int(float(value)) if value not in (None, "") else None
+    except (TypeError, ValueError):
+        return None
+
+
 def describe(entities: Sequence[Entity]) -> str:
-    """Candidates for an error message; names users wrote are delimited like any Halo text (render.py)."""
-    return ", ".join(
-        f"{untrusted(e.name) if SOURCES[e.kind].user_written else repr(escape(e.name))} (id {e.id})" for e in entities
-    )
+    """Candidates for a message; names users wrote are delimited like any Halo text (render.py), and sites and users
+    name their client, so same-named ones can be told apart."""
+
+    def one(e: Entity) -> str:
+        name = untrusted(e.name) if SOURCES[e.kind].user_written else repr(escape(e.name))
+        client = e.record.get("client_name") if e.kind in SCOPED_BY_CLIENT else None
+        return f"{name} (id {e.id}{', ' + untrusted(str(client)) if client else ''})"
+
+    return ", ".join(one(e) for e in entities)
 
 
 def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:

@@ -27,6 +27,7 @@ from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Progress, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate
+from halo_mcp.tools.resolve import Ref
 
 # -- text -----------------------------------------------------------------------------------------------------
 
@@ -351,7 +352,7 @@ def ticket_doc(row: Mapping[str, Any]) -> Doc:
         closed_on="" if is_empty("dateclosed", closed_on) else closed_on,
         category=category,
         resolution=closure.strip() or None,
-        extra={"hasbeenclosed": bool(row.get("hasbeenclosed"))},
+        extra={"hasbeenclosed": bool(row.get("hasbeenclosed")), "client_id": row.get("client_id")},
     )
 
 
@@ -395,27 +396,34 @@ async def kb_hits(ctx: ToolContext, query: str, limit: int) -> list[tuple[Doc, H
 
 
 class FindSimilarArgs(Args):
-    ticket_id: int | None = Field(None, description="a ticket to match")
-    text: str | None = Field(None, description="or a description of the problem")
-    limit: int = Field(5, ge=1, le=20, description="tickets to return (plus up to 3 articles)")
+    ticket_id: int | None = None
+    text: str | None = Field(None, description="or problem text")
+    client: Ref | None = None
+    limit: int = Field(5, ge=1, le=20)
 
 
 @tool("tickets", title="Find similar tickets and articles", idempotent=True)
 async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
-    """Past tickets (resolved first, with their resolution) and KB articles most like a ticket or a text, each with
-    why it matched. Use before working or creating a ticket: duplicates, known fixes."""
+    """Tickets and KB articles like a ticket or text, with why. Before create_ticket pass client and text: that
+    client's open near-identical tickets come first as 'likely duplicate'; then resolved ones with their fix."""
     text = (args.text or "").strip()
     if args.ticket_id is None and not text:
         raise ToolError("pass ticket_id (an existing ticket) or text (a description of the problem)")
     query_fields: list[tuple[str, float]] = [(text, 2.0)] if text else []
     index = index_of(ctx)
+    client_id = (await ctx.resolver.resolve("client", args.client)).id if args.client not in (None, "") else None
+    headline = text
     if args.ticket_id is not None:
         subject = index.docs.get(f"t:{args.ticket_id}") or await _ticket_subject(ctx, args.ticket_id)
         query_fields += [(subject.fields["summary"], 2.0), (subject.category.replace(">", " "), 1.0)]
         query_fields.append((subject.fields["details"], 1.0))
+        owner = subject.extra.get("client_id")
+        client_id = client_id or (int(float(owner)) if isinstance(owner, int | float | str) and owner else None)
+        headline = subject.fields["summary"] or text
     query, surface = query_terms(query_fields)
     if not query:
         raise ToolError("the text has no searchable words; describe the problem in a few words")
+    duplicates = await _open_duplicates(ctx, client_id, headline, args.ticket_id) if client_id else []
 
     await index.ensure(ctx.halo, "ticket", ctx.progress)
     kb_note = ""
@@ -433,11 +441,13 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
         ((index.docs[h.key], h) for h in ticket_hits),
         key=lambda dh: -dh[1].score * (CLOSED_BOOST if _resolved(dh[0], resolved_ids) else 1.0),
     )
-    ranked, same_fix = await _distinct_fixes(ctx, pool, args.limit, resolved_ids)
+    shown = {f"t:{row['id']}" for row in duplicates}
+    pool = [(doc, hit) for doc, hit in pool if doc.key not in shown]
+    ranked, same_fix = await _distinct_fixes(ctx, pool, max(args.limit - len(duplicates), 1), resolved_ids)
     articles = [(index.docs[h.key], h) for h in index.bm25.search(query, lambda k: k.startswith("kb:"), 3)]
 
     statuses = {e.id: e.name for e in await ctx.resolver.table("status")}
-    rows = []
+    rows = [{**row, "state": f"{statuses.get(row.pop('status_id'), 'open')}, likely duplicate"} for row in duplicates]
     for doc, hit in ranked:
         index.touch(doc.key)
         resolved = _resolved(doc, resolved_ids)
@@ -453,10 +463,44 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
         rows.append(_row("kb", doc, hit, "article", surface, None))
     what = f"ticket {args.ticket_id}" if args.ticket_id is not None else "the text"
     note = f"Most similar to {what}; resolved tickets first. get_ticket / get_kb_article for details"
+    if duplicates:
+        note = f"{len(duplicates)} open ticket(s) of the same client look like duplicates (first). " + note
     if kb_note:
         note += f". {kb_note}"
     columns = ["type", "id", "title", "state", "why", "resolution"]
     return list_output("matches", rows, columns=columns, note=note)
+
+
+DUPLICATE_SHARE = 0.8  # share of the shorter summary's words two open tickets of one client share to be duplicates
+
+
+async def _open_duplicates(
+    ctx: ToolContext, client_id: int, headline: str, ticket_id: int | None
+) -> list[dict[str, Any]]:
+    """The client's open tickets (newest 100, one request) whose summary nearly repeats the headline.
+
+    Read from Halo rather than the index: a duplicate is usually minutes old, newer than the index's last refresh.
+    """
+    mine = set(terms(headline))
+    if not mine:
+        return []
+    params = {"client_id": client_id, "open_only": True, "order": "id", "orderdesc": True}
+    page = await ctx.halo.list_page("Tickets", "tickets", params, page_size=100)
+    found: list[tuple[float, dict[str, Any]]] = []
+    for row in page.rows:
+        theirs = set(terms(str(row.get("summary") or "")))
+        shared = mine & theirs
+        if row.get("id") == ticket_id or not theirs or len(shared) < min(2, len(theirs)):
+            continue
+        closeness = len(shared) / min(len(mine), len(theirs))
+        if closeness >= DUPLICATE_SHARE:
+            why = "same client, open; shares: " + ", ".join(sorted(shared)[:4])
+            found.append(
+                (closeness, {"type": "ticket", "id": row.get("id"), "title": str(row.get("summary") or ""),
+                             "status_id": row.get("status_id"), "why": why})
+            )  # fmt: skip
+    found.sort(key=lambda item: (-item[0], -int(item[1]["id"] or 0)))
+    return [row for _, row in found[:5]]
 
 
 async def _ticket_subject(ctx: ToolContext, ticket_id: int) -> Doc:

@@ -12,14 +12,15 @@ import asyncio
 import hashlib
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import Field, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
-from halo_mcp.halo.errors import HaloNotFound, HaloValidationError
+from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError, HaloValidationError
+from halo_mcp.tools.counting import GROUPS, by_paging, by_sql, count_sql, day_bounds
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import (
@@ -39,13 +40,14 @@ from halo_mcp.tools.resolve import Entity, Ref, normalise
 
 DETAILS_LIMIT = 4000
 NOTE_LIMIT = 300
-SLA_SCAN_PAGES = 5  # Halo pages (of 100) read per call when filtering on SLA state client-side
-AT_RISK = 0.75  # share of the fix window used after which an open ticket is "at risk"
-AT_RISK_HOURS = 4.0  # ... or when its fix-by time is closer than this
+SCAN_PAGES = 5  # Halo pages (of 100) read per call when filtering client-side (SLA state, unassigned)
+AT_RISK_SHARE = 0.25  # an open ticket is "at risk" when less than this share of an SLA window is left...
+AT_RISK_HOURS = 2.0  # ... or fewer hours than this
 
 # list_tickets columns and the Halo fields each is read from (first non-empty wins). A 50-row page must cost at
-# most a quarter of Halo's JSON counting text AND structuredContent, so the default is what triage needs; `user`,
-# `opened` and any Halo field are one `fields=[...]` away. Dates are days (get_ticket has the times).
+# most a tenth of Halo's JSON counting every copy a host may forward, so the default is what triage needs; `team`,
+# `user`, `opened`, `updated` and any Halo field are one `fields=[...]` away. Deadlines are whole hours from the
+# `now` in the header; dates are days (get_ticket has the times).
 COLUMNS: dict[str, tuple[str, ...]] = {
     "id": ("id",),
     "summary": ("summary",),
@@ -55,15 +57,19 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "agent": ("agent_name",),
     "team": ("team",),
     "sla": (),  # derived: breached / at risk
+    "site": ("site_name",),
+    "fix_by": (),  # derived: hours to the fix-by date ('7h', '-1h'), while the SLA runs
+    "respond_by": (),  # derived: hours to the respond-by date, while unanswered
     "updated": ("lastactiondate", "last_update"),
     "user": ("user_name",),
     "opened": ("dateoccurred", "datecreated"),
 }
-DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "agent", "team", "sla", "updated")
+DEFAULT_COLUMNS = ("id", "summary", "status", "priority", "client", "site", "agent", "sla", "fix_by", "respond_by")
 # Admin configuration or the server's own words: shown bare (render.py says why); any other text is delimited.
 CLOSED_FIELDS = frozenset({"status", "priority", "ticket_type", "agent", "team", "category", "sla", "sla_state",
                            "outcome"})  # fmt: skip
-FOLDABLE = ("status", "priority", "client", "agent", "team", "user")  # same in every row -> said once
+FOLDABLE = ("status", "priority", "client", "site", "agent", "team", "user")  # same in every row -> said once
+GroupBy = Literal["client", "site", "team", "agent", "status", "priority", "ticket_type", "category", "sla"]
 _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
 
@@ -81,35 +87,48 @@ def _is_closed(row: Mapping[str, Any]) -> bool:
 def sla_state(row: Mapping[str, Any], now: datetime | None = None) -> str:
     """'breached', 'at risk' or '' (fine, met, on hold, no SLA) for a ticket row.
 
-    Halo's own verdict wins: `slastate` (single-ticket reads), else `slatimeleft`/`slapercused` (list rows:
-    negative time left is breached, AT_RISK of the window used is at risk). Failing both, dates decide: past the
-    fix-by (or, unanswered, the respond-by) date is breached; AT_RISK of the window used or less than
-    AT_RISK_HOURS left is at risk. Closed and SLA-excluded tickets are never flagged; on-hold ones only when
-    already past their deadline.
+    Both targets count: the fix-by date, and the respond-by date while the ticket is unanswered. Breached: a
+    target has passed (or Halo's `slastate`/`slaresponsestate`/negative `slatimeleft` says so). At risk: open, not
+    on hold, and less than AT_RISK_SHARE of a target's window or AT_RISK_HOURS left. Closed and SLA-excluded
+    tickets are never flagged; on-hold ones only when already past a target.
     """
-    state = str(row.get("slastate") or "").strip().lower()
-    if state:
-        if "breach" in state or state in ("o", "out"):
-            return "" if _is_closed(row) else "breached"
-        return "at risk" if "risk" in state else ""
     if _is_closed(row) or row.get("excludefromsla"):
         return ""
-    left, used = row.get("slatimeleft"), row.get("slapercused")
-    if isinstance(left, int | float) and row.get("fixbydate"):
-        if left < 0:
-            return "breached"
-        return "at risk" if not row.get("onhold") and isinstance(used, int | float) and used >= AT_RISK * 100 else ""
     now = now or _now()
-    fix_by = halo_datetime(row.get("fixbydate"))
-    respond_by = None if halo_datetime(row.get("responsedate")) else halo_datetime(row.get("respondbydate"))
-    if any(d < now for d in (fix_by, respond_by) if d is not None):
+    verdict = str(row.get("slastate") or "").strip().lower()
+    unanswered = halo_datetime(row.get("responsedate")) is None
+    left = row.get("slatimeleft")
+    if "breach" in verdict or verdict in ("o", "out"):
         return "breached"
-    if fix_by is None or row.get("onhold"):
+    if unanswered and str(row.get("slaresponsestate") or "").strip().upper() == "O":  # O: out of target
+        return "breached"
+    if isinstance(left, int | float) and not isinstance(left, bool) and row.get("fixbydate") and left < 0:
+        return "breached"
+    targets = _targets(row, unanswered)
+    if any(target < now for target in targets):
+        return "breached"
+    if row.get("onhold"):
         return ""
-    opened = halo_datetime(row.get("dateoccurred"))
-    if opened and fix_by > opened and (now - opened) / (fix_by - opened) >= AT_RISK:
+    if "risk" in verdict:
         return "at risk"
-    return "at risk" if fix_by < now + timedelta(hours=AT_RISK_HOURS) else ""
+    opened = halo_datetime(row.get("dateoccurred"))
+    for target in targets:
+        window = target - opened if opened and target > opened else None
+        if target - now < max(timedelta(hours=AT_RISK_HOURS), window * AT_RISK_SHARE if window else timedelta(0)):
+            return "at risk"
+    return ""
+
+
+def _targets(row: Mapping[str, Any], unanswered: bool) -> list[datetime]:
+    """The SLA targets still running: fix-by, and respond-by while the ticket is unanswered."""
+    fields = ("fixbydate", "respondbydate") if unanswered else ("fixbydate",)
+    return [d for d in (halo_datetime(row.get(f)) for f in fields) if d is not None]
+
+
+def _hours_from(when: datetime | None, now: datetime) -> str | None:
+    """A deadline as whole hours from now ('7h'; '-1h' overdue), against the `now` in the header. A string: a bare
+    -1 would read as Halo's "unset" marker (render.is_empty)."""
+    return None if when is None else f"{round((when - now).total_seconds() / 3600)}h"
 
 
 def _date_param(value: str | None, name: str) -> str | None:
@@ -150,10 +169,32 @@ ARG_KINDS = {
 
 
 async def _resolve_all(ctx: ToolContext, refs: Mapping[str, Ref | None]) -> dict[str, Entity]:
-    """Resolve named arguments (keys of ARG_KINDS) concurrently: cold lookups overlap, warm ones cost nothing."""
+    """Resolve named arguments (keys of ARG_KINDS) concurrently: cold lookups overlap, warm ones cost nothing.
+
+    A site or user named beside a client is resolved within that client, so it is resolved after it.
+    """
     wanted = {arg: value for arg, value in refs.items() if value is not None and value != ""}
-    results = await asyncio.gather(*(ctx.resolver.resolve(ARG_KINDS[arg], value) for arg, value in wanted.items()))
-    return dict(zip(wanted, results, strict=True))
+    later = [arg for arg in ("site", "user") if arg in wanted and "client" in wanted]
+    first = [arg for arg in wanted if arg not in later]
+    results = await asyncio.gather(*(ctx.resolver.resolve(ARG_KINDS[arg], wanted[arg]) for arg in first))
+    found = dict(zip(first, results, strict=True))
+    if later:
+        scoped = await asyncio.gather(
+            *(ctx.resolver.resolve(ARG_KINDS[arg], wanted[arg], within=found["client"]) for arg in later)
+        )
+        found.update(zip(later, scoped, strict=True))
+    return found
+
+
+def me_note(agent: Entity | None) -> str:
+    """'me' under client credentials is the API application's agent: say so wherever it was used."""
+    if agent is None or not agent.record.get("isapiagent"):
+        return ""
+    return (
+        f"'me' is {agent.name}, the agent of this connection's API application (client credentials); Halo may not "
+        "let tickets be assigned to it. To act as yourself, sign in per user: `halo-mcp login` with "
+        "HALO_AUTH_FLOW=authorization_code, or HALO_USERNAME/HALO_PASSWORD"
+    )
 
 
 def _with_id(name: Any, ident: Any) -> Any:
@@ -167,8 +208,8 @@ class ListTicketsArgs(Args):
     client: Ref | None = None
     site: Ref | None = None
     user: Ref | None = None
-    agent: Ref | None = Field(None, description="name, id or 'me'")
-    team: Ref | None = None
+    agent: Ref | None = Field(None, description="name, id, 'me' or 'unassigned'")
+    team: Ref | None = Field(None, description="or 'unassigned'")
     status: Ref | None = None
     priority: Ref | None = None
     ticket_type: Ref | None = None
@@ -180,9 +221,13 @@ class ListTicketsArgs(Args):
     updated_from: str | None = None
     updated_to: str | None = None
     search: str | None = Field(None, description="free text")
-    fields: list[str] | None = Field(None, description="more columns: user, opened or Halo fields")
+    group_by: GroupBy | None = Field(None, description="count per value instead")
+    fields: list[str] | None = Field(None, description="team, user, opened, updated or Halo fields")
     limit: int = Field(25, ge=1, le=100)
     cursor: str | None = None
+
+
+UNASSIGNED = "unassigned"
 
 
 def _query_hash(args: ListTicketsArgs) -> str:
@@ -191,8 +236,13 @@ def _query_hash(args: ListTicketsArgs) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
-async def _list_params(ctx: ToolContext, args: ListTicketsArgs) -> dict[str, Any]:
-    found = await _resolve_all(ctx, {arg: getattr(args, arg) for arg in ARG_KINDS})
+def _unassigned(args: ListTicketsArgs) -> frozenset[str]:
+    return frozenset(arg for arg in ("agent", "team") if str(getattr(args, arg) or "").strip().lower() == UNASSIGNED)
+
+
+async def _list_params(ctx: ToolContext, args: ListTicketsArgs) -> tuple[dict[str, Any], dict[str, Entity]]:
+    unassigned = _unassigned(args)
+    found = await _resolve_all(ctx, {arg: getattr(args, arg) for arg in ARG_KINDS if arg not in unassigned})
     # Param names are those of GET /Tickets in Halo's OpenAPI description ("array of int" filters take ids).
     halo_names = {
         "client": "client_id", "site": "site_id", "user": "user_id", "agent": "agent_id", "team": "team",
@@ -206,14 +256,31 @@ async def _list_params(ctx: ToolContext, args: ListTicketsArgs) -> dict[str, Any
     if args.created_from or args.created_to:
         params["datesearch"] = "dateoccured"  # sic: Halo's spelling
         params["startdate"] = _date_param(args.created_from, "created_from")
-        params["enddate"] = _date_param(args.created_to, "created_to")
+        params["enddate"] = day_bounds(_date_param(args.created_to, "created_to"))
     params["lastupdatefromdate"] = _date_param(args.updated_from, "updated_from")
-    params["lastupdatetodate"] = _date_param(args.updated_to, "updated_to")
+    params["lastupdatetodate"] = day_bounds(_date_param(args.updated_to, "updated_to"))
     if args.search:
         params["search"] = args.search
     params["order"] = "id"
     params["orderdesc"] = True  # newest first, stable across pages
-    return {k: v for k, v in params.items() if v is not None}
+    return {k: v for k, v in params.items() if v is not None}, found
+
+
+def _keep(args: ListTicketsArgs, now: datetime) -> Callable[[Mapping[str, Any]], bool] | None:
+    """What GET /Tickets cannot filter on, checked here on each row: SLA state and unassigned agent or team."""
+    unassigned = _unassigned(args)
+    wanted = {"breached": "breached", "at_risk": "at risk"}.get(args.sla or "")
+    if not wanted and not unassigned:
+        return None
+
+    def keep(row: Mapping[str, Any]) -> bool:
+        if wanted and sla_state(row, now) != wanted:
+            return False
+        if "agent" in unassigned and row.get("agent_id") not in (None, 0, -1, ""):
+            return False
+        return not ("team" in unassigned and str(row.get("team") or "").strip())
+
+    return keep
 
 
 NAME_FIELDS = (("status", "status_id", "status_name"), ("priority", "priority_id", "priority_name"),
@@ -257,11 +324,17 @@ async def _fill_authors(ctx: ToolContext, actions: list[dict[str, Any]]) -> None
 
 def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str], now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
+    running = _targets(ticket, halo_datetime(ticket.get("responsedate")) is None) if not _is_closed(ticket) else []
     for column in columns:
         if column == "sla":
             out["sla"] = sla_state(ticket, now)
-            continue
-        out[column] = next((ticket[s] for s in COLUMNS[column] if ticket.get(s) not in (None, "")), None)
+        elif column == "fix_by":
+            out["fix_by"] = _hours_from(halo_datetime(ticket.get("fixbydate")), now) if running else None
+        elif column == "respond_by":
+            respond_by = halo_datetime(ticket.get("respondbydate"))
+            out["respond_by"] = _hours_from(respond_by, now) if respond_by in running else None
+        else:
+            out[column] = next((ticket[s] for s in COLUMNS[column] if ticket.get(s) not in (None, "")), None)
     for column in ("updated", "opened"):
         if isinstance(out.get(column), str):
             out[column] = short_date(out[column])[:10]
@@ -278,7 +351,8 @@ def _row(ticket: Mapping[str, Any], columns: Sequence[str], extra: Sequence[str]
 
 @tool("tickets", title="List tickets", idempotent=True)
 async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
-    """List tickets, newest first (open only unless state is set). Filters take names or ids."""
+    """List tickets (newest first; open unless state set) or count per group_by. Filters take names or ids.
+    sla breached: past fix-by, or respond-by while unanswered; at_risk: under 1/4 of that window or 2h left."""
     query = _query_hash(args)
     page_size = min(args.limit, PAGE_CAP)
     page_no, offset = 1, 0
@@ -288,36 +362,100 @@ async def list_tickets(ctx: ToolContext, args: ListTicketsArgs) -> ToolOutput:
             raise ToolError("this cursor belongs to a different list_tickets query; repeat the same filters or drop it")
         page_no, offset = int(state.get("p", 1)), int(state.get("o", 0))
         page_size = int(state.get("s", page_size))
-    params = await _list_params(ctx, args)
+    params, found = await _list_params(ctx, args)
     now = _now()
+    notes = [f"now {now:%Y-%m-%dT%H:%MZ}", me_note(found.get("agent") if _is_me(args.agent) else None)]
+    if args.group_by:
+        return await _count(ctx, args, params, found, now, notes)
     asked = args.fields or []
     columns = [*DEFAULT_COLUMNS, *(f for f in asked if f in COLUMNS and f not in DEFAULT_COLUMNS)]
     extra = [f for f in asked if f not in COLUMNS]
-    if args.sla:
-        rows, next_state, scanned = await _scan_sla(ctx, params, args, page_no, offset, now)
+    keep = _keep(args, now)
+    if keep:
+        rows, next_state, scanned = await _scan(ctx, params, keep, args.limit, page_no, offset)
         total: int | None = None
-        note = f"SLA state checked on {scanned} open tickets"
+        notes.append(f"filtered here: {scanned} tickets checked")
     else:
         page = await ctx.halo.list_page("Tickets", "tickets", params, page_no=page_no, page_size=page_size)
-        rows, total, note = page.rows, page.total, ""
+        rows, total = page.rows, page.total
         more = page_no * page_size < total if total is not None else len(rows) >= page_size
         next_state = {"p": page_no + 1, "s": page_size} if more and rows else None
     await _fill_names(ctx, rows)
     out_rows = [_row(r, columns, extra, now) for r in rows]
     same = _fold_constant_columns(out_rows)
     if same:
-        note = (note + ". " if note else "") + "every row: " + pairs(same, CLOSED_FIELDS)
+        notes.append("every row: " + pairs(same, CLOSED_FIELDS))
     missing = [f for f in extra if not any(f in r for r in rows)]
     if missing and rows:
-        note = (note + ". " if note else "") + f"not in list rows: {', '.join(missing)} (see get_ticket)"
+        notes.append(f"not in list rows: {', '.join(missing)} (see get_ticket)")
     cursor = encode_cursor({**next_state, "q": query}) if next_state else None
-    if not out_rows and args.state == "open" and not args.sla:
-        note = "state='all' includes closed tickets"
+    if not out_rows and args.state == "open" and not keep:
+        notes.append("state='all' includes closed tickets")
     shown = [c for c in [*columns, *extra] if c not in same]
-    out = list_output("tickets", out_rows, columns=shown, total=total, next_cursor=cursor, note=note)
+    out = list_output(
+        "tickets", out_rows, columns=shown, total=total, next_cursor=cursor, note=". ".join(n for n in notes if n)
+    )
     if same and isinstance(out.structured, dict):
         out.structured["same"] = same
     return out
+
+
+def _is_me(value: Ref | None) -> bool:
+    return str(value or "").strip().lower() in ("me", "myself", "self")
+
+
+async def _count(
+    ctx: ToolContext,
+    args: ListTicketsArgs,
+    params: dict[str, Any],
+    found: dict[str, Entity],
+    now: datetime,
+    notes: list[str],
+) -> ToolOutput:
+    """group_by: one exact SQL count where Halo allows it, else counted from bounded pages (said which)."""
+    group = args.group_by or "client"
+    keep = _keep(args, now)
+    counts = None
+    if group != "sla" and not args.sla:
+        statuses, types = await asyncio.gather(ctx.resolver.table("status"), ctx.resolver.table("tickettype"))
+        sql = count_sql(
+            group, found, unassigned=_unassigned(args),
+            closed_ids=[e.id for e in statuses if e.record.get("type") == 2],
+            ticket_type_ids=[e.id for e in types if str(e.record.get("use") or "ticket") == "ticket"],
+            state=args.state, created=(args.created_from, args.created_to),
+            updated=(args.updated_from, args.updated_to), search=args.search,
+        )  # fmt: skip
+        counts = await by_sql(ctx, group, sql)
+    if counts is None:
+
+        def key(row: Mapping[str, Any]) -> Any:
+            return (sla_state(row, now) or "ok") if group == "sla" else row.get(GROUPS[group].row_field) or None
+
+        counts = await by_paging(ctx, group, params, key, keep)
+    none = UNASSIGNED if group in ("agent", "team") else "none"
+    rows = [
+        compact({group: r["name"] if r["value"] not in (None, "", 0) else none, "id": _count_id(group, r),
+                 "tickets": r["tickets"]})
+        for r in counts.rows[: args.limit]
+    ]  # fmt: skip
+    total = sum(r["tickets"] for r in counts.rows)
+    notes.append(f"{total} tickets, counted by {counts.how}")
+    if len(counts.rows) > args.limit:
+        notes.append(f"largest {args.limit} groups shown; raise limit for more")
+    out = list_output("groups", rows, columns=[group, "id", "tickets"], note=". ".join(n for n in notes if n))
+    if isinstance(out.structured, dict):
+        out.structured.update(tickets=total, counted_by=counts.how, complete=counts.complete)
+    return out
+
+
+def _count_id(group: str, row: Mapping[str, Any]) -> int | None:
+    """Groups with ids carry them, for a follow-up list_tickets(client=<id>)."""
+    if GROUPS[group].name_table or GROUPS[group].join:
+        try:
+            return int(float(row["value"])) or None
+        except (TypeError, ValueError):
+            return None
+    return None
 
 
 def _fold_constant_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -334,27 +472,30 @@ def _fold_constant_columns(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return same
 
 
-async def _scan_sla(
-    ctx: ToolContext, params: dict[str, Any], args: ListTicketsArgs, page_no: int, offset: int, now: datetime
+async def _scan(
+    ctx: ToolContext,
+    params: dict[str, Any],
+    keep: Callable[[Mapping[str, Any]], bool],
+    limit: int,
+    page_no: int,
+    offset: int,
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None, int]:
-    """Filter on SLA state client-side, resumably.
+    """Filter client-side, resumably, on what Halo's list has no filter for (SLA state, unassigned).
 
-    Halo has no list filter for "breached" or "at risk" in every version, so open tickets are read in pages of
-    100 and filtered here on `slastate`/`fixbydate`/`respondbydate` (see `sla_state`). The scan stops when
-    `limit` matches are found or SLA_SCAN_PAGES pages were read; the cursor records the Halo page and the row
-    offset inside it, so the next call resumes exactly where this one stopped: nothing skipped or repeated.
+    Tickets are read in pages of 100 and checked here (see `_keep`). The scan stops when `limit` matches are found
+    or SCAN_PAGES pages were read; the cursor records the Halo page and the row offset inside it, so the next call
+    resumes exactly where this one stopped: nothing skipped or repeated.
     """
-    wanted = "breached" if args.sla == "breached" else "at risk"
     found: list[dict[str, Any]] = []
     scanned = 0
-    for _ in range(SLA_SCAN_PAGES):
+    for _ in range(SCAN_PAGES):
         page = await ctx.halo.list_page("Tickets", "tickets", params, page_no=page_no, page_size=PAGE_CAP)
         rows = page.rows
         for index in range(offset, len(rows)):
             scanned += 1
-            if sla_state(rows[index], now) == wanted:
+            if keep(rows[index]):
                 found.append(rows[index])
-                if len(found) == args.limit:
+                if len(found) == limit:
                     last = index + 1 < len(rows) or _has_more(page.total, page_no, len(rows))
                     nxt = {"p": page_no, "o": index + 1} if index + 1 < len(rows) else {"p": page_no + 1, "o": 0}
                     return found, (nxt if last else None), scanned
@@ -374,8 +515,8 @@ def _has_more(total: int | None, page_no: int, got: int) -> bool:
 class GetTicketArgs(Args):
     id: int
     actions: int = Field(0, ge=0, le=50, description="last N actions")
-    assets: bool = Field(False, description="linked assets")
-    full: bool = Field(False, description="untruncated details and notes")
+    assets: bool = False
+    full: bool = Field(False, description="untruncated")
 
 
 def ticket_record(t: Mapping[str, Any]) -> dict[str, Any]:
@@ -447,9 +588,31 @@ def asset_row(a: Mapping[str, Any]) -> dict[str, Any]:
     )
 
 
+LINKED_ASSETS_READ = 10  # linked assets read one by one when the ticket carries only their ids
+
+
+async def _named_assets(ctx: ToolContext, linked: list[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """A ticket's linked assets with their names: Halo may link them by id only, so read those (GET /Asset/{id})."""
+    bare = [
+        a for a in linked[:LINKED_ASSETS_READ] if a.get("id") and not (a.get("key_field") or a.get("inventory_number"))
+    ]
+    if not bare:
+        return linked
+
+    async def read(asset: Mapping[str, Any]) -> Mapping[str, Any]:
+        try:
+            found = await ctx.halo.get(f"Asset/{int(asset['id'])}")
+        except (HaloNotFound, HaloPermissionError):  # gone, or no read:assets: the id alone is still an answer
+            return asset
+        return found if isinstance(found, dict) else asset
+
+    filled = dict(zip([id(a) for a in bare], await asyncio.gather(*(read(a) for a in bare)), strict=True))
+    return [filled.get(id(a), a) for a in linked]
+
+
 @tool("tickets", title="Get ticket", idempotent=True)
 async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
-    """One ticket in full: fields, details, optionally its last actions and linked assets."""
+    """One ticket in full; optionally its last actions (who, when) and linked assets."""
     calls: list[Any] = [_fetch_ticket(ctx, args.id)]
     if args.actions:
         calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
@@ -469,8 +632,8 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
         await _fill_authors(ctx, actions[: args.actions])
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]
     if args.assets:
-        assets = [asset_row(a) for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
-        record["assets"] = assets or "none linked"
+        linked = [a for a in ticket.get("assets") or [] if isinstance(a, Mapping)]
+        record["assets"] = [asset_row(a) for a in await _named_assets(ctx, linked)] or "none linked"
     text = render_record(record, CLOSED_FIELDS)
     return ToolOutput(text=text, structured=record)
 
@@ -591,7 +754,7 @@ class CreateTicketArgs(TicketFields):
 
 @tool("tickets", kind="write", title="Create ticket")
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
-    """Log a new ticket. Client, site, user, type, team, agent, priority and category take names or ids."""
+    """Log a new ticket; entity fields take names or ids."""
     body, found = await _ticket_body(ctx, args, team=args.team, agent=args.agent)
     type_name = found["ticket_type"].name if "ticket_type" in found else ""
     try:
@@ -602,8 +765,9 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     if not ticket_id:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
     record = _summary_record(saved, found)
+    note = me_note(found.get("agent") if _is_me(args.agent) else None)
     return ToolOutput(
-        text=f"created ticket {ticket_id}\n" + render_record(record, CLOSED_FIELDS),
+        text=f"created ticket {ticket_id}\n" + render_record(record, CLOSED_FIELDS) + (f"\n{note}" if note else ""),
         structured=record,
         affected=[f"ticket:{ticket_id}"],
     )
@@ -636,8 +800,8 @@ class UpdateTicketArgs(TicketFields):
 
 @tool("tickets", kind="write", title="Update ticket", idempotent=True)
 async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
-    """Edit fields of an existing ticket. Status, notes, time and assignment are actions instead: add_action,
-    add_note, log_time, assign_ticket."""
+    """Edit ticket fields. Status, notes, time, assignment are actions: add_action, add_note, log_time,
+    assign_ticket."""
     changes = args.model_dump(exclude={"id"}, exclude_none=True)
     if not changes:
         raise ToolError("nothing to change: pass at least one field, e.g. summary or priority")
@@ -695,7 +859,11 @@ async def _post_action(
     new_priority: Ref | None = None,
     what: str = "action",
 ) -> ToolOutput:
-    """The one way an action is built and posted (add_action, add_note, log_time, assign_ticket). Never retried."""
+    """The one way an action is built and posted (add_action, add_note, log_time, assign_ticket). Never retried.
+
+    `timetaken` is always sent, 0 unless minutes were asked for: an outcome's default time (`defaultmanhrs`,
+    facts §8) must not be logged behind the caller's back. The result says what Halo recorded.
+    """
     found = await _resolve_all(
         ctx, {"status": new_status, "agent": new_agent, "team": new_team, "priority": new_priority}
     )
@@ -707,7 +875,7 @@ async def _post_action(
         "note": note,
         "hiddenfromuser": hidden,
         "sendemail": True if email_user else None,
-        "timetaken": round(minutes / 60, 4) if minutes else None,
+        "timetaken": round(minutes / 60, 4) if minutes else 0,
         "new_status": found["status"].id if "status" in found else None,
         "new_agent": found["agent"].id if "agent" in found else None,
         "new_team": found["team"].name if "team" in found else None,  # Actions.new_team is the team's name
@@ -722,6 +890,8 @@ async def _post_action(
     action_id = saved.get("id")
     included = saved.get("ticket")  # where Halo puts the included ticket is unverified: read it when absent
     ticket = included if isinstance(included, dict) and included.get("id") else await _fetch_ticket(ctx, ticket_id)
+    recorded = saved.get("timetaken")
+    logged = round(float(recorded) * 60) if isinstance(recorded, int | float) else round(minutes or 0)
     _nested_names(ticket)
     await _fill_names(ctx, [ticket])  # a single ticket lacks the flat status and agent names (facts §17)
     state = compact(
@@ -730,7 +900,8 @@ async def _post_action(
             "action": action_id,
             "outcome": outcome.name,
             "private": hidden,
-            "minutes": round(minutes) if minutes else None,
+            "emailed": True if saved.get("sendemail") else None,
+            "minutes_logged": logged,
             "status": ticket.get("status_name"),
             "agent": ticket.get("agent_name"),
             "team": ticket.get("team"),
@@ -739,20 +910,39 @@ async def _post_action(
         }
     )
     head = f"{what} {action_id} added to ticket {ticket_id}"
-    return ToolOutput(
-        text=head + "\n" + render_record(state, CLOSED_FIELDS),
-        structured=state,
-        affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"],
-    )
+    notes = [me_note(found.get("agent") if _is_me(new_agent) else None)]
+    asked = round(minutes or 0)
+    if logged > asked:
+        notes.append(f"Halo logged {logged} minutes (the outcome's default time) although {asked} were sent")
+    text = "\n".join([head, render_record(state, CLOSED_FIELDS), *filter(None, notes)])
+    return ToolOutput(text=text, structured=state, affected=[f"ticket:{ticket_id}", f"action:{ticket_id}/{action_id}"])
+
+
+CLOSING_OUTCOMES = ("Resolve", "Resolved", "Close", "Closed", "Close Ticket")
+
+
+async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | None) -> Ref | None:
+    """The status a closing action sets: the caller's, else the outcome's own if it closes, else a closed one."""
+    if new_status not in (None, ""):
+        return new_status
+    statuses = await ctx.resolver.table("status")
+    closed = [e for e in statuses if e.record.get("type") == 2 and "cancel" not in e.name.lower()]
+    if any(e.id == outcome.record.get("newstatus") for e in closed):
+        return None  # the outcome closes the ticket by itself
+    preferred = sorted(closed, key=lambda e: ("resolv" not in e.name.lower(), "clos" not in e.name.lower(), e.id))
+    if not preferred:
+        raise ToolError("this Halo has no closed status; pass new_status (lookup(kind='status') lists them)")
+    return str(preferred[0].id)
 
 
 class AddActionArgs(Args):
     ticket_id: int
-    outcome: Ref = Field(description="action type, e.g. Email User")
+    outcome: Ref | None = Field(None, description="action type, e.g. Email User")
     note: str | None = None
+    close: bool = False
     private: bool | None = Field(None, description="hide from user")
     email_user: bool = False
-    minutes: float | None = Field(None, gt=0, le=1440, description="time spent")
+    minutes: float | None = Field(None, gt=0, le=1440)
     new_status: Ref | None = None
     new_agent: Ref | None = Field(None, description="name, id or 'me'")
     new_team: Ref | None = None
@@ -761,9 +951,15 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket: note or email, time spent, status, agent, team or priority change. In Halo these are
-    all actions, never ticket edits."""
-    outcome = await ctx.resolver.resolve("outcome", args.outcome)
+    """Act on a ticket (Halo actions): note, email, status, agent, team or priority change; time only if minutes given.
+    close=true resolves it (note = resolution)."""
+    if args.outcome in (None, "") and not args.close:
+        raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
+    if args.outcome not in (None, ""):
+        outcome = await ctx.resolver.resolve("outcome", args.outcome)
+    else:
+        outcome = await _default_outcome(ctx, *CLOSING_OUTCOMES)
+    new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
     return await _post_action(
         ctx,
         args.ticket_id,
@@ -772,10 +968,11 @@ async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
         private=args.private,
         email_user=args.email_user,
         minutes=args.minutes,
-        new_status=args.new_status,
+        new_status=new_status,
         new_agent=args.new_agent,
         new_team=args.new_team,
         new_priority=args.new_priority,
+        what="closing action" if args.close else "action",
     )
 
 
@@ -786,7 +983,7 @@ class AddNoteArgs(Args):
 
 @tool("tickets", kind="write", title="Add note")
 async def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
-    """Add a private (agent-only) note to a ticket. To write to the user: add_action with email_user."""
+    """Private (agent-only) note on a ticket. To write to the user: add_action(email_user=true)."""
     outcome = await _default_outcome(ctx, "Private Note", "Note")
     return await _post_action(ctx, args.ticket_id, outcome, note=args.note, private=True, what="note")
 
@@ -799,7 +996,7 @@ class LogTimeArgs(Args):
 
 @tool("tickets", kind="write", title="Log time")
 async def log_time(ctx: ToolContext, args: LogTimeArgs) -> ToolOutput:
-    """Record time spent on a ticket, in minutes, as a private action."""
+    """Log minutes spent on a ticket (a private action)."""
     outcome = await _default_outcome(ctx, "Log Time", "Time Entry", "Private Note")
     return await _post_action(
         ctx, args.ticket_id, outcome, note=args.note or f"{args.minutes:g} minutes", private=True,
@@ -816,7 +1013,7 @@ class AssignTicketArgs(Args):
 
 @tool("tickets", kind="write", title="Assign ticket")
 async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
-    """Assign a ticket to an agent ('me' allowed) and/or a team, as an action."""
+    """Assign a ticket to an agent ('me' allowed) and/or team (an action)."""
     if args.agent in (None, "") and args.team in (None, ""):
         raise ToolError("pass agent (a name, id or 'me') and/or team")
     outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")

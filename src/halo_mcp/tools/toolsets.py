@@ -32,8 +32,10 @@ TOOLSETS: tuple[Toolset, ...] = (
 # customers (every client, site or user name is resolved with them); team, agent, status, priority... lookups need
 # no scope. POST /Report with SQL needs edit:reporting even though it only reads (halo-api-facts §2).
 TOOL_SCOPES: dict[str, tuple[str, ...]] = {
-    "list_tickets": ("read:tickets", "read:customers"),  # GET /Tickets; client, site, user names
-    "get_ticket": ("read:tickets",),  # GET /Tickets/{id}, GET /Actions
+    # GET /Tickets; client, site, user names. group_by also tries POST /Report (SQL: edit:reporting), and counts
+    # by paging when the token lacks it: not required, so not requested.
+    "list_tickets": ("read:tickets", "read:customers"),
+    "get_ticket": ("read:tickets",),  # GET /Tickets/{id}, GET /Actions; linked assets' names if read:assets
     "create_ticket": ("edit:tickets", "read:customers"),  # POST /Tickets; client, site, user names
     "update_ticket": ("edit:tickets", "read:customers"),
     "add_action": ("edit:tickets",),  # POST /Actions
@@ -43,10 +45,10 @@ TOOL_SCOPES: dict[str, tuple[str, ...]] = {
     "find_similar": ("read:tickets", "read:kb"),  # GET /Tickets, /Actions, /KBArticle
     "search_kb": ("read:kb",),  # GET /KBArticle
     "get_kb_article": ("read:kb",),
-    "lookup": ("read:customers",),  # GET /Client, /Site (and scope-free lookups)
+    "lookup": ("read:customers",),  # GET /Client, /Site (and scope-free lookups); teams' categories if SQL allowed
     "find_users": ("read:customers",),  # GET /Users; client and site names
     "get_user": ("read:customers", "read:tickets"),  # GET /Users/{id}; their open tickets
-    "find_clients": ("read:customers",),  # GET /Client
+    "find_clients": ("read:customers",),  # GET /Client; open-ticket counts by SQL if allowed, else Halo's showcounts
     "list_assets": ("read:assets", "read:customers"),  # GET /Asset; client, site, user names
     "get_asset": ("read:assets",),  # GET /Asset/{id}
     "search_services": ("read:tickets",),  # GET /Service
