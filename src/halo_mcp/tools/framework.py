@@ -74,7 +74,8 @@ class Interaction:
     """What one call may say to the person behind the client: how far it got, and a question before a change.
 
     This default reports nothing and asks nothing, as for a client without a progress token or the elicitation
-    capability; the surface gives each MCP call its own (server/interaction.py)."""
+    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for the tasks
+    extension, which the pinned SDK does not implement: a task would record the same progress in a task store."""
 
     can_ask: bool = False
 
