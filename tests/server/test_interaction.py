@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import httpx2
 import mcp_types as types
 import pytest
 from mcp import Client
@@ -115,6 +116,31 @@ async def test_a_cold_similarity_search_reports_its_progress(sandbox: Sandbox, w
     assert all(total == tickets for _, total, _ in updates)
 
 
+async def test_without_a_progress_token_a_long_call_sends_no_notification(sandbox: Sandbox) -> None:
+    """A cold similarity build over 2026-07-28 HTTP, no progress token: the reply stays one plain JSON body."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    }
+    params = {"name": "find_similar", "arguments": {"text": "vpn keeps dropping"}, "_meta": meta}
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2026-07-28",
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "find_similar",
+    }
+    server = ThreadServer(sandbox, ServerSettings(transport="http")).start()
+    try:
+        async with httpx2.AsyncClient(timeout=30) as http:
+            body = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+            response = await http.post(f"{server.url}/mcp", json=body, headers=headers)
+    finally:
+        server.stop()
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.json()["result"]["isError"] is False
+
+
 @pytest.mark.parametrize(("where", "mode"), MEMORY + HTTP)
 async def test_a_count_over_thousands_of_tickets_reports_its_progress(sandbox: Sandbox, where: str, mode: str) -> None:
     """Counting by SLA state pages GET /Tickets (SQL cannot tell SLA state): each page is reported."""
@@ -187,7 +213,7 @@ async def test_a_write_sent_before_the_cancel_is_audited_as_possibly_applied(
 # -- completions ----------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("where", "mode"), [*MEMORY, ("http", "legacy")])
+@pytest.mark.parametrize(("where", "mode"), [*MEMORY, *HTTP])
 async def test_completions_suggest_the_chosen_clients_sites(sandbox: Sandbox, where: str, mode: str) -> None:
     log_ticket = types.PromptReference(name="log_ticket")
     async with connect(where, mode, sandbox) as client:

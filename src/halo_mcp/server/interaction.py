@@ -149,6 +149,8 @@ class ClientInteraction(Interaction):
         if self.modern:
             response = self.responses.get(key)
             if response is None:
+                if SENT_WRITES.get():  # the retry would run the tool again and repeat what was sent
+                    raise ToolError(f"could not ask the person after a change was sent ({message}); ask them yourself")
                 request = types.ElicitRequest(
                     params=types.ElicitRequestFormParams(message=message, requested_schema=schema)
                 )
