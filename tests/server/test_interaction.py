@@ -158,6 +158,24 @@ async def test_a_count_over_thousands_of_tickets_reports_its_progress(sandbox: S
     assert updates[-1] == (1000, 1000, "counting: fetched 1,000 of 1,000 tickets")
 
 
+async def test_a_client_side_filter_reports_each_page_it_scans(sandbox: Sandbox) -> None:
+    """Unassigned tickets are filtered here, page by page (Halo's list has no such filter): each page is reported."""
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    async with connect("memory", "auto", sandbox) as client:
+        listed = ok(
+            await client.call_tool(
+                "list_tickets", {"agent": "unassigned", "state": "all", "limit": 100}, progress_callback=on_progress
+            )
+        )
+    assert "500 tickets checked" in listed
+    assert [u[0] for u in updates] == [100, 200, 300, 400, 500]
+    assert updates[-1][2] is not None and updates[-1][2].startswith("scanned 500 tickets, ")
+
+
 # -- cancellation ---------------------------------------------------------------------------------------------
 
 
