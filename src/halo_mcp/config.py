@@ -206,6 +206,9 @@ class ServerSettings(BaseSettings):
     # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
     # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
     json_response: bool = False
+    # Seals the answers a 2026-07-28 call carries between its rounds (requestState). Unset: a random key per
+    # process (`serve --workers` makes one for all its workers); replicas behind one load balancer share a value.
+    request_state_key: SecretStr | None = None
     log_level: str = "INFO"
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""

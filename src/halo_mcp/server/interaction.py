@@ -29,13 +29,13 @@ from mcp.server.context import ServerRequestContext
 from mcp.server.request_state import RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import SecretStr
 
 from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.framework import Interaction
 from halo_mcp.tools.resolve import SOURCES, normalise
 
-# One sealing key per process, made at import: worker processes fork after it, so `--workers` share it.
-_STATE_KEY = secrets.token_bytes(32)
+_PROCESS_KEY = secrets.token_bytes(32)  # when HALO_MCP_REQUEST_STATE_KEY is unset
 STATE_TTL = 600.0  # seconds a person has to answer before the retried call is refused
 ASK_TIMEOUT = 600.0  # seconds a 2025-11-25 question waits for its answer
 DECLINED = (
@@ -44,8 +44,8 @@ DECLINED = (
 )
 
 
-def request_state_security() -> RequestStateSecurity:
-    return RequestStateSecurity(keys=[_STATE_KEY], ttl=STATE_TTL)
+def request_state_security(key: SecretStr | None) -> RequestStateSecurity:
+    return RequestStateSecurity(keys=[key.get_secret_value() if key else _PROCESS_KEY], ttl=STATE_TTL)
 
 
 class InputNeeded(Exception):

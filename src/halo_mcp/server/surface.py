@@ -109,7 +109,9 @@ class Surface:
             on_completion=self._complete,
         )
         # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py).
-        self.server.middleware.append(RequestStateBoundary(request_state_security(), default_audience=name))
+        self.server.middleware.append(
+            RequestStateBoundary(request_state_security(self.settings.request_state_key), default_audience=name)
+        )
 
     async def aclose(self) -> None:
         if self._owns_halo:
