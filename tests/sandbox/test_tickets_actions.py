@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx2
@@ -103,7 +103,7 @@ def test_sla_breached_and_at_risk_queries(api: httpx2.Client) -> None:
     breached = _new_ticket(api, priority_id=1, dateoccurred="2020-01-01T00:00:00Z")
     assert breached["fixbydate"].startswith("2020-01-01T04")
     assert breached["slastate"] == "breached" and breached["slaresponsestate"] == "O" and breached["slatimeleft"] < 0
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     start = (datetime.now(UTC) - timedelta(hours=3.5)).strftime("%Y-%m-%dT%H:%M:%SZ")
     risky = _new_ticket(api, priority_id=1, dateoccurred=start)
@@ -143,3 +143,16 @@ def test_an_outcome_default_time_is_not_logged_unless_sent(api: httpx2.Client) -
     sent = api.post("/Actions", json=[{"ticket_id": 3, "outcome_id": outcome["id"], "timetaken": 0.5}]).json()
     assert sent["timetaken"] == 0.5
     assert api.get("/Tickets/3").json()["timetaken"] == pytest.approx(before + 0.5)
+
+
+def test_a_never_answered_ticket_past_its_respond_by_time_is_out_of_response_sla(api: httpx2.Client) -> None:
+    """Halo's unset `responsedate` (a sentinel date, facts §17) is not a response."""
+    rows = api.get("/Tickets", params={"pageinate": "true", "page_size": 100, "open_only": "true"}).json()["tickets"]
+    never = [
+        r["id"] for r in rows
+        if str(r.get("responsedate", "1900")).startswith(("1899", "0001", "1900"))
+        and r.get("respondbydate") and _instant(r["respondbydate"]) < datetime.now(UTC)
+    ]  # fmt: skip
+    assert never, "the seed has open tickets nobody answered, past their respond-by time"
+    for ticket_id in never[:5]:
+        assert api.get(f"/Tickets/{ticket_id}").json()["slaresponsestate"] == "O"

@@ -14,7 +14,7 @@ from halo_mcp.cli.call import parse_call_arguments
 from halo_mcp.cli.demo import demo_banner
 from halo_mcp.config import ConfigError
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import subprocess_env
+from tests.helpers import Raw, subprocess_env
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -127,6 +127,22 @@ def test_doctor_passes_against_sandbox(sandbox_env: pytest.MonkeyPatch, capsys: 
     for check in ("config", "reach", "token", "instance", "latency", "toolset directory"):
         assert any(check in line for line in lines), check
     assert "granted" in out
+    me = next(line for line in out.splitlines() if line[6:18].strip() == "me")
+    assert me.startswith("PASS") and "'me' in the tools is " in me
+
+
+def test_doctor_says_me_is_the_api_applications_agent_under_client_credentials(
+    sandbox_env: pytest.MonkeyPatch, sandbox: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
+    raw = Raw(sandbox)
+    api_agent = next(a for a in raw.get("Agent", includeapiagents=True) if a.get("isapiagent"))
+    raw.close()
+    client_id, secret = sandbox.create_app(scopes="all", agent_id=api_agent["id"])
+    sandbox_env.setenv("HALO_CLIENT_ID", client_id)
+    sandbox_env.setenv("HALO_CLIENT_SECRET", secret)
+    assert main(["doctor"]) == 0
+    me = next(line for line in capsys.readouterr().out.splitlines() if line[6:18].strip() == "me")
+    assert me.startswith("INFO") and "API application" in me and "halo-mcp login" in me
 
 
 def test_doctor_bad_secret(

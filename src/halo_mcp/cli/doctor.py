@@ -119,9 +119,30 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
             report.ok("instance", f"Halo version {_instance_version(info)}")
             timings.sort()
             report.ok("latency", f"GET /api/InstanceInfo: median {timings[1]:.0f} ms, best {timings[0]:.0f} ms")
+        await _check_me(report, client)
         _check_toolset_scopes(report, selection, set(granted.split()))
     finally:
         await client.aclose()
+
+
+async def _check_me(report: Report, client: Any) -> None:
+    """Who "me" is in the tools; under client credentials, the API application's agent (issue: assign to me)."""
+    from halo_mcp.halo.errors import HaloError
+
+    try:
+        me = await client.get("Agent/me")
+    except HaloError as exc:
+        report.info("me", f"GET /api/Agent/me failed ({exc}); 'me' will not resolve in the tools")
+        return
+    name = me.get("name") if isinstance(me, dict) else None
+    if isinstance(me, dict) and me.get("isapiagent"):
+        report.info(
+            "me",
+            f"'me' is {name}, the agent of this API application; Halo may not let tickets be assigned to it. "
+            "To act as yourself: `halo-mcp login` with HALO_AUTH_FLOW=authorization_code, or HALO_USERNAME/PASSWORD",
+        )
+    else:
+        report.ok("me", f"'me' in the tools is {name}")
 
 
 def _check_toolset_scopes(report: Report, selection: Any, granted: set[str]) -> None:

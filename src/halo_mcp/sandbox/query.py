@@ -54,6 +54,6 @@ def as_date(q: Query, name: str) -> str | None:
     v = first(q, name)
     if v is None or not v.strip():
         return None
-    if parse_dt(v.strip()) is None:
+    if parse_dt(v.strip()) is None and not v.strip().startswith(("1899-12-30", "0001-01-01", "1900-01-01")):
         raise bad_request(f"The value '{v}' is not a valid date for {name}.")
     return v.strip().replace("Z", "")

@@ -53,12 +53,14 @@ def now_iso() -> str:
 
 
 def parse_dt(value: Any) -> datetime | None:
-    """Parse an ISO timestamp; naive values are UTC."""
+    """Parse an ISO timestamp (naive is UTC); Halo's unset dates (1899-12-30, 0001-01-01, 1900-01-01) are None."""
     if not isinstance(value, str) or not value:
         return None
     try:
         dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
+        return None
+    if dt.year <= 1900:
         return None
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
