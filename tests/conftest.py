@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import mcp_types as types
 import pytest
@@ -12,6 +13,8 @@ from mcp import Client
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
+from halo_mcp.state.base import State
+from halo_mcp.state.embedded import EmbeddedState
 from tests.helpers import halo_settings_for
 
 # Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
@@ -32,6 +35,14 @@ def fresh_sandbox() -> Iterator[Sandbox]:
     """A private sandbox for tests that change faults, tokens or counters."""
     with Sandbox(seed=1) as sb:
         yield sb
+
+
+@pytest.fixture(params=["embedded"])
+def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
+    """Each state-store contract on every backend (the shared PostgreSQL + Redis one joins with the replicas)."""
+    store = EmbeddedState(str(tmp_path / "state.db"))
+    yield store
+    store.close()
 
 
 @pytest.fixture

@@ -298,3 +298,84 @@ async def sse_mcp_client(url: str, *, mode: str = "auto", token: str | None = No
     headers = {"Authorization": f"Bearer {token}"} if token else None
     async with Client(sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30), mode=mode) as c:
         yield c
+
+
+class AppServer:
+    """Any ASGI app from `factory` (called on the server's own loop) served by uvicorn in a background thread."""
+
+    def __init__(self, factory: Any) -> None:
+        self.factory = factory
+        self.sock = bind("127.0.0.1", 0)
+        self.port: int = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+
+    def start(self) -> AppServer:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self.app = self.factory()
+            self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, lifespan="on"))
+            await self._server.serve(sockets=[self.sock])
+
+        def run() -> None:
+            try:
+                asyncio.run(main())
+            except BaseException as exc:  # surfaced by start()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name=f"halo-mcp-app-{self.port}", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while not (self._server and self._server.started):
+            if self._error or time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError(f"test server did not start: {self._error!r}")
+            time.sleep(0.01)
+        return self
+
+    async def on_loop(self, coro: Any) -> Any:
+        """Await `coro` run on the server's own event loop (where its app state lives)."""
+        assert self._loop is not None
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self._loop))
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.sock.close()
+
+
+class CollectionsServer(AppServer):
+    """halo-mcp.toml served over real HTTP: the collections app with an in-memory state store and audit."""
+
+    def __init__(self, file: Any, tenants: dict[str, HaloSettings], settings: ServerSettings) -> None:
+        from halo_mcp.audit import AuditLog
+        from halo_mcp.server.collections.service import CollectionService
+        from halo_mcp.server.http import build_collections_app
+        from halo_mcp.state.embedded import EmbeddedState
+
+        self.service = CollectionService(file, EmbeddedState(), loopback=True)
+        self.audit = AuditLog()
+        super().__init__(lambda: build_collections_app(self.service, tenants, settings, audit=self.audit))
+
+    @property
+    def host(self) -> Any:
+        return self.app.state.host
+
+
+@asynccontextmanager
+async def mcp_at(
+    url: str, *, mode: str = "auto", token: str | None = None, on_response: Any = None, **client: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP at exactly `url`; `on_response` sees every raw HTTP response."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    hooks = {"response": [on_response]} if on_response else {}
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10, read=30), event_hooks=hooks) as http,
+        Client(streamable_http_client(url, http_client=http), mode=mode, **client) as c,
+    ):
+        yield c

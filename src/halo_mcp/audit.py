@@ -1,5 +1,6 @@
-"""An audit trail of every write made through the server: when, which collection and tool, arguments with
-secrets removed, the Halo records affected, and the outcome. SQLite, file or memory."""
+"""An audit trail of every write made through the server: when, which collection, which principal (an API token's
+id and label), which tool, arguments with secrets removed, the Halo records affected, and the outcome. SQLite, file
+or memory."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ CREATE TABLE IF NOT EXISTS audit (
     arguments TEXT NOT NULL,
     affected TEXT NOT NULL,
     outcome TEXT NOT NULL,
-    message TEXT NOT NULL
+    message TEXT NOT NULL,
+    principal TEXT NOT NULL DEFAULT ''
 )
 """
 
@@ -62,6 +64,7 @@ class AuditEntry:
     affected: list[str]
     outcome: str
     message: str
+    principal: str = ""
 
 
 class AuditLog:
@@ -85,6 +88,9 @@ class AuditLog:
             try:
                 db = sqlite3.connect(self.path, check_same_thread=False)
                 db.execute(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(audit)")}
+                if "principal" not in columns:  # an audit file written before collections had principals
+                    db.execute("ALTER TABLE audit ADD COLUMN principal TEXT NOT NULL DEFAULT ''")
                 db.commit()
             except sqlite3.Error as exc:
                 raise ConfigError(
@@ -94,11 +100,20 @@ class AuditLog:
         return self._db
 
     def record(
-        self, *, collection: str, tool: str, arguments: dict[str, Any], affected: list[str], outcome: str, message: str
+        self,
+        *,
+        collection: str,
+        tool: str,
+        arguments: dict[str, Any],
+        affected: list[str],
+        outcome: str,
+        message: str,
+        principal: str = "",
     ) -> None:
         row = (
             time.time(),
             collection,
+            principal,
             tool,
             json.dumps(redact(arguments)),
             json.dumps(affected),
@@ -108,14 +123,14 @@ class AuditLog:
         with self._lock:
             db = self._open()
             db.execute(
-                "INSERT INTO audit (at, collection, tool, arguments, affected, outcome, message) "
-                "VALUES (?,?,?,?,?,?,?)",
+                "INSERT INTO audit (at, collection, principal, tool, arguments, affected, outcome, message) "
+                "VALUES (?,?,?,?,?,?,?,?)",
                 row,
             )
             db.commit()
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
-        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message FROM audit"
+        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM audit"
         where, args = [], []
         if tool:
             where.append("tool = ?")
@@ -128,7 +143,7 @@ class AuditLog:
         sql += " ORDER BY id DESC LIMIT ?"
         with self._lock:
             rows = self._open().execute(sql, [*args, limit]).fetchall()
-        return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7]) for r in rows]
+        return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -1,19 +1,24 @@
-"""Configuration from environment variables (and a `.env` file), validated up front.
+"""Configuration from environment variables (and a `.env` file) and the optional `halo-mcp.toml`, validated up front.
 
 Two groups: `HALO_*` says how to reach Halo, `HALO_MCP_*` says what the MCP server exposes and how. A missing,
 contradictory or impossible setting is a `ConfigError` whose one-line message names the variable (or the flag that
 set it) and the value, never a secret's; a value that cannot work is refused here, not at the first request.
+`halo-mcp.toml` declares Halo tenants and tool collections; its errors name the TOML key (`collections[2].toolsets:
+...`) and its secrets are names of environment variables, read here, the one module that reads the environment.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tomllib
 from collections.abc import Collection
+from datetime import datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _OP_METHOD = re.compile(r"op:[A-Za-z*?]+:?", re.IGNORECASE)  # the method half of `op:GET /Users`
@@ -223,6 +228,12 @@ class ServerSettings(BaseSettings):
     session_idle_timeout: float = Field(default=600.0, gt=0)
     max_request_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     header_timeout: float = Field(default=10.0, gt=0)
+    # halo-mcp.toml (tenants and tool collections); empty: one collection `default` from these settings.
+    config: str = ""
+    # The admin API's token (/admin/api); kept only as its SHA-256 digest. Unset: no admin API.
+    admin_token: SecretStr | None = None
+    # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
+    state_db: str = ""
 
     @field_validator("structured_output", mode="before")
     @classmethod
@@ -292,3 +303,180 @@ def _load(
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}{shown}: {message}")
         raise ConfigError(*problems) from None
+
+
+# -- halo-mcp.toml ---------------------------------------------------------------------------------------------
+
+COLLECTION_NAME = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+# Keys that would hold a secret inline; the file names environment variables instead (`client_secret_env`).
+SECRET_KEYS = re.compile(r"(?i)^(token|api_token|bearer|bearer_token|url_token|secret|client_secret|password|api_key)$")
+# A collection credential as issued by `halo-mcp collections token` (see server/collections/service.py).
+API_TOKEN_PATTERN = re.compile(r"hmcp_[A-Za-z0-9_-]{20,}")
+
+Method = Literal["read", "write", "delete", "custom"]
+METHODS: tuple[Method, ...] = ("read", "write", "delete", "custom")
+AuthMode = Literal["bearer", "url_token", "oauth"]
+
+
+class FileModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSection(FileModel):
+    public_url: str | None = None  # collection URL = public_url + /mcp/<name>
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+
+class TenantConfig(FileModel):
+    """One Halo instance. Secrets are the names of environment variables holding them."""
+
+    url: str
+    halo_tenant: str | None = None  # Halo's ?tenant= for hosted instances
+    client_id_env: str
+    client_secret_env: str | None = None
+    username_env: str | None = None
+    password_env: str | None = None
+    scope: str | None = None
+    rate_limit: str = "auto"  # auto | off | REQUESTS/SECONDS; one budget shared by every collection on the tenant
+
+    @field_validator("url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _rate_limit(cls, value: str) -> str:
+        if not re.fullmatch(r"auto|off|\d+/\d+(\.\d+)?", value.strip().lower()):
+            raise ValueError(f"{value!r} is not valid: use 'auto', 'off' or 'REQUESTS/SECONDS', e.g. 300/300")
+        return value
+
+
+class CollectionConfig(FileModel):
+    """One governed endpoint, served at /mcp/<name>."""
+
+    name: str = Field(pattern=COLLECTION_NAME)
+    tenant: str
+    audience: Literal["agent", "user"] = "agent"
+    description: str = ""
+    toolsets: list[str] = Field(default_factory=lambda: ["default"])
+    tools: list[str] = Field(default_factory=list)
+    exclude_tools: list[str] = Field(default_factory=list)
+    methods: list[Method] = Field(default_factory=lambda: list(METHODS))
+    tags: list[str] = Field(default_factory=list)
+    read_only: bool = False
+    auth: list[AuthMode] = Field(default_factory=list)
+    expires_at: AwareDatetime | None = None
+    rate_limit_mode: Literal["retry", "passthrough"] = "retry"
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or datetime.now(self.expires_at.tzinfo))
+
+
+class HaloMcpFile(FileModel):
+    """The whole of halo-mcp.toml."""
+
+    server: ServerSection = Field(default_factory=ServerSection)
+    tenants: dict[str, TenantConfig] = Field(default_factory=dict)
+    collections: list[CollectionConfig] = Field(default_factory=list)
+
+
+def config_path(settings: ServerSettings, explicit: str | None = None) -> Path | None:
+    """`--config PATH`, else HALO_MCP_CONFIG, else none (the environment defines the `default` collection)."""
+    chosen = explicit or settings.config
+    return Path(chosen) if chosen else None
+
+
+def load_file(path: Path) -> HaloMcpFile:
+    """Parse and validate halo-mcp.toml; any problem is one line naming the key."""
+    try:
+        raw = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (given by --config or HALO_MCP_CONFIG)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return parse_file(raw)
+
+
+def parse_file(raw: dict[str, Any]) -> HaloMcpFile:
+    _refuse_inline_secrets(raw, "")
+    try:
+        return HaloMcpFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = _toml_key(first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise ConfigError(f"{where}: unknown key; see the README's Collections section") from None
+        if first["type"] == "missing":
+            raise ConfigError(f"{where}: required") from None
+        raise ConfigError(f"{where}: {first['msg'].removeprefix('Value error, ')}") from None
+
+
+def _toml_key(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "halo-mcp.toml"
+
+
+def _refuse_inline_secrets(node: Any, where: str) -> None:
+    """A secret written in the file is an error: it would end up in version control and in reviews."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            here = f"{where}.{k}" if where else str(k)
+            if SECRET_KEYS.match(str(k)):
+                raise ConfigError(
+                    f"{here}: secrets are never written in halo-mcp.toml; name an environment variable "
+                    f"(`{k}_env`) for Halo credentials, or issue a collection token with `halo-mcp collections token`"
+                )
+            _refuse_inline_secrets(v, here)
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            _refuse_inline_secrets(v, f"{where}[{i}]")
+    elif isinstance(node, str) and API_TOKEN_PATTERN.search(node):
+        raise ConfigError(
+            f"{where}: looks like a collection token; tokens live only (hashed) in the state store, never in the file"
+        )
+
+
+def tenant_halo_settings(name: str, tenant: TenantConfig, base: HaloSettings | None = None) -> HaloSettings:
+    """HaloSettings for a tenant of halo-mcp.toml: its secrets read from the variables it names.
+
+    Timeouts and retry budgets come from `base` (the HALO_* environment) so they are set once for all tenants.
+    """
+
+    def env(field: str, var: str | None, required: bool) -> str | None:
+        if var is None:
+            return None
+        value = os.environ.get(var)
+        if not value and required:
+            raise ConfigError(f"tenants.{name}.{field}: environment variable {var} is not set")
+        return value or None
+
+    values: dict[str, Any] = {
+        "url": tenant.url,
+        "api_url": None,
+        "auth_url": None,
+        "tenant": tenant.halo_tenant,
+        "client_id": env("client_id_env", tenant.client_id_env, True),
+        "client_secret": _secret(env("client_secret_env", tenant.client_secret_env, tenant.username_env is None)),
+        "username": env("username_env", tenant.username_env, True),
+        "password": _secret(env("password_env", tenant.password_env, tenant.username_env is not None)),
+        "scope": tenant.scope,
+        "auth_flow": "auto",
+        "rate_limit": tenant.rate_limit,
+    }
+    settings = (base or HaloSettings(_env_file=None)).model_copy(update=values)  # type: ignore[call-arg]
+    try:
+        settings.validate_all()
+    except ConfigError as exc:
+        raise ConfigError(f"tenants.{name}: {exc}") from None
+    return settings
+
+
+def _secret(value: str | None) -> SecretStr | None:
+    return SecretStr(value) if value else None

@@ -15,6 +15,7 @@ def add_parser(sub: Any) -> None:
     p = sub.add_parser("audit", help="print recent audited writes from HALO_MCP_AUDIT_DB")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--tool", help="only this tool")
+    p.add_argument("--collection", help="only this collection")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=run)
 
@@ -32,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"no audit at {path} yet (set HALO_MCP_AUDIT_DB to read another file)")
     audit = AuditLog(path)
     try:
-        entries = audit.entries(limit=args.limit, tool=args.tool)
+        entries = audit.entries(limit=args.limit, tool=args.tool, collection=args.collection)
     finally:
         audit.close()
     if args.json:
@@ -41,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
     for e in entries:
         when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(e.at))
         affected = ",".join(e.affected) or "-"
-        print(f"{when}  {e.collection}  {e.tool}  {e.outcome}  {affected}  {json.dumps(e.arguments)}  {e.message}")
+        who = f"  {e.principal}" if e.principal else ""
+        print(f"{when}  {e.collection}{who}  {e.tool}  {e.outcome}  {affected}  {json.dumps(e.arguments)}  {e.message}")
     if not entries:
         print("no audit entries", file=sys.stderr)
     return 0

@@ -12,6 +12,7 @@ from halo_mcp.config import ConfigError
 
 def add_parser(sub: Any) -> None:
     p = sub.add_parser("doctor", help="check configuration and connectivity to Halo")
+    p.add_argument("--config", help="halo-mcp.toml: check every tenant and collection (default: HALO_MCP_CONFIG)")
     selection_flags(p)
     p.set_defaults(handler=run)
 
@@ -37,7 +38,13 @@ def run(args: argparse.Namespace) -> int:
     import asyncio
 
     report = Report()
-    asyncio.run(_doctor(args, report))
+    settings = server_settings(args)
+    if args.config or settings.config:
+        from halo_mcp.cli import collections
+
+        asyncio.run(collections.doctor(report, settings, args.config))
+    else:
+        asyncio.run(_doctor(args, report))
     print(f"{report.failed} check(s) failed" if report.failed else "all checks passed")
     return 1 if report.failed else 0
 

@@ -35,6 +35,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--host", help="HTTP bind address (default: HALO_MCP_HOST or 127.0.0.1)")
     p.add_argument("--port", type=int, help="HTTP port (default: HALO_MCP_PORT or 8000)")
     p.add_argument("--workers", type=int, help="HTTP worker processes (default: HALO_MCP_WORKERS or 1)")
+    p.add_argument("--config", help="halo-mcp.toml: serve its collections (default: HALO_MCP_CONFIG)")
+    p.add_argument("--collection", help="with halo-mcp.toml over stdio: the one collection to serve")
     selection_flags(p)
     sandbox_flag(p)
     p.set_defaults(handler=run)
@@ -42,6 +44,18 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = server_settings(args)
+    if args.config or settings.config:
+        from halo_mcp.cli import collections
+
+        if args.sandbox:
+            raise ConfigError("--sandbox: with halo-mcp.toml, point a tenant at a running `halo-mcp sandbox` instead")
+        if settings.transport != "stdio":
+            from halo_mcp.server.http import transport_security
+
+            transport_security(settings)
+        return collections.serve(settings, args.config, args.collection, lambda: listen(settings, args))
+    if args.collection:
+        raise ConfigError("--collection needs halo-mcp.toml (--config or HALO_MCP_CONFIG)")
     if settings.transport != "stdio":
         from halo_mcp.server.http import transport_security
 

@@ -6,11 +6,15 @@ Retry policy, by what provably happened upstream:
 - 429: Halo refused to process; honour Retry-After (or back off) within the wait budget, any method;
 - 5xx, read timeout, dropped connection: GET is retried; a write is NOT (Halo may have applied it), and the
   error says so.
+One client serves every collection on a Halo tenant (one rate budget), so what differs per collection is set per
+call (`CALL_OPTIONS`): its request policy (deny rules), and `passthrough` rate-limit mode, which neither waits for
+the client-side limiter nor retries a 429: the caller gets the 429 at once with its retry-after (Truto's policy).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import time
@@ -47,6 +51,18 @@ Params = Mapping[str, Any]
 MAX_QUERY_CHARS = 8_000
 # Called with (method, path) before a request is sent; raises to refuse it (the surface's deny rules).
 RequestPolicy = Callable[[str, str], None]
+
+
+@dataclass(frozen=True)
+class CallOptions:
+    """What the collection making the current call wants of a shared client."""
+
+    policy: RequestPolicy | None = None  # checked in addition to the client's own
+    passthrough_429: bool = False
+
+
+PLAIN_CALL = CallOptions()
+CALL_OPTIONS: contextvars.ContextVar[CallOptions] = contextvars.ContextVar("halo_mcp_call", default=PLAIN_CALL)
 
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout)
 _MAYBE_SENT = (httpx2.TimeoutException, httpx2.NetworkError, httpx2.RemoteProtocolError)
@@ -205,6 +221,9 @@ class HaloClient:
         """The retry loop. With `stream`, a successful response comes back unread (the caller closes it)."""
         if self.policy is not None:
             self.policy(method, path)
+        options = CALL_OPTIONS.get()
+        if options.policy is not None and options.policy is not self.policy:
+            options.policy(method, path)
         url = f"{self.api_url}/{path.lstrip('/')}"
         query = httpx2.QueryParams(tuple(encode_params(params)))
         if params and len(encoded := str(query)) > MAX_QUERY_CHARS:
@@ -264,6 +283,15 @@ class HaloClient:
                 retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)
+                if CALL_OPTIONS.get().passthrough_429:
+                    retry_in = retry_after if retry_after is not None else (self.limiter.window if self.limiter else 60)
+                    raise HaloRateLimited(
+                        f"Halo rate limit reached (HTTP 429) on {method} {path}; retry in {retry_in:.0f} s "
+                        "(not retried: this collection passes rate limits through)",
+                        retry_after=retry_in,
+                        method=method,
+                        path=path,
+                    )
                 attempt = await self._backoff(
                     attempt,
                     deadline,
@@ -282,8 +310,9 @@ class HaloClient:
     async def _slot(self, deadline: float, method: str, path: str) -> Slot | None:
         if not self.limiter:
             return None
+        max_wait = 0.0 if CALL_OPTIONS.get().passthrough_429 else max(0.0, deadline - time.monotonic())
         try:
-            return await self.limiter.acquire(max_wait=max(0.0, deadline - time.monotonic()))
+            return await self.limiter.acquire(max_wait=max_wait)
         except RateLimitWait as wait:
             raise HaloRateLimited(
                 f"client-side rate limit reached; retry in {wait.seconds:.0f} s. {self.limiter.state().describe()}",

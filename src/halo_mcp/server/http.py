@@ -1,5 +1,6 @@
 """One Starlette app for every HTTP transport: streamable HTTP at `/mcp` (both protocol eras), the deprecated
-HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, and `GET /healthz`.
+HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, and `GET /healthz`. With halo-mcp.toml, the
+collections app instead: each collection at `/mcp/<name>` and `/sse/<name>` (see server/collections/host.py).
 
 Security, in order: Host/Origin validation (DNS-rebinding defence; loopback-only by default, explicit allow lists
 otherwise), then an optional static bearer token. The token is kept only as its SHA-256 digest. It authenticates the
@@ -8,15 +9,18 @@ MCP client to this server and is never forwarded to Halo: the Halo client has it
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import hmac
 import ipaddress
 import json
 import logging
-from collections.abc import AsyncIterator
-from typing import Any
+import signal
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
+import anyio
 from mcp.server.sse import SseServerTransport
 from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
@@ -28,8 +32,12 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
-from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.surface import Surface
+
+if TYPE_CHECKING:
+    from halo_mcp.audit import AuditLog
+    from halo_mcp.server.collections.service import CollectionService
 
 log = logging.getLogger("halo_mcp.http")
 
@@ -245,3 +253,74 @@ def build_app(
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.session_manager = manager
     return app
+
+
+def build_collections_app(
+    service: CollectionService,
+    tenants: Mapping[str, HaloSettings],
+    settings: ServerSettings,
+    *,
+    audit: AuditLog | None = None,
+    reload: Callable[[], Awaitable[None]] | None = None,
+    json_response: bool | None = None,
+) -> Starlette:
+    """The ASGI app for halo-mcp.toml: every collection at /mcp/<name>, /sse/<name> and /mcp/t/<token>, the admin
+    API at /admin/api when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads the file (SIGHUP and
+    /admin/api/reload); without it a reload re-reads only the store."""
+    from halo_mcp.server.collections.admin import admin_app
+    from halo_mcp.server.collections.auth import StaticTokenVerifier
+    from halo_mcp.server.collections.host import CollectionHost
+
+    security = transport_security(settings)
+    replies = settings.json_response if json_response is None else json_response  # see build_app
+    host = CollectionHost(service, tenants, settings, security, audit=audit, json_response=replies)
+
+    async def refresh() -> None:
+        await host.refresh()
+
+    if settings.admin_token is not None:
+        verifier = StaticTokenVerifier(settings.admin_token.get_secret_value(), "admin")
+        host.admin = admin_app(service, verifier, refresh, reload or refresh)
+
+    async def healthz(request: Request) -> Response:
+        tools = {name: len(ctx.surface.tools) for name, ctx in host.contexts.items()}
+        return JSONResponse({"status": "ok", "version": __version__, "collections": tools})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        async with anyio.create_task_group() as tg:
+            await host.run(tg)
+            log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")
+            again = reload or refresh
+
+            async def reread() -> None:
+                await again()
+
+            def hup() -> None:
+                tg.start_soon(reread)
+
+            hangup = _on_sighup(hup)
+            try:
+                yield
+            finally:
+                hangup()
+                await host.aclose()
+                tg.cancel_scope.cancel()
+
+    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=host)], lifespan=lifespan)
+    app.state.host = host
+    return app
+
+
+def _on_sighup(callback: Callable[[], None]) -> Callable[[], None]:
+    """Run `callback` on SIGHUP (`halo-mcp reload --pid`); returns the undo. Only the main thread can do this."""
+    loop = asyncio.get_running_loop()
+    try:
+        loop.add_signal_handler(signal.SIGHUP, callback)
+    except (RuntimeError, ValueError, NotImplementedError, AttributeError):
+        return lambda: None
+
+    def undo() -> None:
+        loop.remove_signal_handler(signal.SIGHUP)
+
+    return undo

@@ -67,19 +67,17 @@ class InputNeeded(Exception):
 SENT_WRITES: ContextVar[list[str] | None] = ContextVar("halo_mcp_sent_writes", default=None)
 
 
-def recording_writes(policy: Callable[[str, str], None] | None) -> Callable[[str, str], None]:
-    """Wrap a Halo client's request policy so each call learns which writes it has sent."""
+def recording_writes(policy: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """Wrap a surface's request policy so each call learns which writes it has sent."""
 
     def check(method: str, path: str) -> None:
-        if policy is not None:
-            policy(method, path)
+        policy(method, path)
         sent = SENT_WRITES.get()
         if sent is not None and method != "GET":
             line = f"{method} /{path.split('?', 1)[0].strip('/')}"
             if line not in sent:
                 sent.append(line)
 
-    check.records_writes = True  # type: ignore[attr-defined]
     return check
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import signal
 import socket
 import sys
@@ -20,18 +21,21 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 HANDLER_NAME = "halo-mcp"
 
 
+# A collection's URL token is part of the request path (`/mcp/t/<token>`), so access logs would print it.
+URL_TOKEN = re.compile(r"(/mcp/t/)[^/\s\"?]+")
+
+
 class SecretMask(logging.Filter):
-    """Replace known secret values in every record: defence in depth, since no code path should log them."""
+    """Replace known secret values and URL tokens in every record: defence in depth, since no code path should
+    log them."""
 
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         message = record.getMessage()
-        masked = message
+        masked = URL_TOKEN.sub(r"\1***", message)
         for secret in self.secrets:
             masked = masked.replace(secret, "***")
         if masked != message:

@@ -9,22 +9,25 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import replace
-from typing import Any
+import weakref
+from dataclasses import dataclass, replace
+from typing import Any, Literal
 
 import anyio
 import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
-from mcp.server.lowlevel import Server
+from mcp.server.lowlevel import NotificationOptions, Server
+from mcp.server.models import InitializationOptions
 from mcp.server.request_state import RequestStateBoundary
+from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from halo_mcp import __version__
 from halo_mcp.audit import AuditLog, audit_path
 from halo_mcp.config import HaloSettings, ServerSettings
-from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.server.interaction import (
     SENT_WRITES,
@@ -55,6 +58,37 @@ LIST_TTL = CacheHint(ttl_ms=300_000, scope="private")
 MAX_PICKS = 4  # ambiguous names one call may ask the person about
 
 
+@dataclass(frozen=True)
+class CallContext:
+    """Made per request: who is calling (for the audit). Identity never reaches tool code."""
+
+    principal: str = ""
+
+    @classmethod
+    def of(cls, ctx: ServerRequestContext[Any]) -> CallContext:
+        """The principal the HTTP authentication backend put in the request scope (none over stdio)."""
+        request = getattr(ctx, "request", None)
+        user = request.scope.get("user") if request is not None and hasattr(request, "scope") else None
+        token = getattr(user, "access_token", None)
+        if token is None or not token.token:
+            return cls()
+        return cls(principal=f"{token.client_id} ({token.subject})" if token.subject else token.client_id)
+
+
+class ListChangingServer(Server[Any]):
+    """A server whose handshake says its tool list can change: collections are re-read on reload."""
+
+    def create_initialization_options(
+        self,
+        notification_options: NotificationOptions | None = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> InitializationOptions:
+        return super().create_initialization_options(
+            notification_options or NotificationOptions(tools_changed=True), experimental_capabilities, extensions
+        )
+
+
 class Surface:
     """Tools, resources and prompts for one selection. Owns its Halo client unless one is passed in."""
 
@@ -68,6 +102,8 @@ class Surface:
         halo: HaloClient | None = None,
         audit: AuditLog | None = None,
         name: str = "halo-mcp",
+        rate_limit_mode: Literal["retry", "passthrough"] = "retry",
+        list_changed: bool = False,
     ) -> None:
         load_all()
         self.settings = server_settings or ServerSettings()
@@ -76,8 +112,6 @@ class Surface:
         self.halo = halo or HaloClient(
             halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
         )
-        if not getattr(self.halo.policy, "records_writes", False):
-            self.halo.policy = recording_writes(self.halo.policy)
         self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
         self.context = ToolContext(
             halo=self.halo,
@@ -87,11 +121,17 @@ class Surface:
             audit=self.audit,
             collection=collection,
         )
-        self.tools = self.selection.tools()
-        self._by_name = {t.name: t for t in self.tools}
-        self._listing = [t.to_mcp(self.selection) for t in self.tools]
-        schemas = {t.name: t.input_schema for t in self._listing}
-        self.server: Server[Any] = Server(
+        self.rate_limit_mode = rate_limit_mode
+        # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
+        # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
+        self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._schemas: dict[str, Any] = {}
+        self._select(self.selection)
+        schemas = self._schemas
+        # A collection's tools change on reload: 2026-07-28 clients hear it on a `subscriptions/listen` stream,
+        # 2025-11-25 sessions by notification (ListChangingServer says so in their handshake).
+        self._changes = InMemorySubscriptionBus() if list_changed else None
+        self.server: Server[Any] = (ListChangingServer if list_changed else Server)(
             name,
             version=__version__,
             title="Halo",
@@ -106,12 +146,42 @@ class Surface:
             on_read_resource=self._read_resource,
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
+            on_subscriptions_listen=ListenHandler(self._changes) if self._changes is not None else None,
             on_completion=self._complete,
         )
         # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py).
-        self.server.middleware.append(
-            RequestStateBoundary(request_state_security(self.settings.request_state_key), default_audience=name)
-        )
+        sealing = request_state_security(self.settings.request_state_key)
+        self.server.middleware.append(RequestStateBoundary(sealing, default_audience=name))
+
+    def _select(self, selection: Selection) -> None:
+        self.selection = selection
+        self.context.selection = selection
+        # Checked on every Halo request of this surface's calls, also when its client is shared with others; it also
+        # notes each call's writes (a cancelled call reports them).
+        policy = recording_writes(request_policy(selection))
+        self._options = CallOptions(policy, self.rate_limit_mode == "passthrough")
+        if self._owns_halo:
+            self.halo.policy = self._options.policy
+        self.tools = selection.tools()
+        self._by_name = {t.name: t for t in self.tools}
+        self._listing = [t.to_mcp(selection) for t in self.tools]
+        self._schemas.clear()
+        self._schemas.update({t.name: t.input_schema for t in self._listing})
+
+    async def reselect(self, selection: Selection) -> bool:
+        """Serve another selection; connected clients get notifications/tools/list_changed when the tools changed."""
+        before = self._listing
+        self._select(selection)
+        if before == self._listing:
+            return False
+        if self._changes is not None:
+            await self._changes.publish(ToolsListChanged())
+        for connection in list(self._connections):
+            try:
+                await connection.send_tool_list_changed()
+            except Exception as exc:  # a closed session must not stop the others from hearing it
+                log.debug("tools/list_changed not delivered: %s", exc)
+        return True
 
     async def aclose(self) -> None:
         if self._owns_halo:
@@ -119,54 +189,70 @@ class Surface:
 
     # -- tools ---------------------------------------------------------------------------------------------
 
+    def _remember(self, ctx: ServerRequestContext[Any]) -> None:
+        connection = getattr(ctx.session, "_connection", None)
+        if connection is not None and hasattr(connection, "send_tool_list_changed"):
+            self._connections.add(connection)
+
     async def _list_tools(
         self, ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
+        self._remember(ctx)
         return types.ListToolsResult(tools=self._listing)
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
     ) -> types.CallToolResult | types.InputRequiredResult:
+        self._remember(ctx)
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
         try:
-            return await self.call(t, dict(params.arguments or {}), ClientInteraction(ctx, params))
+            return await self.call(t, dict(params.arguments or {}), CallContext.of(ctx), ClientInteraction(ctx, params))
         except InputNeeded as need:
             return need.result()
 
-    async def call(self, t: Tool, arguments: dict[str, Any], interaction: Interaction = SILENT) -> types.CallToolResult:
+    async def call(
+        self,
+        t: Tool,
+        arguments: dict[str, Any],
+        call: CallContext | None = None,
+        interaction: Interaction = SILENT,
+    ) -> types.CallToolResult:
         """Validate, run, audit. Every failure becomes an `isError` result with a message saying what to do."""
+        call = call or CallContext()
         started = time.monotonic()
         try:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+        options = CALL_OPTIONS.set(self._options)
         sent: list[str] = []
-        reset = SENT_WRITES.set(sent)
+        writes = SENT_WRITES.set(sent)
         try:
             out = await self._run(t, args, arguments, interaction, sent)
         except InputNeeded:
             raise
         except anyio.get_cancelled_exc_class():
-            self._cancelled(t, arguments, sent)
+            self._cancelled(t, arguments, sent, call)
             raise
         except ToolError as exc:
-            return self._failed(t, arguments, str(exc))
+            return self._failed(t, arguments, str(exc), call)
         except HaloError as exc:
             if isinstance(exc, HaloValidationError | HaloNotFound):
                 self.context.resolver.invalidate()  # an id we resolved may be stale
-            return self._failed(t, arguments, str(exc))
+            return self._failed(t, arguments, str(exc), call)
         except Exception as exc:  # a bug must not take the server down; the model gets a clear message
             log.exception("tool %s failed", t.name)
             return self._failed(
-                t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it"
+                t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it", call
             )
         finally:
-            SENT_WRITES.reset(reset)
+            SENT_WRITES.reset(writes)
+            CALL_OPTIONS.reset(options)
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
-            self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0])
+            self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0], call)
         return self.result(out, t)
 
     async def _run(
@@ -185,7 +271,7 @@ class Surface:
                 args = t.args.model_validate(arguments)
         return await t.handler(ctx, args)
 
-    def _cancelled(self, t: Tool, arguments: dict[str, Any], sent: list[str]) -> None:
+    def _cancelled(self, t: Tool, arguments: dict[str, Any], sent: list[str], call: CallContext) -> None:
         """A cancelled call stops sending; the writes it had sent are said, in the log and the audit."""
         if sent:
             message = f"cancelled after sending {', '.join(sent)}: that change may have been applied in Halo"
@@ -193,7 +279,7 @@ class Surface:
         else:
             message = "cancelled before any change was sent to Halo"
         if sent or t.kind != "read" or t.dynamic_kind:
-            self._audit(t, arguments, [], "cancelled", message)
+            self._audit(t, arguments, [], "cancelled", message, call)
 
     def result(self, out: ToolOutput, t: Tool | None = None) -> types.CallToolResult:
         """Text always; structuredContent per `structured_output` (a second copy a host may also forward)."""
@@ -205,15 +291,18 @@ class Surface:
             structured = {"result": structured}
         return types.CallToolResult(content=content_blocks, structured_content=structured)
 
-    def _failed(self, t: Tool, arguments: dict[str, Any], message: str) -> types.CallToolResult:
+    def _failed(self, t: Tool, arguments: dict[str, Any], message: str, call: CallContext) -> types.CallToolResult:
         if t.kind != "read" or t.dynamic_kind:
-            self._audit(t, arguments, [], "error", message)
+            self._audit(t, arguments, [], "error", message, call)
         return error_result(message)
 
-    def _audit(self, t: Tool, arguments: dict[str, Any], affected: list[str], outcome: str, message: str) -> None:
+    def _audit(
+        self, t: Tool, arguments: dict[str, Any], affected: list[str], outcome: str, message: str, call: CallContext
+    ) -> None:
         if self.audit is not None:
             self.audit.record(
                 collection=self.context.collection,
+                principal=call.principal,
                 tool=t.name,
                 arguments=arguments,
                 affected=affected,
@@ -232,7 +321,11 @@ class Surface:
         return types.ListResourceTemplatesResult(resource_templates=content.templates(self.selection))
 
     async def _read_resource(self, ctx: Any, params: types.ReadResourceRequestParams) -> types.ReadResourceResult:
-        return await content.read_resource(self.context, str(params.uri))
+        options = CALL_OPTIONS.set(self._options)
+        try:
+            return await content.read_resource(self.context, str(params.uri))
+        finally:
+            CALL_OPTIONS.reset(options)
 
     async def _list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
         return types.ListPromptsResult(prompts=content.prompts(self.selection))
@@ -241,7 +334,11 @@ class Surface:
         return content.get_prompt(params.name, dict(params.arguments or {}))
 
     async def _complete(self, ctx: Any, params: types.CompleteRequestParams) -> types.CompleteResult:
-        return await completions.complete(self.context, params)
+        options = CALL_OPTIONS.set(self._options)
+        try:
+            return await completions.complete(self.context, params)
+        finally:
+            CALL_OPTIONS.reset(options)
 
 
 def error_result(message: str) -> types.CallToolResult:

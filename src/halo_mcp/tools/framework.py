@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 
 Kind = Literal["read", "write", "delete"]
 KINDS: tuple[Kind, ...] = ("read", "write", "delete")
+# Whom a tool acts for: `agent` tools act with the API application's agent rights; `user` tools act as the end
+# user (they arrive with custom tools). A collection admits only the tools of its audience.
+Audience = Literal["agent", "user"]
 
 
 TEXT_LIMIT = 1_000  # characters of a name, search text, date or cursor: enough for any, and safe in a URL
@@ -131,7 +134,9 @@ class Tool:
     kind: Kind
     args: type[BaseModel]
     handler: Handler
+    # Tag filter vocabulary: the declared tags plus the toolset's name.
     tags: frozenset[str] = frozenset()
+    audiences: frozenset[Audience] = frozenset({"agent"})
     idempotent: bool = False
     # True for tools like call_operation whose effective kind depends on the arguments; the handler enforces it.
     dynamic_kind: bool = False
@@ -184,6 +189,7 @@ class Registry:
         kind: Kind = "read",
         title: str,
         tags: Iterable[str] = (),
+        audiences: Iterable[Audience] = ("agent",),
         idempotent: bool = False,
         dynamic_kind: bool = False,
         name: str | None = None,
@@ -207,7 +213,8 @@ class Registry:
                 kind=kind,
                 args=args_model,
                 handler=fn,
-                tags=frozenset(tags),
+                tags=frozenset(tags) | {toolset},
+                audiences=frozenset(audiences),
                 idempotent=idempotent,
                 dynamic_kind=dynamic_kind,
                 output_schema=output_schema,
@@ -305,14 +312,17 @@ class Selection:
     # Read tools that need an edit scope to read (query_sql), hidden in read-only mode unless the operator grants
     # that scope (HALO_MCP_READ_ONLY_EDIT_SCOPES); see tools/toolsets.py.
     withheld: frozenset[str] = frozenset()
+    audience: Audience = "agent"
 
     def allows_kind(self, kind: Kind) -> bool:
         return kind in self.kinds and not (self.read_only and kind != "read")
 
     def allows(self, t: Tool) -> bool:
-        if t.name in self.deny or t.name in self.withheld:
+        if t.name in self.deny or t.name in self.withheld or self.audience not in t.audiences:
             return False
         if not t.dynamic_kind and not self.allows_kind(t.kind):
+            return False
+        if t.dynamic_kind and not self.kinds:  # e.g. methods = ["custom"]: no operation could run
             return False
         if self.tags and not (t.tags & self.tags):
             return False
