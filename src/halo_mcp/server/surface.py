@@ -149,9 +149,10 @@ class Surface:
             on_subscriptions_listen=ListenHandler(self._changes) if self._changes is not None else None,
             on_completion=self._complete,
         )
-        # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py).
+        # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py), for
+        # this collection only: an answer given in one collection is not accepted by another.
         sealing = request_state_security(self.settings.request_state_key)
-        self.server.middleware.append(RequestStateBoundary(sealing, default_audience=name))
+        self.server.middleware.append(RequestStateBoundary(sealing, default_audience=f"{name}/{collection}"))
 
     def _select(self, selection: Selection) -> None:
         self.selection = selection
