@@ -240,6 +240,7 @@ async def test_completions_suggest_the_chosen_clients_sites(sandbox: Sandbox, wh
         unscoped = await client.complete(log_ticket, {"name": "site", "value": "New York"})
         clients = await client.complete(log_ticket, {"name": "client", "value": "osc"})
         teams = await client.complete(types.PromptReference(name="summarise_queue"), {"name": "team", "value": "net"})
+        types_ = await client.complete(log_ticket, {"name": "ticket_type", "value": "inc"})
         unknown = await client.complete(types.PromptReference(name="no_such_prompt"), {"name": "x", "value": ""})
         template = types.ResourceTemplateReference(uri="halo://tickets/{id}")
         recent = await client.complete(template, {"name": "id", "value": "1"})
@@ -250,6 +251,7 @@ async def test_completions_suggest_the_chosen_clients_sites(sandbox: Sandbox, wh
     assert {"New York - Oscorp Tower", "New York - Stark Tower"} <= set(unscoped.completion.values)
     assert clients.completion.values == ["Oscorp"]
     assert teams.completion.values == ["Network"]
+    assert types_.completion.values == ["Incident"]
     assert unknown.completion.values == [] and nowhere.completion.values == []
     assert recent.completion.values and all(v.startswith("1") and v.isdigit() for v in recent.completion.values)
 

@@ -71,7 +71,7 @@ async def test_prompts_are_listed_with_their_arguments(client: Client) -> None:
     prompts = {p.name: p for p in (await client.list_prompts()).prompts}
     assert set(prompts) == {"triage_ticket", "summarise_queue", "handoff_note", "log_ticket"}
     assert [(a.name, a.required) for a in prompts["triage_ticket"].arguments or []] == [("ticket_id", True)]
-    assert [a.name for a in prompts["log_ticket"].arguments or []] == ["client", "site", "summary"]
+    assert [a.name for a in prompts["log_ticket"].arguments or []] == ["client", "site", "summary", "ticket_type"]
 
 
 async def test_prompts_name_the_tools_to_use(client: Client) -> None:
@@ -88,6 +88,8 @@ async def test_prompts_name_the_tools_to_use(client: Client) -> None:
     assert "list_tickets(team='Network', client='Oscorp', sla='breached')" in team
     logged = body(await client.get_prompt("log_ticket", {"client": "Oscorp", "site": "Main", "summary": "VPN down"}))
     assert "create_ticket(client='Oscorp', site='Main', ...)" in logged and "VPN down" in logged
+    typed = body(await client.get_prompt("log_ticket", {"client": "Oscorp", "summary": "x", "ticket_type": "Change"}))
+    assert "create_ticket(client='Oscorp', ticket_type='Change', ...)" in typed
     handoff = body(await client.get_prompt("handoff_note", {"ticket_id": "7", "to": "night shift"}))
     assert "ticket 7 to night shift" in handoff and "add_note(ticket_id=7)" in handoff
 

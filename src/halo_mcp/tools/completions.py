@@ -30,7 +30,7 @@ RECENT = 50  # recent tickets or articles offered for an id
 # Prompt argument or template parameter -> what it names.
 PROMPT_ARGUMENTS = {
     "client": "client", "site": "site", "team": "team", "agent": "agent", "to": "agent",
-    "ticket_type": "tickettype", "ticket_id": "ticket", "article_id": "kb",
+    "ticket_type": "tickettype", "ticket_id": "ticket",
 }  # fmt: skip
 TEMPLATE_PARAMETERS = {("halo://tickets/{id}", "id"): "ticket", ("halo://kb/{id}", "id"): "kb"}
 TABLES = ("team", "agent", "tickettype")

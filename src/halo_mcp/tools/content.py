@@ -170,13 +170,14 @@ PROMPTS: dict[str, _Prompt] = {
                 types.PromptArgument(name="client", description="the client it is for", required=True),
                 types.PromptArgument(name="site", description="the client's site", required=False),
                 types.PromptArgument(name="summary", description="what the problem is", required=True),
+                types.PromptArgument(name="ticket_type", description="e.g. Incident (default: Halo's)", required=False),
             ),
             "Log a Halo ticket for client '{client}'{site_clause}: {summary}\n"
             "1. Look for an open ticket about the same problem: list_tickets(client='{client}', search=...) with "
             "two or three key words.\n"
             "2. If one exists, show it and ask whether to add a note to it instead.\n"
             "3. Otherwise show me the ticket you would create (summary, details, type, priority); once I approve, "
-            "create it with create_ticket(client='{client}'{site_argument}, ...).\n" + _DATA,
+            "create it with create_ticket(client='{client}'{site_argument}{type_argument}, ...).\n" + _DATA,
         ),
     )
 }
@@ -217,6 +218,7 @@ def get_prompt(name: str, arguments: dict[str, Any]) -> types.GetPromptResult:
         "summary": values.get("summary", ""),
         "site_clause": f" at site '{site}'" if site else "",
         "site_argument": f", site='{site}'" if site else "",
+        "type_argument": f", ticket_type='{plain['ticket_type']}'" if plain.get("ticket_type") else "",
     }
     text = prompt.template.format(**fill)
     return types.GetPromptResult(
