@@ -256,6 +256,27 @@ async def test_completions_suggest_the_chosen_clients_sites(sandbox: Sandbox, wh
     assert recent.completion.values and all(v.startswith("1") and v.isdigit() for v in recent.completion.values)
 
 
+async def test_a_surface_without_tickets_suggests_nothing_for_the_ticket_prompts(fresh_sandbox: Sandbox) -> None:
+    """Prompts and templates follow the selection, and so do their completions: no client names leak."""
+    surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="knowledge"))
+    try:
+        async with Client(surface.server) as client:
+            fresh_sandbox.reset_counters()
+            prompt = types.PromptReference(name="log_ticket")
+            clients = await client.complete(prompt, {"name": "client", "value": "o"})
+            tickets = await client.complete(
+                types.ResourceTemplateReference(uri="halo://tickets/{id}"), {"name": "id", "value": "1"}
+            )
+            articles = await client.complete(
+                types.ResourceTemplateReference(uri="halo://kb/{id}"), {"name": "id", "value": ""}
+            )
+    finally:
+        await surface.aclose()
+    assert clients.completion.values == [] and tickets.completion.values == []
+    assert articles.completion.values  # the knowledge template is offered here
+    assert [r for r in fresh_sandbox.counters()["routes"] if "Client" in r or "Tickets" in r] == []
+
+
 async def test_a_completion_costs_one_halo_request_per_list_and_none_while_typing(fresh_sandbox: Sandbox) -> None:
     surface = Surface(halo_settings_for(fresh_sandbox), ServerSettings(toolsets="all"))
     site = types.PromptReference(name="log_ticket")

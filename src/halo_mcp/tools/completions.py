@@ -20,7 +20,7 @@ from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloError
 from halo_mcp.tools import content
 from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import ToolContext
+from halo_mcp.tools.framework import Selection, ToolContext
 from halo_mcp.tools.resolve import normalise
 
 COMPLETION_LIMIT = 100  # the spec's cap on values in one answer
@@ -41,17 +41,23 @@ _lists: weakref.WeakKeyDictionary[HaloClient, dict[tuple[str, int | None], tuple
 )
 
 
-def _what(ref: types.PromptReference | types.ResourceTemplateReference, argument: str) -> str | None:
+def _what(
+    selection: Selection, ref: types.PromptReference | types.ResourceTemplateReference, argument: str
+) -> str | None:
+    """What the argument names, for a prompt or template this surface offers (others are unknown here: a
+    collection without tickets must not suggest client names)."""
     if isinstance(ref, types.PromptReference):
-        prompt = content.PROMPTS.get(ref.name)
-        if prompt is None or argument not in {a.name for a in prompt.arguments}:
+        prompt = next((p for p in content.prompts(selection) if p.name == ref.name), None)
+        if prompt is None or argument not in {a.name for a in prompt.arguments or []}:
             return None
         return PROMPT_ARGUMENTS.get(argument)
+    if ref.uri not in {t.uri_template for t in content.templates(selection)}:
+        return None
     return TEMPLATE_PARAMETERS.get((ref.uri, argument))
 
 
 async def complete(ctx: ToolContext, params: types.CompleteRequestParams) -> types.CompleteResult:
-    what = _what(params.ref, params.argument.name)
+    what = _what(ctx.selection, params.ref, params.argument.name)
     chosen = params.context.arguments if params.context and params.context.arguments else {}
     values: list[str] = []
     if what is not None:
