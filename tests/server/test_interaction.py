@@ -179,11 +179,22 @@ async def test_a_client_side_filter_reports_each_page_it_scans(sandbox: Sandbox)
 # -- cancellation ---------------------------------------------------------------------------------------------
 
 
+# (tool, arguments, GET /Tickets pages the whole call reads)
+LONG_CALLS = {
+    "similarity build": ("find_similar", {"text": "vpn keeps dropping"}, 20),
+    "count by paging": ("list_tickets", {"group_by": "sla", "state": "all"}, 10),
+}
+
+
+@pytest.mark.parametrize("call", list(LONG_CALLS))
 @pytest.mark.parametrize(("where", "mode"), [*HTTP, ("stdio", "legacy")])
-async def test_a_cancelled_call_stops_sending_halo_requests(fresh_sandbox: Sandbox, where: str, mode: str) -> None:
-    """2025-11-25 sends notifications/cancelled, 2026-07-28 closes the response stream: either way the build of
-    the similarity index (20 pages of tickets) stops, and no further page is requested."""
-    fresh_sandbox.set_faults(latency_ms=150, paths=["/api/tickets"])
+async def test_a_cancelled_call_stops_sending_halo_requests(
+    fresh_sandbox: Sandbox, where: str, mode: str, call: str
+) -> None:
+    """2025-11-25 sends notifications/cancelled, 2026-07-28 closes the response stream: either way the paging
+    stops once the call is cancelled (after its first progress report), and no further page is requested."""
+    tool, arguments, pages = LONG_CALLS[call]
+    fresh_sandbox.set_faults(latency_ms=300, paths=["/api/tickets"])
     async with connect(where, mode, fresh_sandbox) as client:
         ok(await client.call_tool("lookup", {"kind": "team"}))  # signed in before the clock starts
         fresh_sandbox.reset_counters()
@@ -192,19 +203,19 @@ async def test_a_cancelled_call_stops_sending_halo_requests(fresh_sandbox: Sandb
         async def on_progress(progress: float, total: float | None, message: str | None) -> None:
             started.set()
 
-        async def search() -> None:
-            await client.call_tool("find_similar", {"text": "vpn keeps dropping"}, progress_callback=on_progress)
+        async def long_call() -> None:
+            await client.call_tool(tool, arguments, progress_callback=on_progress)
 
         with anyio.fail_after(30):
             async with anyio.create_task_group() as tg:
-                tg.start_soon(search)
+                tg.start_soon(long_call)
                 await started.wait()
                 tg.cancel_scope.cancel()
             await anyio.sleep(1.0)  # pages already in flight finish
             sent = routes(fresh_sandbox, "GET", "/api/tickets")
             await anyio.sleep(1.5)
         assert routes(fresh_sandbox, "GET", "/api/tickets") == sent
-        assert 2 <= sent < 20
+        assert 2 <= sent < pages
         assert not (await client.call_tool("lookup", {"kind": "team"})).is_error  # the connection still works
 
 
