@@ -293,10 +293,13 @@ async def http_client(
 
 
 @asynccontextmanager
-async def sse_mcp_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
-    """The SDK client over the deprecated HTTP+SSE transport."""
+async def sse_mcp_client(
+    url: str, *, mode: str = "auto", token: str | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over the deprecated HTTP+SSE transport; `options` go to `Client`."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with Client(sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30), mode=mode) as c:
+    transport = sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30)
+    async with Client(transport, mode=mode, **options) as c:
         yield c
 
 

@@ -21,14 +21,24 @@ from halo_mcp.audit import AuditLog
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.helpers import Raw, ThreadServer, api_calls, failed, halo_settings_for, http_client, ok, subprocess_env
+from tests.helpers import (
+    Raw,
+    ThreadServer,
+    api_calls,
+    failed,
+    halo_settings_for,
+    http_client,
+    ok,
+    sse_mcp_client,
+    subprocess_env,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
 MEMORY = [("memory", "auto"), ("memory", "legacy")]
 HTTP = [("http", "auto"), ("http", "legacy")]
 STDIO = [("stdio", "auto"), ("stdio", "legacy")]
-EVERYWHERE = MEMORY + HTTP + STDIO
+EVERYWHERE = [*MEMORY, *HTTP, *STDIO, ("sse", "legacy")]  # sse: the deprecated HTTP+SSE transport
 NEW_YORK = {"oscorp": 16, "stark": 5}  # the seed's two sites named "New York - ..."
 
 
@@ -42,10 +52,11 @@ async def connect(where: str, mode: str, sandbox: Sandbox, **options: Any) -> As
                 yield client
         finally:
             await surface.aclose()
-    elif where == "http":
+    elif where in ("http", "sse"):
         server = ThreadServer(sandbox, ServerSettings(transport="http", toolsets="all")).start()
+        connected = http_client if where == "http" else sse_mcp_client
         try:
-            async with http_client(server.url, mode=mode, **options) as client:
+            async with connected(server.url, mode=mode, **options) as client:
                 yield client
         finally:
             server.stop()
