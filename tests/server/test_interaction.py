@@ -198,7 +198,7 @@ LONG_CALLS = {
 
 
 @pytest.mark.parametrize("call", list(LONG_CALLS))
-@pytest.mark.parametrize(("where", "mode"), [*HTTP, ("stdio", "legacy")])
+@pytest.mark.parametrize(("where", "mode"), [*HTTP, *STDIO])
 async def test_a_cancelled_call_stops_sending_halo_requests(
     fresh_sandbox: Sandbox, where: str, mode: str, call: str
 ) -> None:
