@@ -334,6 +334,17 @@ async def test_an_ambiguous_site_is_resolved_by_the_persons_answer_in_one_call(
     assert [t["site_id"] for t in created] == [NEW_YORK["oscorp"]]
 
 
+async def test_the_pick_replaces_only_the_argument_that_names_the_site(fresh_sandbox: Sandbox) -> None:
+    pick = picks("Stark")
+    arguments = {"summary": "New York", "details": "New York", "site": "New York"}
+    async with connect("memory", "legacy", fresh_sandbox, elicitation_callback=pick) as client:
+        ok(await client.call_tool("create_ticket", arguments))
+    (created,) = [
+        t for t in Raw(fresh_sandbox).all("/Tickets", "tickets", search="New York") if t["summary"] == "New York"
+    ]
+    assert created["site_id"] == NEW_YORK["stark"]
+
+
 @pytest.mark.parametrize(("where", "mode"), [("memory", "auto"), ("http", "legacy")])
 async def test_without_the_elicitation_capability_an_ambiguous_name_is_an_error_listing_candidates(
     fresh_sandbox: Sandbox, where: str, mode: str

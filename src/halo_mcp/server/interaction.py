@@ -33,7 +33,7 @@ from pydantic import SecretStr
 
 from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.framework import Interaction
-from halo_mcp.tools.resolve import SOURCES, normalise
+from halo_mcp.tools.resolve import SOURCES, canonical_kind, normalise
 
 _PROCESS_KEY = secrets.token_bytes(32)  # when HALO_MCP_REQUEST_STATE_KEY is unset
 STATE_TTL = 600.0  # seconds a person has to answer before the retried call is refused
@@ -185,13 +185,15 @@ def _answers(state: str | None) -> dict[str, Any]:
     return answers if isinstance(answers, dict) else {}
 
 
-def carries(arguments: dict[str, Any], name: str) -> bool:
-    """Whether an argument (or an item of a list argument) is the ambiguous name, so the pick can replace it."""
-    return substitute(arguments, name, 0) != arguments
+def carries(arguments: dict[str, Any], kind: str, name: str) -> bool:
+    """Whether an argument for that kind of entity (e.g. `site`, `new_team`) is the ambiguous name, so the pick can
+    replace it."""
+    return substitute(arguments, kind, name, 0) != arguments
 
 
-def substitute(arguments: dict[str, Any], name: str, ident: int) -> dict[str, Any]:
-    """The arguments with the ambiguous name replaced by the chosen id, at the top level or inside a list."""
+def substitute(arguments: dict[str, Any], kind: str, name: str, ident: int) -> dict[str, Any]:
+    """The arguments with the ambiguous name replaced by the chosen id, in the arguments naming that kind of entity
+    only (a summary that happens to read the same is left alone), at the top level or inside a list."""
     wanted = name.strip().casefold()
 
     def swap(value: Any) -> Any:
@@ -201,4 +203,11 @@ def substitute(arguments: dict[str, Any], name: str, ident: int) -> dict[str, An
             return [swap(v) for v in value]
         return value
 
-    return {k: swap(v) for k, v in arguments.items()}
+    return {k: swap(v) if _kind_of(k) == kind else v for k, v in arguments.items()}
+
+
+def _kind_of(argument: str) -> str | None:
+    try:
+        return canonical_kind(argument.removeprefix("new_"))
+    except ToolError:
+        return None

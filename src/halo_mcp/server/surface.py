@@ -266,9 +266,9 @@ class Surface:
             try:
                 return await t.handler(ctx, args)
             except Ambiguous as exc:
-                if sent or not interaction.can_ask or not carries(arguments, exc.name):
+                if sent or not interaction.can_ask or not carries(arguments, exc.kind, exc.name):
                     raise
-                arguments.update(substitute(arguments, exc.name, await interaction.choose(exc)))
+                arguments.update(substitute(arguments, exc.kind, exc.name, await interaction.choose(exc)))
                 args = t.args.model_validate(arguments)
         return await t.handler(ctx, args)
 
