@@ -233,6 +233,51 @@ async def rows_after(call: Call) -> None:
     await call("find_clients", {})
 
 
+# -- issue 12: bulk hand-over, time and contract questions, before (per ticket, long tail) and after ---------------
+
+
+def _month_start() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).date().replace(day=1).isoformat()
+
+
+async def handover_before(call: Call) -> None:
+    """Hand Priya's open tickets to Tom: one assign_ticket per ticket."""
+    theirs = await call("list_tickets", {"agent": "Priya Nair", "limit": 100})
+    for row in _rows(theirs):
+        await call("assign_ticket", {"ticket_id": int(row["id"]), "agent": "Tom Hughes", "note": "Handover"})
+
+
+async def handover_after(call: Call) -> None:
+    await call("add_action", {"where": {"agent": "Priya Nair"}, "new_agent": "Tom Hughes", "note": "Handover"})
+
+
+async def time_before(call: Call) -> None:
+    """Hours logged for Acme this month, by ticket: every ticket touched this month, read with its actions."""
+    touched = await call("list_tickets", {"client": "Acme Corp", "updated_from": _month_start(), "state": "all",
+                                          "limit": 100})  # fmt: skip
+    for row in _rows(touched):
+        await call("get_ticket", {"id": int(row["id"]), "actions": 50})
+
+
+async def time_after(call: Call) -> None:
+    await call("time_logged", {"start": _month_start(), "client": "Acme Corp"})
+
+
+async def contract_before(call: Call) -> None:
+    """Prepaid hours left on Wayne's contract and when it ends: ids first, then Halo's own field names."""
+    client = _first_id(await call("find_clients", {"query": "Wayne"}))
+    contracts = await call("call_operation", {"operation": "GET /ClientContract", "arguments": {"client_id": client}})
+    await call("call_operation", {"operation": "GET /ClientContract/{id}", "arguments": {"id": _first_id(contracts)}})
+    await call("search_operations", {"query": "prepay balance"})
+    await call("call_operation", {"operation": "GET /ClientPrepay", "arguments": {"client_id": client}})
+
+
+async def contract_after(call: Call) -> None:
+    await call("client_contracts", {"client": "Wayne Enterprises"})
+
+
 PAIRS: dict[str, tuple[str, Callable[[Call], Awaitable[None]], Callable[[Call], Awaitable[None]]]] = {
     "counts_per_client": ("Tickets per client over a quarter", counts_before, counts_after),
     "site_within_client": ("Wayne's Data Centre tickets", scoped_site_before, scoped_site_after),
@@ -241,6 +286,9 @@ PAIRS: dict[str, tuple[str, Callable[[Call], Awaitable[None]], Callable[[Call], 
     "unassigned": ("Unassigned open tickets", unassigned_before, unassigned_after),
     "close_ticket": ("Resolve a ticket with a note", close_before, close_after),
     "rows_answer_next": ("Site, authors, asset names, busiest client", rows_before, rows_after),
+    "bulk_handover": ("Hand an agent's open tickets to another", handover_before, handover_after),
+    "time_for_client": ("Hours logged for a client this month, by ticket", time_before, time_after),
+    "contract_left": ("Prepaid hours left on a contract, and its end", contract_before, contract_after),
 }
 
 
@@ -266,7 +314,8 @@ async def _run(sb: SandboxProc, client: Any, workflow: Callable[[Call], Awaitabl
             errors.append(f"{type(exc).__name__}: {exc}")
         counters = sb.counters()
         row[phase] = {**halo_calls(counters), "routes": counters.get("routes", {})}
-    row["tools"] = list(tools)
+        if phase == "cold":  # the job as first done: a write workflow has less left to do when repeated
+            row["tools"] = list(tools)
     row["errors"] = errors
     return row
 

@@ -36,8 +36,8 @@ def test_ambiguous_prefix_lists_the_candidates() -> None:
     assert "Identity" in str(info.value)
 
 
-def test_nothing_close_says_how_to_search() -> None:
-    with pytest.raises(ToolError, match="lookup"):
+def test_nothing_close_in_a_small_table_lists_every_valid_value() -> None:
+    with pytest.raises(ToolError, match=r"no team named 'zzzzqqq'; valid teams \(nearest first\): 'Service Desk'"):
         pick("team", "zzzzqqq", TEAMS)
 
 

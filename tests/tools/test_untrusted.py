@@ -177,7 +177,11 @@ CALLS: list[tuple[str, Any]] = [
     ("call_operation", lambda i: {"operation": "GET /Users/{id}", "arguments": {"id": i["user"]}}),
     ("call_operation", lambda i: {"operation": "GET /Attachment", "arguments": {"ticket_id": i["ticket"]}}),
     ("call_operation", lambda i: {"operation": "GET /KBArticle/{id}", "arguments": {"id": i["kb"]}}),
-    ("call_operation", lambda i: {"operation": "POST /Tickets", "arguments": {"id": i["ticket"], "impact": 3}}),
+    # A write answers with what changed (issue 12): the summary Halo saved is echoed, delimited.
+    (
+        "call_operation",
+        lambda i: {"operation": "POST /Tickets", "arguments": {"id": i["ticket"], "summary": f"Zebra {PAYLOAD}"}},
+    ),
 ]
 
 

@@ -138,6 +138,7 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("ActionDateCreated", _d("actiondatecreated")),
                 ("note", _j("note")),
                 ("timetaken", f"coalesce({_j('timetaken')}, 0)"),
+                ("nonbilltime", f"coalesce({_j('nonbilltime')}, 0)"),
                 ("ActionHide", f"coalesce({_j('hiddenfromuser')}, 0)"),
                 ("ActionStatusBefore", _j("old_status")),
                 ("ActionStatusAfter", _j("new_status")),

@@ -2132,6 +2132,24 @@ def _time_and_prepay(c: _Ctx) -> None:
             contract_prepayused=round(used, 2),
             contract_prepaybalance=round(total - used, 2),
         )
+    # The agreement the first prepay client had before its current one: ended, yet its `contract_status` text
+    # still says "Active" beside `active: false` (issue 12 saw exactly that pair; the spec documents neither).
+    current = contracts[min(prepay)]
+    ended = _ts(current["start_date"]) - DAY
+    d["ClientContract"].append(
+        {
+            **{k: current[k] for k in ("client_id", "site_id", "sla_id", "billingperiod", "periodchargeamount")},
+            "id": len(d["ClientContract"]) + 1,
+            "ref": f"{current['ref']}-PREV",
+            "start_date": iso(ended - 365 * DAY),
+            "end_date": iso(ended),
+            "status": 1,
+            "contract_status": "Active",
+            "active": False,
+            "chargehoursperperiod": current.get("chargehoursperperiod"),
+            "note": "Previous managed service agreement (replaced).",
+        }
+    )
 
 
 def _prepay(d: Data, client_id: int, when: int, hours: float) -> Record:

@@ -13,6 +13,7 @@ TOOL_MODULES = (
     "services",
     "reports",
     "attachments",
+    "billing",
     "api",
 )
 

@@ -21,7 +21,7 @@ import difflib
 import fnmatch
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
 from pydantic import Field
@@ -30,6 +30,7 @@ from halo_mcp.halo.catalogue import Catalogue, Operation, catalogue, key, matchi
 from halo_mcp.halo.client import rows_of
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, Kind, Selection, ToolContext, ToolOutput, registry, tool
+from halo_mcp.tools.paging import clamp_to
 from halo_mcp.tools.render import compact, cut, is_empty, list_output, record_output, truncate
 from halo_mcp.tools.resolve import Entity, is_id_text
 from halo_mcp.tools.spans import untrusted
@@ -56,7 +57,24 @@ CURATED = {
     "GET /Client": ("find_clients",), "GET /Attachment": ("list_attachments",),
     "GET /Attachment/{id}": ("get_attachment",), "POST /Attachment": ("add_attachment",),
     "GET /Report": ("list_reports",), "GET /Service": ("search_services",),
+    "GET /TimesheetEvent": ("time_logged",), "GET /ClientContract": ("client_contracts",),
+    "GET /ClientPrepay": ("client_contracts",),
 }  # fmt: skip
+# The Halo body fields each curated write sends (tickets.py `_ticket_body`, `_post_action`): the tip names those
+# tools only when the call sent nothing else, so it is never wrong about a field they cannot set.
+CURATED_FIELDS = {
+    "POST /Tickets": frozenset({
+        "id", "summary", "details", "client_id", "site_id", "user_id", "tickettype_id", "priority_id", "agent_id",
+        "team", "categoryid_1", "category_1", "impact", "urgency", "customfields", "startdate", "targetdate",
+        "parent_id"}),
+    "POST /Actions": frozenset({
+        "ticket_id", "outcome_id", "outcome", "note", "hiddenfromuser", "sendemail", "timetaken", "new_status",
+        "new_agent", "new_team", "new_priority"}),
+}  # fmt: skip
+# Fields search_operations lists first for any operation: ids, names and texts, then dates of a window.
+IMPORTANT = ("id", "ticket_id", "client_id", "site_id", "user_id", "agent_id", "team", "team_id", "status_id",
+             "priority_id", "tickettype_id", "name", "summary", "details", "note", "outcome", "startdate",
+             "targetdate", "start_date", "end_date", "parent_id")  # fmt: skip
 # Operations whose POST only reads (query_sql runs SQL with `_loadreportonly`, halo-api-facts §2): the request
 # layer lets them through where writes are not allowed; call_operation still treats every POST as a write.
 READS_BY_POST = frozenset({"POST /Report"})
@@ -67,7 +85,7 @@ _NAMED = re.compile(r"^\s*(GET|POST|DELETE|PUT|PATCH)\s*(/\S*)\s*(.*)$", re.IGNO
 
 class SearchOperationsArgs(Args):
     query: str = Field(description="task in words, or an operation name")
-    limit: int = Field(10, ge=1, le=25)
+    limit: Annotated[int, clamp_to(25)] = 10
 
 
 class CallOperationArgs(Args):
@@ -123,12 +141,17 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
     op, path_values = _operation(cat, args.operation)
     _check_kind(ctx.selection, op)
     arguments = await _names_to_ids(ctx, dict(args.arguments))
-    path, query, body = _split(cat, op, arguments, path_values, args.body)
+    explicit = args.body
+    if isinstance(explicit, dict):
+        explicit = await _names_to_ids(ctx, explicit)
+    elif isinstance(explicit, list):
+        explicit = [await _names_to_ids(ctx, dict(item)) for item in explicit]
+    path, query, body = _split(cat, op, arguments, path_values, explicit)
     query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
     if op.kind == "delete":
         await ctx.confirm(f"Delete in Halo: {op.method} {path}{_query_text(query)}. This cannot be undone.")
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
-    hint = _hint(ctx.selection, op)
+    hint = _hint(ctx.selection, op, body)
     if op.method == "GET":
         out = _render_read(data)
         if hint:
@@ -212,9 +235,16 @@ def _curated(selection: Selection, op: Operation) -> tuple[str, ...]:
     return tuple(n for n in names if (t := registry.get(n)) is not None and selection.allows(t))
 
 
-def _hint(selection: Selection, op: Operation) -> str:
+def _hint(selection: Selection, op: Operation, body: Any = None) -> str:
     names = _curated(selection, op)
-    return f"tip: {', '.join(names)} does this with names resolved and fields checked" if names else ""
+    if not names:
+        return ""
+    covered = CURATED_FIELDS.get(op.name)
+    items = body if isinstance(body, list) else [body] if isinstance(body, Mapping) else []
+    sent = {k.lower() for item in items if isinstance(item, Mapping) for k in item if not k.startswith("_")}
+    if covered is not None and sent - covered:
+        return ""  # the call set fields no curated tool takes: call_operation was the right tool
+    return f"tip: {', '.join(names)} does this with names resolved and fields checked"
 
 
 # -- splitting arguments -----------------------------------------------------------------------------------------
@@ -224,6 +254,9 @@ def _hint(selection: Selection, op: Operation) -> str:
 REFERENCE_ARGS = {
     "client_id": "client", "site_id": "site", "user_id": "user", "agent_id": "agent", "team_id": "team",
     "tickettype_id": "tickettype", "requesttype_id": "tickettype", "priority_id": "priority", "status_id": "status",
+    # write fields (POST /Actions, /Tickets, /Asset): the new state an action sets, an outcome, a category, an SLA
+    "new_status": "status", "new_agent": "agent", "new_priority": "priority", "outcome_id": "outcome",
+    "categoryid_1": "category", "sla_id": "sla", "assettype_id": "assettype",
 }  # fmt: skip
 
 
@@ -413,16 +446,30 @@ def _render_write(op: Operation, path_values: Mapping[str, str], body: Any, data
         ids = [next(iter(path_values.values()))]
     affected = [f"{label}:{i}" for i in ids] or [label]
     lines = [f"{op.name} ok: {', '.join(affected)}"]
-    if records:
-        first = _deep(records[0])
-        text = cut(record_output(first).text, WRITE_CAP, more="read it back with GET")
-        lines.append(text)
+    structured: dict[str, Any] = {"affected": affected}
+    if records and op.method == "POST":
+        # What changed, as Halo saved it: the fields sent, read back from Halo's answer (not the whole record,
+        # ~1,000 tokens for a ticket); GET the record for the rest.
+        changed = _changed(body, records[0])
+        if changed:
+            structured["changed"] = changed
+            lines.append(cut(record_output(changed).text, WRITE_CAP, more="read it back with GET"))
     elif isinstance(data, str) and data:
         lines.append(cut(untrusted(data), WRITE_CAP))
     if hint:
         lines.append(hint)
-    structured = {"affected": affected}
     return ToolOutput(text="\n".join(lines), structured=structured, affected=affected)
+
+
+def _changed(body: Any, saved: Mapping[str, Any]) -> dict[str, Any]:
+    """The sent fields with the values Halo answered (its casing of a name wins; a field it did not echo keeps the
+    sent value)."""
+    first = body[0] if isinstance(body, list) and body else body
+    if not isinstance(first, Mapping):
+        return {}
+    answered = {k.lower(): v for k, v in saved.items()}
+    out = {k: answered.get(k.lower(), v) for k, v in first.items() if not k.startswith("_") and k.lower() != "id"}
+    return _deep(out)
 
 
 def _key_params(cat: Catalogue, op: Operation, words: set[str]) -> str:
@@ -458,7 +505,7 @@ def _detail(selection: Selection, cat: Catalogue, op: Operation, filter_text: st
             size += len(part)
             parts.append(part)
         lines.append(f"query ({len(query)}{' matching' if words else ''}): " + "; ".join(parts))
-    fields = cat.fields(op)
+    fields = _important_first(op, cat.fields(op))
     if fields:
         chosen = [f for f in fields if not words or _hit(f[0], words)]
         text = ", ".join(f"{n}:{t}" for n, t in chosen)
@@ -474,6 +521,18 @@ def _detail(selection: Selection, cat: Catalogue, op: Operation, filter_text: st
     if hint:
         lines.append(hint)
     return ToolOutput(text="\n".join(lines))
+
+
+def _important_first(op: Operation, fields: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Body fields with the ones that matter first: those a curated tool sends, then ids, names and dates."""
+    curated = CURATED_FIELDS.get(op.name, frozenset())
+    order = {name: i for i, name in enumerate(IMPORTANT)}
+
+    def weight(field: tuple[str, str]) -> tuple[int, int]:
+        name = field[0].lower()
+        return (0 if name in curated else 1 if name in order else 2, order.get(name, len(order)))
+
+    return sorted(fields, key=weight)
 
 
 def _hit(name: str, words: set[str]) -> bool:

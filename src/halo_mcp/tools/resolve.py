@@ -171,10 +171,11 @@ class Resolver:
             ident = int(value)
             if source.searched:
                 return Entity(kind, ident, str(ident), {"id": ident})
-            for entity in await self.table(kind):
+            table = await self.table(kind)
+            for entity in table:
                 if entity.id == ident:
                     return entity
-            raise ToolError(f"no {kind} with id {ident}; use lookup(kind='{kind}') to see valid values")
+            raise ToolError(f"no {kind} with id {ident}; {valid_values(kind, table)}")
         text = value.strip()
         if kind == "agent" and text.lower() in ("me", "myself", "self"):
             return await self.me()
@@ -231,6 +232,10 @@ class Resolver:
         return entities
 
     @staticmethod
+    def entity(kind: str, record: dict[str, Any]) -> Entity | None:
+        return Resolver._entity(kind, record)
+
+    @staticmethod
     def _entity(kind: str, record: dict[str, Any]) -> Entity | None:
         source = SOURCES[kind]
         raw_id = record.get("id")
@@ -258,26 +263,42 @@ def _names(entity: Entity) -> list[str]:
     return names or [entity.name]
 
 
-def rank(pool: Sequence[Entity], query: str) -> list[Entity]:
-    """Exact, then prefix, then word/substring, then fuzzy matches."""
+def _closeness(entity: Entity, q: str) -> float:
+    """1 exact, .9 prefix, .8 substring, else fuzzy (at most .75), over every name of the entity."""
+    best = 0.0
+    for name in _names(entity):
+        n = normalise(name)
+        if n == q:
+            score = 1.0
+        elif n.startswith(q) or any(w.startswith(q) for w in n.split()):
+            score = 0.9
+        elif q in n:
+            score = 0.8
+        else:
+            score = difflib.SequenceMatcher(None, q, n).ratio() * 0.75
+        best = max(best, score)
+    return best
+
+
+def rank(pool: Sequence[Entity], query: str, floor: float = 0.45) -> list[Entity]:
+    """Exact, then prefix, then word/substring, then fuzzy matches (those at least `floor` close)."""
     q = normalise(query)
-    scored: list[tuple[float, int, Entity]] = []
-    for i, entity in enumerate(pool):
-        best = 0.0
-        for name in _names(entity):
-            n = normalise(name)
-            if n == q:
-                score = 1.0
-            elif n.startswith(q) or any(w.startswith(q) for w in n.split()):
-                score = 0.9
-            elif q in n:
-                score = 0.8
-            else:
-                score = difflib.SequenceMatcher(None, q, n).ratio() * 0.75
-            best = max(best, score)
-        if best >= 0.45:
-            scored.append((-best, i, entity))
+    scored = [(-score, i, e) for i, e in enumerate(pool) if (score := _closeness(e, q)) >= floor]
     return [e for _, _, e in sorted(scored, key=lambda t: (t[0], t[1]))]
+
+
+VALUES_CAP = 12  # valid values listed in an error; the rest are one lookup away
+
+
+def valid_values(kind: str, pool: Sequence[Entity], query: str = "", skip: Sequence[Entity] = ()) -> str:
+    """A small table's valid values for an error, nearest to `query` first and capped: the next call can pick one."""
+    rest = [e for e in (rank(pool, query, floor=0.0) if query else pool) if e not in skip]
+    if not rest:
+        return f"lookup(kind='{kind}') lists them"
+    more = len(rest) - VALUES_CAP
+    label = "other valid" if skip else "valid"
+    text = f"{label} {SOURCES[kind].plural}{' (nearest first)' if query else ''}: {describe(rest[:VALUES_CAP])}"
+    return text + (f" and {more} more (lookup(kind='{kind}', query=...))" if more > 0 else "")
 
 
 def _client_of(entity: Entity) -> int | None:
@@ -321,7 +342,9 @@ def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
             kind, query, strong[:8],
         )  # fmt: skip
     if ranked:
-        return _miss(kind, query, ranked)
+        return _miss(kind, query, ranked, pool)
+    if not SOURCES[kind].searched:
+        raise ToolError(f"no {kind} named {query!r}; {valid_values(kind, pool, query)}")
     how = "find_users(query=...)" if kind == "user" else f"lookup(kind='{kind}', query=...)"
     raise ToolError(f"no {kind} named {query!r}; use {how} to search")
 
@@ -334,8 +357,9 @@ def ambiguous(message: str, kind: str, query: str, entities: Sequence[Entity]) -
     return Ambiguous(message, kind, query, candidates)
 
 
-def _miss(kind: str, query: str, ranked: Sequence[Entity]) -> Entity:
+def _miss(kind: str, query: str, ranked: Sequence[Entity], pool: Sequence[Entity]) -> Entity:
     best = ranked[:3]
-    if len(best) == 1:
-        raise ToolError(f"no {kind} named {query!r}; did you mean {describe(best)}?")
-    raise ToolError(f"no {kind} named {query!r}; did you mean one of {describe(best)}?")
+    guess = f"did you mean {describe(best)}?" if len(best) == 1 else f"did you mean one of {describe(best)}?"
+    # A small table is listed whole (nearest first, capped), so a wrong guess still leaves the model the answer.
+    others = "" if SOURCES[kind].searched else " " + valid_values(kind, pool, query, skip=best)
+    raise ToolError(f"no {kind} named {query!r}; {guess}{others}")

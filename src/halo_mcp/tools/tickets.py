@@ -9,20 +9,23 @@ resolved server-side from cached lookup tables.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from halo_mcp.halo.client import PAGE_CAP, rows_of
-from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError, HaloValidationError
+from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloPermissionError, HaloValidationError
+from halo_mcp.tools import actions
 from halo_mcp.tools.counting import GROUPS, by_paging, by_sql, count_sql, day_bounds
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
+from halo_mcp.tools.paging import Limit
 from halo_mcp.tools.render import (
     compact,
     decode_cursor,
@@ -36,9 +39,10 @@ from halo_mcp.tools.render import (
     text_field,
     truncate,
 )
-from halo_mcp.tools.resolve import Entity, Ref, normalise
+from halo_mcp.tools.resolve import SOURCES, Entity, Ref, Resolver, normalise, valid_values
 
 DETAILS_LIMIT = 4000
+MINUTES_CAP = 1440  # one action logs at most a day
 NOTE_LIMIT = 300
 SCAN_PAGES = 5  # Halo pages (of 100) read per call when filtering client-side (SLA state, unassigned)
 AT_RISK_SHARE = 0.25  # an open ticket is "at risk" when less than this share of an SLA window is left...
@@ -74,6 +78,16 @@ _SHORT_PRIORITY = re.compile(r"^(P\d+)\s*[-–:]")
 
 
 # -- shared helpers ------------------------------------------------------------------------------------------
+
+
+def _minutes(value: float) -> float:
+    if not 0 < value <= MINUTES_CAP:
+        raise ValueError(f"minutes must be more than 0 and at most {MINUTES_CAP} (a day); split longer work")
+    return value
+
+
+# Checked here rather than in the schema: bounds cost tokens in every tools/list (tools/paging.py, Limit).
+Minutes = Annotated[float, AfterValidator(_minutes)]
 
 
 def _now() -> datetime:
@@ -223,7 +237,7 @@ class ListTicketsArgs(Args):
     search: str | None = Field(None, description="free text")
     group_by: GroupBy | None = Field(None, description="count per value instead")
     fields: list[str] | None = Field(None, description="team, user, opened, updated or Halo fields")
-    limit: int = Field(25, ge=1, le=100)
+    limit: Limit = 25
     cursor: str | None = None
 
 
@@ -515,7 +529,7 @@ def _has_more(total: int | None, page_no: int, got: int) -> bool:
 
 class GetTicketArgs(Args):
     id: int
-    actions: int = Field(0, ge=0, le=50, description="last N actions")
+    actions: Annotated[int, AfterValidator(lambda n: min(max(n, 0), 50))] = Field(0, description="last N actions")
     assets: bool = False
     full: bool = Field(False, description="untruncated")
 
@@ -670,15 +684,32 @@ def _needed_args(message: str) -> list[str]:
     return list(dict.fromkeys(needs))
 
 
-def _explain_validation(exc: HaloValidationError, type_name: str) -> ToolError | None:
-    """Turn Halo's 400 for a missing required field into which argument to pass; None when it cannot tell."""
+async def _explain_validation(
+    ctx: ToolContext, exc: HaloValidationError, type_name: str, type_id: int | None = None
+) -> ToolError | None:
+    """Turn Halo's 400 for a missing required field into which argument to pass, with the valid values of those
+    that have a known set (a category: those of the ticket type); None when it cannot tell."""
     message = str(exc)
     needs = _needed_args(message.split(": ", 1)[-1])
     if not needs:
         return None
     what = ", ".join(needs)
     where = f" for ticket type '{type_name}'" if type_name else ""
-    return ToolError(f"Halo needs {what}{where}; pass {what} and try again. (Halo said: {message})")
+    listed = []
+    for arg in needs:
+        kind = ARG_KINDS.get(arg)
+        if kind is None or SOURCES[kind].searched:
+            continue
+        pool: list[Entity] = []
+        if kind == "category" and type_id is not None:
+            # Halo's own filter for the categories a ticket type offers (GET /Category declares tickettype_id).
+            with contextlib.suppress(HaloError):  # the plain list below is the fallback
+                data = await ctx.halo.get("Category", {"tickettype_id": type_id})
+                pool = [e for e in (Resolver.entity("category", r) for r in rows_of(data)) if e]
+        pool = pool or await ctx.resolver.table(kind)
+        listed.append(f"{arg}: {valid_values(kind, pool)}")
+    values = "".join(f" {line}." for line in listed)
+    return ToolError(f"Halo needs {what}{where}; pass {what} and try again.{values} (Halo said: {message})")
 
 
 def _custom_fields(values: Mapping[str, Any] | None) -> list[dict[str, Any]] | None:
@@ -702,6 +733,7 @@ class TicketFields(Args):
     impact: int | None = None
     urgency: int | None = None
     custom_fields: dict[str, Any] | None = Field(None, description="{name or id: value}")
+    parent_id: int | None = None
 
 
 async def _ticket_body(
@@ -726,6 +758,14 @@ async def _ticket_body(
     body["impact"] = args.impact
     body["urgency"] = args.urgency
     body["customfields"] = _custom_fields(args.custom_fields)
+    # A change's or appointment's window is the ticket's `startdate`..`targetdate`; a child names its `parent_id`
+    # (facts §7: Dates and Hierarchy fields of Faults).
+    start, end = getattr(args, "start", None), getattr(args, "end", None)  # create_ticket's window
+    body["startdate"] = _date_param(start, "start")
+    body["targetdate"] = _date_param(end, "end")
+    if start and end and halo_datetime(end) < halo_datetime(start):  # type: ignore[operator]
+        raise ToolError(f"end {end} is before start {start}; swap them")
+    body["parent_id"] = args.parent_id
     return {k: v for k, v in body.items() if v is not None}, found
 
 
@@ -744,6 +784,10 @@ def _summary_record(saved: Mapping[str, Any], found: Mapping[str, Entity]) -> di
     for arg in ("client", "site", "user", "priority"):
         if arg not in record and arg in names:
             record[arg] = names[arg]
+    for key, field in (("start", "startdate"), ("end", "targetdate")):  # a scheduled window, when Halo has one
+        when = halo_datetime(saved.get(field))
+        if when is not None and key not in record:
+            record[key] = short_date(str(saved[field]))
     return record
 
 
@@ -751,6 +795,8 @@ class CreateTicketArgs(TicketFields):
     summary: str = Field(min_length=1)
     team: Ref | None = None
     agent: Ref | None = Field(None, description="name, id or 'me'")
+    start: str | None = None  # a change's or appointment's scheduled window (ISO)
+    end: str | None = None
 
 
 @tool("tickets", kind="write", title="Create ticket")
@@ -761,7 +807,8 @@ async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))
     except HaloValidationError as exc:
-        raise _explain_validation(exc, type_name) or exc from None
+        type_id = found["ticket_type"].id if "ticket_type" in found else None
+        raise await _explain_validation(ctx, exc, type_name, type_id) or exc from None
     ticket_id = saved.get("id")
     if not ticket_id:
         raise ToolError("Halo accepted the ticket but returned no id; check with list_tickets before retrying")
@@ -814,7 +861,8 @@ async def update_ticket(ctx: ToolContext, args: UpdateTicketArgs) -> ToolOutput:
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))
     except HaloValidationError as exc:
-        raise _explain_validation(exc, type_name) or exc from None
+        type_id = found["ticket_type"].id if "ticket_type" in found else current.get("tickettype_id")
+        raise await _explain_validation(ctx, exc, type_name, type_id) or exc from None
     if saved and saved.get("id") not in (None, args.id):
         raise ToolError(
             f"Halo saved the change as ticket {saved.get('id')} instead of updating ticket {args.id}; "
@@ -920,6 +968,7 @@ async def _post_action(
 
 
 CLOSING_OUTCOMES = ("Resolve", "Resolved", "Close", "Closed", "Close Ticket")
+ASSIGN_OUTCOMES = ("Reassign", "Assign", "Assign Ticket", "Private Note")
 
 
 async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | None) -> Ref | None:
@@ -936,14 +985,51 @@ async def _closing_status(ctx: ToolContext, outcome: Entity, new_status: Ref | N
     return str(preferred[0].id)
 
 
-class AddActionArgs(Args):
-    ticket_id: int
+WHERE_SCHEMA = {"type": "object", "description": "{ids:[..]} or list_tickets filters"}
+
+
+class Many(Args):
+    """Bulk arguments of the action tools (tools/actions.py holds the policy)."""
+
+    ticket_id: int | None = None
+    where: Annotated[dict[str, Any] | None, WithJsonSchema(WHERE_SCHEMA)] = None
+    dry_run: bool | None = None
+
+
+async def _on_tickets(
+    ctx: ToolContext, args: Many, outcome: Entity, what: str, note_given: bool, **action: Any
+) -> ToolOutput:
+    """One action on `ticket_id`, or on every ticket `where` selects (bounded, previewable, per-ticket results)."""
+    where = args.where
+    if (args.ticket_id is None) == (where is None):
+        raise ToolError("pass ticket_id for one ticket or where={ids:[...]} / list_tickets filters for many")
+    if where is None:
+        if args.dry_run:
+            raise ToolError("dry_run previews a where=... bulk change; for one ticket, get_ticket shows it")
+        return await _post_action(ctx, int(args.ticket_id or 0), outcome, what=what, **action)
+
+    async def where_params(c: ToolContext, where: Mapping[str, Any]) -> tuple[dict[str, Any], actions.Keep | None]:
+        filters = actions.filter_args(ListTicketsArgs, where)
+        params, _ = await _list_params(c, filters)
+        return params, _keep(filters, _now())
+
+    tickets = await actions.select_tickets(ctx, where, where_params)
+    dry_run = bool(args.dry_run)
+    kinds = {"new_agent": "agent", "new_team": "team", "new_status": "status", "new_priority": "priority"}
+    targets = await _resolve_all(ctx, {kinds[k]: action.get(k) for k in kinds})
+    return await actions.apply(
+        ctx, tickets, targets, lambda tid: _post_action(ctx, tid, outcome, what=what, **action), what=what,
+        note=action.get("note"), outcome=outcome, dry_run=dry_run, note_given=note_given,
+    )  # fmt: skip
+
+
+class AddActionArgs(Many):
     outcome: Ref | None = Field(None, description="action type, e.g. Email User")
     note: str | None = None
     close: bool = False
-    private: bool | None = Field(None, description="hide from user")
+    private: bool | None = Field(None, description="default: the outcome's")
     email_user: bool = False
-    minutes: float | None = Field(None, gt=0, le=1440)
+    minutes: Minutes | None = None
     new_status: Ref | None = None
     new_agent: Ref | None = Field(None, description="name, id or 'me'")
     new_team: Ref | None = None
@@ -952,28 +1038,34 @@ class AddActionArgs(Args):
 
 @tool("tickets", kind="write", title="Add action")
 async def add_action(ctx: ToolContext, args: AddActionArgs) -> ToolOutput:
-    """Act on a ticket (Halo actions): note, email, status, agent, team or priority change; time only if minutes given.
-    close=true resolves it (note = resolution)."""
-    if args.outcome in (None, "") and not args.close:
-        raise ToolError("pass outcome (e.g. 'Private Note', 'Email User'), or close=true to resolve the ticket")
+    """Halo actions on a ticket or many (where): note, email, status, agent, team or priority change; time only if
+    minutes given. close=true resolves (note = resolution)."""
+    assigning = args.new_agent not in (None, "") or args.new_team not in (None, "")
+    if args.outcome in (None, "") and not args.close and not assigning:
+        outcomes = valid_values("outcome", await ctx.resolver.table("outcome"))
+        raise ToolError(f"pass outcome, close=true to resolve, or new_agent/new_team to assign; {outcomes}")
     if args.outcome not in (None, ""):
         outcome = await ctx.resolver.resolve("outcome", args.outcome)
-    else:
+    elif args.close:
         outcome = await _default_outcome(ctx, *CLOSING_OUTCOMES)
+    else:  # a reassignment, as assign_ticket writes it: a private action
+        outcome = await _default_outcome(ctx, *ASSIGN_OUTCOMES)
     new_status = await _closing_status(ctx, outcome, args.new_status) if args.close else args.new_status
-    return await _post_action(
+    plain = args.outcome in (None, "") and not args.close
+    return await _on_tickets(
         ctx,
-        args.ticket_id,
+        args,
         outcome,
-        note=args.note,
-        private=args.private,
+        "closing action" if args.close else "assignment" if plain else "action",
+        args.note is not None,
+        note=args.note or ("Reassigned" if plain else None),
+        private=True if plain and args.private is None else args.private,
         email_user=args.email_user,
         minutes=args.minutes,
         new_status=new_status,
         new_agent=args.new_agent,
         new_team=args.new_team,
         new_priority=args.new_priority,
-        what="closing action" if args.close else "action",
     )
 
 
@@ -991,7 +1083,7 @@ async def add_note(ctx: ToolContext, args: AddNoteArgs) -> ToolOutput:
 
 class LogTimeArgs(Args):
     ticket_id: int
-    minutes: float = Field(gt=0, le=1440)
+    minutes: Minutes
     note: str | None = None
 
 
@@ -1014,10 +1106,10 @@ class AssignTicketArgs(Args):
 
 @tool("tickets", kind="write", title="Assign ticket")
 async def assign_ticket(ctx: ToolContext, args: AssignTicketArgs) -> ToolOutput:
-    """Assign a ticket to an agent ('me' allowed) and/or team (an action)."""
+    """Assign a ticket to an agent ('me' allowed) and/or team (a private action)."""
     if args.agent in (None, "") and args.team in (None, ""):
         raise ToolError("pass agent (a name, id or 'me') and/or team")
-    outcome = await _default_outcome(ctx, "Reassign", "Assign", "Assign Ticket", "Private Note")
+    outcome = await _default_outcome(ctx, *ASSIGN_OUTCOMES)
     return await _post_action(
         ctx, args.ticket_id, outcome, note=args.note or "Reassigned", private=True, new_agent=args.agent,
         new_team=args.team, what="assignment",

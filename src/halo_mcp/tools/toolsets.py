@@ -24,6 +24,7 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset("services", "the service catalogue", True),
     Toolset("reports", "saved reports and read-only SQL", False),
     Toolset("attachments", "ticket attachments, downloaded and uploaded by the server", False),
+    Toolset("billing", "time logged and client contracts (reporting SQL when allowed, else timesheets)", False),
     Toolset("api", "search and call any of Halo's ~800 API operations", True),
 )
 
@@ -58,6 +59,10 @@ TOOL_SCOPES: dict[str, tuple[str, ...]] = {
     "list_attachments": ("read:tickets",),  # GET /Attachment
     "get_attachment": ("read:tickets",),  # GET /Attachment/{id}
     "add_attachment": ("edit:tickets",),  # POST /Attachment
+    # GET /Client (names), /TimesheetEvent, /Actions. Their report SQL (the billable split) runs when the token also
+    # holds edit:reporting (the reports toolset requests it); otherwise they fall back, so it is not required here.
+    "time_logged": ("read:customers", "read:timesheets", "read:tickets"),
+    "client_contracts": ("read:customers", "read:contracts"),  # GET /ClientContract, /ClientPrepay
     "search_operations": (),  # the packaged catalogue: no Halo request
     "call_operation": ("all",),  # any operation; in read-only mode every read:<area>
 }
