@@ -390,6 +390,49 @@ async def test_a_confirmed_delete_is_sent_once(fresh_sandbox: Sandbox, where: st
     assert routes(fresh_sandbox, "DELETE", "/api/tickets/{id}") == 1
 
 
+HANDOVER = {"where": {"agent": "Priya Nair"}, "new_agent": "Tom Hughes", "note": "Handover: Priya is on leave"}
+
+
+def priyas_open_tickets(sb: Sandbox) -> list[int]:
+    return [int(t["id"]) for t in Raw(sb).all("Tickets", "tickets", agent_id=2, open_only=True)]
+
+
+@pytest.mark.parametrize(("where", "mode"), [*MEMORY, ("http", "legacy")])
+async def test_declining_a_bulk_hand_over_changes_nothing_in_halo(
+    fresh_sandbox: Sandbox, where: str, mode: str
+) -> None:
+    theirs = priyas_open_tickets(fresh_sandbox)
+    decline = answers("decline")
+    async with connect(where, mode, fresh_sandbox, elicitation_callback=decline) as client:
+        fresh_sandbox.reset_counters()
+        message = failed(await client.call_tool("add_action", HANDOVER))
+    assert "nothing was changed in Halo" in message
+    (asked,) = decline.seen
+    assert asked.startswith(f"Apply assignment to {len(theirs)} tickets in Halo?")
+    assert f"#{theirs[0]}: agent Priya Nair -> Tom Hughes" in asked
+    assert routes(fresh_sandbox, "POST", "/api/actions") == 0
+    assert priyas_open_tickets(fresh_sandbox) == theirs
+
+
+@pytest.mark.parametrize(("where", "mode"), MEMORY)
+async def test_a_confirmed_bulk_hand_over_reports_each_ticket_it_changes(
+    fresh_sandbox: Sandbox, where: str, mode: str
+) -> None:
+    theirs = priyas_open_tickets(fresh_sandbox)
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    async with connect(where, mode, fresh_sandbox, elicitation_callback=answers("accept")) as client:
+        fresh_sandbox.reset_counters()
+        ok(await client.call_tool("add_action", HANDOVER, progress_callback=on_progress))
+    n = len(theirs)
+    assert routes(fresh_sandbox, "POST", "/api/actions") == n  # one write per ticket, none repeated by the retry
+    assert priyas_open_tickets(fresh_sandbox) == []
+    assert updates == [(i, n, f"assignment: {i} of {n} tickets") for i in range(1, n)]
+
+
 async def test_a_forged_request_state_is_refused(sandbox: Sandbox) -> None:
     """2026-07-28: the answers so far travel sealed; a client cannot claim an answer the person never gave."""
     async with connect("memory", "auto", sandbox, elicitation_callback=answers("accept")) as client:
