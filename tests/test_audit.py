@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,21 @@ def test_secrets_and_file_contents_are_masked_and_long_text_cut() -> None:
     assert masked["client_secret"] == "***" and masked["data_base64"] == "***"
     assert masked["nested"][0]["password"] == "***"
     assert len(masked["nested"][0]["note"]) < 520
+
+
+def test_retention_prunes_old_sqlite_entries_at_start_and_never_makes_a_file(tmp_path: Path) -> None:
+    from halo_mcp.audit import open_audit
+    from halo_mcp.config import ServerSettings
+
+    path = tmp_path / "audit.db"
+    assert open_audit(ServerSettings(audit_db=str(path), audit_retention_days=30)).prune(time.time()) == 0
+    assert not path.exists()  # a server that only reads still makes no audit file
+    log = AuditLog(str(path))
+    log.record(collection="c", tool="add_note", arguments={}, affected=[], outcome="ok", message="new")
+    log.record(collection="c", tool="add_note", arguments={}, affected=[], outcome="ok", message="old")
+    log.close()
+    with sqlite3.connect(path) as db:
+        db.execute("UPDATE audit SET at = ? WHERE message = 'old'", (time.time() - 31 * 86_400,))
+    kept = open_audit(ServerSettings(audit_db=str(path), audit_retention_days=30))
+    assert [e.message for e in kept.entries()] == ["new"]
+    kept.close()

@@ -92,3 +92,15 @@ def test_every_problem_is_listed_and_no_secret_is_echoed() -> None:
         "HALO_CLIENT_ID is not set: create an API application in Halo and copy its client id",
         "HALO_CLIENT_SECRET is not set: client credentials need the application's secret",
     ]
+
+
+def test_an_engine_url_with_the_wrong_scheme_names_the_variable_and_never_echoes_the_url() -> None:
+    from halo_mcp.config import load_server_settings
+
+    with pytest.raises(ConfigError) as raised:
+        load_server_settings(redis_url="http://user:hunter2@cache:6379", database_url="mysql://u:pw2@db/x")
+    message = str(raised.value)
+    assert "HALO_MCP_REDIS_URL: scheme 'http' is not one of redis, rediss, unix" in message
+    assert "HALO_MCP_DATABASE_URL: scheme 'mysql'" in message
+    assert "hunter2" not in message and "pw2" not in message
+    assert load_server_settings(redis_url="", database_url="").redis_url is None

@@ -1,6 +1,6 @@
 """An audit trail of every write made through the server: when, which collection, which principal (an API token's
 id and label), which tool, arguments with secrets removed, the Halo records affected, and the outcome. SQLite, file
-or memory."""
+or memory; PostgreSQL for replicas (state/postgres.py)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,13 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from halo_mcp.config import ConfigError
+
+if TYPE_CHECKING:
+    from halo_mcp.config import ServerSettings
+    from halo_mcp.state.base import AuditStore
 
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|api[_-]?key|data_base64|^data$|content_base64)")
 
@@ -150,3 +154,28 @@ class AuditLog:
             if self._db is not None:
                 self._db.close()
                 self._db = None
+
+    def prune(self, older_than: float) -> int:
+        """Delete entries recorded before `older_than` (epoch seconds); an audit never written stays unmade."""
+        if (self.path == ":memory:" and self._db is None) or (self.path != ":memory:" and not Path(self.path).exists()):
+            return 0
+        with self._lock:
+            db = self._open()
+            deleted = db.execute("DELETE FROM audit WHERE at < ?", (older_than,)).rowcount
+            db.commit()
+        return deleted
+
+
+def open_audit(settings: ServerSettings) -> AuditStore:
+    """The audit the settings name: PostgreSQL (HALO_MCP_DATABASE_URL) for replicas, else SQLite; entries older than
+    HALO_MCP_AUDIT_RETENTION_DAYS are deleted here, at start."""
+    store: AuditStore
+    if settings.database_url:
+        from halo_mcp.state.postgres import PostgresAudit
+
+        store = PostgresAudit(settings.database_url.get_secret_value())
+    else:
+        store = AuditLog(audit_path(settings.audit_db))
+    if settings.audit_retention_days:
+        store.prune(time.time() - settings.audit_retention_days * 86_400)
+    return store

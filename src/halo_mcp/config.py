@@ -18,7 +18,16 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 _OP_METHOD = re.compile(r"op:[A-Za-z*?]+:?", re.IGNORECASE)  # the method half of `op:GET /Users`
@@ -29,6 +38,7 @@ SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+ENGINE_URLS = ("redis_url", "database_url")  # may carry a password: never shown in an error
 
 
 class ConfigError(ValueError):
@@ -217,6 +227,15 @@ class ServerSettings(BaseSettings):
     log_level: str = "INFO"
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
+    # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the audit. Unset: both
+    # stay in this process (the window in memory, the audit in HALO_MCP_AUDIT_DB).
+    redis_url: SecretStr | None = None
+    database_url: SecretStr | None = None
+    # How many replicas share one Halo tenant; a replica that cannot reach Redis keeps to 1/N of the budget (N is
+    # the larger of this and the replicas Redis saw lately).
+    replicas: int = Field(default=1, ge=1, le=1000)
+    # Audit entries older than this many days are deleted at start (and daily); 0 keeps them forever.
+    audit_retention_days: float = Field(default=0, ge=0)
     # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
     # empty refuses local paths, so a model cannot upload ~/.ssh or .env files to a ticket.
     attachment_dirs: str = ""
@@ -248,6 +267,20 @@ class ServerSettings(BaseSettings):
         if value.strip().upper() not in LOG_LEVELS:
             raise ValueError(f"unknown log level: use one of {', '.join(LOG_LEVELS)}")
         return value.strip().upper()
+
+    @field_validator("redis_url", "database_url")
+    @classmethod
+    def _engine_url(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        """The scheme is checked here; PostgreSQL must answer at start, Redis may come and go (the window degrades)."""
+        if value is None or not value.get_secret_value():
+            return None
+        schemes = ("redis", "rediss", "unix") if info.field_name == "redis_url" else ("postgresql", "postgres")
+        scheme = urlsplit(value.get_secret_value()).scheme
+        if scheme not in schemes:
+            raise ValueError(
+                f"scheme {scheme or '(none)'!r} is not one of {', '.join(schemes)}: e.g. {schemes[0]}://host"
+            )
+        return value
 
     @field_validator("audit_db")
     @classmethod
@@ -298,7 +331,7 @@ def _load(
             else:
                 name, sep = prefix + field.upper(), "="
             value = error.get("input")
-            secret = any(word in field for word in ("secret", "password", "token"))
+            secret = any(word in field for word in ("secret", "password", "token")) or field in ENGINE_URLS
             shown = f"{sep}{value}" if isinstance(value, str | int | float) and not secret else ""
             message = str(error["msg"]).removeprefix("Value error, ")
             problems.append(f"{name}{shown}: {message}")

@@ -27,6 +27,7 @@ def test_rate_limit_per_client(fresh_sandbox: Sandbox) -> None:
     with api_client(sb, other.json()["access_token"]) as api2:
         assert api2.get("/Status").status_code == 200
     assert sb.counters()["routes"]["GET /api/Status"] == 9
+    assert sb.counters()["rate_limited"] == 4  # three 429s in the loop and the one read for its headers
 
 
 def test_rate_limit_window_rolls(fresh_sandbox: Sandbox) -> None:
@@ -100,7 +101,7 @@ def test_forced_token_expiry_and_admin_untouched_by_faults(fresh_sandbox: Sandbo
         k.startswith("GET /_sandbox") for k in counters["routes"]
     )
     sb.reset_counters()
-    assert sb.counters() == {"total": 0, "routes": {}}
+    assert sb.counters() == {"total": 0, "routes": {}, "rate_limited": 0}
 
 
 def test_admin_rejects_bad_fault_specs(sb: Sandbox) -> None:

@@ -1,4 +1,4 @@
-"""`halo-mcp audit`: print recent audited writes from HALO_MCP_AUDIT_DB."""
+"""`halo-mcp audit`: print recent audited writes from HALO_MCP_DATABASE_URL (PostgreSQL) or HALO_MCP_AUDIT_DB."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import argparse
 import json
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from halo_mcp.config import ConfigError
 
+if TYPE_CHECKING:
+    from halo_mcp.state.base import AuditStore
+
 
 def add_parser(sub: Any) -> None:
-    p = sub.add_parser("audit", help="print recent audited writes from HALO_MCP_AUDIT_DB")
+    p = sub.add_parser("audit", help="print recent audited writes (HALO_MCP_DATABASE_URL or HALO_MCP_AUDIT_DB)")
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--tool", help="only this tool")
     p.add_argument("--collection", help="only this collection")
@@ -26,12 +29,20 @@ def run(args: argparse.Namespace) -> int:
     from halo_mcp.audit import AuditLog, audit_path
     from halo_mcp.config import load_server_settings
 
-    path = audit_path(load_server_settings().audit_db)
+    settings = load_server_settings()
+    if settings.database_url:
+        from halo_mcp.state.postgres import PostgresAudit
+
+        return show(PostgresAudit(settings.database_url.get_secret_value(), max_connections=1), args)
+    path = audit_path(settings.audit_db)
     if path == ":memory:":
         raise ConfigError("HALO_MCP_AUDIT_DB=:memory: keeps the audit inside the server process; name a file instead")
     if not Path(path).exists():
         raise ConfigError(f"no audit at {path} yet (set HALO_MCP_AUDIT_DB to read another file)")
-    audit = AuditLog(path)
+    return show(AuditLog(path), args)
+
+
+def show(audit: AuditStore, args: argparse.Namespace) -> int:
     try:
         entries = audit.entries(limit=args.limit, tool=args.tool, collection=args.collection)
     finally:

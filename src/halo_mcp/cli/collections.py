@@ -261,12 +261,12 @@ async def _serve_http(
 ) -> None:
     import logging
 
-    from halo_mcp.audit import AuditLog, audit_path
+    from halo_mcp.audit import open_audit
     from halo_mcp.server.http import build_collections_app
     from halo_mcp.server.run import serve_asgi
 
     log = logging.getLogger("halo_mcp.collections")
-    audit = AuditLog(audit_path(settings.audit_db))
+    audit = open_audit(settings)  # one for every collection: PostgreSQL with HALO_MCP_DATABASE_URL
 
     async def reload() -> None:
         """Re-read the file; a broken file is logged and the running collections stay as they are."""

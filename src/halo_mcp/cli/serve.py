@@ -88,7 +88,10 @@ def run(args: argparse.Namespace) -> int:
 
             return prefork(
                 settings.workers,
-                lambda: until_interrupted(serve_http(halo.per_worker(settings.workers), settings, sock)),
+                # With Redis the workers reserve in one shared window; without it each keeps an equal share.
+                lambda: until_interrupted(
+                    serve_http(halo if settings.redis_url else halo.per_worker(settings.workers), settings, sock)
+                ),
             )
         print(f"{PROG}: serving on {base}/mcp (SSE: {base}/sse, health: {base}/healthz)", file=sys.stderr)
         return until_interrupted(serve_http(halo, settings, sock))

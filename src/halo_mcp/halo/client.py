@@ -39,8 +39,9 @@ from halo_mcp.halo.errors import (
     HaloWriteUncertain,
     error_text,
 )
-from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter, Slot
+from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter
 from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
+from halo_mcp.state.base import Slot, Window
 
 log = logging.getLogger("halo_mcp.halo")
 
@@ -116,6 +117,7 @@ class HaloClient:
         scope: str = "all",
         transport: httpx2.AsyncBaseTransport | None = None,
         policy: RequestPolicy | None = None,
+        window: Window | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
@@ -124,9 +126,11 @@ class HaloClient:
         self._transport = transport
         self._http: httpx2.AsyncClient | None = None
         self.tokens = HaloTokenManager(settings, self, settings.scope or scope)
-        window = settings.rate_limit_window()
-        self.limiter = RollingWindowLimiter(*window) if window else None
+        limit = settings.rate_limit_window()
+        # `window`: the tenant's shared window (halo/ratelimit.py window_for); by default one in this process.
+        self.limiter: Window | None = window or (RollingWindowLimiter(*limit) if limit else None)
         self.request_count = 0
+        self.rate_limited_count = 0  # 429s from Halo (/metrics)
 
     @property
     def http(self) -> httpx2.AsyncClient:
@@ -143,6 +147,8 @@ class HaloClient:
     async def aclose(self) -> None:
         if self._http is not None:
             await self._http.aclose()
+        if self.limiter is not None:
+            await self.limiter.aclose()
 
     async def __aenter__(self) -> HaloClient:
         return self
@@ -280,6 +286,7 @@ class HaloClient:
                 await self.tokens.invalidate(token)
                 continue
             if status == 429:
+                self.rate_limited_count += 1
                 retry_after = retry_after_seconds(response.headers)
                 if self.limiter:
                     self.limiter.exhaust(retry_after)

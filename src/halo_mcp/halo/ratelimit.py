@@ -2,7 +2,8 @@
 
 A slot is reserved when a request is sent and stamped when its answer arrives: Halo counts a request when it
 receives it, which is never later than we see the answer, so stamping late keeps our window behind Halo's even at
-its edges.
+its edges. Hosted Halo's limit is per instance, not per process: with HALO_MCP_REDIS_URL every replica reserves in
+one shared window (state/redis.py); without it the window lives here, in process.
 """
 
 from __future__ import annotations
@@ -10,27 +11,17 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from halo_mcp.state.base import RateLimitState, RateLimitWait, Window
+
+if TYPE_CHECKING:
+    from halo_mcp.config import HaloSettings, ServerSettings
 
 
-@dataclass(frozen=True)
-class RateLimitState:
-    """What we know of the upstream limit, in the spirit of the IETF RateLimit fields."""
-
-    limit: int
-    remaining: int
-    reset_seconds: float
-    window_seconds: float
-
-    def describe(self) -> str:
-        return (
-            f"Halo rate limit {self.limit} requests per {self.window_seconds:g} s: "
-            f"{self.remaining} remaining, window resets in {self.reset_seconds:.0f} s"
-        )
-
-
-class Slot:
+class LocalSlot:
     __slots__ = ("at",)
 
     def __init__(self) -> None:
@@ -40,22 +31,16 @@ class Slot:
         self.at = time.monotonic()
 
 
-class RateLimitWait(Exception):
-    def __init__(self, seconds: float) -> None:
-        super().__init__(seconds)
-        self.seconds = seconds
-
-
 class RollingWindowLimiter:
     """At most `limit` requests in any `window` seconds; callers wait (boundedly) for a free slot."""
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
         self.window = window
-        self._slots: list[Slot] = []
+        self._slots: list[LocalSlot] = []
         self._lock = asyncio.Lock()
 
-    def _live(self, now: float) -> list[Slot]:
+    def _live(self, now: float) -> list[LocalSlot]:
         self._slots = [s for s in self._slots if now - s.at < self.window]
         return self._slots
 
@@ -69,30 +54,68 @@ class RollingWindowLimiter:
         reset = self._wait(now) if live else 0.0
         return RateLimitState(self.limit, max(0, self.limit - len(live)), max(0.0, reset), self.window)
 
+    def degraded(self) -> str | None:
+        return None
+
     def exhaust(self, retry_after: float | None) -> None:
         """Halo said 429: treat the window as full for `retry_after` seconds (or a whole window)."""
         wait = retry_after if retry_after is not None else self.window
-        stamp = time.monotonic() - self.window + wait
         self._slots = []
-        for _ in range(self.limit):
-            slot = Slot()
-            slot.at = stamp
+        self.seed([time.monotonic() - self.window + wait] * self.limit)
+
+    def seed(self, stamps: Iterable[float]) -> None:
+        """Count requests already sent (monotonic stamps), e.g. this replica's own while the shared window was up."""
+        for at in stamps:
+            slot = LocalSlot()
+            slot.at = at
             self._slots.append(slot)
 
-    async def acquire(self, max_wait: float) -> Slot:
+    def stamps(self) -> list[float]:
+        """Live slots as monotonic stamps (one in flight counts as sent now)."""
+        now = time.monotonic()
+        return [min(s.at, now) for s in self._live(now)]
+
+    async def acquire(self, max_wait: float) -> LocalSlot:
         """Reserve a slot, waiting up to `max_wait`; raises RateLimitWait with the seconds a slot needs."""
         async with self._lock:
             deadline = time.monotonic() + max_wait
             while True:
                 now = time.monotonic()
                 if len(self._live(now)) < self.limit:
-                    slot = Slot()
+                    slot = LocalSlot()
                     self._slots.append(slot)
                     return slot
                 wait = self._wait(now)
                 if now + wait > deadline:
                     raise RateLimitWait(wait)
                 await asyncio.sleep(wait)
+
+    async def aclose(self) -> None:
+        return None
+
+
+def tenant_of(settings: HaloSettings) -> str:
+    """The name Halo's limit is counted under: the API host (and HALO_TENANT for hosted multi-tenant URLs)."""
+    host = urlsplit(settings.endpoints()[0]).netloc.lower()
+    return f"{host}/{settings.tenant}" if settings.tenant else host
+
+
+def window_for(halo: HaloSettings, server: ServerSettings) -> Window | None:
+    """The tenant's window: shared through Redis when HALO_MCP_REDIS_URL is set, else in process; None when off."""
+    limit = halo.rate_limit_window()
+    if limit is None:
+        return None
+    if not server.redis_url:
+        return RollingWindowLimiter(*limit)
+    from halo_mcp.state.redis import RedisWindow
+
+    return RedisWindow.from_url(
+        server.redis_url.get_secret_value(),
+        tenant_of(halo),
+        *limit,
+        local=RollingWindowLimiter,
+        replicas=server.replicas,
+    )
 
 
 def retry_after(headers: Mapping[str, str]) -> float | None:
@@ -104,3 +127,6 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return max(0.0, float(value))
     except ValueError:
         return None
+
+
+__all__ = ["LocalSlot", "RateLimitState", "RateLimitWait", "RollingWindowLimiter", "retry_after", "window_for"]

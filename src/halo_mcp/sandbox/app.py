@@ -177,6 +177,7 @@ class SandboxApp:
             client = token.client_id if token else self._anon_client(scope, lower, body)
             decision = self.faults.decide(method, path, client)
             if decision.rate_limited:
+                self.counters.rate_limited += 1
                 extra = {"retry-after": str(decision.retry_after)} if decision.retry_after else {}
                 await _send(send, 429, json.dumps(RATE_LIMIT_MESSAGE).encode(), "application/json", extra)
                 return

@@ -300,6 +300,7 @@ class FaultEngine:
 class Counters:
     total: int = 0
     routes: dict[str, int] = field(default_factory=dict)
+    rate_limited: int = 0  # requests answered 429 by the rate-limit fault
 
     def hit(self, key: str) -> None:
         self.total += 1
@@ -308,6 +309,7 @@ class Counters:
     def reset(self) -> None:
         self.total = 0
         self.routes = {}
+        self.rate_limited = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"total": self.total, "routes": dict(sorted(self.routes.items()))}
+        return {"total": self.total, "routes": dict(sorted(self.routes.items())), "rate_limited": self.rate_limited}

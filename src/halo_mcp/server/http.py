@@ -1,6 +1,7 @@
 """One Starlette app for every HTTP transport: streamable HTTP at `/mcp` (both protocol eras), the deprecated
-HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, and `GET /healthz`. With halo-mcp.toml, the
-collections app instead: each collection at `/mcp/<name>` and `/sse/<name>` (see server/collections/host.py).
+HTTP+SSE pair (`GET /sse`, `POST /messages/`) for older clients, `GET /healthz` and `GET /metrics` (Prometheus).
+With halo-mcp.toml, the collections app instead: each collection at `/mcp/<name>` and `/sse/<name>` (see
+server/collections/host.py).
 
 Security, in order: Host/Origin validation (DNS-rebinding defence; loopback-only by default, explicit allow lists
 otherwise), then an optional static bearer token. The token is kept only as its SHA-256 digest. It authenticates the
@@ -33,11 +34,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
+from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from halo_mcp.server.metrics import METRICS
 from halo_mcp.server.surface import Surface
 
 if TYPE_CHECKING:
-    from halo_mcp.audit import AuditLog
     from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.state.base import AuditStore
 
 log = logging.getLogger("halo_mcp.http")
 
@@ -224,7 +227,13 @@ def build_app(
             log.debug("SSE connection refused: %s", exc)  # connect_sse has answered (403/421) already
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok", "version": __version__, "tools": len(surface.tools)})
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "tools": len(surface.tools)}
+        if degraded := surface.degraded():  # still serving (200): a probe must not restart a working replica
+            body.update(status="degraded", degraded=degraded)
+        return JSONResponse(body)
+
+    async def metrics(request: Request) -> Response:
+        return Response(METRICS.render(), media_type=METRICS_CONTENT_TYPE)
 
     def guard(app: ASGIApp) -> ASGIApp:
         return Guard(app, security, token_digest)
@@ -243,6 +252,7 @@ def build_app(
 
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),  # no secrets: tool names, tenant hosts, counts
         Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:
@@ -260,7 +270,7 @@ def build_collections_app(
     tenants: Mapping[str, HaloSettings],
     settings: ServerSettings,
     *,
-    audit: AuditLog | None = None,
+    audit: AuditStore | None = None,
     reload: Callable[[], Awaitable[None]] | None = None,
     json_response: bool | None = None,
 ) -> Starlette:
@@ -284,7 +294,14 @@ def build_collections_app(
 
     async def healthz(request: Request) -> Response:
         tools = {name: len(ctx.surface.tools) for name, ctx in host.contexts.items()}
-        return JSONResponse({"status": "ok", "version": __version__, "collections": tools})
+        body: dict[str, Any] = {"status": "ok", "version": __version__, "collections": tools}
+        windows = [client.limiter for client in host.halo.values() if client.limiter is not None]
+        if degraded := [reason for window in windows if (reason := window.degraded())]:
+            body.update(status="degraded", degraded=degraded)
+        return JSONResponse(body)
+
+    async def metrics(request: Request) -> Response:
+        return Response(METRICS.render(), media_type=METRICS_CONTENT_TYPE)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -307,7 +324,8 @@ def build_collections_app(
                 await host.aclose()
                 tg.cancel_scope.cancel()
 
-    app = Starlette(routes=[Route("/healthz", healthz, methods=["GET"]), Mount("/", app=host)], lifespan=lifespan)
+    routes = [Route("/healthz", healthz, methods=["GET"]), Route("/metrics", metrics, methods=["GET"])]
+    app = Starlette(routes=[*routes, Mount("/", app=host)], lifespan=lifespan)
     app.state.host = host
     return app
 

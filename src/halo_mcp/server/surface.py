@@ -25,10 +25,11 @@ from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
 
 from halo_mcp import __version__
-from halo_mcp.audit import AuditLog, audit_path
+from halo_mcp.audit import open_audit
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
+from halo_mcp.halo.ratelimit import window_for
 from halo_mcp.server.interaction import (
     SENT_WRITES,
     ClientInteraction,
@@ -38,6 +39,8 @@ from halo_mcp.server.interaction import (
     request_state_security,
     substitute,
 )
+from halo_mcp.server.metrics import METRICS
+from halo_mcp.state.base import AuditStore
 from halo_mcp.tools import completions, content, load_all
 from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.errors import Ambiguous, ToolError
@@ -100,7 +103,7 @@ class Surface:
         selection: Selection | None = None,
         collection: str = "default",
         halo: HaloClient | None = None,
-        audit: AuditLog | None = None,
+        audit: AuditStore | None = None,
         name: str = "halo-mcp",
         rate_limit_mode: Literal["retry", "passthrough"] = "retry",
         list_changed: bool = False,
@@ -110,9 +113,14 @@ class Surface:
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
         self.halo = halo or HaloClient(
-            halo_settings, scope=required_scope(self.selection), policy=request_policy(self.selection)
+            halo_settings,
+            scope=required_scope(self.selection),
+            policy=request_policy(self.selection),
+            window=window_for(halo_settings, self.settings),
         )
-        self.audit = audit if audit is not None else AuditLog(audit_path(self.settings.audit_db))
+        METRICS.watch(self.halo)
+        self._owns_audit = audit is None
+        self.audit = audit if audit is not None else open_audit(self.settings)
         self.context = ToolContext(
             halo=self.halo,
             resolver=Resolver(self.halo),
@@ -184,9 +192,17 @@ class Surface:
                 log.debug("tools/list_changed not delivered: %s", exc)
         return True
 
+    def degraded(self) -> list[str]:
+        """What runs on less than its shared state (a replica cut off from Redis); empty when healthy."""
+        window = self.halo.limiter
+        reason = window.degraded() if window is not None else None
+        return [reason] if reason else []
+
     async def aclose(self) -> None:
         if self._owns_halo:
             await self.halo.aclose()
+        if self._owns_audit:
+            self.audit.close()
 
     # -- tools ---------------------------------------------------------------------------------------------
 
@@ -208,10 +224,15 @@ class Surface:
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
+        started = time.perf_counter()
         try:
-            return await self.call(t, dict(params.arguments or {}), CallContext.of(ctx), ClientInteraction(ctx, params))
+            result = await self.call(
+                t, dict(params.arguments or {}), CallContext.of(ctx), ClientInteraction(ctx, params)
+            )
         except InputNeeded as need:
             return need.result()
+        METRICS.observe(self.context.collection, t.name, time.perf_counter() - started, bool(result.is_error))
+        return result
 
     async def call(
         self,

@@ -1,2 +1,4 @@
-"""State that outlives a request and that replicas will share: collections kept outside the file, and their API
-tokens. `base.py` holds the protocols; `embedded.py` implements them on SQLite (a shared backend comes later)."""
+"""State that outlives a request and that replicas share: collections kept outside the file and their API tokens,
+the audit, and each Halo tenant's rate-limit window. `base.py` holds the protocols; `embedded.py` implements the
+stores on SQLite (the in-process window is `halo/ratelimit.py`, the SQLite audit `audit.py`); `redis.py` shares the
+window and `postgres.py` the audit."""

@@ -19,9 +19,9 @@ from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
 from halo_mcp.tools import TOOL_MODULES
 
 if TYPE_CHECKING:
-    from halo_mcp.audit import AuditLog
     from halo_mcp.config import ServerSettings
     from halo_mcp.halo.client import HaloClient
+    from halo_mcp.state.base import AuditStore
     from halo_mcp.tools.errors import Ambiguous
     from halo_mcp.tools.resolve import Resolver
 
@@ -105,7 +105,7 @@ class ToolContext:
     resolver: Resolver
     selection: Selection
     settings: ServerSettings
-    audit: AuditLog | None = None
+    audit: AuditStore | None = None
     collection: str = "default"
     extras: dict[str, Any] = field(default_factory=dict)
     interaction: Interaction = SILENT

@@ -23,15 +23,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from halo_mcp.audit import AuditLog
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.ratelimit import window_for
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
 from halo_mcp.server.surface import Surface
+from halo_mcp.state.base import AuditStore
 
 log = logging.getLogger("halo_mcp.collections")
 
@@ -85,7 +86,7 @@ class CollectionHost:
         settings: ServerSettings,
         security: TransportSecuritySettings,
         *,
-        audit: AuditLog | None = None,
+        audit: AuditStore | None = None,
         json_response: bool = True,
         admin: ASGIApp | None = None,
     ) -> None:
@@ -169,7 +170,8 @@ class CollectionHost:
             if current is None or current.settings != settings:
                 if current is not None:
                     stale.append(current)
-                self.halo[tenant] = HaloClient(settings, scope=scope)
+                # One budget per tenant, shared by every replica when HALO_MCP_REDIS_URL is set.
+                self.halo[tenant] = HaloClient(settings, scope=scope, window=window_for(settings, self.settings))
             elif current.tokens.scope != (settings.scope or scope):
                 # Same Halo, other tools: a token for the new scope, keeping the client, its budget and sessions.
                 current.tokens = HaloTokenManager(settings, current, settings.scope or scope)

@@ -1,0 +1,122 @@
+"""The audit in PostgreSQL (HALO_MCP_DATABASE_URL), written by every replica and read by `halo-mcp audit`.
+
+The schema is created and migrated at start: `halo_mcp_schema` holds the version, and each replica migrates under
+one advisory lock, so replicas starting together apply each step once. Connections come from a small pool; a
+write is one INSERT in its own transaction. Collections and API tokens (state/base.py) will join this module.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from halo_mcp.audit import AuditEntry, redact
+from halo_mcp.config import ConfigError
+
+MIGRATION_LOCK = 0x4A10_3C9  # pg_advisory_xact_lock key: one migrating replica at a time
+CONNECT_TIMEOUT_SECONDS = 5.0
+# Step N brings the schema to version N; never edit a released step, append one.
+MIGRATIONS = (
+    """
+    CREATE TABLE halo_mcp_audit (
+        id BIGSERIAL PRIMARY KEY,
+        at DOUBLE PRECISION NOT NULL,
+        collection TEXT NOT NULL,
+        tool TEXT NOT NULL,
+        arguments JSONB NOT NULL,
+        affected JSONB NOT NULL,
+        outcome TEXT NOT NULL,
+        message TEXT NOT NULL
+    );
+    CREATE INDEX halo_mcp_audit_at ON halo_mcp_audit (at)
+    """,
+    "ALTER TABLE halo_mcp_audit ADD COLUMN principal TEXT NOT NULL DEFAULT ''",
+)
+
+
+def migrate(conn: psycopg.Connection[Any]) -> int:
+    """Bring the schema to the newest version; returns the version found before."""
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS halo_mcp_schema (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT version FROM halo_mcp_schema").fetchone()
+        found = row[0] if row else 0
+        if row is None:
+            conn.execute("INSERT INTO halo_mcp_schema (version) VALUES (0)")
+        for version, step in enumerate(MIGRATIONS[found:], start=found + 1):
+            for statement in filter(str.strip, step.split(";")):
+                conn.execute(statement)
+            conn.execute("UPDATE halo_mcp_schema SET version = %s", (version,))
+    return int(found)
+
+
+class PostgresAudit:
+    """The `AuditStore` on PostgreSQL."""
+
+    def __init__(self, url: str, *, max_connections: int = 4) -> None:
+        try:  # one plain connection first: a refusal fails at once, where a pool would retry until its timeout
+            with psycopg.connect(url, connect_timeout=int(CONNECT_TIMEOUT_SECONDS)) as conn:
+                migrate(conn)
+        except psycopg.Error as exc:
+            raise ConfigError(
+                f"HALO_MCP_DATABASE_URL: PostgreSQL cannot be used ({type(exc).__name__}); check that it runs "
+                "and that the URL's host, port, user and database are right"
+            ) from None
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=max_connections, timeout=CONNECT_TIMEOUT_SECONDS, open=True
+        )
+
+    def record(
+        self,
+        *,
+        collection: str,
+        tool: str,
+        arguments: dict[str, Any],
+        affected: list[str],
+        outcome: str,
+        message: str,
+        principal: str = "",
+    ) -> None:
+        row = (
+            time.time(),
+            collection,
+            principal,
+            tool,
+            json.dumps(redact(arguments)),
+            json.dumps(affected),
+            outcome,
+            message[:500],
+        )
+        with self.pool.connection() as conn:
+            conn.execute(
+                "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+                row,
+            )
+
+    def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
+        where, args = [], []
+        if tool:
+            where.append("tool = %s")
+            args.append(tool)
+        if collection:
+            where.append("collection = %s")
+            args.append(collection)
+        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM halo_mcp_audit"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC LIMIT %s"
+        with self.pool.connection() as conn:
+            rows = conn.execute(sql, [*args, limit]).fetchall()
+        return [AuditEntry(*row) for row in rows]
+
+    def prune(self, older_than: float) -> int:
+        with self.pool.connection() as conn:
+            return conn.execute("DELETE FROM halo_mcp_audit WHERE at < %s", (older_than,)).rowcount
+
+    def close(self) -> None:
+        self.pool.close()
