@@ -309,11 +309,12 @@ async def sse_mcp_client(
 class AppServer:
     """Any ASGI app from `factory` (called on the server's own loop) served by uvicorn in a background thread."""
 
-    def __init__(self, factory: Any) -> None:
+    def __init__(self, factory: Any, **uvicorn_config: Any) -> None:
         self.factory = factory
+        self.config = uvicorn_config  # e.g. ssl_certfile/ssl_keyfile: then the URL is https
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"{'https' if 'ssl_certfile' in uvicorn_config else 'http'}://127.0.0.1:{self.port}"
         self.app: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: uvicorn.Server | None = None
@@ -324,7 +325,7 @@ class AppServer:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self.app = self.factory()
-            self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, lifespan="on"))
+            self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, lifespan="on", **self.config))
             await self._server.serve(sockets=[self.sock])
 
         def run() -> None:

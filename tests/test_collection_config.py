@@ -10,10 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
-from halo_mcp.config import ConfigError, HaloMcpFile, load_file, parse_file, tenant_halo_settings
+from halo_mcp.config import (
+    ConfigError,
+    HaloMcpFile,
+    ServerSettings,
+    load_file,
+    parse_file,
+    tenant_halo_settings,
+)
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.server.http import build_collections_app
 from halo_mcp.state.embedded import EmbeddedState
 from halo_mcp.tools import load_all
 from halo_mcp.tools.framework import registry
@@ -124,6 +133,25 @@ def test_auth_is_required_off_loopback() -> None:
     assert specs(desk(auth=["url_token"]), loopback=False)[0].config.auth == ["url_token"]
 
 
+def test_oauth_stands_alone_and_needs_a_public_url_and_the_signin_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert specs(desk(auth=["oauth"]), loopback=False)[0].config.auth == ["oauth"]
+    assert error(desk(auth=["oauth", "bearer"])) == (
+        'collections[0].auth: "oauth" signs each person in; use it alone (auth = ["oauth"])'
+    )
+    monkeypatch.setenv("ACME_ID", "id")
+    monkeypatch.setenv("ACME_SECRET", "secret")
+    file = parse_file({"tenants": {"acme": TENANT}, "collections": [desk(auth=["oauth"])]})
+    service = CollectionService(file, EmbeddedState(), loopback=True)
+    tenants = {n: tenant_halo_settings(n, t) for n, t in file.tenants.items()}
+    with pytest.raises(ConfigError, match=r"^server\.public_url: required for per-user sign-in"):
+        build_collections_app(service, tenants, ServerSettings())
+    service.file = parse_file({**file.model_dump(mode="json"), "server": {"public_url": "https://mcp.example.com"}})
+    with pytest.raises(ConfigError, match=r"^HALO_MCP_SIGNIN_KEYS: required"):
+        build_collections_app(service, tenants, ServerSettings())
+    with pytest.raises(ConfigError, match=r"^HALO_MCP_SIGNIN_KEYS: not base64"):
+        build_collections_app(service, tenants, ServerSettings(signin_keys=SecretStr("not a key!")))
+
+
 def test_a_user_collection_is_refused_until_user_tools_exist() -> None:
     message = error(desk(audience="user"))
     assert message.startswith("collections[0].audience: no tool acts as an end user yet")
@@ -163,6 +191,10 @@ def test_tenant_secrets_come_from_the_environment_variables_named(monkeypatch: p
     assert settings.client_id == "cid"
     assert settings.client_secret is not None and settings.client_secret.get_secret_value() == "shh"
     assert settings.rate_limit_window() == (300, 300.0)
+    native = {k: v for k, v in TENANT.items() if k != "client_secret_env"}  # an authorisation-code application
+    assert tenant_halo_settings("acme", parse_file({"tenants": {"acme": native}}).tenants["acme"]).grant() == (
+        "authorization_code"
+    )
 
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "collections.json"

@@ -1,8 +1,9 @@
 """The state store's contract, on every backend: digests only, revoked and expired tokens never found, stored
-collections kept by name."""
+collections kept by name, sign-in records used once and gone when expired."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import pytest
@@ -74,3 +75,21 @@ async def test_the_embedded_store_survives_a_restart(tmp_path: object) -> None:
         assert await again.collections.get("ops") == {"name": "ops", "tenant": "acme"}
     finally:
         again.close()
+
+
+async def test_sign_in_records_expire_and_a_taken_one_is_gone_for_every_other_taker(state: State) -> None:
+    store = state.signin
+    await store.put("code", "c1", b"grant", NOW + 60)
+    await store.put("halo", "acme/agent/1", b"sealed", None)
+    assert await store.get("code", "c1", NOW) == b"grant"
+    assert await store.get("code", "c1", NOW + 60) is None  # expired at its instant
+    assert await store.get("refresh", "c1", NOW) is None  # kinds are apart
+    taken = await asyncio.gather(*(store.take("code", "c1", NOW) for _ in range(5)))
+    assert taken.count(b"grant") == 1 and taken.count(None) == 4
+    await store.put("code", "c2", b"old", NOW - 1)
+    assert await store.prune(NOW) == 1
+    assert await store.get("halo", "acme/agent/1", NOW + 10**9) == b"sealed"  # no expiry
+    assert await store.delete("halo", "acme/agent/1") and not await store.delete("halo", "acme/agent/1")
+    claims = [await store.claim("lease", "p", b"1", NOW + 30, NOW) for _ in range(3)]
+    assert claims == [True, False, False]
+    assert await store.claim("lease", "p", b"1", NOW + 60, NOW + 30)  # an expired lease is free again

@@ -253,6 +253,18 @@ class ServerSettings(BaseSettings):
     admin_token: SecretStr | None = None
     # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
     state_db: str = ""
+    # Per-user sign-in (collections with auth = ["oauth"]): the key ring, comma-separated base64 32-byte keys,
+    # newest first (it encrypts Halo tokens at rest and signs MCP access tokens; older keys still decrypt).
+    signin_keys: SecretStr | None = None
+    # The initial access token dynamic client registration requires from peers beyond loopback; unset: none may.
+    registration_token: SecretStr | None = None
+    # Hosts whose client ID metadata documents may be fetched (comma-separated; empty: none, against SSRF), and a
+    # CA bundle to verify them with (tests; default: the system's).
+    cimd_hosts: str = ""
+    cimd_ca_file: str = ""
+    # Lifetime of an MCP access token (seconds); refresh tokens last `signin_refresh_lifetime`.
+    signin_token_lifetime: int = Field(default=600, ge=30, le=3600)
+    signin_refresh_lifetime: int = Field(default=30 * 86400, ge=3600)
 
     @field_validator("structured_output", mode="before")
     @classmethod
@@ -500,7 +512,11 @@ def tenant_halo_settings(name: str, tenant: TenantConfig, base: HaloSettings | N
         "username": env("username_env", tenant.username_env, True),
         "password": _secret(env("password_env", tenant.password_env, tenant.username_env is not None)),
         "scope": tenant.scope,
-        "auth_flow": "auto",
+        # Only a client id: Halo's "Authorisation Code (Native Application)" kind of API application, used by
+        # per-user sign-in (halo-api-facts.md section 2); the server never holds a shared identity for it.
+        "auth_flow": "authorization_code"
+        if tenant.client_secret_env is None and tenant.username_env is None
+        else "auto",
         "rate_limit": tenant.rate_limit,
     }
     settings = (base or HaloSettings(_env_file=None)).model_copy(update=values)  # type: ignore[call-arg]

@@ -10,11 +10,12 @@ from urllib.parse import urlencode
 import httpx2
 import pytest
 
-from halo_mcp.config import HaloSettings
+from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloAuthError
 from halo_mcp.halo.login import load_refresh_token, login, token_file
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.surface import Surface
 from tests.helpers import halo_settings_for
 
 pytestmark = pytest.mark.anyio
@@ -66,3 +67,17 @@ async def test_without_a_stored_sign_in_the_client_says_to_log_in(settings: Halo
     async with HaloClient(settings) as halo:
         with pytest.raises(HaloAuthError, match="halo-mcp login"):
             await halo.get("Agent/me")
+
+
+async def test_without_a_sign_in_a_tool_answers_with_the_login_command_and_the_sign_in_url(
+    settings: HaloSettings,
+) -> None:
+    surface = Surface(settings, ServerSettings(toolsets="directory"))
+    try:
+        lookup = next(t for t in surface.tools if t.name == "lookup")
+        result = await surface.call(lookup, {"kind": "team"})
+    finally:
+        await surface.aclose()
+    message = result.content[0].text  # type: ignore[union-attr]
+    assert result.is_error
+    assert "halo-mcp login" in message and f"{settings.url}/auth/authorize" in message

@@ -143,6 +143,35 @@ def test_authorization_code_with_pkce(sb: Sandbox) -> None:
         assert api.get("/Agent/me").json()["email"].lower() == sb.agent_username.lower()
 
 
+def test_an_end_user_signs_in_and_is_the_user_at_users_me_and_no_agent(sb: Sandbox) -> None:
+    assert sb.app is not None
+    user = next(u for u in sb.app.store.all("Users") if u.get("emailaddress") and not u.get("inactive"))
+    verifier, challenge = _pkce()
+    params = {
+        "response_type": "code",
+        "client_id": sb.client_id,
+        "redirect_uri": "http://localhost:9999/callback",
+        "scope": "all offline_access",
+        "code_challenge": challenge,
+        "code_challenge_method": "S256",
+        "username": user["emailaddress"],
+        "password": "sandbox",
+    }
+    r = httpx2.get(sb.url + "/auth/authorize", params=params, follow_redirects=False)
+    code = parse_qs(urlparse(r.headers["location"]).query)["code"][0]
+    token = _post_token(
+        sb, grant_type="authorization_code", client_id=sb.client_id, code=code,
+        redirect_uri=params["redirect_uri"], code_verifier=verifier,
+    )  # fmt: skip
+    assert token.status_code == 200, token.text
+    refreshed = _post_token(
+        sb, grant_type="refresh_token", client_id=sb.client_id, refresh_token=token.json()["refresh_token"]
+    )
+    with api_client(sb, refreshed.json()["access_token"]) as api:
+        assert api.get("/Users/me").json()["id"] == user["id"]
+        assert api.get("/Agent/me").status_code == 404
+
+
 def test_authorize_wrong_password_shows_error(sb: Sandbox) -> None:
     r = httpx2.get(
         sb.url + "/auth/authorize",

@@ -17,6 +17,7 @@ from mcp.client.stdio import stdio_client
 from halo_mcp.audit import AuditLog
 from halo_mcp.cli import main
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.auth.keys import KeyRing
 from tests.helpers import subprocess_env
 
 pytestmark = [pytest.mark.timeout(60)]
@@ -145,6 +146,22 @@ def test_doctor_checks_every_tenant_and_collection(config: Path, capsys: pytest.
     assert "PASS  collection kb" in out
     assert "FAIL  collection desk" in out and "halo-mcp collections token" in out  # bearer, but no token yet
     assert "FAIL  collection old" in out and "expired" in out
+
+
+def test_doctor_checks_a_sign_in_tenant_without_a_shared_identity(
+    config: Path, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    native = f'[tenants.acme]\nurl = "{sandbox.url}"\nclient_id_env = "ACME_ID"\n'
+    config.write_text(native + '[[collections]]\nname = "desk"\ntenant = "acme"\nauth = ["oauth"]\n')
+    assert main(["doctor", "--config", str(config)]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  tenant acme" in out and "needs server.public_url, HALO_MCP_SIGNIN_KEYS" in out
+    config.write_text('[server]\npublic_url = "https://mcp.example.com"\n' + config.read_text())
+    monkeypatch.setenv("HALO_MCP_SIGNIN_KEYS", KeyRing.new_secret())
+    assert main(["doctor", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert "PASS  tenant acme" in out and "https://mcp.example.com/oauth/callback" in out
+    assert "PASS  collection desk" in out and "per-user sign-in" in out
 
 
 @pytest.mark.anyio

@@ -325,6 +325,10 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
             scopes = {scope for s in users for scope in s.scope().split()}
             client = HaloClient(halo, scope="all" if "all" in scopes or not scopes else " ".join(sorted(scopes)))
             started = time.monotonic()
+            if halo.grant() == "authorization_code":  # per-user sign-in: no shared identity to check
+                await _check_signin_tenant(report, name, client, settings, service.file.server.public_url)
+                await client.aclose()
+                continue
             try:
                 await client.tokens.current()
                 await client.get("InstanceInfo")
@@ -345,6 +349,8 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
             detail = f"{len(tools)} tools, tenant {spec.tenant}, auth {auth}, {len(active)} active token(s)"
             if spec.expired():
                 report.fail(f"collection {spec.name}", f"expired at {spec.config.expires_at}: not served")
+            elif spec.config.auth == ["oauth"]:
+                report.ok(f"collection {spec.name}", f"{len(tools)} tools, tenant {spec.tenant}, per-user sign-in")
             elif spec.config.auth and not active:
                 report.fail(f"collection {spec.name}", f"{detail}: issue one with `halo-mcp collections token`")
             else:
@@ -355,6 +361,35 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                         report.fail(f"collection {spec.name}", f"{check}: {text}")
     finally:
         service.state.close()
+
+
+async def _check_signin_tenant(
+    report: Any, name: str, client: Any, settings: ServerSettings, public_url: str | None
+) -> None:
+    """An authorisation-code tenant: Halo reachable (`/api/authinfo` needs no token) and sign-in configured."""
+    import httpx2
+
+    try:
+        response = await client.http.get(f"{client.api_url}/authinfo")
+    except httpx2.HTTPError as exc:
+        report.fail(f"tenant {name}", f"cannot reach {client.api_url} ({type(exc).__name__}); check the tenant's url")
+        return
+    if response.status_code >= 400:
+        report.fail(f"tenant {name}", f"{client.api_url}/authinfo answered HTTP {response.status_code}")
+        return
+    missing = [
+        what
+        for what, present in (("server.public_url", public_url), ("HALO_MCP_SIGNIN_KEYS", settings.signin_keys))
+        if not present
+    ]
+    if missing:
+        report.fail(f"tenant {name}", f"authorisation-code application: per-user sign-in needs {', '.join(missing)}")
+        return
+    report.ok(
+        f"tenant {name}",
+        f"{client.api_url} reached; authorisation-code application: people sign in at {public_url}, "
+        f"Halo redirects to {public_url}/oauth/callback (register it on the application)",
+    )
 
 
 def _tenant(name: str, tenant: Any) -> HaloSettings:

@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx2
+from typing import TYPE_CHECKING, Any, Protocol
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
 from halo_mcp.halo.login import load_refresh_token, save_refresh_token
 from halo_mcp.halo.ratelimit import retry_after
 
+if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
 
 class HasHttp(Protocol):
     """The HaloClient, whose HTTP client is created lazily and shared with token requests."""
 
     @property
-    def http(self) -> httpx2.AsyncClient: ...
+    def http(self) -> ClientSession: ...
 
 
 @dataclass
@@ -80,10 +82,17 @@ class HaloTokenManager:
                     return self._token.access_token
                 except HaloAuthError:
                     if self.grant == "authorization_code" and stale.refresh_token == load_refresh_token(self.settings):
-                        raise HaloAuthError("the stored Halo sign-in has expired: run `halo-mcp login` again") from None
+                        raise HaloAuthError(f"the stored Halo sign-in has expired: {self._sign_in_hint()}") from None
                     # otherwise the refresh token expired or was revoked; fall back to the configured grant
             self._token = await self._request(self._grant_form())
             return self._token.access_token
+
+    def _sign_in_hint(self) -> str:
+        """What a stdio user does next: the command, and the Halo page it opens (so they know where they sign in)."""
+        return (
+            f"run `halo-mcp login` in a terminal; it opens Halo's sign-in page ({self.token_url[: -len('/token')]}"
+            "/authorize) and keeps the sign-in for this server; then call the tool again"
+        )
 
     def _grant_form(self) -> dict[str, str]:
         s = self.settings
@@ -93,7 +102,7 @@ class HaloTokenManager:
             stored = load_refresh_token(s)
             if not stored:
                 raise HaloAuthError(
-                    "no Halo sign-in is stored for HALO_AUTH_FLOW=authorization_code: run `halo-mcp login`"
+                    f"no Halo sign-in is stored for HALO_AUTH_FLOW=authorization_code: {self._sign_in_hint()}"
                 )
             return {"grant_type": "refresh_token", "refresh_token": stored}
         if self.grant == "password":
@@ -102,6 +111,8 @@ class HaloTokenManager:
         return {"grant_type": "client_credentials"}
 
     async def _request(self, form: dict[str, str]) -> HaloToken:
+        import aiohttp  # loaded with the owner's session (kept out of cold start)
+
         s = self.settings
         form = {**form, "client_id": s.client_id or "", "scope": self.scope}
         if s.client_secret:
@@ -110,17 +121,19 @@ class HaloTokenManager:
         deadline = time.monotonic() + s.max_retry_wait
         attempt = 0
         while True:
+            http = self.owner.http
             try:
-                response = await self.owner.http.post(self.token_url, data=form, params=params)
-            except httpx2.TransportError as exc:
+                async with http.post(self.token_url, data=form, params=params) as response:
+                    status, headers, body = response.status, response.headers, await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 raise HaloUnavailable(
                     f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "
                     "check HALO_URL and the network"
                 ) from None
-            if response.status_code != 429:
+            if status != 429:
                 break
             # Halo refused before issuing anything: wait as told, within the same budget as API requests.
-            wait = retry_after(response.headers)
+            wait = retry_after(headers)
             delay = wait if wait is not None else min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
             if attempt >= s.max_retries or delay > deadline - time.monotonic():
                 retry_in = f"{wait:.0f} s" if wait is not None else "a minute"
@@ -132,20 +145,22 @@ class HaloTokenManager:
                 )
             await asyncio.sleep(delay)
             attempt += 1
-        if response.status_code >= 500:
-            raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {response.status_code}; retry shortly")
+        if status >= 500:
+            raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {status}; retry shortly")
         try:
-            data = response.json()
+            data: Any = json.loads(body)
         except ValueError:
             data = {}
-        if response.status_code != 200 or "access_token" not in data:
-            reason = error_text(response.content) or f"HTTP {response.status_code}"
+        if not isinstance(data, dict):
+            data = {}
+        if status != 200 or "access_token" not in data:
+            reason = error_text(body) or f"HTTP {status}"
             hint = {
                 "invalid_client": "check HALO_CLIENT_ID and HALO_CLIENT_SECRET",
                 "invalid_grant": "check HALO_USERNAME / HALO_PASSWORD, or the refresh token has expired",
                 "invalid_scope": "check HALO_SCOPE against the scopes the API application allows",
             }.get(str(data.get("error", "")), "check the API application's settings in Halo")
-            raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=response.status_code)
+            raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=status)
         if self.grant == "authorization_code" and data.get("refresh_token"):
             save_refresh_token(self.settings, str(data["refresh_token"]))  # Halo may rotate it: keep the newest
         return HaloToken(

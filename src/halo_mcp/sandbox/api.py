@@ -636,6 +636,16 @@ class Api:
         res, aid = ctx.res, ctx.token.agent_id
         if ctx.method != "GET" or res.name not in ("Agent", "Users", "Client"):
             raise not_found("Not found")
+        if ctx.token.user_id is not None:  # an end user's login: they are no agent
+            user = self.store.lookup("Users", ctx.token.user_id)
+            if user is None or res.name == "Agent":
+                raise not_found("Agent not found" if res.name == "Agent" else "User not found")
+            if res.name == "Users":
+                return Reply(body=self.render(res, user))
+            client = self.store.lookup("Client", user.get("client_id"))
+            if client is None:
+                raise not_found(f"User {user.get('id')} has no client")
+            return Reply(body=self.render(res, client))
         if res.name == "Agent":
             agent = self.store.lookup("Agent", aid)
             if agent is None:

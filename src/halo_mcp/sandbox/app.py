@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import logging
 from dataclasses import dataclass
@@ -116,6 +117,8 @@ class SandboxApp:
         self.api = Api(self.store, cfg.runbook_seconds, cfg.shape_defaults)
         self.generic = GenericApi(self.store, coerce, cfg.shape_defaults)
         self.ignored: dict[str, set[str]] = {}
+        # Every bearer token presented to /api (tests prove no MCP client token is ever passed through to Halo).
+        self.received_bearers: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------------------
     def default_agent_id(self) -> int:
@@ -138,6 +141,7 @@ class SandboxApp:
         load_seed(self.store, self.config.seed, self.config.scale)
         reports.create_views(self.store)
         self.counters.reset()
+        self.received_bearers.clear()
         self._forget_ignored()
         self.faults.set(FaultSpec())
         self.api.runs.runs.clear()
@@ -172,6 +176,9 @@ class SandboxApp:
         if counted:
             self.counters.hit(key)
         token = self.auth.bearer(headers.get("authorization")) if lower.startswith("/api") else None
+        presented = headers.get("authorization", "")
+        if lower.startswith("/api") and presented[:7].lower() == "bearer " and len(self.received_bearers) < 100_000:
+            self.received_bearers.add(presented[7:].strip())
         decision = None
         if counted and self.faults.active():
             client = token.client_id if token else self._anon_client(scope, lower, body)
@@ -383,6 +390,8 @@ class SandboxApp:
             return 200, self.counters.to_dict()
         if route == ("GET", "/ignored"):
             return 200, self.ignored_inputs()
+        if route == ("GET", "/bearers"):  # digests only: what was presented, without handing out live tokens
+            return 200, sorted(hashlib.sha256(t.encode()).hexdigest() for t in self.received_bearers)
         if route == ("GET", "/faults"):
             return 200, self.faults.spec.to_dict()
         if route == ("PUT", "/faults"):

@@ -31,6 +31,7 @@ class IssuedToken:
     scopes: frozenset[str]
     expires: float
     grant: str
+    user_id: int | None = None  # an end user's portal login (then agent_id is None)
 
 
 @dataclass
@@ -39,9 +40,10 @@ class _Code:
     redirect_uri: str
     challenge: str
     method: str
-    agent_id: int
+    agent_id: int | None
     scopes: frozenset[str]
     expires: float
+    user_id: int | None = None
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Auth:
                 if not asked <= old.scopes and not (old.scopes & FULL_SCOPES):
                     raise OAuthErrorResponse("invalid_scope", "Requested scope exceeds the original grant")
                 scopes = asked
-            return self._issue(client_id, old.agent_id, scopes, grant, with_refresh=True)
+            return self._issue(client_id, old.agent_id, scopes, grant, with_refresh=True, user_id=old.user_id)
         # authorization_code
         code = self.codes.pop(form.get("code", ""), None)
         if code is None or code.expires < time.time() or code.client_id != client_id:
@@ -129,7 +131,7 @@ class Auth:
             verifier = form.get("code_verifier", "")
             if not verifier or not _pkce_ok(verifier, code.challenge, code.method):
                 raise OAuthErrorResponse("invalid_grant", "PKCE verification failed")
-        return self._issue(client_id, code.agent_id, code.scopes, grant, with_refresh=True)
+        return self._issue(client_id, code.agent_id, code.scopes, grant, with_refresh=True, user_id=code.user_id)
 
     def _parse_scopes(self, raw: str) -> frozenset[str]:
         asked = frozenset(raw.replace(",", " ").split())
@@ -164,9 +166,15 @@ class Auth:
         return frozenset(granted)
 
     def _issue(
-        self, client_id: str, agent_id: int | None, scopes: frozenset[str], grant: str, with_refresh: bool
+        self,
+        client_id: str,
+        agent_id: int | None,
+        scopes: frozenset[str],
+        grant: str,
+        with_refresh: bool,
+        user_id: int | None = None,
     ) -> dict[str, Any]:
-        tok = IssuedToken(client_id, agent_id, scopes, time.time() + self.token_lifetime, grant)
+        tok = IssuedToken(client_id, agent_id, scopes, time.time() + self.token_lifetime, grant, user_id)
         access = secrets.token_urlsafe(32)
         self.tokens[access] = tok
         body: dict[str, Any] = {
@@ -197,6 +205,20 @@ class Auth:
                 return int(agent["id"])
         return None
 
+    def check_user_password(self, username: str, password: str) -> int | None:
+        """An end user's portal login (by login or email address). Seeded users have no password of their own, so
+        they sign in with the sandbox's shared one, like the seeded agents [sandbox convention]."""
+        if not username or not password:
+            return None
+        u = username.strip().lower()
+        for user in self.store.all("Users"):
+            if user.get("inactive"):
+                continue
+            names = {str(user.get(k, "")).lower() for k in ("login", "emailaddress") if user.get(k)}
+            if u in names and secrets.compare_digest(str(user.get("_password") or "sandbox"), password):
+                return int(user["id"])
+        return None
+
     # -- authorize (authorization code + PKCE) ----------------------------------------------------------
     def authorize(self, params: dict[str, str]) -> tuple[int, dict[str, str], str]:
         """GET/POST /auth/authorize: a login page, or a redirect once username/password are supplied.
@@ -221,7 +243,8 @@ class Auth:
         if "username" not in params:
             return 200, {"content-type": "text/html; charset=utf-8"}, _login_page(params)
         agent_id = self.check_password(params.get("username", ""), params.get("password", ""))
-        if agent_id is None:
+        user_id = None if agent_id else self.check_user_password(params.get("username", ""), params.get("password", ""))
+        if agent_id is None and user_id is None:
             return (
                 200,
                 {"content-type": "text/html; charset=utf-8"},
@@ -236,6 +259,7 @@ class Auth:
             agent_id,
             scopes,
             time.time() + CODE_LIFETIME,
+            user_id,
         )
         out = {"code": code}
         if params.get("state"):

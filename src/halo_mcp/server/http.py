@@ -288,6 +288,15 @@ def build_collections_app(
     async def refresh() -> None:
         await host.refresh()
 
+    if settings.signin_keys is not None or any("oauth" in c.auth for c in service.file.collections):
+        public_url = service.file.server.public_url
+        if not public_url:
+            raise ConfigError(
+                'server.public_url: required for per-user sign-in (auth = ["oauth"]): it is the issuer and the base '
+                "of every collection's URL, e.g. https://mcp.example.com"
+            )
+        host.enable_signin(public_url)
+
     if settings.admin_token is not None:
         verifier = StaticTokenVerifier(settings.admin_token.get_secret_value(), "admin")
         host.admin = admin_app(service, verifier, refresh, reload or refresh)

@@ -63,9 +63,12 @@ MAX_PICKS = 4  # ambiguous names one call may ask the person about
 
 @dataclass(frozen=True)
 class CallContext:
-    """Made per request: who is calling (for the audit). Identity never reaches tool code."""
+    """Made per request: who is calling (for the audit) and, for a signed-in person, their own Halo client and
+    MCP scopes. Identity never reaches tool code: the surface hands tools a context whose `halo` is theirs."""
 
     principal: str = ""
+    halo: HaloClient | None = None
+    scopes: tuple[str, ...] | None = None  # a signed-in person's MCP scopes; None: not a sign-in
 
     @classmethod
     def of(cls, ctx: ServerRequestContext[Any]) -> CallContext:
@@ -75,7 +78,9 @@ class CallContext:
         token = getattr(user, "access_token", None)
         if token is None or not token.token:
             return cls()
-        return cls(principal=f"{token.client_id} ({token.subject})" if token.subject else token.client_id)
+        principal = f"{token.client_id} ({token.subject})" if token.subject else token.client_id
+        halo = getattr(user, "halo", None)
+        return cls(principal=principal, halo=halo, scopes=tuple(token.scopes) if halo is not None else None)
 
 
 class ListChangingServer(Server[Any]):
@@ -133,6 +138,8 @@ class Surface:
         # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
         # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
         self._connections: weakref.WeakSet[Any] = weakref.WeakSet()
+        # Per signed-in person: their client, and a resolver sharing reference data but not "me".
+        self._people: weakref.WeakKeyDictionary[HaloClient, ToolContext] = weakref.WeakKeyDictionary()
         self._schemas: dict[str, Any] = {}
         self._select(self.selection)
         schemas = self._schemas
@@ -176,6 +183,21 @@ class Surface:
         self._listing = [t.to_mcp(selection) for t in self.tools]
         self._schemas.clear()
         self._schemas.update({t.name: t.input_schema for t in self._listing})
+
+    def tool(self, name: str) -> Tool | None:
+        """The served tool by that name (None when unknown or hidden)."""
+        return self._by_name.get(name)
+
+    def _context_for(self, call: CallContext) -> ToolContext:
+        if call.halo is None:
+            return self.context
+        found = self._people.get(call.halo)
+        if found is None:
+            resolver = self.context.resolver.as_person(call.halo)
+            found = replace(self.context, halo=call.halo, resolver=resolver, extras={})  # e.g. their tickets' index
+            self._people[call.halo] = found
+        found.selection = self.context.selection
+        return found
 
     async def reselect(self, selection: Selection) -> bool:
         """Serve another selection; connected clients get notifications/tools/list_changed when the tools changed."""
@@ -248,11 +270,14 @@ class Surface:
             args = t.args.model_validate(arguments)
         except ValidationError as exc:
             return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+        if call.scopes is not None and "halo:write" not in call.scopes and (t.kind != "read" or t.dynamic_kind):
+            return self._failed(t, arguments, f"{t.name} changes Halo: sign in again and allow halo:write", call)
+        context = self._context_for(call)
         options = CALL_OPTIONS.set(self._options)
         sent: list[str] = []
         writes = SENT_WRITES.set(sent)
         try:
-            out = await self._run(t, args, arguments, interaction, sent)
+            out = await self._run(t, context, args, arguments, interaction, sent)
         except InputNeeded:
             raise
         except anyio.get_cancelled_exc_class():
@@ -262,7 +287,7 @@ class Surface:
             return self._failed(t, arguments, str(exc), call)
         except HaloError as exc:
             if isinstance(exc, HaloValidationError | HaloNotFound):
-                self.context.resolver.invalidate()  # an id we resolved may be stale
+                context.resolver.invalidate()  # an id we resolved may be stale
             return self._failed(t, arguments, str(exc), call)
         except Exception as exc:  # a bug must not take the server down; the model gets a clear message
             log.exception("tool %s failed", t.name)
@@ -278,11 +303,17 @@ class Surface:
         return self.result(out, t)
 
     async def _run(
-        self, t: Tool, args: Any, arguments: dict[str, Any], interaction: Interaction, sent: list[str]
+        self,
+        t: Tool,
+        context: ToolContext,
+        args: Any,
+        arguments: dict[str, Any],
+        interaction: Interaction,
+        sent: list[str],
     ) -> ToolOutput:
         """Run the handler; an ambiguous name is put to the person (when they can be asked and nothing was written
         yet), and the tool runs again with the id they picked in place of the name."""
-        ctx = self.context if interaction is SILENT else replace(self.context, interaction=interaction)
+        ctx = context if interaction is SILENT else replace(context, interaction=interaction)
         for _ in range(MAX_PICKS):
             try:
                 return await t.handler(ctx, args)
@@ -356,9 +387,11 @@ class Surface:
         return content.get_prompt(params.name, dict(params.arguments or {}))
 
     async def _complete(self, ctx: Any, params: types.CompleteRequestParams) -> types.CompleteResult:
+        """Suggestions from what the caller may see: a signed-in person's lookups go through their own Halo client."""
+        context = self._context_for(CallContext.of(ctx))
         options = CALL_OPTIONS.set(self._options)
         try:
-            return await completions.complete(self.context, params)
+            return await completions.complete(context, params)
         finally:
             CALL_OPTIONS.reset(options)
 

@@ -3,11 +3,16 @@
 - an `ApiToken` is stored as the SHA-256 digest of its secret, never the secret; lookup is by digest;
 - a revoked or expired token is never returned by `find` (so it is refused at once, on every replica);
 - store-managed collections are kept as their `CollectionConfig` JSON, keyed by name;
+- sign-in records (OAuth clients, pending authorizations, codes, refresh tokens, revoked grants, consents and
+  Halo tokens) are opaque bytes by kind and key with an expiry; `take` is atomic (a code or a refresh token is
+  used once, on every replica) and `claim` is a lease (one Halo refresh per person at a time). Secrets are keyed
+  by digest, and Halo tokens arrive already encrypted;
 - a rate-limit `Window` never lets more than `limit` requests start in any `window` seconds, counted over every
   process that shares it; a slot is reserved before a request is sent and stamped when its answer arrives;
 - an `AuditStore` keeps every audited write until retention removes it, newest first when read.
-The token and collection methods are coroutines so that a shared backend waits for its network without blocking the
-event loop; the embedded one answers at once. The audit is still synchronous, as the SQLite audit always was.
+The token, collection and sign-in methods are coroutines so that a shared backend waits for its network without
+blocking the event loop; the embedded one answers at once. The audit is still synchronous, as the SQLite audit
+always was.
 """
 
 from __future__ import annotations
@@ -146,6 +151,28 @@ class CollectionStore(Protocol):
     async def delete(self, name: str) -> bool: ...
 
 
+class SignInStore(Protocol):
+    async def put(self, kind: str, key: str, value: bytes, expires: float | None) -> None: ...
+
+    async def get(self, kind: str, key: str, now: float) -> bytes | None:
+        """The unexpired value, or None."""
+        ...
+
+    async def take(self, kind: str, key: str, now: float) -> bytes | None:
+        """Get and delete in one step: of two concurrent takers, one gets the value."""
+        ...
+
+    async def claim(self, kind: str, key: str, value: bytes, expires: float, now: float) -> bool:
+        """Put only when absent or expired (a lease): of two concurrent claimers, one gets True."""
+        ...
+
+    async def delete(self, kind: str, key: str) -> bool: ...
+
+    async def prune(self, now: float) -> int:
+        """Delete expired records; returns how many."""
+        ...
+
+
 class State(Protocol):
     """Opened once (in the lifespan or by a CLI command) and handed down as typed fields."""
 
@@ -154,5 +181,8 @@ class State(Protocol):
 
     @property
     def collections(self) -> CollectionStore: ...
+
+    @property
+    def signin(self) -> SignInStore: ...
 
     def close(self) -> None: ...

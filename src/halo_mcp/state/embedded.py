@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS api_tokens (
     revoked REAL
 );
 CREATE INDEX IF NOT EXISTS api_tokens_collection ON api_tokens (collection);
+CREATE TABLE IF NOT EXISTS signin (
+    kind TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value BLOB NOT NULL,
+    expires REAL,
+    PRIMARY KEY (kind, key)
+);
 CREATE TABLE IF NOT EXISTS collections (
     name TEXT PRIMARY KEY,
     definition TEXT NOT NULL
@@ -128,6 +135,46 @@ class EmbeddedCollections:
         return self._db.run("DELETE FROM collections WHERE name = ?", (name,)).rowcount > 0
 
 
+class EmbeddedSignIn:
+    def __init__(self, db: _Db) -> None:
+        self._db = db
+
+    async def put(self, kind: str, key: str, value: bytes, expires: float | None) -> None:
+        self._db.run(
+            "INSERT INTO signin (kind, key, value, expires) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(kind, key) DO UPDATE SET value = excluded.value, expires = excluded.expires",
+            (kind, key, value, expires),
+        )
+
+    async def get(self, kind: str, key: str, now: float) -> bytes | None:
+        row = self._db.run(
+            "SELECT value FROM signin WHERE kind = ? AND key = ? AND (expires IS NULL OR expires > ?)",
+            (kind, key, now),
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    async def take(self, kind: str, key: str, now: float) -> bytes | None:
+        row = self._db.run(
+            "DELETE FROM signin WHERE kind = ? AND key = ? AND (expires IS NULL OR expires > ?) RETURNING value",
+            (kind, key, now),
+        ).fetchone()
+        return bytes(row[0]) if row else None
+
+    async def claim(self, kind: str, key: str, value: bytes, expires: float, now: float) -> bool:
+        cur = self._db.run(
+            "INSERT INTO signin (kind, key, value, expires) VALUES (?, ?, ?, ?) ON CONFLICT(kind, key) DO UPDATE "
+            "SET value = excluded.value, expires = excluded.expires WHERE signin.expires <= ?",
+            (kind, key, value, expires, now),
+        )
+        return cur.rowcount > 0
+
+    async def delete(self, kind: str, key: str) -> bool:
+        return self._db.run("DELETE FROM signin WHERE kind = ? AND key = ?", (kind, key)).rowcount > 0
+
+    async def prune(self, now: float) -> int:
+        return self._db.run("DELETE FROM signin WHERE expires <= ?", (now,)).rowcount
+
+
 class EmbeddedState:
     """SQLite at `path` (":memory:" for tests)."""
 
@@ -135,6 +182,7 @@ class EmbeddedState:
         self._db = _Db(path)
         self.tokens = EmbeddedTokens(self._db)
         self.collections = EmbeddedCollections(self._db)
+        self.signin = EmbeddedSignIn(self._db)
 
     def close(self) -> None:
         with self._db.lock:

@@ -8,6 +8,7 @@ prefix or word match is accepted; a near miss is never guessed: the error lists 
 from __future__ import annotations
 
 import asyncio
+import copy
 import difflib
 import re
 import time
@@ -109,10 +110,22 @@ class Resolver:
         self.halo = halo
         self.ttl = ttl
         self._tables: dict[str, tuple[float, list[Entity]]] = {}
+        # Customer tables (clients, sites, users: what Halo shows depends on who asks), kept per person.
+        self._customers: dict[str, tuple[float, list[Entity]]] = {}
         self._searches: dict[tuple[str, str], tuple[float, list[Entity]]] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._me: Entity | None = None
         self._derived: dict[str, tuple[float, Any]] = {}
+
+    def as_person(self, halo: HaloClient) -> Resolver:
+        """A resolver for one signed-in person: reference data (teams, statuses...) shared with this one; "me" and
+        customer data (which Halo may restrict per agent) their own."""
+        person = copy.copy(self)
+        person.halo = halo
+        person._me = None
+        person._customers = {}
+        person._searches = {}
+        return person
 
     async def derived(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
         """A value computed from Halo data (e.g. what each team handles), cached like the tables it comes from."""
@@ -127,22 +140,25 @@ class Resolver:
         """Forget cached data (all, or one kind): called when Halo says an id we resolved is wrong."""
         if kind is None:
             self._tables.clear()
+            self._customers.clear()
             self._derived.clear()
             self._searches.clear()
             self._me = None
             return
         self._tables.pop(kind, None)
+        self._customers.pop(kind, None)
         self._searches = {k: v for k, v in self._searches.items() if k[0] != kind}
 
     async def table(self, kind: str) -> list[Entity]:
         """The whole reference table of a small kind, cached."""
         kind = canonical_kind(kind)
         source = SOURCES[kind]
-        cached = self._tables.get(kind)
+        tables = self._customers if source.searched else self._tables
+        cached = tables.get(kind)
         if cached and cached[0] > time.monotonic():
             return cached[1]
         async with self._locks.setdefault(kind, asyncio.Lock()):
-            cached = self._tables.get(kind)
+            cached = tables.get(kind)
             if cached and cached[0] > time.monotonic():
                 return cached[1]
             params: dict[str, Any] = dict(source.params)
@@ -150,7 +166,7 @@ class Resolver:
                 params.update({"pageinate": True, "page_size": 100, "page_no": 1})
             data = await self.halo.get(source.path, params)
             entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
-            self._tables[kind] = (time.monotonic() + self.ttl, entities)
+            tables[kind] = (time.monotonic() + self.ttl, entities)
             return entities
 
     async def candidates(self, kind: str, query: str, limit: int = 10, within: Entity | None = None) -> list[Entity]:

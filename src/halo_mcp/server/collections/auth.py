@@ -6,6 +6,9 @@ Policy, after Host/Origin have passed:
 - `bearer`: `Authorization: Bearer <ApiToken of this collection>`;
 - `url_token`: the collection is reached only at `/mcp/t/<token>`; with `bearer` too, both must be valid and
   different tokens (a leaked URL alone is not enough);
+- `oauth`: `Authorization: Bearer <JWT>` issued by our sign-in for exactly this collection's URL; without one the
+  401 names the collection's protected resource metadata (server/auth/resource.py); the principal carries the
+  signed-in person's own Halo client;
 - a token of another collection, or an unknown, revoked or expired one, is 401 `invalid_token` at once.
 Tokens are looked up by SHA-256 digest (the secret is never stored or compared in clear); the admin token's digest
 is compared with `hmac.compare_digest`.
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import hmac
 import time
+from typing import TYPE_CHECKING
 
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
@@ -24,6 +28,11 @@ from starlette.responses import Response
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import digest, unauthorized
 from halo_mcp.state.base import TokenStore
+
+if TYPE_CHECKING:
+    from halo_mcp.halo.client import HaloClient
+    from halo_mcp.server.auth.people import People
+    from halo_mcp.server.auth.resource import ResourceServer
 
 ANONYMOUS = AccessToken(token="", client_id="anonymous", scopes=[], subject="anonymous")
 # A token's last use is recorded at most this often: a write per request would cost more than the check itself.
@@ -75,11 +84,21 @@ def bearer(request: Request) -> str | None:
     return presented if scheme.lower() == "bearer" and presented else None
 
 
+class SignedInUser(AuthenticatedUser):
+    """A person signed in with OAuth: the surface makes their Halo requests with `halo`, their own client."""
+
+    def __init__(self, auth_info: AccessToken, halo: HaloClient) -> None:
+        super().__init__(auth_info)
+        self.halo = halo
+
+
 class CollectionAuth:
     """The one authentication backend for collection endpoints."""
 
     def __init__(self, verifier: ApiTokenVerifier) -> None:
         self.verifier = verifier
+        self.oauth: ResourceServer | None = None
+        self.people: People | None = None
 
     async def authenticate(
         self, request: Request, spec: CollectionSpec, url_token: AccessToken | None
@@ -88,6 +107,16 @@ class CollectionAuth:
         if not modes:
             return AuthenticatedUser(ANONYMOUS)
         principal: AccessToken | None = None
+        if "oauth" in modes:
+            if self.oauth is None or self.people is None:
+                return unauthorized("sign-in is not configured on this server (HALO_MCP_SIGNIN_KEYS)")
+            presented = bearer(request)
+            signed = await self.oauth.verifier(spec).verify_token(presented) if presented else None
+            if signed is None:
+                why = "the token is unknown, expired, revoked or for another collection" if presented else ""
+                return self.oauth.challenge(spec, why)
+            assert signed.subject is not None
+            return SignedInUser(signed, self.people.client(signed.subject))
         if "url_token" in modes:
             if url_token is None:
                 return unauthorized(f"collection {spec.name!r} is reached at its token URL, /mcp/t/<token>")

@@ -1,7 +1,10 @@
 """Many governed endpoints in one process: each collection is one `Surface` at `/mcp/<name>` (streamable HTTP,
 both protocol eras), `/sse/<name>` + `/messages/<name>/` (legacy SSE), or `/mcp/t/<token>` (URL token).
 
-Order on every request: Host/Origin, then credentials (`CollectionAuth`), then the collection's MCP app. A
+Order on every request: Host/Origin, then credentials (`CollectionAuth`), then the collection's MCP app (for a
+signed-in person without `halo:write`, the tool being called is checked first: a write tool is a 403
+`insufficient_scope` challenge, read from `Mcp-Name` in the 2026 era and from the body in the legacy one). The
+sign-in routes (server/auth/) check the Host only: browsers and web clients reach them cross-origin. A
 collection that is unknown, expired, or reachable only by URL token answers 404 alike. Collections on one Halo
 tenant share one `HaloClient`, so one rate budget (never split); every response from a collection carries that
 budget as IETF RateLimit-Policy / RateLimit fields plus Truto's legacy ratelimit-* headers.
@@ -27,7 +30,10 @@ from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.ratelimit import window_for
-from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth
+from halo_mcp.server.auth.resource import METADATA_PREFIX
+from halo_mcp.server.auth.scopes import WRITE, needs_write
+from halo_mcp.server.auth.signin import SignIn
+from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, SignedInUser
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
@@ -104,6 +110,20 @@ class CollectionHost:
         self.contexts: dict[str, CollectionContext] = {}
         self._tg: TaskGroup | None = None
         self._applying = anyio.Lock()  # an admin change and a SIGHUP must not interleave their rebuilds
+        self.signin: SignIn | None = None
+
+    def enable_signin(self, public_url: str) -> None:
+        """Serve per-user sign-in (collections with auth = ["oauth"]) as `public_url`."""
+        self.signin = SignIn(
+            self.service.state.signin,
+            self.settings,
+            public_url,
+            self.tenant_settings,
+            lambda: {name: ctx.spec for name, ctx in self.contexts.items()},
+            lambda tenant: self.halo[tenant],
+        )
+        self.auth.oauth = self.signin.resource
+        self.auth.people = self.signin.people
 
     # -- lifecycle -----------------------------------------------------------------------------------------
 
@@ -119,6 +139,8 @@ class CollectionHost:
         for client in self.halo.values():
             await client.aclose()
         self.halo = {}
+        if self.signin is not None:
+            await self.signin.aclose()
 
     async def refresh(self) -> None:
         """Re-read the store (and the file model the service holds) and apply the differences."""
@@ -223,11 +245,20 @@ class CollectionHost:
             rejected = await self.guard.validate_request(Request(scope), is_post=False)
             await (rejected or self.admin)(scope, receive, send)
             return
+        if self.signin is not None and (SignIn.serves(scope["path"]) or scope["path"].startswith(METADATA_PREFIX)):
+            await self._serve_signin(self.signin, scope, receive, send)
+            return
         admitted = await self.admit(scope)
         if isinstance(admitted, Response):
             await admitted(scope, receive, send)
             return
         ctx, route = admitted
+        user = scope.get("user")
+        if isinstance(user, SignedInUser) and WRITE not in user.scopes and scope["method"] == "POST":
+            refused, receive = await self._write_refused(ctx, user, scope, receive)
+            if refused is not None:
+                await refused(scope, receive, send)
+                return
         budgeted = _with_budget(send, ctx)
         if route == "mcp":
             await ctx.mcp(scope, receive, budgeted)
@@ -268,6 +299,40 @@ class CollectionHost:
         scope["user"] = user
         return ctx, route
 
+    async def _serve_signin(self, signin: SignIn, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        if not self.guard._validate_host(request.headers.get("host")):
+            await Response("Invalid Host header", status_code=421)(scope, receive, send)
+            return
+        path = scope["path"]
+        if path.startswith(METADATA_PREFIX):
+            ctx = self.contexts.get(path[len(METADATA_PREFIX) :])
+            found = ctx is not None and "oauth" in ctx.spec.config.auth
+            await (signin.resource.metadata(ctx.spec) if ctx and found else not_found())(scope, receive, send)
+            return
+        await signin.app(scope, receive, send)
+
+    async def _write_refused(
+        self, ctx: CollectionContext, user: SignedInUser, scope: Scope, receive: Receive
+    ) -> tuple[Response | None, Receive]:
+        """A 403 challenge when the call is a write tool (the body is read at most once, and replayed)."""
+        headers = dict(Request(scope).headers)
+        name = headers.get("mcp-name") if headers.get("mcp-method") == "tools/call" else None
+        if name is None and "mcp-method" not in headers:  # the legacy era names the tool in the body only
+            body, receive = await _buffered(receive, self.settings.max_request_bytes)
+            try:
+                message = json.loads(body)
+            except ValueError:
+                message = None
+            if isinstance(message, dict) and message.get("method") == "tools/call":
+                params = message.get("params")
+                name = params.get("name") if isinstance(params, dict) else None
+        t = ctx.surface.tool(name) if isinstance(name, str) else None
+        if t is None or not needs_write(t):
+            return None, receive
+        assert self.signin is not None
+        return self.signin.resource.insufficient(ctx.spec, t.name, list(user.scopes)), receive
+
     @staticmethod
     async def _serve_sse(ctx: CollectionContext, scope: Scope, receive: Receive, send: Send) -> None:
         server = ctx.surface.server
@@ -278,6 +343,32 @@ class CollectionHost:
             if "validation failed" not in str(exc):
                 raise
             log.debug("SSE connection refused: %s", exc)
+
+
+async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """The request body (up to `limit`, beyond which the MCP app refuses it anyway) and a receive that replays it."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more and size <= limit:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        more = message.get("more_body", False)
+    body = b"".join(chunks)
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return await receive()
+
+    return body, replay
 
 
 def _with_budget(send: Send, ctx: CollectionContext) -> Send:

@@ -176,7 +176,9 @@ class CollectionService:
         return token
 
     async def prune(self) -> int:
-        return await self.state.tokens.prune(time.time())
+        """Expired and revoked tokens, and expired sign-in records (codes, refresh tokens, revocations)."""
+        now = time.time()
+        return await self.state.tokens.prune(now) + await self.state.signin.prune(now)
 
 
 def token_json(token: ApiToken) -> dict[str, Any]:

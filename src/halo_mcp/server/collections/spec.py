@@ -5,7 +5,8 @@ Policy (the same at start, on reload and for every admin API or CLI change):
 - a collection exposes at least one tool (as Truto checks its filters);
 - `methods` read / write / delete filter built-in tools by kind; `custom` admits custom tools (a later issue);
 - an `agent` collection admits agent tools; no tool acts as an end user yet, so a `user` collection is refused;
-- off loopback a collection must name its `auth`; `oauth` arrives with sign-in and is refused until then;
+- off loopback a collection must name its `auth`; `oauth` (per-user sign-in) stands alone: its users sign in as
+  themselves, so no shared token may also open it;
 - an expired collection is valid but not served.
 Errors are `ConfigError`s of one line naming the key, e.g. `collections[2].toolsets: unknown toolset 'tickts'; did
 you mean 'tickets'?`.
@@ -88,8 +89,8 @@ def resolve(
             f"{where}.auth: required when the server listens beyond loopback; "
             'use auth = ["bearer"] or ["url_token"] and issue a token with `halo-mcp collections token`'
         )
-    if "oauth" in config.auth:
-        raise ConfigError(f"{where}.auth: 'oauth' arrives with the sign-in issue; use 'bearer' or 'url_token'")
+    if "oauth" in config.auth and len(config.auth) > 1:
+        raise ConfigError(f'{where}.auth: "oauth" signs each person in; use it alone (auth = ["oauth"])')
 
     special = ["default", "all"]
     for name in config.toolsets:
