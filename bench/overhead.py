@@ -1,7 +1,8 @@
 """3. Server overhead per tool call: tool-call latency minus the latency of the same Halo request(s) made directly.
 
-Per transport (stdio; streamable HTTP in both protocol eras) and per operation, calls are interleaved with direct
-requests (direct, then tool, N times) so both see the same machine state, and the overhead is taken per pair:
+Per transport (stdio; streamable HTTP in both protocol eras, with streamed and with plain-JSON replies) and per
+operation, calls are interleaved with direct requests (direct, then tool, N times) so both see the same machine
+state, and the overhead is taken per pair:
 `tool_i - halo_calls * direct_i`. `get_ticket` costs exactly one Halo GET (checked on the sandbox's counters each
 run); `lookup(kind=status)` costs none once warm, so its latency is the server plus transport round trip alone.
 """
@@ -117,18 +118,22 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
             out["transports"]["stdio"] = {
                 op: await _series(stdio, direct, sb, op, n, cap, stdio.pid) for op in OPERATIONS
             }
-        with http_server(sb) as server:
-            for label, era in (("http", MODERN), ("http_legacy", LEGACY)):
-                async with new_http(4) as mcp_http:
-                    client = RawHttpClient(server.url, mcp_http, era=era)
-                    await client.initialize()
-                    try:
-                        out["transports"][label] = {
-                            op: await _series(client, direct, sb, op, n, cap, server.pid) for op in OPERATIONS
-                        }
-                    finally:
-                        await client.close()
-    out["eras"] = {"stdio": LEGACY, "http": MODERN, "http_legacy": LEGACY}
+        # Replies may stream (the default, for progress, cancellation and questions) or be one JSON body
+        # (HALO_MCP_JSON_RESPONSE=1): both are measured, since the SDK makes it one choice per server.
+        for suffix, env in (("", {}), ("_json", {"HALO_MCP_JSON_RESPONSE": "1"})):
+            with http_server(sb, **env) as server:
+                for label, era in (("http", MODERN), ("http_legacy", LEGACY)):
+                    async with new_http(4) as mcp_http:
+                        client = RawHttpClient(server.url, mcp_http, era=era)
+                        await client.initialize()
+                        try:
+                            out["transports"][label + suffix] = {
+                                op: await _series(client, direct, sb, op, n, cap, server.pid) for op in OPERATIONS
+                            }
+                        finally:
+                            await client.close()
+    out["eras"] = {"stdio": LEGACY, "http": MODERN, "http_legacy": LEGACY, "http_json": MODERN}
+    out["eras"]["http_legacy_json"] = LEGACY
     out["halo_get"] = await asyncio.get_running_loop().run_in_executor(None, halo_get, sb, 200 if quick else 2000)
     per_get = out["halo_get"]["cpu_ms_per_get"]
     for series in out["transports"].values():

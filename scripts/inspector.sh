@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # MCP Inspector CLI smoke test (@modelcontextprotocol/inspector@2.12.0): list tools with --strict (schema
 # portability lint; exits non-zero on error-severity problems) and call `lookup`, over stdio and streamable HTTP,
-# in both protocol eras. Everything runs against the offline sandbox.
+# in both protocol eras; the capabilities include completions, and prompts carry the client/site/team arguments
+# completions fill. Everything runs against the offline sandbox. (The CLI cannot answer elicitation or show
+# progress; tests/server/test_interaction.py covers those through the SDK client.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,12 +36,16 @@ LOOKUP=(--method tools/call --tool-name lookup --tool-arg kind=team)
 
 inspect "stdio modern tools/list --strict" '"name": "lookup"' --strict --protocol-era modern "${STDIO[@]}" --method tools/list
 inspect "stdio legacy tools/call lookup" 'Service Desk' --protocol-era legacy "${STDIO[@]}" "${LOOKUP[@]}"
+inspect "stdio modern initialize: completions" '"completions"' --protocol-era modern "${STDIO[@]}" --method initialize
+inspect "stdio legacy prompts/list: log_ticket(client, site)" '"name": "site"' --protocol-era legacy "${STDIO[@]}" \
+  --method prompts/list
 
 # shellcheck source=scripts/_serve_http.sh
 source scripts/_serve_http.sh
 for era in legacy modern; do
   inspect "http $era tools/list --strict" '"name": "lookup"' --strict --protocol-era "$era" "$SERVER_URL" --method tools/list
   inspect "http $era tools/call lookup" 'Service Desk' --protocol-era "$era" "$SERVER_URL" "${LOOKUP[@]}"
+  inspect "http $era initialize: completions" '"completions"' --protocol-era "$era" "$SERVER_URL" --method initialize
 done
 inspect "sse legacy tools/call lookup" 'Service Desk' --protocol-era legacy --transport sse \
   --server-url "${SERVER_URL%/mcp}/sse" "${LOOKUP[@]}"

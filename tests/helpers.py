@@ -282,21 +282,27 @@ class CliServer:
 
 
 @asynccontextmanager
-async def http_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
-    """The SDK client over streamable HTTP, optionally with a bearer token."""
+async def http_client(
+    url: str, *, mode: str = "auto", token: str | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over streamable HTTP, optionally with a bearer token; `options` go to `Client` (e.g. an
+    elicitation callback)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with (
         httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(10, read=30)) as http,
-        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode) as client,
+        Client(streamable_http_client(f"{url}/mcp", http_client=http), mode=mode, **options) as client,
     ):
         yield client
 
 
 @asynccontextmanager
-async def sse_mcp_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
-    """The SDK client over the deprecated HTTP+SSE transport."""
+async def sse_mcp_client(
+    url: str, *, mode: str = "auto", token: str | None = None, **options: Any
+) -> AsyncIterator[Client]:
+    """The SDK client over the deprecated HTTP+SSE transport; `options` go to `Client`."""
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    async with Client(sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30), mode=mode) as c:
+    transport = sse_client(f"{url}/sse", headers=headers, timeout=10, sse_read_timeout=30)
+    async with Client(transport, mode=mode, **options) as c:
         yield c
 
 

@@ -219,6 +219,12 @@ class ServerSettings(BaseSettings):
     # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
     # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
     structured_output: Literal["declared", "always", "never"] = "declared"
+    # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
+    # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
+    json_response: bool = False
+    # Seals the answers a 2026-07-28 call carries between its rounds (requestState). Unset: a random key per
+    # process (`serve --workers` makes one for all its workers); replicas behind one load balancer share a value.
+    request_state_key: SecretStr | None = None
     log_level: str = "INFO"
     # AI-created marking of the single endpoint (collections set `created_tag` in halo-mcp.toml): the tag on every
     # ticket it creates; "" turns it off.

@@ -10,6 +10,7 @@ from typing import Any
 
 import anyio
 import httpx2
+import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.sse import sse_client
@@ -462,3 +463,34 @@ async def test_modern_clients_hear_a_tools_change_on_their_listen_stream(
     assert type(event).__name__ == "ToolsListChanged"
     assert "lookup" not in before
     assert "lookup" in after
+
+
+async def test_an_answer_sealed_in_one_collection_is_refused_by_another(
+    serve_collections: Serve, fresh_sandbox: Sandbox
+) -> None:
+    """2026-07-28: a confirmation's sealed requestState names its collection; replayed elsewhere it is refused."""
+    one = {"name": "one", "tenant": "acme", "toolsets": ["api"]}
+    two = {"name": "two", "tenant": "acme", "toolsets": ["api"]}
+    server = serve_collections([one, two], {"acme": fresh_sandbox})
+
+    async def accept(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        return types.ElicitResult(action="accept", content={"confirm": True})
+
+    arguments = {"operation": "DELETE /Tickets/{id}", "arguments": {"id": 2}}
+    async with mcp_at(f"{server.url}/mcp/one", elicitation_callback=accept) as client:
+        asked = await client.session.call_tool("call_operation", arguments, allow_input_required=True)
+    assert isinstance(asked, types.InputRequiredResult) and asked.input_requests
+    (key,) = asked.input_requests
+    answer = {key: types.ElicitResult(action="accept", content={"confirm": True})}
+    fresh_sandbox.reset_counters()
+    async with mcp_at(f"{server.url}/mcp/two", elicitation_callback=accept) as client:
+        with pytest.raises(MCPError) as refused:
+            await client.session.call_tool(
+                "call_operation",
+                arguments,
+                input_responses=answer,
+                request_state=asked.request_state,
+                allow_input_required=True,
+            )
+    assert refused.value.code == types.INVALID_PARAMS
+    assert fresh_sandbox.counters()["routes"].get("DELETE /api/Tickets/{id}") is None

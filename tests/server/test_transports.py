@@ -6,6 +6,7 @@ import json
 import socket
 import sys
 import time
+from collections.abc import Callable
 
 import anyio
 import httpx2
@@ -157,13 +158,41 @@ async def test_tool_result_shape_over_http(http_server: ThreadServer) -> None:
     assert "kind" in result.content[0].text
 
 
-async def test_http_answers_plain_json(http_server: ThreadServer) -> None:
-    """Requests get one JSON body, not an SSE-framed stream: simplest for clients and proxies."""
+async def test_a_modern_call_that_sends_no_notification_is_answered_in_plain_json(http_server: ThreadServer) -> None:
+    """Replies may stream (progress), but a 2026-07-28 call that has nothing to stream is one JSON body."""
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    }
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "lookup", "arguments": {"kind": "team"}, "_meta": meta},
+    }
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "lookup",
+    }
+    async with httpx2.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{http_server.url}/mcp", json=body, headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/json")
+    assert "Network" in response.json()["result"]["content"][0]["text"]
+
+
+async def test_json_response_answers_legacy_requests_in_plain_json(serve_http: Callable[..., ThreadServer]) -> None:
+    """HALO_MCP_JSON_RESPONSE=1, for proxies that cannot pass SSE: one JSON body, never a stream."""
+    server = serve_http(json_response=True)
     params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
     body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
     headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with httpx2.AsyncClient(timeout=10) as http:
-        response = await http.post(f"{http_server.url}/mcp", json=body, headers=headers)
+        response = await http.post(f"{server.url}/mcp", json=body, headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["result"]["serverInfo"]["name"] == "halo-mcp"

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import anyio
 import httpx2
+import mcp_types as types
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.sandbox import Sandbox
@@ -51,3 +55,28 @@ def test_each_worker_gets_a_share_of_halos_rate_limit() -> None:
     assert hosted.per_worker(1) is hosted
     self_hosted = HaloSettings(url="https://halo.internal.example", client_id="x", client_secret="y")
     assert self_hosted.per_worker(4).rate_limit_window() is None
+
+
+async def test_a_question_answered_on_another_worker_is_still_accepted(sandbox: Sandbox) -> None:
+    """2026-07-28: the answer comes back in a new request, which any worker may take (no keep-alive here, so each
+    request is a new connection); all workers seal and unseal `requestState` with one key."""
+    server = CliServer(subprocess_env(sandbox), "--workers", "2")
+    asked: list[str] = []
+
+    async def decline(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    try:
+        limits = httpx2.Limits(max_keepalive_connections=0)
+        async with (
+            httpx2.AsyncClient(limits=limits, timeout=httpx2.Timeout(10, read=30)) as http,
+            Client(streamable_http_client(f"{server.url}/mcp", http_client=http), elicitation_callback=decline) as c,
+        ):
+            for ticket in range(1, 9):
+                arguments = {"operation": "DELETE /Tickets/{id}", "arguments": {"id": ticket}}
+                result = await c.call_tool("call_operation", arguments)
+                assert result.is_error and "nothing was changed in Halo" in text(result), text(result)
+    finally:
+        server.stop()
+    assert len(asked) == 8

@@ -69,8 +69,9 @@ async def test_resources_and_prompts_follow_the_selection(directory_only: Client
 
 async def test_prompts_are_listed_with_their_arguments(client: Client) -> None:
     prompts = {p.name: p for p in (await client.list_prompts()).prompts}
-    assert set(prompts) == {"triage_ticket", "summarise_queue", "handoff_note"}
+    assert set(prompts) == {"triage_ticket", "summarise_queue", "handoff_note", "log_ticket"}
     assert [(a.name, a.required) for a in prompts["triage_ticket"].arguments or []] == [("ticket_id", True)]
+    assert [a.name for a in prompts["log_ticket"].arguments or []] == ["client", "site", "summary", "ticket_type"]
 
 
 async def test_prompts_name_the_tools_to_use(client: Client) -> None:
@@ -83,6 +84,12 @@ async def test_prompts_name_the_tools_to_use(client: Client) -> None:
     assert "get_ticket(id=42" in triage and "find_similar(ticket_id=42)" in triage and "«»" in triage
     queue = body(await client.get_prompt("summarise_queue", {}))
     assert "list_tickets(agent='me', sla='breached')" in queue
+    team = body(await client.get_prompt("summarise_queue", {"team": "Network", "client": "Oscorp"}))
+    assert "list_tickets(team='Network', client='Oscorp', sla='breached')" in team
+    logged = body(await client.get_prompt("log_ticket", {"client": "Oscorp", "site": "Main", "summary": "VPN down"}))
+    assert "create_ticket(client='Oscorp', site='Main', ...)" in logged and "VPN down" in logged
+    typed = body(await client.get_prompt("log_ticket", {"client": "Oscorp", "summary": "x", "ticket_type": "Change"}))
+    assert "create_ticket(client='Oscorp', ticket_type='Change', ...)" in typed
     handoff = body(await client.get_prompt("handoff_note", {"ticket_id": "7", "to": "night shift"}))
     assert "ticket 7 to night shift" in handoff and "add_note(ticket_id=7)" in handoff
 

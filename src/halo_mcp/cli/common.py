@@ -102,5 +102,6 @@ def listen(settings: ServerSettings, args: argparse.Namespace) -> socket.socket:
 
 
 def secret_values(halo: HaloSettings, settings: ServerSettings) -> list[str]:
-    values = [settings.token, halo.client_secret, halo.password, settings.redis_url, settings.database_url]
+    values = [settings.token, settings.request_state_key, halo.client_secret, halo.password, settings.redis_url]
+    values.append(settings.database_url)
     return [v.get_secret_value() for v in values if v is not None]

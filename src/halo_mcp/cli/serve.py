@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import secrets
 import socket
 import sys
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any
+
+from pydantic import SecretStr
 
 from halo_mcp.cli import PROG
 from halo_mcp.cli.common import (
@@ -77,6 +80,11 @@ def run(args: argparse.Namespace) -> int:
                 raise ConfigError("--workers needs a Halo outside this process: drop --sandbox or use one worker")
             print(f"{PROG}: serving on {base}/mcp with {settings.workers} workers (stateless)", file=sys.stderr)
             from halo_mcp.server.run import prefork
+
+            # A question's answer may come back to another worker: all of them seal with one key.
+            if settings.request_state_key is None:
+                key = SecretStr(secrets.token_urlsafe(32))
+                settings = settings.model_copy(update={"request_state_key": key})
 
             return prefork(
                 settings.workers,

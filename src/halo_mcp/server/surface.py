@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
+import anyio
 import mcp_types as types
 from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
+from mcp.server.request_state import RequestStateBoundary
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
@@ -29,13 +31,22 @@ from halo_mcp.config import CustomToolConfig, HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.halo.ratelimit import window_for
+from halo_mcp.server.interaction import (
+    SENT_WRITES,
+    ClientInteraction,
+    InputNeeded,
+    carries,
+    recording_writes,
+    request_state_security,
+    substitute,
+)
 from halo_mcp.server.metrics import METRICS
 from halo_mcp.state.base import AuditStore
-from halo_mcp.tools import content, custom, load_all
+from halo_mcp.tools import completions, content, custom, load_all
 from halo_mcp.tools.api import request_policy
 from halo_mcp.tools.custom import prompt as custom_prompt
-from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
+from halo_mcp.tools.errors import Ambiguous, ToolError
+from halo_mcp.tools.framework import SILENT, Interaction, Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
 from halo_mcp.tools.toolsets import required_scope, selection_from_settings
 
@@ -49,6 +60,7 @@ INSTRUCTIONS = (
     "back unchanged."
 )
 LIST_TTL = CacheHint(ttl_ms=300_000, scope="private")
+MAX_PICKS = 4  # ambiguous names one call may ask the person about
 
 
 @dataclass(frozen=True)
@@ -159,13 +171,20 @@ class Surface:
             on_list_prompts=self._list_prompts,
             on_get_prompt=self._get_prompt,
             on_subscriptions_listen=ListenHandler(self._changes) if self._changes is not None else None,
+            on_completion=self._complete,
         )
+        # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py), for
+        # this collection only: an answer given in one collection is not accepted by another.
+        sealing = request_state_security(self.settings.request_state_key)
+        self.server.middleware.append(RequestStateBoundary(sealing, default_audience=f"{name}/{collection}"))
 
     def _select(self, selection: Selection) -> None:
         self.selection = selection
         self.context.selection = selection
-        # Checked on every Halo request of this surface's calls, also when its client is shared with others.
-        self._options = CallOptions(request_policy(selection), self.rate_limit_mode == "passthrough")
+        # Checked on every Halo request of this surface's calls, also when its client is shared with others; it also
+        # notes each call's writes (a cancelled call reports them).
+        policy = recording_writes(request_policy(selection))
+        self._options = CallOptions(policy, self.rate_limit_mode == "passthrough")
         if self._owns_halo:
             self.halo.policy = self._options.policy
         self.tools = selection.tools()
@@ -242,17 +261,28 @@ class Surface:
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | types.InputRequiredResult:
         self._remember(ctx)
         t = self._by_name.get(params.name)
         if t is None:
             raise MCPError(types.INVALID_PARAMS, f"Unknown tool: {params.name}")
         started = time.perf_counter()
-        result = await self.call(t, dict(params.arguments or {}), CallContext.of(ctx))
+        try:
+            result = await self.call(
+                t, dict(params.arguments or {}), CallContext.of(ctx), ClientInteraction(ctx, params)
+            )
+        except InputNeeded as need:
+            return need.result()
         METRICS.observe(self.context.collection, t.name, time.perf_counter() - started, bool(result.is_error))
         return result
 
-    async def call(self, t: Tool, arguments: dict[str, Any], call: CallContext | None = None) -> types.CallToolResult:
+    async def call(
+        self,
+        t: Tool,
+        arguments: dict[str, Any],
+        call: CallContext | None = None,
+        interaction: Interaction = SILENT,
+    ) -> types.CallToolResult:
         """Validate, run, audit. Every failure becomes an `isError` result with a message saying what to do."""
         call = call or CallContext()
         started = time.monotonic()
@@ -264,8 +294,15 @@ class Surface:
             return self._failed(t, arguments, f"{t.name} changes Halo: sign in again and allow halo:write", call)
         context = self._context_for(call)
         options = CALL_OPTIONS.set(self._options)
+        sent: list[str] = []
+        writes = SENT_WRITES.set(sent)
         try:
-            out = await t.handler(context, args)
+            out = await self._run(t, context, args, arguments, interaction, sent)
+        except InputNeeded:
+            raise
+        except anyio.get_cancelled_exc_class():
+            self._cancelled(t, arguments, sent, call)
+            raise
         except ToolError as exc:
             return self._failed(t, arguments, str(exc), call)
         except HaloError as exc:
@@ -278,11 +315,44 @@ class Surface:
                 t, arguments, f"internal error in {t.name} ({type(exc).__name__}: {exc}); please report it", call
             )
         finally:
+            SENT_WRITES.reset(writes)
             CALL_OPTIONS.reset(options)
         log.debug("tool %s ok in %.1f ms", t.name, (time.monotonic() - started) * 1000)
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0], call)
         return self.result(out, t)
+
+    async def _run(
+        self,
+        t: Tool,
+        context: ToolContext,
+        args: Any,
+        arguments: dict[str, Any],
+        interaction: Interaction,
+        sent: list[str],
+    ) -> ToolOutput:
+        """Run the handler; an ambiguous name is put to the person (when they can be asked and nothing was written
+        yet), and the tool runs again with the id they picked in place of the name."""
+        ctx = context if interaction is SILENT else replace(context, interaction=interaction)
+        for _ in range(MAX_PICKS):
+            try:
+                return await t.handler(ctx, args)
+            except Ambiguous as exc:
+                if sent or not interaction.can_ask or not carries(arguments, exc.kind, exc.name):
+                    raise
+                arguments.update(substitute(arguments, exc.kind, exc.name, await interaction.choose(exc)))
+                args = t.args.model_validate(arguments)
+        return await t.handler(ctx, args)
+
+    def _cancelled(self, t: Tool, arguments: dict[str, Any], sent: list[str], call: CallContext) -> None:
+        """A cancelled call stops sending; the writes it had sent are said, in the log and the audit."""
+        if sent:
+            message = f"cancelled after sending {', '.join(sent)}: that change may have been applied in Halo"
+            log.warning("tool %s %s", t.name, message)
+        else:
+            message = "cancelled before any change was sent to Halo"
+        if sent or t.kind != "read" or t.dynamic_kind:
+            self._audit(t, arguments, [], "cancelled", message, call)
 
     def result(self, out: ToolOutput, t: Tool | None = None) -> types.CallToolResult:
         """Text always; structuredContent per `structured_output` (a second copy a host may also forward)."""
@@ -338,6 +408,15 @@ class Surface:
         if params.name in self.prompts:
             return custom_prompt.render(self.prompts[params.name], dict(params.arguments or {}))
         return content.get_prompt(params.name, dict(params.arguments or {}))
+
+    async def _complete(self, ctx: Any, params: types.CompleteRequestParams) -> types.CompleteResult:
+        """Suggestions from what the caller may see: a signed-in person's lookups go through their own Halo client."""
+        context = self._context_for(CallContext.of(ctx))
+        options = CALL_OPTIONS.set(self._options)
+        try:
+            return await completions.complete(context, params)
+        finally:
+            CALL_OPTIONS.reset(options)
 
 
 def error_result(message: str) -> types.CallToolResult:

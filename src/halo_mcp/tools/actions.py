@@ -33,6 +33,7 @@ from halo_mcp.tools.render import halo_datetime, list_output
 from halo_mcp.tools.resolve import Entity
 
 BULK_LIMIT = 50  # tickets one call may change; more is refused before anything is written
+PREVIEW_LINES = 20  # tickets listed one by one when a person is asked to confirm a bulk change
 VERIFY_WINDOW = timedelta(minutes=10)  # how recent a read-back action must be to count as ours (clock skew)
 # Filters that only shape a list_tickets page: meaningless for choosing tickets to change.
 NOT_FILTERS = frozenset({"limit", "cursor", "fields", "group_by"})
@@ -137,8 +138,12 @@ async def apply(
     note_given: bool,
 ) -> ToolOutput:
     """Run `post` for each selected ticket (or say what it would do), then one report of every ticket's fate."""
+    if not dry_run and len(tickets) > 1:
+        await ctx.confirm(_preview(tickets, targets, what))  # a person who can be asked sees the changes first
     results: list[TicketResult] = []
-    for row in tickets:
+    for done, row in enumerate(tickets):
+        if not dry_run and done:
+            await ctx.progress(done, len(tickets), f"{what}: {done} of {len(tickets)} tickets")
         tid = int(row["id"])
         if row.get("_missing"):
             results.append(TicketResult(tid, "failed", "no such ticket"))
@@ -160,6 +165,18 @@ async def apply(
             continue
         results.append(await _one(ctx, tid, post, change, note, outcome, targets))
     return _report(results, what, dry_run)
+
+
+def _preview(tickets: Sequence[Mapping[str, Any]], targets: Mapping[str, Entity], what: str) -> str:
+    """The bulk change ticket by ticket, as the person confirming it reads it."""
+    lines = [
+        f"#{int(row['id'])}: " + ("; ".join(f"{k} {v}" for k, v in pending.items()) or what)
+        for row in tickets
+        if not row.get("_missing") and ((pending := _pending(row, targets)) or not targets)
+    ]
+    shown = lines[:PREVIEW_LINES]
+    more = [f"... and {len(lines) - len(shown)} more"] if len(lines) > len(shown) else []
+    return "\n".join([f"Apply {what} to {len(lines)} tickets in Halo?", *shown, *more])
 
 
 async def _one(

@@ -148,6 +148,8 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
         explicit = [await _names_to_ids(ctx, dict(item)) for item in explicit]
     path, query, body = _split(cat, op, arguments, path_values, explicit)
     query, body = check_request(op.name, query, body)  # SQL fields (`POST /Report` sql...): one read-only SELECT
+    if op.kind == "delete":
+        await ctx.confirm(f"Delete in Halo: {op.method} {path}{_query_text(query)}. This cannot be undone.")
     data = await ctx.halo.request(op.method, path.lstrip("/"), params=query or None, json=body)
     hint = _hint(ctx.selection, op, body)
     if op.method == "GET":
@@ -156,6 +158,10 @@ async def call_operation(ctx: ToolContext, args: CallOperationArgs) -> ToolOutpu
             out.text += f"\n{hint}"
         return out
     return _render_write(op, path_values | _path_args(op, args.arguments), body, data, hint)
+
+
+def _query_text(query: Mapping[str, Any] | None) -> str:
+    return "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
 
 
 # -- resolution and policy -------------------------------------------------------------------------------------

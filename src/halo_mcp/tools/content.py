@@ -138,10 +138,14 @@ PROMPTS: dict[str, _Prompt] = {
             "summarise_queue",
             "Summarise my queue with SLA risk",
             "Open tickets of an agent grouped by SLA risk, with a suggested order of work",
-            (types.PromptArgument(name="agent", description="agent name or 'me' (default)", required=False),),
-            "Summarise the open ticket queue of agent '{agent}'.\n"
-            "1. list_tickets(agent='{agent}', sla='breached'), then sla='at_risk', then the other open tickets "
-            "with list_tickets(agent='{agent}'); follow next cursors only if needed.\n"
+            (
+                types.PromptArgument(name="agent", description="agent name or 'me' (default)", required=False),
+                types.PromptArgument(name="team", description="a team's queue instead of an agent's", required=False),
+                types.PromptArgument(name="client", description="only this client's tickets", required=False),
+            ),
+            "Summarise the open ticket queue of {queue}.\n"
+            "1. list_tickets({filters}, sla='breached'), then sla='at_risk', then the other open tickets "
+            "with list_tickets({filters}); follow next cursors only if needed.\n"
             "2. Group: breached, at risk, on track. Per ticket one line: id, summary, priority, due time, next step.\n"
             "3. End with the three tickets to work first and why. Use get_ticket only where the list is not enough.\n"
             + _DATA,
@@ -158,12 +162,30 @@ PROMPTS: dict[str, _Prompt] = {
             "3. Show me the note; once I approve, save it with add_note(ticket_id={ticket_id}) as a private note.\n"
             + _DATA,
         ),
+        _Prompt(
+            "log_ticket",
+            "Log a ticket for a client",
+            "Check for an existing ticket, then log a new one for a client (and site)",
+            (
+                types.PromptArgument(name="client", description="the client it is for", required=True),
+                types.PromptArgument(name="site", description="the client's site", required=False),
+                types.PromptArgument(name="summary", description="what the problem is", required=True),
+                types.PromptArgument(name="ticket_type", description="e.g. Incident (default: Halo's)", required=False),
+            ),
+            "Log a Halo ticket for client '{client}'{site_clause}: {summary}\n"
+            "1. Look for an open ticket about the same problem: list_tickets(client='{client}', search=...) with "
+            "two or three key words.\n"
+            "2. If one exists, show it and ask whether to add a note to it instead.\n"
+            "3. Otherwise show me the ticket you would create (summary, details, type, priority); once I approve, "
+            "create it with create_ticket(client='{client}'{site_argument}{type_argument}, ...).\n" + _DATA,
+        ),
     )
 }
 
 
 def prompts(selection: Selection) -> list[types.Prompt]:
-    """Every prompt drives ticket tools, so they are offered only with the tickets toolset."""
+    """Every prompt drives ticket tools, so they are offered only with the tickets toolset. Their client, site,
+    team, agent and ticket arguments have completions (tools/completions.py)."""
     if not _enabled(selection, "tickets"):
         return []
     return [
@@ -182,10 +204,21 @@ def get_prompt(name: str, arguments: dict[str, Any]) -> types.GetPromptResult:
             raise MCPError(types.INVALID_PARAMS, f"Prompt {name} needs the argument '{arg.name}'")
     if "ticket_id" in values and not values["ticket_id"].lstrip("#").isdigit():
         raise MCPError(types.INVALID_PARAMS, f"ticket_id must be a ticket number, not {values['ticket_id']!r}")
+    plain = {k: v.replace("'", "") for k, v in values.items()}
+    chosen = {k: plain[k] for k in ("team", "client") if plain.get(k)}
+    if "agent" in plain or not chosen:
+        chosen = {"agent": plain.get("agent", "me"), **chosen}
+    site = plain.get("site")
     fill = {
         "ticket_id": values.get("ticket_id", "").lstrip("#"),
-        "agent": values.get("agent", "me").replace("'", ""),
         "to_clause": f" to {values['to']}" if values.get("to") else "",
+        "queue": " and ".join(f"{k} '{v}'" for k, v in chosen.items()),
+        "filters": ", ".join(f"{k}='{v}'" for k, v in chosen.items()),
+        "client": plain.get("client", ""),
+        "summary": values.get("summary", ""),
+        "site_clause": f" at site '{site}'" if site else "",
+        "site_argument": f", site='{site}'" if site else "",
+        "type_argument": f", ticket_type='{plain['ticket_type']}'" if plain.get("ticket_type") else "",
     }
     text = prompt.template.format(**fill)
     return types.GetPromptResult(

@@ -168,12 +168,17 @@ async def by_paging(
     total = first.total
     if total is not None and len(first.rows) == PAGE_CAP:
         gate = asyncio.Semaphore(PARALLEL_PAGES)
+        last = min(math.ceil(total / PAGE_CAP), COUNT_PAGES)
+        wanted, fetched = min(total, last * PAGE_CAP), len(first.rows)
 
         async def page(no: int) -> list[dict[str, Any]]:
+            nonlocal fetched
             async with gate:
-                return (await ctx.halo.list_page("Tickets", "tickets", params, page_no=no, page_size=PAGE_CAP)).rows
+                rows = (await ctx.halo.list_page("Tickets", "tickets", params, page_no=no, page_size=PAGE_CAP)).rows
+            fetched += len(rows)
+            await ctx.progress(fetched, wanted, f"counting: fetched {fetched:,} of {wanted:,} tickets")
+            return rows
 
-        last = min(math.ceil(total / PAGE_CAP), COUNT_PAGES)
         pages += await asyncio.gather(*(page(no) for no in range(2, last + 1)))
     seen = [r for p in pages for r in p]
     rows = [r for r in seen if keep is None or keep(r)]

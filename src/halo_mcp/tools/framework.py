@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from halo_mcp.config import ServerSettings
     from halo_mcp.halo.client import HaloClient
     from halo_mcp.state.base import AuditStore
+    from halo_mcp.tools.errors import Ambiguous
     from halo_mcp.tools.resolve import Resolver
 
 Kind = Literal["read", "write", "delete"]
@@ -68,9 +69,37 @@ class ToolOutput:
     affected: list[str] = field(default_factory=list)
 
 
+# `ToolContext.progress`, handed to helpers that fetch many pages: (done, total, message).
+Progress = Callable[[float, "float | None", "str | None"], Awaitable[None]]
+
+
+class Interaction:
+    """What one call may say to the person behind the client: how far it got, and a question before a change.
+
+    This default reports nothing and asks nothing, as for a client without a progress token or the elicitation
+    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for the tasks
+    extension, which the pinned SDK does not implement: a task would record the same progress in a task store."""
+
+    can_ask: bool = False
+
+    async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        return None
+
+    async def confirm(self, message: str) -> None:
+        return None
+
+    async def choose(self, exc: Ambiguous) -> int:
+        """The id the person picks among an ambiguous name's candidates; only called when `can_ask`."""
+        raise exc
+
+
+SILENT = Interaction()
+
+
 @dataclass
 class ToolContext:
-    """Everything a handler may use. Built once per server (per collection), shared by all calls."""
+    """Everything a handler may use. Built once per server (per collection); the surface hands each call a copy
+    carrying that call's `interaction`."""
 
     halo: HaloClient
     resolver: Resolver
@@ -81,6 +110,18 @@ class ToolContext:
     extras: dict[str, Any] = field(default_factory=dict)
     # The tag on tickets this collection creates (AI-created marking); None when marking is off.
     created_tag: str | None = None
+    interaction: Interaction = SILENT
+
+    async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        """Report progress of work that takes several Halo requests or waits ("fetched 1,200 of 3,000 tickets");
+        sent only when the client asked for progress."""
+        await self.interaction.progress(done, total, message)
+
+    async def confirm(self, message: str) -> None:
+        """Before a bulk or destructive change: show the person what will change and go on only if they agree
+        (declining raises ToolError, nothing is sent). A client that cannot be asked gets today's behaviour: the
+        call proceeds, under the host's own confirmation of tools marked destructive."""
+        await self.interaction.confirm(message)
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[ToolOutput]]

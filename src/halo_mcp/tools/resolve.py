@@ -19,7 +19,7 @@ from typing import Annotated, Any
 from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
-from halo_mcp.tools.errors import ToolError
+from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.spans import escape, untrusted
 
 
@@ -71,6 +71,10 @@ ALIASES = {
     "outcomes": "outcome", "action": "outcome", "slas": "sla", "asset_type": "assettype", "assettypes": "assettype",
     "asset type": "assettype", "clients": "client", "customer": "client", "sites": "site", "users": "user",
     "requester": "user",
+}  # fmt: skip
+# What tells two same-named entities apart when the person is asked to pick one (Halo's list-row fields).
+BESIDE: dict[str, tuple[str, ...]] = {
+    "site": ("client_name",), "user": ("client_name", "site_name"), "agent": ("team",), "client": ("toplevel_name",),
 }  # fmt: skip
 
 
@@ -197,7 +201,10 @@ class Resolver:
         except ToolError as exc:
             if within is None or kind not in SCOPED_BY_CLIENT:
                 raise
-            raise ToolError(f"{exc} (searched within client {untrusted(within.name)})") from None
+            scoped = f"{exc} (searched within client {untrusted(within.name)})"
+            if isinstance(exc, Ambiguous):
+                raise Ambiguous(scoped, exc.kind, exc.name, exc.candidates) from None
+            raise ToolError(scoped) from None
 
     async def resolve_optional(self, kind: str, value: int | str | None, within: Entity | None = None) -> Entity | None:
         return None if value is None or value == "" else await self.resolve(kind, value, within)
@@ -337,23 +344,33 @@ def pick(kind: str, query: str, pool: Sequence[Entity]) -> Entity:
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise ToolError(
-            f"{len(exact)} {SOURCES[kind].plural} are named {query!r}: {describe(exact[:8])}; pass the id instead"
-        )
+        raise ambiguous(
+            f"{len(exact)} {SOURCES[kind].plural} are named {query!r}: {describe(exact[:8])}; pass the id instead",
+            kind, query, exact[:8],
+        )  # fmt: skip
     ranked = rank(pool, query)
     strong = [e for e in ranked if any(normalise(n).startswith(q) or f" {q}" in f" {normalise(n)}" for n in _names(e))]
     if len(strong) == 1 and len(q) >= 2:
         return strong[0]
     if len(strong) > 1:
-        raise ToolError(
-            f"{query!r} matches several {SOURCES[kind].plural}: {describe(strong[:8])}; pass one of these names or ids"
-        )
+        raise ambiguous(
+            f"{query!r} matches several {SOURCES[kind].plural}: {describe(strong[:8])}; pass one of these names or ids",
+            kind, query, strong[:8],
+        )  # fmt: skip
     if ranked:
         return _miss(kind, query, ranked, pool)
     if not SOURCES[kind].searched:
         raise ToolError(f"no {kind} named {query!r}; {valid_values(kind, pool, query)}")
     how = "find_users(query=...)" if kind == "user" else f"lookup(kind='{kind}', query=...)"
     raise ToolError(f"no {kind} named {query!r}; use {how} to search")
+
+
+def ambiguous(message: str, kind: str, query: str, entities: Sequence[Entity]) -> Ambiguous:
+    """The ambiguity error, with each candidate's distinguishing fields for a person choosing among them."""
+    candidates = [
+        (e.id, e.name, ", ".join(str(e.record[f]) for f in BESIDE.get(kind, ()) if e.record.get(f))) for e in entities
+    ]
+    return Ambiguous(message, kind, query, candidates)
 
 
 def _miss(kind: str, query: str, ranked: Sequence[Entity], pool: Sequence[Entity]) -> Entity:

@@ -25,7 +25,7 @@ from pydantic import Field
 from halo_mcp.halo.client import HaloClient, rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
 from halo_mcp.tools.errors import ToolError
-from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
+from halo_mcp.tools.framework import Args, Progress, ToolContext, ToolOutput, tool
 from halo_mcp.tools.render import is_empty, list_output, short_date, text_field, truncate
 from halo_mcp.tools.resolve import Ref
 
@@ -264,7 +264,7 @@ class SimilarIndex:
         if key in self.docs:
             self.docs.move_to_end(key)
 
-    async def ensure(self, halo: HaloClient, kind: str) -> None:
+    async def ensure(self, halo: HaloClient, kind: str, progress: Progress | None = None) -> None:
         """Load on first use, then refresh incrementally once the TTL has passed; one refresh at a time."""
         source = self._sources[kind]
         if source.loaded and time.monotonic() - source.checked < self.ttl:
@@ -273,13 +273,13 @@ class SimilarIndex:
             if source.loaded and time.monotonic() - source.checked < self.ttl:
                 return
             if kind == "ticket":
-                await self._refresh_tickets(halo, source)
+                await self._refresh_tickets(halo, source, progress)
             else:
                 await self._refresh_kb(halo, source)
             source.checked = time.monotonic()
             source.loaded = True
 
-    async def _refresh_tickets(self, halo: HaloClient, source: _Source) -> None:
+    async def _refresh_tickets(self, halo: HaloClient, source: _Source, progress: Progress | None) -> None:
         """Newest first, up to `seed_tickets`; after the first page the others are fetched a few at a time."""
         params: dict[str, Any] = {"order": "last_update", "orderdesc": True}
         if source.loaded and source.watermark:
@@ -291,11 +291,16 @@ class SimilarIndex:
         if first.total is not None and len(first.rows) == self.page_size:
             wanted = min(first.total, self.seed_tickets)
             gate = asyncio.Semaphore(PARALLEL_PAGES)
+            fetched = len(first.rows)
 
             async def page(no: int) -> list[dict[str, Any]]:
+                nonlocal fetched
                 async with gate:
                     got = await halo.list_page("Tickets", "tickets", params, page_no=no, page_size=self.page_size)
-                    return got.rows
+                fetched += len(got.rows)
+                if progress is not None:
+                    await progress(fetched, wanted, f"indexing: fetched {fetched:,} of {wanted:,} tickets")
+                return got.rows
 
             more = range(2, math.ceil(wanted / self.page_size) + 1)
             pages += await asyncio.gather(*(page(no) for no in more))
@@ -425,7 +430,7 @@ async def find_similar(ctx: ToolContext, args: FindSimilarArgs) -> ToolOutput:
         raise ToolError("the text has no searchable words; describe the problem in a few words")
     duplicates = await _open_duplicates(ctx, client_id, headline, args.ticket_id) if client_id else []
 
-    await index.ensure(ctx.halo, "ticket")
+    await index.ensure(ctx.halo, "ticket", ctx.progress)
     kb_note = ""
     try:
         await index.ensure(ctx.halo, "kb")

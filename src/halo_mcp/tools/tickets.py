@@ -516,6 +516,7 @@ async def _scan(
                     return found, (nxt if last else None), scanned
         if not _has_more(page.total, page_no, len(rows)):
             return found, None, scanned
+        await ctx.progress(scanned, None, f"scanned {scanned:,} tickets, {len(found)} matching")
         page_no, offset = page_no + 1, 0
     return found, {"p": page_no, "o": 0}, scanned
 

@@ -1,0 +1,213 @@
+"""Talking to the person behind the client during one tool call: progress, a choice, a confirmation.
+
+Policy:
+- Progress goes out only when the client sent a progress token, and only forwards (a notification never repeats
+  or lowers the count, even when pages arrive out of order).
+- A question is asked only of a client that declared form elicitation. 2025-11-25: an `elicitation/create` request
+  on the call's own stream, which needs a back channel (a stateful session; not `--workers`, not JSON-only
+  replies). 2026-07-28: the call answers `InputRequiredResult`; the client retries it with the answer, and the
+  answers so far travel in `requestState`, sealed by the SDK (`RequestStateBoundary`: AES-GCM, bound to the
+  method, tool, arguments and expiry), so a client cannot forge an earlier answer.
+- A retried call runs the tool again from the start. A name is only ever re-resolved before any write was sent,
+  and a confirmation comes before the writes it guards, so a retry never repeats a change.
+- Without the capability, nothing changes: an ambiguous name stays an `isError` result listing the candidates,
+  and a confirmation is not asked (the host's own confirmation of tools marked destructive applies).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+import anyio
+import mcp_types as types
+from mcp.server.context import ServerRequestContext
+from mcp.server.request_state import RequestStateSecurity
+from mcp.shared.exceptions import MCPError
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from pydantic import SecretStr
+
+from halo_mcp.tools.errors import Ambiguous, ToolError
+from halo_mcp.tools.framework import Interaction
+from halo_mcp.tools.resolve import SOURCES, canonical_kind, normalise
+
+_PROCESS_KEY = secrets.token_bytes(32)  # when HALO_MCP_REQUEST_STATE_KEY is unset
+STATE_TTL = 600.0  # seconds a person has to answer before the retried call is refused
+ASK_TIMEOUT = 600.0  # seconds a 2025-11-25 question waits for its answer
+DECLINED = (
+    "the person declined when asked to confirm this change, so nothing was changed in Halo; do not retry it unless "
+    "they ask again"
+)
+
+
+def request_state_security(key: SecretStr | None) -> RequestStateSecurity:
+    return RequestStateSecurity(keys=[key.get_secret_value() if key else _PROCESS_KEY], ttl=STATE_TTL)
+
+
+class InputNeeded(Exception):
+    """The call cannot finish without the person's answer (2026-07-28): becomes an `InputRequiredResult`."""
+
+    def __init__(self, key: str, request: types.ElicitRequest, answers: dict[str, Any]) -> None:
+        super().__init__(key)
+        self.key = key
+        self.request = request
+        self.answers = answers
+
+    def result(self) -> types.InputRequiredResult:
+        return types.InputRequiredResult(
+            input_requests={self.key: self.request}, request_state=json.dumps({"answers": self.answers})
+        )
+
+
+# Writes (non-GET Halo requests) sent during the current call, for cancellation reports and the re-run guard.
+SENT_WRITES: ContextVar[list[str] | None] = ContextVar("halo_mcp_sent_writes", default=None)
+
+
+def recording_writes(policy: Callable[[str, str], None]) -> Callable[[str, str], None]:
+    """Wrap a surface's request policy so each call learns which writes it has sent."""
+
+    def check(method: str, path: str) -> None:
+        policy(method, path)
+        sent = SENT_WRITES.get()
+        if sent is not None and method != "GET":
+            line = f"{method} /{path.split('?', 1)[0].strip('/')}"
+            if line not in sent:
+                sent.append(line)
+
+    return check
+
+
+def can_elicit(capabilities: types.ClientCapabilities | None) -> bool:
+    """Form elicitation declared; a bare `elicitation: {}` (before modes existed) means form."""
+    elicitation = capabilities.elicitation if capabilities is not None else None
+    return elicitation is not None and (elicitation.form is not None or elicitation.url is None)
+
+
+class ClientInteraction(Interaction):
+    """The interaction of one MCP tool call, over the SDK's request context."""
+
+    def __init__(self, request: ServerRequestContext[Any], params: types.InputResponseRequestParams) -> None:
+        self.request = request
+        self.modern = request.protocol_version in MODERN_PROTOCOL_VERSIONS
+        session = request.session
+        self.can_ask = can_elicit(session.client_capabilities) and (self.modern or session.can_send_request)
+        self.answers: dict[str, Any] = _answers(params.request_state)
+        self.responses = params.input_responses or {}
+        self._done = -1.0
+        self._lock = anyio.Lock()
+
+    async def progress(self, done: float, total: float | None = None, message: str | None = None) -> None:
+        async with self._lock:
+            if done <= self._done:
+                return
+            self._done = done
+            await self.request.session.report_progress(done, total, message)
+
+    async def confirm(self, message: str) -> None:
+        if not self.can_ask:
+            return
+        schema = {
+            "type": "object",
+            "properties": {"confirm": {"type": "boolean", "title": "Make this change", "default": True}},
+            "required": ["confirm"],
+        }
+        key = "confirm-" + hashlib.sha256(message.encode()).hexdigest()[:12]
+        answer = await self._ask(key, message, schema)
+        if answer is None or answer.get("confirm") is False:
+            raise ToolError(DECLINED)
+
+    async def choose(self, exc: Ambiguous) -> int:
+        """The id the person picked among the candidates of an ambiguous name."""
+        source = SOURCES.get(exc.kind)
+        plural = source.plural if source else exc.kind
+        options = [
+            {"const": str(ident), "title": f"{name} ({beside}, id {ident})" if beside else f"{name} (id {ident})"}
+            for ident, name, beside in exc.candidates
+        ]
+        schema = {
+            "type": "object",
+            "properties": {exc.kind: {"type": "string", "title": exc.kind.capitalize(), "oneOf": options}},
+            "required": [exc.kind],
+        }
+        key = f"pick-{exc.kind}-{normalise(exc.name).replace(' ', '-')}"[:64]
+        answer = await self._ask(key, f"'{exc.name}' matches several {plural}. Which one is meant?", schema)
+        picked = str((answer or {}).get(exc.kind) or "")
+        if not picked or picked not in {o["const"] for o in options}:
+            raise ToolError(f"{exc}; the person was asked to pick one and did not")
+        return int(picked)
+
+    async def _ask(self, key: str, message: str, schema: dict[str, Any]) -> dict[str, Any] | None:
+        """The accepted form content, or None when declined or cancelled."""
+        if key in self.answers:
+            return self.answers[key]
+        if self.modern:
+            response = self.responses.get(key)
+            if response is None:
+                if SENT_WRITES.get():  # the retry would run the tool again and repeat what was sent
+                    raise ToolError(f"could not ask the person after a change was sent ({message}); ask them yourself")
+                request = types.ElicitRequest(
+                    params=types.ElicitRequestFormParams(message=message, requested_schema=schema)
+                )
+                raise InputNeeded(key, request, self.answers)
+            answer = _content(response)
+        else:
+            try:
+                with anyio.fail_after(ASK_TIMEOUT):
+                    result = await self.request.session.elicit_form(
+                        message, schema, related_request_id=self.request.request_id
+                    )
+            except (MCPError, TimeoutError) as exc:
+                raise ToolError(f"could not ask the person ({exc}); pass the value explicitly instead") from None
+            answer = _content(result)
+        self.answers[key] = answer
+        return answer
+
+
+def _content(response: Any) -> dict[str, Any] | None:
+    data = response.model_dump() if hasattr(response, "model_dump") else dict(response)
+    if data.get("action") != "accept":
+        return None
+    return dict(data.get("content") or {})
+
+
+def _answers(state: str | None) -> dict[str, Any]:
+    """Answers given in earlier rounds. The state was sealed by us and verified by the SDK before we see it."""
+    if not state:
+        return {}
+    try:
+        answers = json.loads(state).get("answers")
+    except (ValueError, AttributeError):
+        return {}
+    return answers if isinstance(answers, dict) else {}
+
+
+def carries(arguments: dict[str, Any], kind: str, name: str) -> bool:
+    """Whether an argument for that kind of entity (e.g. `site`, `new_team`) is the ambiguous name, so the pick can
+    replace it."""
+    return substitute(arguments, kind, name, 0) != arguments
+
+
+def substitute(arguments: dict[str, Any], kind: str, name: str, ident: int) -> dict[str, Any]:
+    """The arguments with the ambiguous name replaced by the chosen id, in the arguments naming that kind of entity
+    only (a summary that happens to read the same is left alone), at the top level or inside a list."""
+    wanted = name.strip().casefold()
+
+    def swap(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().casefold() == wanted:
+            return str(ident)
+        if isinstance(value, list):
+            return [swap(v) for v in value]
+        return value
+
+    return {k: swap(v) if _kind_of(k) == kind else v for k, v in arguments.items()}
+
+
+def _kind_of(argument: str) -> str | None:
+    try:
+        return canonical_kind(argument.removeprefix("new_"))
+    except ToolError:
+        return None
