@@ -222,6 +222,17 @@ def test_audit(clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.C
     assert [e["tool"] for e in entries] == ["log_time"]
 
 
+def test_a_sandbox_run_audits_in_memory_unless_the_audit_file_is_set(clean_env: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from halo_mcp.cli.common import server_settings
+
+    assert server_settings(argparse.Namespace(sandbox=True)).audit_db == ":memory:"
+    assert server_settings(argparse.Namespace(sandbox=False)).audit_db == ""
+    clean_env.setenv("HALO_MCP_AUDIT_DB", "sandbox-audit.db")
+    assert server_settings(argparse.Namespace(sandbox=True)).audit_db == "sandbox-audit.db"
+
+
 def test_demo_banner_has_client_configs() -> None:
     banner = demo_banner("http://127.0.0.1:8000/mcp", None)
     for needle in ("Claude Desktop", "claude mcp add --transport http halo http://127.0.0.1:8000/mcp", "Cursor",

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +35,11 @@ def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
 
     names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    flags = set(overrides)
-    if getattr(args, "sandbox", False) and "HALO_MCP_AUDIT_DB" not in os.environ:
-        overrides["audit_db"] = ":memory:"  # writes to a throwaway sandbox do not belong in the real audit
-    return load_server_settings(from_flags=flags, **overrides, **extra)
+    settings = load_server_settings(from_flags=set(overrides), **overrides, **extra)
+    if getattr(args, "sandbox", False) and "audit_db" not in settings.model_fields_set:
+        # writes to a throwaway sandbox do not belong in the real audit, unless HALO_MCP_AUDIT_DB says where
+        settings = settings.model_copy(update={"audit_db": ":memory:"})
+    return settings
 
 
 def halo_settings(sb: Sandbox | None) -> HaloSettings:
