@@ -5,7 +5,6 @@ or memory; PostgreSQL for replicas (state/postgres.py)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from halo_mcp.config import ConfigError
+from halo_mcp.config import ConfigError, state_dir
 
 if TYPE_CHECKING:
     from halo_mcp.config import ServerSettings
@@ -35,11 +34,6 @@ CREATE TABLE IF NOT EXISTS audit (
     principal TEXT NOT NULL DEFAULT ''
 )
 """
-
-
-def state_dir() -> Path:
-    """halo-mcp's directory for state that outlives a process (audit, Halo logins)."""
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "halo-mcp"
 
 
 def audit_path(setting: str) -> str:

@@ -63,7 +63,7 @@ def read_file(settings: ServerSettings, explicit: str | None) -> HaloMcpFile:
 
 
 def open_state(settings: ServerSettings) -> EmbeddedState:
-    from halo_mcp.audit import state_dir
+    from halo_mcp.config import state_dir
     from halo_mcp.state.embedded import EmbeddedState
 
     return EmbeddedState(settings.state_db or str(state_dir() / "state.db"))
