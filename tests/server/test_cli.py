@@ -113,7 +113,7 @@ def test_call_with_in_process_sandbox(clean_env: pytest.MonkeyPatch, capsys: pyt
 def test_parse_call_arguments() -> None:
     args = parse_call_arguments(["kind=team", "limit=5", "flag=true", "query=a=b"], '{"x": [1]}')
     assert args == {"x": [1], "kind": "team", "limit": 5, "flag": True, "query": "a=b"}
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"^--arg 'novalue': use KEY=VALUE$"):
         parse_call_arguments(["novalue"], None)
     with pytest.raises(ConfigError):
         parse_call_arguments([], "[1]")

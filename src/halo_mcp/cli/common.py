@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -40,6 +41,22 @@ def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
         # writes to a throwaway sandbox do not belong in the real audit, unless HALO_MCP_AUDIT_DB says where
         settings = settings.model_copy(update={"audit_db": ":memory:"})
     return settings
+
+
+def key_values(pairs: list[str], flag: str, example: str = "") -> dict[str, Any]:
+    """Repeated `KEY=VALUE` flags; VALUE is parsed as JSON when it is valid JSON, else kept as typed."""
+    from halo_mcp.config import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} {pair!r}: use KEY=VALUE{example}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
 
 
 def halo_settings(sb: Sandbox | None) -> HaloSettings:
