@@ -262,6 +262,16 @@ async def test_declining_consent_gives_the_client_access_denied_and_no_code(
     assert browser.answer["error"] == "access_denied" and browser.answer["iss"] == signin_server.url
 
 
+async def test_a_forged_callback_or_consent_is_refused_with_a_page_that_says_start_again(
+    signin_server: CollectionsServer,
+) -> None:
+    async with httpx2.AsyncClient(timeout=10, follow_redirects=False) as http:
+        callback = await http.get(f"{signin_server.url}/oauth/callback", params={"state": "forged", "code": "x"})
+        consent = await http.post(f"{signin_server.url}/oauth/consent", data={"consent": "forged", "decision": "allow"})
+    assert callback.status_code == 400 and "this sign-in is unknown or expired; start again" in callback.text
+    assert consent.status_code == 400 and "this consent request is unknown or expired; start again" in consent.text
+
+
 async def test_halo_tokens_are_sealed_in_the_store_and_unreadable_without_the_key(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
