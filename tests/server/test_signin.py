@@ -120,7 +120,7 @@ def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **set
     server_settings = ServerSettings(transport="http", signin_keys=SecretStr(KeyRing.new_secret()), **settings)
     server = CollectionsServer(file, halo, server_settings)
     server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
-    return server.start()  # type: ignore[return-value]
+    return server.start()
 
 
 @pytest.fixture

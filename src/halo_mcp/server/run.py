@@ -11,7 +11,7 @@ import signal
 import socket
 import sys
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import uvicorn
@@ -87,8 +87,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: float = 10.0) -> uvicorn.Config:
-    """How every HTTP server of ours runs under uvicorn (the CLI's and the tests' alike)."""
+def uvicorn_config(
+    app: ASGIApp, *, log_level: str = "info", header_timeout: float = 10.0, **extra: Any
+) -> uvicorn.Config:
+    """How every HTTP server of ours runs under uvicorn (the CLI's and the tests' alike); `extra` adds options such
+    as TLS files."""
     import uvicorn  # only the HTTP transports pay for it
 
     from halo_mcp.server.protocol import with_header_timeout
@@ -103,6 +106,7 @@ def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: flo
         # rejects a valid `Mcp-Name: tool ` header (conformance: sep-2243-server-accepts-whitespace-header-value).
         # Our subclass adds the request-head deadline uvicorn lacks.
         http=with_header_timeout(header_timeout),
+        **extra,
     )
 
 
