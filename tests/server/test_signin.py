@@ -130,6 +130,15 @@ def signin_server(fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> It
     server.stop()
 
 
+async def sign_in(server: CollectionsServer, url: str, email: str) -> tuple[OAuthToken, OAuthClientInformationFull]:
+    """Sign `email` in to the collection at `url` with the SDK client; what its storage kept (tokens, registration)."""
+    storage = MemoryStorage()
+    async with signed_in(url, oauth(url, Browser(server.url, email), storage)):
+        pass
+    assert storage.tokens is not None and storage.client is not None
+    return storage.tokens, storage.client
+
+
 def agents(sandbox: Sandbox) -> list[dict[str, Any]]:
     assert sandbox.app is not None
     found = [
@@ -184,13 +193,9 @@ async def test_an_unauthenticated_request_is_challenged_with_the_collections_met
 async def test_a_token_for_one_collection_is_refused_at_another(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
-    desk = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(desk, oauth(desk, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
-        pass
-    assert storage.tokens is not None
+    tokens, _ = await sign_in(signin_server, f"{signin_server.url}/mcp/desk", agents(fresh_sandbox)[0]["email"])
     async with httpx2.AsyncClient(timeout=10) as http:
-        bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+        bearer = {"Authorization": f"Bearer {tokens.access_token}"}
         confused = await http.post(
             f"{signin_server.url}/mcp/kb", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=bearer
         )
@@ -235,15 +240,12 @@ async def test_revoking_an_access_token_refuses_it_on_the_next_request(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[1]["email"]), storage)):
-        pass
-    assert storage.tokens is not None and storage.client is not None
-    bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+    tokens, registered = await sign_in(signin_server, url, agents(fresh_sandbox)[1]["email"])
+    bearer = {"Authorization": f"Bearer {tokens.access_token}"}
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     async with httpx2.AsyncClient(timeout=10) as http:
         before = await http.post(url, json=ping, headers={**bearer, "Accept": "application/json, text/event-stream"})
-        form = {"token": storage.tokens.access_token, "client_id": storage.client.client_id}  # RFC 7009, public client
+        form = {"token": tokens.access_token, "client_id": registered.client_id}  # RFC 7009, public client
         revoked = await http.post(f"{signin_server.url}/revoke", data=form)
         after = await http.post(url, json=ping, headers=bearer)
     assert before.status_code != 401 and revoked.status_code == 200
@@ -301,15 +303,12 @@ async def test_a_read_only_sign_in_gets_an_insufficient_scope_challenge_for_a_wr
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
-        pass
-    assert storage.tokens is not None and storage.client is not None
+    tokens, registered = await sign_in(signin_server, url, agents(fresh_sandbox)[0]["email"])
     async with httpx2.AsyncClient(timeout=10) as http:
         form = {
             "grant_type": "refresh_token",
-            "refresh_token": storage.tokens.refresh_token,
-            "client_id": storage.client.client_id,
+            "refresh_token": tokens.refresh_token,
+            "client_id": registered.client_id,
             "scope": "halo:read",
         }
         narrowed = (await http.post(f"{signin_server.url}/token", data=form)).json()
