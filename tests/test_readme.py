@@ -1,5 +1,5 @@
 """The README is what a newcomer reads first: its numbers come from the sandbox, its configurations parse, its
-first screen is two commands, and the licence it promises ships."""
+first screen is two commands, every setting the server reads is documented, and the licence it promises ships."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
+from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.sandbox import Sandbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -73,3 +74,12 @@ def test_the_licence_the_metadata_promises_ships() -> None:
     licence = (ROOT / "LICENSE").read_text()
     assert licence.startswith("MIT License") and "halo-mcp contributors" in licence
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "MIT"
+
+
+def test_every_setting_the_server_reads_is_documented() -> None:
+    settings = [f"HALO_{f.upper()}" for f in HaloSettings.model_fields]
+    settings += [f"HALO_MCP_{f.upper()}" for f in ServerSettings.model_fields]
+    missing = [name for name in settings if not re.search(rf"`{name}[`=]", README)]
+    assert not missing, f"document these in README.md: {missing}"
+    named = {name for name in re.findall(r"\bHALO_[A-Z0-9_]+", README) if not name.endswith("_")}  # not HALO_MCP_*
+    assert named <= set(settings), f"the README names settings nobody reads: {named - set(settings)}"
