@@ -111,14 +111,18 @@ def signed_in(url: str, auth: OAuthClientProvider, mode: str = "auto") -> Client
     return Client(streamable_http_client(url, http_client=http), mode=mode)
 
 
-def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> CollectionsServer:
+def start_signin_server(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, halo: dict[str, Any] | None = None, **settings: Any
+) -> CollectionsServer:
+    """`halo`: HALO_* overrides every tenant inherits; `settings`: ServerSettings."""
     monkeypatch.setenv("T_ACME_ID", sandbox.client_id)
     # Only a client id, like Halo's "Authorisation Code (Native Application)": the server has no identity of its own.
     tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID"}
     file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
-    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
+    base = halo_settings_for(sandbox, **(halo or {}))
+    tenants = {n: tenant_halo_settings(n, t, base=base) for n, t in file.tenants.items()}
     server_settings = ServerSettings(transport="http", signin_keys=SecretStr(KeyRing.new_secret()), **settings)
-    server = CollectionsServer(file, halo, server_settings)
+    server = CollectionsServer(file, tenants, server_settings)
     server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
     return server.start()
 
@@ -352,6 +356,23 @@ async def test_halo_tokens_are_refreshed_on_demand_once_for_concurrent_calls_of_
         assert [r.is_error for r in results] == [False] * 3, [r.content for r in results]
         refreshes = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
     assert refreshes == 1
+
+
+async def test_a_persons_halo_token_is_renewed_within_the_refresh_margin_the_settings_give(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_signin_server(fresh_sandbox, monkeypatch, halo={"token_refresh_margin": 10**7})
+    try:
+        url = f"{server.url}/mcp/desk"
+        assert fresh_sandbox.app is not None
+        async with signed_in(url, oauth(url, Browser(server.url, agents(fresh_sandbox)[0]["email"]))) as client:
+            before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
+            for kind in ("team", "status"):
+                ok(await client.call_tool("lookup", {"kind": kind}))
+            renewals = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
+    finally:
+        server.stop()
+    assert renewals >= 2  # every grant is already inside the margin: each Halo request renews (the default: none)
 
 
 async def test_a_collection_admits_only_its_audience_an_end_user_collection_refuses_an_agent(

@@ -22,7 +22,6 @@ from halo_mcp.halo.errors import HaloAuthError
 from halo_mcp.halo.oauth import HaloGrant, HaloSignIn
 from halo_mcp.server.auth.provider import HaloAuthProvider
 
-REFRESH_MARGIN = 60.0  # seconds before expiry a Halo token is renewed
 REFRESH_LEASE = 30.0  # seconds a replica may hold the right to refresh one person's Halo token
 LEASE_POLL = 0.1
 
@@ -36,6 +35,7 @@ class PersonTokens:
         self.subject = subject
         self.scope = scope
         self.token_url = f"{signin.auth_url}/token"
+        self.refresh_margin = signin.settings.token_refresh_margin  # as for the server's own token
         self._grant: HaloGrant | None = None
         self._lock = asyncio.Lock()
 
@@ -45,7 +45,7 @@ class PersonTokens:
 
     async def current(self) -> str:
         grant = self._grant
-        if grant and grant.expires_at - REFRESH_MARGIN > time.time():
+        if grant and grant.expires_at - self.refresh_margin > time.time():
             return grant.access_token
         return await self._renew(grant.access_token if grant else None)
 
@@ -75,7 +75,7 @@ class PersonTokens:
         grant = await self.provider.load_halo_grant(self.subject)
         if grant is None:
             raise HaloAuthError("your Halo sign-in is gone: sign in again from your MCP client")
-        if grant.expires_at - REFRESH_MARGIN > time.time() and not (force and grant.access_token == stale):
+        if grant.expires_at - self.refresh_margin > time.time() and not (force and grant.access_token == stale):
             self._grant = grant
             return grant.access_token
         return grant
