@@ -229,6 +229,16 @@ class CliServer:
         return out + "".join(self.stderr_lines)
 
 
+# A raw 2025-11-25 `initialize` over streamable HTTP, for tests that read status codes and headers themselves.
+LEGACY_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
 @asynccontextmanager
 async def http_client(url: str, *, mode: str = "auto", token: str | None = None) -> AsyncIterator[Client]:
     """The SDK client over streamable HTTP, optionally with a bearer token."""

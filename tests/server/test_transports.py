@@ -15,7 +15,15 @@ from mcp.client.stdio import StdioServerParameters
 from halo_mcp import __version__
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from tests.helpers import ThreadServer, http_client, sse_mcp_client, subprocess_env, text
+from tests.helpers import (
+    LEGACY_INITIALIZE,
+    MCP_HEADERS,
+    ThreadServer,
+    http_client,
+    sse_mcp_client,
+    subprocess_env,
+    text,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
@@ -120,11 +128,8 @@ async def test_tool_result_shape_over_http(http_server: ThreadServer) -> None:
 
 async def test_http_answers_plain_json(http_server: ThreadServer) -> None:
     """Requests get one JSON body, not an SSE-framed stream: simplest for clients and proxies."""
-    params = {"protocolVersion": LEGACY, "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
-    body = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": params}
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
     async with httpx2.AsyncClient(timeout=10) as http:
-        response = await http.post(f"{http_server.url}/mcp", json=body, headers=headers)
+        response = await http.post(f"{http_server.url}/mcp", json=LEGACY_INITIALIZE, headers=MCP_HEADERS)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["result"]["serverInfo"]["name"] == "halo-mcp"
