@@ -37,8 +37,9 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
+from halo_mcp.halo.auth import HaloToken
 from halo_mcp.halo.login import pkce_pair
-from halo_mcp.halo.oauth import HaloGrant, HaloSignIn, Person
+from halo_mcp.halo.oauth import HaloSignIn, Person
 from halo_mcp.server.auth.cimd import MetadataDocuments
 from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.auth.scopes import collection_scopes, halo_scope
@@ -367,7 +368,7 @@ class HaloAuthProvider:
 
     # -- the Halo grant, sealed ----------------------------------------------------------------------------
 
-    async def save_halo_grant(self, subject: str, grant: HaloGrant) -> None:
+    async def save_halo_grant(self, subject: str, grant: HaloToken) -> None:
         plain = json.dumps(
             {
                 "access_token": grant.access_token,
@@ -393,10 +394,10 @@ class HaloAuthProvider:
     async def has_halo_grant(self, subject: str) -> bool:
         return await self.store.get("halo", subject, time.time()) is not None
 
-    async def load_halo_grant(self, subject: str) -> HaloGrant | None:
+    async def load_halo_grant(self, subject: str) -> HaloToken | None:
         blob = await self.store.get("halo", subject, time.time())
         plain = self.keys.open(blob, f"halo:{subject}") if blob else None
-        return HaloGrant(**json.loads(plain)) if plain else None
+        return HaloToken(**json.loads(plain)) if plain else None
 
 
 def _consent_key(subject: str, client_id: str, resource: str) -> str:
