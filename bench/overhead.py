@@ -8,13 +8,19 @@ run); `lookup(kind=status)` costs none once warm, so its latency is the server p
 
 from __future__ import annotations
 
+import asyncio
+import json
+import subprocess
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from common import (
+    BENCH,
     LEGACY,
     MODERN,
+    PY,
+    WORKDIR,
     DirectHalo,
     RawHttpClient,
     SandboxProc,
@@ -82,6 +88,21 @@ async def _series(
     }
 
 
+def halo_get(sb: SandboxProc, n: int) -> dict[str, Any]:
+    """CPU per Halo GET in the server's own client and event loop, measured in a child process."""
+    r = subprocess.run(
+        [PY, str(BENCH / "halo_get.py"), str(n), str(TICKET_ID)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=WORKDIR,
+        env=sb.env(),
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(r.stdout.strip().splitlines()[-1])
+    return result
+
+
 async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     n = 50 if quick else 1000
     cap = 10.0 if quick else 60.0
@@ -108,4 +129,11 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
                     finally:
                         await client.close()
     out["eras"] = {"stdio": LEGACY, "http": MODERN, "http_legacy": LEGACY}
+    out["halo_get"] = await asyncio.get_running_loop().run_in_executor(None, halo_get, sb, 200 if quick else 2000)
+    per_get = out["halo_get"]["cpu_ms_per_get"]
+    for series in out["transports"].values():
+        calls = series["get_ticket"]["halo_calls_per_call"]
+        series["get_ticket"]["server_own_cpu_ms_per_call"] = round(
+            series["get_ticket"]["server_cpu_ms_per_call"] - calls * per_get, 3
+        )
     return out

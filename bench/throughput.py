@@ -1,4 +1,5 @@
-"""4. Throughput over streamable HTTP (2026-07-28 era, stateless): 1, 10 and 50 concurrent clients, fixed duration.
+"""4. Throughput over streamable HTTP (2026-07-28 era, stateless): 1, 10 and 50 concurrent clients, fixed duration;
+then 50 legacy-era clients (2025-11-25, one session each), as desktop clients of today connect.
 
 Each client loops `get_ticket` over the seeded ticket ids (one Halo GET each, so the sandbox works too). The three
 processes (load generator, server, sandbox) share the machine's cores; the CPU seconds each used are reported so
@@ -14,6 +15,8 @@ import time
 from typing import Any
 
 from common import (
+    LEGACY,
+    MODERN,
     DirectHalo,
     RawHttpClient,
     SandboxProc,
@@ -33,7 +36,7 @@ async def _ticket_ids(sb: SandboxProc) -> list[int]:
 
 
 async def _run(
-    url: str, concurrency: int, seconds: float, tool: str, ids: list[int], pids: dict[str, int]
+    url: str, concurrency: int, seconds: float, tool: str, ids: list[int], pids: dict[str, int], era: str = MODERN
 ) -> dict[str, Any]:
     latencies: list[float] = []
     errors: list[str] = []
@@ -41,9 +44,12 @@ async def _run(
     max_calls = int(seconds * 5000)  # a hard count cap on top of the time cap
 
     async with new_http(concurrency + 4) as http:
+        clients = [RawHttpClient(url, http, era=era) for _ in range(concurrency)]
+        for client in clients:
+            await client.initialize()  # a session each in the legacy era; nothing in the modern one
 
         async def worker(k: int) -> None:
-            client = RawHttpClient(url, http)
+            client = clients[k]
             i = k
             clock = time.perf_counter
             while time.monotonic() < stop_at and len(latencies) + len(errors) < max_calls:
@@ -57,9 +63,8 @@ async def _run(
                     continue
                 latencies.append(clock() - t0)
 
-        warm = RawHttpClient(url, http)
-        for _ in range(10):
-            await warm.call_tool(tool, {"id": ids[0]} if tool == "get_ticket" else {"kind": "status"})
+        for client in clients:
+            await client.call_tool(tool, {"id": ids[0]} if tool == "get_ticket" else {"kind": "status"})
         cpu_before = {name: cpu_seconds(pid) for name, pid in pids.items()}
         bench_before = time.process_time()
         started = time.monotonic()
@@ -68,10 +73,13 @@ async def _run(
         elapsed = time.monotonic() - started
         cpu = {name: round(cpu_seconds(pid) - cpu_before[name], 2) for name, pid in pids.items()}
         cpu["load_generator"] = round(time.process_time() - bench_before, 2)
+        for client in clients:
+            await client.close()
     calls = len(latencies)
     return {
         "concurrency": concurrency,
         "tool": tool,
+        "era": era,
         "seconds": round(elapsed, 2),
         "calls": calls,
         "calls_per_s": round(calls / elapsed, 1) if elapsed else 0.0,
@@ -108,4 +116,9 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
         pids = {"server": server.pid, "sandbox": sb.pid}
         run = await _run(server.url, levels[-1], seconds, "get_ticket", ids, pids)
         out["runs"].append({**run, "workers": 2})
+    # Legacy-era sessions (runs 5 and 6): the same two series, one 2025-11-25 session per client.
+    with http_server(sb, log_name="server-http-legacy.log") as server:
+        pids = {"server": server.pid, "sandbox": sb.pid}
+        for tool in ("get_ticket", "lookup"):
+            out["runs"].append(await _run(server.url, levels[-1], seconds, tool, ids, pids, era=LEGACY))
     return out

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from halo_mcp.config import HaloSettings
-from halo_mcp.halo.client import HaloClient, encode_params, rows_of
+from halo_mcp.halo.client import HaloClient, encode_params, env_proxy, rows_of
 from halo_mcp.halo.errors import (
     HaloAuthError,
     HaloNotFound,
@@ -254,3 +254,16 @@ async def test_secrets_and_tokens_never_reach_the_logs(
     assert fresh_sandbox.client_secret not in caplog.text
     assert token not in caplog.text
     assert token not in repr(halo.tokens._token)
+
+
+def test_the_proxy_the_environment_names_is_used_unless_no_proxy_covers_halo(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    assert env_proxy("https://acme.haloitsm.com/api") is None
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    assert env_proxy("https://acme.haloitsm.com/api") == "http://proxy.corp:3128"
+    assert env_proxy("http://127.0.0.1:9999/api") is None  # no HTTP_PROXY: plain HTTP goes direct
+    monkeypatch.setenv("NO_PROXY", ".haloitsm.com")
+    assert env_proxy("https://acme.haloitsm.com/api") is None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import sys
 import time
 
@@ -74,6 +76,43 @@ async def test_healthz(http_server: ThreadServer) -> None:
     assert body["version"] == __version__
     assert body["tools"] >= 1
     assert set(body) == {"status", "version", "tools"}
+
+
+def test_header_values_padded_with_whitespace_are_read_without_it(http_server: ThreadServer) -> None:
+    """RFC 9110 section 5.5: optional whitespace around a field value is not part of it. The C parser keeps trailing
+    whitespace; the server strips it before the SDK compares Mcp-Method and Mcp-Name with the body."""
+    body = json.dumps(
+        {
+            "jsonrpc": "2.0",
+            "id": 7,
+            "method": "tools/call",
+            "params": {
+                "name": "lookup",
+                "arguments": {"kind": "team"},
+                "_meta": {
+                    "io.modelcontextprotocol/protocolVersion": MODERN,
+                    "io.modelcontextprotocol/clientCapabilities": {},
+                    "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                },
+            },
+        }
+    ).encode()
+    host = http_server.url.removeprefix("http://")
+    head = (
+        f"POST /mcp HTTP/1.1\r\nHost: {host}\r\nContent-Type:  application/json \r\n"
+        f"Accept: application/json, text/event-stream\t\r\nMCP-Protocol-Version: {MODERN} \r\n"
+        f"Mcp-Method:  tools/call\t\r\nMcp-Name: lookup \t \r\nContent-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    )
+    with socket.create_connection((host.split(":")[0], int(host.split(":")[1])), timeout=10) as sock:
+        sock.sendall(head.encode() + body)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    status, _, rest = answer.partition(b"\r\n")
+    assert status.startswith(b"HTTP/1.1 200"), answer[:500]
+    result = json.loads(rest.split(b"\r\n\r\n", 1)[1])["result"]
+    assert not result.get("isError") and "Service Desk" in result["content"][0]["text"], result
 
 
 @pytest.mark.parametrize(("mode", "version"), [("auto", MODERN), ("legacy", LEGACY)])

@@ -358,7 +358,8 @@ async def _check_signin_tenant(
     import httpx2
 
     try:
-        response = await client.http.get(f"{client.api_url}/authinfo")
+        async with httpx2.AsyncClient(timeout=10.0) as http:
+            response = await http.get(f"{client.api_url}/authinfo")
     except httpx2.HTTPError as exc:
         report.fail(f"tenant {name}", f"cannot reach {client.api_url} ({type(exc).__name__}); check the tenant's url")
         return

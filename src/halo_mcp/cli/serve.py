@@ -98,10 +98,10 @@ def base_url(host: str, port: int) -> str:
 
 def until_interrupted(server: Coroutine[Any, Any, None]) -> int:
     """Serve until Ctrl-C or SIGTERM: a stop, so exit 0 (a Ctrl-C before this point is an interrupted start)."""
-    import asyncio
+    from halo_mcp.server.run import run_loop
 
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(server)
+        run_loop(server)
     return 0
 
 

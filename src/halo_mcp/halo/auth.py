@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import time
 from dataclasses import dataclass
-from typing import Protocol
-
-import httpx2
+from typing import TYPE_CHECKING, Any, Protocol
 
 from halo_mcp.config import HaloSettings
 from halo_mcp.halo.errors import HaloAuthError, HaloRateLimited, HaloUnavailable, error_text
 from halo_mcp.halo.login import load_refresh_token, save_refresh_token
 from halo_mcp.halo.ratelimit import retry_after
 
+if TYPE_CHECKING:
+    from aiohttp import ClientSession
+
 
 class HasHttp(Protocol):
     """The HaloClient, whose HTTP client is created lazily and shared with token requests."""
 
     @property
-    def http(self) -> httpx2.AsyncClient: ...
+    def http(self) -> ClientSession: ...
 
 
 @dataclass(frozen=True)
@@ -108,6 +110,8 @@ class HaloTokenManager:
         return {"grant_type": "client_credentials"}
 
     async def _request(self, form: dict[str, str]) -> HaloToken:
+        import aiohttp  # loaded with the owner's session (kept out of cold start)
+
         s = self.settings
         form = {**form, "client_id": s.client_id or "", "scope": self.scope}
         if s.client_secret:
@@ -116,17 +120,19 @@ class HaloTokenManager:
         deadline = time.monotonic() + s.max_retry_wait
         attempt = 0
         while True:
+            http = self.owner.http
             try:
-                response = await self.owner.http.post(self.token_url, data=form, params=params)
-            except httpx2.TransportError as exc:
+                async with http.post(self.token_url, data=form, params=params) as response:
+                    status, headers, body = response.status, response.headers, await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 raise HaloUnavailable(
                     f"cannot reach Halo's token endpoint {self.token_url} ({type(exc).__name__}); "
                     "check HALO_URL and the network"
                 ) from None
-            if response.status_code != 429:
+            if status != 429:
                 break
             # Halo refused before issuing anything: wait as told, within the same budget as API requests.
-            wait = retry_after(response.headers)
+            wait = retry_after(headers)
             delay = wait if wait is not None else min(8.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.0)
             if attempt >= s.max_retries or delay > deadline - time.monotonic():
                 retry_in = f"{wait:.0f} s" if wait is not None else "a minute"
@@ -138,20 +144,22 @@ class HaloTokenManager:
                 )
             await asyncio.sleep(delay)
             attempt += 1
-        if response.status_code >= 500:
-            raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {response.status_code}; retry shortly")
+        if status >= 500:
+            raise HaloUnavailable(f"Halo's token endpoint failed with HTTP {status}; retry shortly")
         try:
-            data = response.json()
+            data: Any = json.loads(body)
         except ValueError:
             data = {}
-        if response.status_code != 200 or "access_token" not in data:
-            reason = error_text(response.content) or f"HTTP {response.status_code}"
+        if not isinstance(data, dict):
+            data = {}
+        if status != 200 or "access_token" not in data:
+            reason = error_text(body) or f"HTTP {status}"
             hint = {
                 "invalid_client": "check HALO_CLIENT_ID and HALO_CLIENT_SECRET",
                 "invalid_grant": "check HALO_USERNAME / HALO_PASSWORD, or the refresh token has expired",
                 "invalid_scope": "check HALO_SCOPE against the scopes the API application allows",
             }.get(str(data.get("error", "")), "check the API application's settings in Halo")
-            raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=response.status_code)
+            raise HaloAuthError(f"Halo refused to issue a token ({reason}); {hint}", status=status)
         if self.grant == "authorization_code" and data.get("refresh_token"):
             save_refresh_token(self.settings, str(data["refresh_token"]))  # Halo may rotate it: keep the newest
         return HaloToken(

@@ -3,6 +3,7 @@ listening socket (so the port is known before serving, even for port 0) and the 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
@@ -10,7 +11,7 @@ import re
 import signal
 import socket
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Coroutine, Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def configure_logging(level: str = "INFO", secrets: Iterable[str] = ()) -> None:
             logger.removeHandler(old)
         logger.propagate = True
     quiet = logging.DEBUG if numeric <= logging.DEBUG else logging.WARNING
-    for name in ("httpx2", "httpcore2", "httpx", "httpcore", "sse_starlette", "mcp.server.lowlevel.server"):
+    for name in ("aiohttp", "httpx2", "httpcore2", "httpx", "httpcore", "sse_starlette", "mcp.server.lowlevel.server"):
         logging.getLogger(name).setLevel(max(quiet, numeric))
 
 
@@ -100,11 +101,16 @@ def uvicorn_config(
         app,
         log_config=None,
         log_level=log_level.lower(),
+        # One INFO line per request ("POST /mcp 200") says nothing a client cannot, at ~3% of a call's CPU: kept
+        # for DEBUG.
+        access_log=log_level.lower() == "debug",
+        # X-Forwarded-* from a loopback proxy would only relabel the client address, which nothing here reads; the
+        # middleware would still inspect every request's headers.
+        proxy_headers=False,
+        server_header=False,  # no "server: uvicorn" on every response: nothing to advertise
         lifespan="on",
         timeout_graceful_shutdown=5,
-        # h11 strips whitespace around header values as RFC 9110 requires; httptools keeps it, and the SDK then
-        # rejects a valid `Mcp-Name: tool ` header (conformance: sep-2243-server-accepts-whitespace-header-value).
-        # Our subclass adds the request-head deadline uvicorn lacks.
+        # httptools, with header values stripped as RFC 9110 requires and the request-head deadline uvicorn lacks.
         http=with_header_timeout(header_timeout),
         **extra,
     )
@@ -116,6 +122,18 @@ async def serve_asgi(app: ASGIApp, sock: socket.socket, log_level: str = "info",
 
     server = uvicorn.Server(uvicorn_config(app, log_level=log_level, header_timeout=header_timeout))
     await server.serve(sockets=[sock])
+
+
+def run_loop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` on uvloop where it is installed: measured at 0.3-0.5 ms less server CPU per tool call than
+    asyncio's own loop (sockets, timers and callbacks in C), over HTTP and stdio alike."""
+    try:
+        import uvloop
+    except ImportError:  # Windows: asyncio's loop
+        asyncio.run(main)
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(main)
 
 
 def prefork(workers: int, serve: Callable[[], int]) -> int:
