@@ -531,6 +531,14 @@ class DirectHalo:
         r.raise_for_status()
         self.token = r.json()["access_token"]
 
+    async def url(self, url: str) -> httpx2.Response:
+        """A GET of a full URL (one the server itself requested), with this process's own token."""
+        if not self.token:
+            await self.auth()
+        r = await self.http.get(url, headers={"Authorization": f"Bearer {self.token}"})
+        r.raise_for_status()
+        return r
+
     async def get(self, path: str, params: dict[str, Any] | None = None) -> httpx2.Response:
         if not self.token:
             await self.auth()

@@ -43,9 +43,10 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
 
 
 async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
-    import httpx2
+    import aiohttp
     import mcp_types as types
     from mcp import Client
+    from yarl import URL
 
     from halo_mcp.config import HaloSettings, ServerSettings
     from halo_mcp.costs import count, result_tokens
@@ -57,13 +58,15 @@ async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
     )
     # "always" to read ids from the structured copy; what the default would send is computed per tool below.
     surface = Surface(settings, ServerSettings(toolsets="all", audit_db=":memory:", structured_output="always"))
-    captured: list[httpx2.Response] = []
+    captured: list[str] = []  # every URL the server's Halo client fetched; replayed below for Halo's raw JSON
+    trace = aiohttp.TraceConfig()
 
-    async def record(response: httpx2.Response) -> None:
-        await response.aread()
-        captured.append(response)
+    async def record(session: Any, context: Any, params: aiohttp.TraceRequestEndParams) -> None:
+        if params.method == "GET":
+            captured.append(str(params.url))
 
-    surface.halo.http.event_hooks["response"].append(record)
+    trace.on_request_end.append(record)
+    trace.freeze()
     out: dict[str, Any] = {
         "what": "o200k_base tokens of our result (text + structuredContent) vs Halo's raw JSON for the same records",
         "target_list_ratio": LIST_TARGET,
@@ -72,6 +75,7 @@ async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
     try:
         async with Client(surface.server) as client, new_http(4) as http:
             direct = DirectHalo(sb, http)
+            surface.halo.http._trace_configs.append(trace)  # bench only: aiohttp has no public hook after creation
 
             async def call(name: str, args: dict[str, Any]) -> types.CallToolResult:
                 result = await client.call_tool(name, args)
@@ -94,7 +98,7 @@ async def _measure_on(sb: SandboxProc) -> dict[str, Any]:
                 captured.clear()
                 result = await call(name, args)
                 if by_rows is None:
-                    bodies = [r.text for r in captured if re.search(raw_path, r.request.url.path)]
+                    bodies = [(await direct.url(u)).text for u in captured if re.search(raw_path, URL(u).path)]
                     records = "the page(s) Halo returned for the tool's request"
                 else:
                     bodies = []

@@ -44,3 +44,19 @@ def test_second_run_compares_with_the_first(tmp_path: Path) -> None:
     results = json.loads(next(tmp_path.glob("*-quick.json")).read_text())
     assert results["comparison"]["previous"] is not None
     assert results["comparison"]["ratio_new_over_old"]["context.default.tokens"] == 1.0
+
+
+def test_quick_responses_run_measures_every_case(tmp_path: Path) -> None:
+    """The response family replays what the server's own Halo client fetched: it breaks if that seam moves."""
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick", "--only", "responses", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    [result_file] = tmp_path.glob("*-quick.json")
+    cases = json.loads(result_file.read_text())["families"]["responses"]["cases"]
+    assert {"list_tickets", "get_ticket", "search_kb", "list_assets", "find_similar"} <= set(cases)
+    assert all(case["raw_tokens"] > 0 and case["ratio"] for case in cases.values())

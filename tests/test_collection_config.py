@@ -152,15 +152,17 @@ def test_oauth_stands_alone_and_needs_a_public_url_and_the_signin_keys(monkeypat
         build_collections_app(service, tenants, ServerSettings(signin_keys=SecretStr("not a key!")))
 
 
-def test_a_user_collection_is_refused_until_user_tools_exist() -> None:
+def test_a_user_collection_needs_a_tenant_that_signs_in_as_a_person() -> None:
     message = error(desk(audience="user"))
-    assert message.startswith("collections[0].audience: no tool acts as an end user yet")
-    assert "custom tools" in message
+    assert message.startswith("collections[0].audience: a user collection acts as the signed-in end user")
+    assert "username_env and password_env" in message
 
 
-def test_every_built_in_tool_serves_the_agent_audience_only() -> None:
+def test_only_the_persona_and_what_users_may_read_serve_the_user_audience() -> None:
     load_all()
-    assert {a for t in registry for a in t.audiences} == {"agent"}
+    users = {t.name for t in registry if "user" in t.audiences}
+    assert {t.toolset for t in registry if t.name in users} == {"selfservice", "knowledge", "services"}
+    assert all("agent" in t.audiences for t in registry if t.toolset != "selfservice")
 
 
 def test_structural_errors_name_the_key() -> None:
@@ -207,7 +209,7 @@ def test_the_readme_example_collections_serve_the_committed_tool_lists() -> None
     block = section.split("```toml\n", 1)[1].split("```", 1)[0]
     file = parse_file(tomllib.loads(block))
     specs = asyncio.run(CollectionService(file, EmbeddedState(), loopback=False).specs())
-    current = {s.name: [t.name for t in s.selection.tools()] for s in specs}
+    current = {s.name: [t.name for t in s.selection.tools()] + [c.name for c in s.config.custom_tools] for s in specs}
     if os.environ.get("UPDATE_SNAPSHOTS") or not SNAPSHOT.exists():
         SNAPSHOT.write_text(json.dumps(current, indent=1) + "\n")
         if not os.environ.get("UPDATE_SNAPSHOTS"):

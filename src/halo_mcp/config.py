@@ -27,6 +27,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -219,6 +220,9 @@ class ServerSettings(BaseSettings):
     # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
     structured_output: Literal["declared", "always", "never"] = "declared"
     log_level: str = "INFO"
+    # AI-created marking of the single endpoint (collections set `created_tag` in halo-mcp.toml): the tag on every
+    # ticket it creates; "" turns it off.
+    created_tag: str = Field(default="AI: {collection}", max_length=100)
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
     # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the audit. Unset: both
@@ -400,6 +404,62 @@ class TenantConfig(FileModel):
         return value
 
 
+CustomKind = Literal["ticket", "report", "runbook", "operation", "prompt"]
+CUSTOM_TOOL_NAME = r"^[a-z][a-z0-9_]{0,62}$"
+RUNBOOK_TIMEOUT_LIMIT = 60.0  # seconds: Halo warns an awaited runbook must finish within a minute (seed 002)
+# What each custom kind needs besides name, kind and description (checked in one place, named in the error).
+CUSTOM_KIND_NEEDS: dict[str, tuple[str, ...]] = {
+    "ticket": ("ticket_type",),  # or template
+    "report": ("report",),
+    "runbook": ("runbook",),
+    "operation": ("operation",),
+    "prompt": ("prompt",),
+}
+
+
+class CustomToolConfig(FileModel):
+    """One custom tool of a collection (`[[collections.custom_tools]]`); see tools/custom/."""
+
+    name: str = Field(pattern=CUSTOM_TOOL_NAME)
+    kind: CustomKind
+    description: str = Field(min_length=1, max_length=1_000)  # what the model reads: "Use when..."
+    # ticket: a type by name or id, or "*" (any type the caller may use: the type becomes a parameter); or a ticket
+    # template (`/Template`) by name or id, whose type it takes unless ticket_type is given
+    ticket_type: str | None = None
+    template: str | None = None
+    parameters: Literal["type_fields", "summary_details"] = "type_fields"
+    # report: a saved report by name or id; period = true exposes start and end
+    report: str | None = None
+    period: bool = True
+    # runbook: a runbook by name, id or guid
+    runbook: str | None = None
+    mode: Literal["fire_and_forget", "await"] = "fire_and_forget"
+    timeout_s: float = Field(default=30.0, gt=0, le=RUNBOOK_TIMEOUT_LIMIT)
+    # operation: one catalogue operation, fixed arguments, and the argument names the model may set
+    operation: str | None = None
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    expose: list[str] = Field(default_factory=list)
+    # prompt: the text, with {placeholders} for the names in `expose`
+    prompt: str | None = None
+
+    @field_validator("description")
+    @classmethod
+    def _use_when(cls, value: str) -> str:
+        """Halo's convention: the description tells the model when to choose the tool."""
+        if not value.strip().lower().startswith("use "):
+            raise ValueError("say when to use the tool, e.g. 'Use when a user asks for a password reset.'")
+        return value
+
+    @model_validator(mode="after")
+    def _kind_needs(self) -> CustomToolConfig:
+        missing = [key for key in CUSTOM_KIND_NEEDS[self.kind] if not getattr(self, key)]
+        if self.kind == "ticket" and self.template:
+            missing = []
+        if missing:
+            raise ValueError(f"a {self.kind} tool needs {' and '.join(missing)}")
+        return self
+
+
 class CollectionConfig(FileModel):
     """One governed endpoint, served at /mcp/<name>."""
 
@@ -416,6 +476,16 @@ class CollectionConfig(FileModel):
     auth: list[AuthMode] = Field(default_factory=list)
     expires_at: AwareDatetime | None = None
     rate_limit_mode: Literal["retry", "passthrough"] = "retry"
+    custom_tools: list[CustomToolConfig] = Field(default_factory=list)
+    # The tag on every ticket this collection creates ("{collection}" is its name); "" turns marking off. Halo's
+    # own AI-created columns (faicreated, fvirtualagentid; seed 002) cannot be set through its API.
+    created_tag: str = Field(default="AI: {collection}", max_length=100)
+    # Opt-in: keep a VirtualAgent record named for the collection in Halo (server/collections/marking.py).
+    virtual_agent: bool = False
+
+    def created_tag_text(self) -> str:
+        """The tag naming this collection; "" when marking is off."""
+        return self.created_tag.replace("{collection}", self.name)
 
     def expired(self, now: datetime | None = None) -> bool:
         return self.expires_at is not None and self.expires_at <= (now or datetime.now(self.expires_at.tzinfo))

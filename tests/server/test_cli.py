@@ -526,3 +526,11 @@ def test_an_audit_file_that_is_not_one_stops_the_start_in_one_line(
         assert err.count("\n") == 1 and "cannot be used (file is not a database)" in err, err
         assert "set HALO_MCP_AUDIT_DB to another file" in err
     assert notes.read_text() == "not a database\n"
+
+
+def test_doctor_states_the_ai_created_tag(sandbox_env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["doctor"]) == 0
+    assert "tickets created here are tagged 'AI: default'" in capsys.readouterr().out
+    sandbox_env.setenv("HALO_MCP_CREATED_TAG", "")
+    assert main(["doctor"]) == 0
+    assert "AI-created marking" in (out := capsys.readouterr().out) and "off (HALO_MCP_CREATED_TAG)" in out

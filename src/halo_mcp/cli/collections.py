@@ -109,15 +109,22 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
     verb = args.verb
     if verb == "list":
         return [
-            {**_summary(service.describe(s)), "tools": len(s.selection.tools()), "source": s.source}
+            {
+                **_summary(service.describe(s)),
+                "tools": len(s.selection.tools()) + len(s.config.custom_tools),
+                "source": s.source,
+            }
             for s in await service.specs()
         ]
     if verb == "show":
         from halo_mcp.costs import tool_tokens
 
         spec = await service.get(args.name)
-        tools = [{"name": t.name, "kind": t.kind, "tokens": tool_tokens(t.to_mcp())} for t in spec.selection.tools()]
-        return {**_summary(service.describe(spec)), "tools": tools, "total_tokens": sum(t["tokens"] for t in tools)}
+        costs = {t.name: tool_tokens(t.to_mcp()) for t in spec.selection.tools()}
+        tools = [{"name": t.name, "kind": t.kind, "tokens": costs[t.name]} for t in spec.selection.tools()]
+        custom = [{"name": c.name, "kind": c.kind} for c in spec.config.custom_tools]
+        total = sum(costs.values())
+        return {**_summary(service.describe(spec)), "tools": tools, "custom_tools": custom, "total_tokens": total}
     if verb in ("create", "update"):
         fields = key_values(args.set, "--set", example=", e.g. --set 'toolsets=[\"tickets\"]'")
         if verb == "create":
@@ -153,7 +160,10 @@ def _print(verb: str, result: Any) -> None:
     if verb == "show":
         for t in result["tools"]:
             print(f"{t['name']:<28} {t['kind']:<6} {t['tokens']:>5}")
-        print(f"{len(result['tools'])} tools, {result['total_tokens']} tokens (o200k_base)")
+        for c in result["custom_tools"]:  # their schemas come from Halo when the collection starts
+            print(f"{c['name']:<28} custom {c['kind']}")
+        print(f"{len(result['tools'])} tools, {result['total_tokens']} tokens (o200k_base)"
+              + (f", plus {len(result['custom_tools'])} custom" if result["custom_tools"] else ""))  # fmt: skip
         return
     if verb == "token":
         print(result["token"])
@@ -221,23 +231,38 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
 async def _serve_stdio(
     service: CollectionService, tenants: dict[str, HaloSettings], settings: ServerSettings, name: str
 ) -> None:
+    from halo_mcp.halo.client import HaloClient
+    from halo_mcp.halo.ratelimit import window_for
     from halo_mcp.server.stdio import serve_stdio
     from halo_mcp.server.surface import Surface
+    from halo_mcp.tools.api import request_policy
 
     spec = await service.get(name)
     if spec.expired():
         raise ConfigError(f"--collection: {name} expired at {spec.config.expires_at}; it is not served")
+    # The collection's scope covers its custom tools too (spec.scope()), which the surface cannot see before they
+    # are built against this client.
+    halo = HaloClient(
+        tenants[spec.tenant],
+        scope=spec.scope(),
+        policy=request_policy(spec.selection),
+        window=window_for(tenants[spec.tenant], settings),
+    )
     surface = Surface(
         tenants[spec.tenant],
         settings,
         selection=spec.selection,
         collection=spec.name,
+        halo=halo,
         rate_limit_mode=spec.config.rate_limit_mode,
+        created_tag=spec.config.created_tag_text(),
     )
     try:
+        await surface.reselect(await surface.customise(spec.selection, spec.config.custom_tools))
         await serve_stdio(surface)
     finally:
         await surface.aclose()
+        await halo.aclose()
 
 
 async def _serve_http(
@@ -335,6 +360,12 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
             active = [t for t in await service.state.tokens.list(spec.name) if t.usable(time.time())]
             auth = "+".join(spec.config.auth) or "none (loopback)"
             detail = f"{len(tools)} tools, tenant {spec.tenant}, auth {auth}, {len(active)} active token(s)"
+            if spec.config.custom_tools:
+                detail += f", {len(spec.config.custom_tools)} custom tool(s)"
+            tag = spec.config.created_tag_text()
+            detail += f"; tickets it creates are tagged {tag!r}" if tag else "; AI-created marking off (created_tag)"
+            if spec.config.virtual_agent:
+                detail += " and it keeps a VirtualAgent record in Halo"
             if spec.expired():
                 report.fail(f"collection {spec.name}", f"expired at {spec.config.expires_at}: not served")
             elif spec.config.auth == ["oauth"]:

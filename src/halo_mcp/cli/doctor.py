@@ -68,6 +68,8 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
     toolsets = sorted({t.toolset for t in tools})
     mode = "read-only" if selection.read_only else "reads and writes"
     report.ok("selection", f"{len(tools)} tools from {', '.join(toolsets) or 'no toolset'} ({mode})")
+    tag = settings.created_tag.replace("{collection}", "default")
+    report.ok("AI-created marking", f"tickets created here are tagged {tag!r}" if tag else "off (HALO_MCP_CREATED_TAG)")
     if settings.transport != "stdio":
         from halo_mcp.server.http import transport_security
 

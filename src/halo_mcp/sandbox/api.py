@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from halo_mcp.sandbox import reports, tickets
+from halo_mcp.sandbox import endusers, reports, tickets
 from halo_mcp.sandbox.auth import IssuedToken, allowed
 from halo_mcp.sandbox.errors import ErrorResponse, bad_request, forbidden, not_found
 from halo_mcp.sandbox.query import Query, as_bool, as_date, as_int, first, ints, multi
@@ -78,6 +78,8 @@ class Api:
         replayed = self.recorded.reply(ctx.method, res.name, ctx.item_id)
         if replayed is not None:
             return Reply(body=replayed)
+        if ctx.token.user_id is not None:  # an end user's own sign-in: their view only (endusers.py)
+            return endusers.serve(self, ctx)
         if ctx.sub == "me":
             return self.me(ctx)
         if res.name == "Automation":

@@ -104,10 +104,11 @@ class Auth:
             raise OAuthErrorResponse("invalid_client", "Invalid client secret")
         if grant == "password":
             agent_id = self.check_password(form.get("username", ""), form.get("password", ""))
-            if agent_id is None:
+            user_id = None if agent_id else self.check_user_password(form.get("username", ""), form.get("password", ""))
+            if agent_id is None and user_id is None:
                 raise OAuthErrorResponse("invalid_grant", "Invalid username or password")
             scopes = self._grant_scopes(form.get("scope", ""), app_scopes)
-            return self._issue(client_id, agent_id, scopes, grant, with_refresh=True)
+            return self._issue(client_id, agent_id, scopes, grant, with_refresh=True, user_id=user_id)
         if grant == "refresh_token":
             rt = form.get("refresh_token", "")
             entry = self.refresh.pop(rt, None)

@@ -106,6 +106,11 @@ def _views(store: Store) -> dict[str, tuple[str, list[tuple[str, str]]]]:
                 ("FOppConversionProbability", _j("oppconversionprobability")),
                 ("FOppType", _j("opptype")),
                 ("FOppTargetDate", f"CASE WHEN {_j('oppvalue')} IS NOT NULL THEN {_d('targetdate')} END"),
+                # The ticket's tag texts, comma-separated [UNVERIFIED: Halo's schema has the column, not its format]
+                (
+                    "Ftickettags",
+                    f"(SELECT group_concat(json_extract(g.value, '$.text'), ', ') FROM json_each({_j('tags')}) g)",
+                ),
             ],
         ),
         "QUOTATIONHEADER": (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -24,14 +25,15 @@ from pydantic import ValidationError
 
 from halo_mcp import __version__
 from halo_mcp.audit import open_audit
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import CustomToolConfig, HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
 from halo_mcp.halo.ratelimit import window_for
 from halo_mcp.server.metrics import METRICS
 from halo_mcp.state.base import AuditStore
-from halo_mcp.tools import content, load_all
+from halo_mcp.tools import content, custom, load_all
 from halo_mcp.tools.api import request_policy
+from halo_mcp.tools.custom import prompt as custom_prompt
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
@@ -100,6 +102,7 @@ class Surface:
         name: str = "halo-mcp",
         rate_limit_mode: Literal["retry", "passthrough"] = "retry",
         list_changed: bool = False,
+        created_tag: str | None = None,
     ) -> None:
         load_all()
         self.settings = server_settings or ServerSettings()
@@ -121,7 +124,13 @@ class Surface:
             settings=self.settings,
             audit=self.audit,
             collection=collection,
+            # None: the settings' tag for this collection (HALO_MCP_CREATED_TAG); "": marking off
+            created_tag=(self.settings.created_tag if created_tag is None else created_tag).replace(
+                "{collection}", collection
+            )
+            or None,
         )
+        self.prompts: dict[str, CustomToolConfig] = {}  # the collection's own prompts (tools/custom/prompt.py)
         self.rate_limit_mode = rate_limit_mode
         # Connections that listed or called tools, to tell them when the tools change. The SDK's per-request
         # ServerSession is short-lived; its connection (a private attribute in SDK 2.x) lives as long as the client.
@@ -194,6 +203,17 @@ class Surface:
             except Exception as exc:  # a closed session must not stop the others from hearing it
                 log.debug("tools/list_changed not delivered: %s", exc)
         return True
+
+    async def customise(self, selection: Selection, configs: Sequence[CustomToolConfig]) -> Selection:
+        """`selection` with the collection's custom tools, built against this surface's Halo (a ticket type's
+        form, a runbook's id); its prompts are kept for prompts/list. A tool that cannot be built is logged."""
+
+        def failed(name: str, exc: Exception) -> None:
+            log.error("collection %s: custom tool %s not served: %s", self.context.collection, name, exc)
+
+        built = await custom.build(configs, self.context, failed)
+        self.prompts = {c.name: c for c in configs if c.kind == "prompt"}
+        return replace(selection, custom=tuple(built))
 
     def degraded(self) -> list[str]:
         """What runs on less than its shared state (a replica cut off from Redis); empty when healthy."""
@@ -311,9 +331,12 @@ class Surface:
             CALL_OPTIONS.reset(options)
 
     async def _list_prompts(self, ctx: Any, params: types.PaginatedRequestParams | None) -> types.ListPromptsResult:
-        return types.ListPromptsResult(prompts=content.prompts(self.selection))
+        own = custom_prompt.listing(list(self.prompts.values()))
+        return types.ListPromptsResult(prompts=content.prompts(self.selection) + own)
 
     async def _get_prompt(self, ctx: Any, params: types.GetPromptRequestParams) -> types.GetPromptResult:
+        if params.name in self.prompts:
+            return custom_prompt.render(self.prompts[params.name], dict(params.arguments or {}))
         return content.get_prompt(params.name, dict(params.arguments or {}))
 
 

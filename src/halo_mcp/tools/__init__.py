@@ -15,6 +15,8 @@ TOOL_MODULES = (
     "attachments",
     "billing",
     "api",
+    "suggest",
+    "selfservice",
 )
 
 

@@ -79,6 +79,8 @@ class ToolContext:
     audit: AuditStore | None = None
     collection: str = "default"
     extras: dict[str, Any] = field(default_factory=dict)
+    # The tag on tickets this collection creates (AI-created marking); None when marking is off.
+    created_tag: str | None = None
 
 
 Handler = Callable[[ToolContext, Any], Awaitable[ToolOutput]]
@@ -272,6 +274,9 @@ class Selection:
     # that scope (HALO_MCP_READ_ONLY_EDIT_SCOPES); see tools/toolsets.py.
     withheld: frozenset[str] = frozenset()
     audience: Audience = "agent"
+    # The collection's own custom tools (tools/custom/), built for it alone and listed after the built-ins;
+    # the collection's config already checked their kinds against its methods.
+    custom: tuple[Tool, ...] = ()
 
     def allows_kind(self, kind: Kind) -> bool:
         return kind in self.kinds and not (self.read_only and kind != "read")
@@ -290,4 +295,5 @@ class Selection:
         return t.toolset in self.toolsets or t.name in self.allow
 
     def tools(self, reg: Registry | None = None) -> list[Tool]:
-        return [t for t in (reg or registry) if self.allows(t)]
+        custom = [t for t in self.custom if t.name not in self.deny and self.audience in t.audiences]
+        return [t for t in (reg or registry) if self.allows(t)] + custom

@@ -24,7 +24,7 @@ class SearchKbArgs(Args):
     limit: int = Field(10, ge=1, le=50)
 
 
-@tool("knowledge", title="Search the knowledge base", idempotent=True)
+@tool("knowledge", title="Search the knowledge base", idempotent=True, audiences=("agent", "user"))
 async def search_kb(ctx: ToolContext, args: SearchKbArgs) -> ToolOutput:
     """Find KB articles for a problem, best first; get_kb_article(id) for the steps."""
     query = args.query.strip()
@@ -57,7 +57,7 @@ class GetKbArticleArgs(Args):
     id: int = Field(description="article id from search_kb")
 
 
-@tool("knowledge", title="Get a knowledge base article", idempotent=True)
+@tool("knowledge", title="Get a knowledge base article", idempotent=True, audiences=("agent", "user"))
 async def get_kb_article(ctx: ToolContext, args: GetKbArticleArgs) -> ToolOutput:
     """A KB article as text: symptoms, then numbered steps."""
     record = await fetch_article(ctx, args.id)

@@ -37,7 +37,7 @@ class SearchServicesArgs(Args):
     cursor: str | None = None
 
 
-@tool("services", title="Search the service catalogue", idempotent=True)
+@tool("services", title="Search the service catalogue", idempotent=True, audiences=("agent", "user"))
 async def search_services(ctx: ToolContext, args: SearchServicesArgs) -> ToolOutput:
     """Search the service catalogue (category, status, link)."""
     return await search_list(

@@ -347,7 +347,12 @@ def ticket_doc(row: Mapping[str, Any]) -> Doc:
         closed_on="" if is_empty("dateclosed", closed_on) else closed_on,
         category=category,
         resolution=closure.strip() or None,
-        extra={"hasbeenclosed": bool(row.get("hasbeenclosed")), "client_id": row.get("client_id")},
+        extra={
+            "hasbeenclosed": bool(row.get("hasbeenclosed")),
+            "client_id": row.get("client_id"),
+            # what suggest_ticket_fields (tools/suggest.py) learns from resolved tickets
+            **{k: row.get(k) for k in ("team", "priority_id", "tickettype_id", "categoryid_1", "category_1")},
+        },
     )
 
 

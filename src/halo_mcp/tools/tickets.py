@@ -40,6 +40,7 @@ from halo_mcp.tools.render import (
     truncate,
 )
 from halo_mcp.tools.resolve import SOURCES, Entity, Ref, Resolver, normalise, valid_values
+from halo_mcp.tools.workflow import check_outcome
 
 DETAILS_LIMIT = 4000
 MINUTES_CAP = 1440  # one action logs at most a day
@@ -801,7 +802,17 @@ class CreateTicketArgs(TicketFields):
 @tool("tickets", kind="write", title="Create ticket")
 async def create_ticket(ctx: ToolContext, args: CreateTicketArgs) -> ToolOutput:
     """Log a new ticket; entity fields take names or ids."""
+    return await new_ticket(ctx, args)
+
+
+async def new_ticket(ctx: ToolContext, args: CreateTicketArgs, template_id: int | None = None) -> ToolOutput:
+    """The one way a ticket is created (create_ticket, custom ticket tools): names resolved, the collection's tag,
+    and a ticket template (`Faults.template_id`) when a custom tool names one."""
     body, found = await _ticket_body(ctx, args, team=args.team, agent=args.agent)
+    if template_id:
+        body["template_id"] = template_id
+    if ctx.created_tag:  # AI-created marking: Halo's faicreated cannot be set by API (seed 002); Faults.tags can
+        body["tags"] = [{"text": ctx.created_tag}]
     type_name = found["ticket_type"].name if "ticket_type" in found else ""
     try:
         saved = _saved(await ctx.halo.post("Tickets", [body]))
@@ -915,6 +926,8 @@ async def _post_action(
     found = await _resolve_all(
         ctx, {"status": new_status, "agent": new_agent, "team": new_team, "priority": new_priority}
     )
+    # every action must be offered at the ticket's workflow step, and carry a note when its outcome demands one
+    await check_outcome(ctx, ticket_id, outcome, note)
     hidden = private if private is not None else bool(outcome.record.get("hidefromuser", not email_user))
     body: dict[str, Any] = {
         "ticket_id": ticket_id,

@@ -26,6 +26,8 @@ TOOLSETS: tuple[Toolset, ...] = (
     Toolset("attachments", "ticket attachments, downloaded and uploaded by the server", False),
     Toolset("billing", "time logged and client contracts (reporting SQL when allowed, else timesheets)", False),
     Toolset("api", "search and call any of Halo's ~800 API operations", True),
+    Toolset("suggest", "field suggestions from similar resolved tickets", False),
+    Toolset("selfservice", "the end user's own tickets and details (user collections)", False),
 )
 
 # The Halo scopes each tool needs, from the requests it sends. Areas as in halo-api-facts §2 (`read:X` reads area X,
@@ -65,6 +67,13 @@ TOOL_SCOPES: dict[str, tuple[str, ...]] = {
     "client_contracts": ("read:customers", "read:contracts"),  # GET /ClientContract, /ClientPrepay
     "search_operations": (),  # the packaged catalogue: no Halo request
     "call_operation": ("all",),  # any operation; in read-only mode every read:<area>
+    "suggest_ticket_fields": ("edit:tickets",),  # GET /Tickets (the similar index), POST /Tickets with apply
+    # The end-user persona acts as the signed-in user; Halo applies the user's own permissions on top.
+    "my_tickets": ("read:tickets",),  # GET /Tickets
+    "get_my_ticket": ("read:tickets",),  # GET /Tickets/{id}, GET /Actions
+    "log_ticket": ("edit:tickets",),  # POST /Tickets
+    "update_my_ticket": ("edit:tickets",),  # GET /Tickets/{id}, POST /Actions
+    "get_my_details": ("read:customers",),  # GET /Users/me
 }
 # A deny entry for API operations: `op:POST /Tickets`, `op:POST/Tickets`, `op:POST:/Tickets`, `op:/Client*`.
 OP_ENTRY = re.compile(r"op:\s*(?:[A-Za-z*?]+\s*:?\s*)?/\S*", re.IGNORECASE)

@@ -29,11 +29,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.errors import HaloError
 from halo_mcp.halo.ratelimit import window_for
 from halo_mcp.server.auth.resource import METADATA_PREFIX
 from halo_mcp.server.auth.scopes import WRITE, needs_write
 from halo_mcp.server.auth.signin import SignIn
 from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, SignedInUser
+from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
@@ -169,7 +171,8 @@ class CollectionHost:
                 and current.surface.halo is self.halo[spec.tenant]
             ):
                 current.spec = spec
-                if await current.surface.reselect(spec.selection):
+                selection = await current.surface.customise(spec.selection, spec.config.custom_tools)
+                if await current.surface.reselect(selection):
                     log.info("collection %s now serves %d tools", name, len(current.surface.tools))
                 continue
             if current is not None:
@@ -209,7 +212,11 @@ class CollectionHost:
             audit=self.audit,
             rate_limit_mode=spec.config.rate_limit_mode,
             list_changed=True,
+            created_tag=spec.config.created_tag_text(),
         )
+        await surface.reselect(await surface.customise(spec.selection, spec.config.custom_tools))
+        if spec.config.virtual_agent:
+            await self._virtual_agent(surface.halo, spec.name)
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
         manager = StreamableHTTPSessionManager(
             app=surface.server,
@@ -229,6 +236,14 @@ class CollectionHost:
         auth = " + ".join(spec.config.auth) or "none (loopback)"
         log.info("serving collection %s: %d tools at /mcp/%s; auth %s", spec.name, len(surface.tools), spec.name, auth)
         return ctx
+
+    @staticmethod
+    async def _virtual_agent(halo: HaloClient, name: str) -> None:
+        """The opt-in VirtualAgent record; Halo refusing it is logged, not fatal (the tag still marks the work)."""
+        try:
+            log.info("collection %s: VirtualAgent record %d", name, await ensure_virtual_agent(halo, name))
+        except HaloError as exc:
+            log.error("collection %s: VirtualAgent record not kept: %s", name, exc)
 
     @staticmethod
     async def _serve(ctx: CollectionContext, *, task_status: TaskStatus[None]) -> None:
