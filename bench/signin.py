@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 
-from halo_mcp.halo.oauth import HaloGrant
+from halo_mcp.halo.auth import HaloToken
 from halo_mcp.server.auth.cimd import MetadataDocuments
 from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.auth.provider import HaloAuthProvider
@@ -37,7 +37,7 @@ async def main(n: int) -> None:
             documents=MetadataDocuments([]),
         )
         tokens = await provider._tokens("client", ["halo:read"], f"{BASE}/mcp/desk", SUBJECT)
-        await provider.save_halo_grant(SUBJECT, HaloGrant("halo-access", "halo-refresh", time.time() + 3600, "all"))
+        await provider.save_halo_grant(SUBJECT, HaloToken("halo-access", "halo-refresh", time.time() + 3600, "all"))
         timings = []
         for _ in range(n):
             started = time.perf_counter()

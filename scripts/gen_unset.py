@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from halo_mcp.sandbox.resources import RESOURCES  # noqa: E402
-from halo_mcp.sandbox.specfields import FIELDS  # noqa: E402
+from halo_mcp.sandbox.shape import parse  # noqa: E402
 
 RECORDED = REPO / "tests" / "fixtures" / "recorded"
 TARGET = REPO / "src" / "halo_mcp" / "data" / "unset.json"
@@ -53,14 +53,6 @@ WHERE: list[tuple[str, str, str]] = [
     ("user.json", "$.site.client", "Area"),
     ("attachment_upload_reply.json", "$", "Attachment"),
 ]
-
-
-def parse(schema: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in FIELDS.get(schema, "").split():
-        name, _, code = item.rpartition(":")
-        out[name] = code
-    return out
 
 
 def is_unset(value: Any) -> bool:

@@ -6,7 +6,6 @@ import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import mcp_types as types
 import pytest
 from mcp import Client
 
@@ -37,6 +36,22 @@ def fresh_sandbox() -> Iterator[Sandbox]:
         yield sb
 
 
+@pytest.fixture(scope="module")
+def module_sandbox() -> Iterator[Sandbox]:
+    """A private sandbox for a module that writes, so the session one stays as seeded for the other modules."""
+    with Sandbox(seed=1) as sb:
+        yield sb
+
+
+@pytest.fixture
+async def module_client(module_sandbox: Sandbox) -> AsyncIterator[Client]:
+    """Every toolset, writes allowed, structured output always, over `module_sandbox`."""
+    surface = Surface(halo_settings_for(module_sandbox), ServerSettings(toolsets="all", structured_output="always"))
+    async with Client(surface.server) as c:
+        yield c
+    await surface.aclose()
+
+
 @pytest.fixture(params=["embedded"])
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
     """Each state-store contract on every backend (the shared PostgreSQL + Redis one joins with the replicas)."""
@@ -63,7 +78,3 @@ async def client(surface: Surface) -> AsyncIterator[Client]:
     """The SDK client connected in memory to `surface` (modern protocol era)."""
     async with Client(surface.server) as c:
         yield c
-
-
-def text(result: types.CallToolResult) -> str:
-    return "\n".join(block.text for block in result.content if isinstance(block, types.TextContent))

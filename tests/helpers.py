@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Self
 
 import httpx2
 import mcp_types as types
@@ -154,58 +154,6 @@ class Raw:
 STARTUP_TIMEOUT = 20.0
 
 
-class ThreadServer:
-    """The production ASGI app served by uvicorn on its own event loop in a background thread."""
-
-    def __init__(self, sandbox: Sandbox, settings: ServerSettings, **halo: Any) -> None:
-        self.sandbox = sandbox
-        self.settings = settings
-        self.halo = halo  # HaloSettings overrides, e.g. rate_limit="30/10"
-        self.sock = bind("127.0.0.1", 0)
-        self.port: int = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
-
-    def start(self) -> ThreadServer:
-        ready = threading.Event()
-
-        async def main() -> None:
-            surface = Surface(halo_settings_for(self.sandbox, **self.halo), self.settings)
-            config = uvicorn_config(build_app(surface, self.settings), header_timeout=self.settings.header_timeout)
-            self._server = uvicorn.Server(config)
-            ready.set()
-            try:
-                await self._server.serve(sockets=[self.sock])
-            finally:
-                await surface.aclose()
-
-        def run() -> None:
-            try:
-                asyncio.run(main())
-            except BaseException as exc:  # surfaced by start()/stop()
-                self._error = exc
-                ready.set()
-
-        self._thread = threading.Thread(target=run, name=f"halo-mcp-http-{self.port}", daemon=True)
-        self._thread.start()
-        ready.wait(STARTUP_TIMEOUT)
-        deadline = time.monotonic() + STARTUP_TIMEOUT
-        while not (self._server and self._server.started):
-            if self._error or time.monotonic() > deadline:
-                raise RuntimeError(f"test server did not start: {self._error!r}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        self.sock.close()
-
-
 def subprocess_env(sandbox: Sandbox | None = None, **extra: str) -> dict[str, str]:
     """The current environment minus any HALO_* setting, plus the sandbox's credentials."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HALO_")}
@@ -281,6 +229,16 @@ class CliServer:
         return out + "".join(self.stderr_lines)
 
 
+# A raw 2025-11-25 `initialize` over streamable HTTP, for tests that read status codes and headers themselves.
+LEGACY_INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
+}
+MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+
+
 @asynccontextmanager
 async def http_client(
     url: str, *, mode: str = "auto", token: str | None = None, **options: Any
@@ -307,26 +265,31 @@ async def sse_mcp_client(
 
 
 class AppServer:
-    """Any ASGI app from `factory` (called on the server's own loop) served by uvicorn in a background thread."""
+    """Any ASGI app from `factory` (called on the server's own loop) served by uvicorn in a background thread, with
+    the production uvicorn configuration (server/run.py `uvicorn_config`)."""
 
-    def __init__(self, factory: Any, **uvicorn_config: Any) -> None:
+    def __init__(self, factory: Any, *, header_timeout: float = 10.0, **uvicorn_extra: Any) -> None:
         self.factory = factory
-        self.config = uvicorn_config  # e.g. ssl_certfile/ssl_keyfile: then the URL is https
+        self.header_timeout = header_timeout
+        self.config = uvicorn_extra  # e.g. ssl_certfile/ssl_keyfile: then the URL is https
         self.sock = bind("127.0.0.1", 0)
         self.port: int = self.sock.getsockname()[1]
-        self.url = f"{'https' if 'ssl_certfile' in uvicorn_config else 'http'}://127.0.0.1:{self.port}"
+        self.url = f"{'https' if 'ssl_certfile' in uvicorn_extra else 'http'}://127.0.0.1:{self.port}"
         self.app: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._error: BaseException | None = None
 
-    def start(self) -> AppServer:
+    def start(self) -> Self:
         async def main() -> None:
             self._loop = asyncio.get_running_loop()
             self.app = self.factory()
-            self._server = uvicorn.Server(uvicorn.Config(self.app, log_config=None, lifespan="on", **self.config))
-            await self._server.serve(sockets=[self.sock])
+            self._server = uvicorn.Server(uvicorn_config(self.app, header_timeout=self.header_timeout, **self.config))
+            try:
+                await self._server.serve(sockets=[self.sock])
+            finally:
+                await self.closing()
 
         def run() -> None:
             try:
@@ -343,6 +306,9 @@ class AppServer:
             time.sleep(0.01)
         return self
 
+    async def closing(self) -> None:
+        """What the app holds beyond the server's lifespan, released once uvicorn has stopped."""
+
     async def on_loop(self, coro: Any) -> Any:
         """Await `coro` run on the server's own event loop (where its app state lives)."""
         assert self._loop is not None
@@ -354,6 +320,24 @@ class AppServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
         self.sock.close()
+
+
+class ThreadServer(AppServer):
+    """The production ASGI app: one Surface over `sandbox`, with `settings` and HaloSettings overrides in `halo`
+    (e.g. rate_limit="30/10")."""
+
+    def __init__(self, sandbox: Sandbox, settings: ServerSettings, **halo: Any) -> None:
+        self.sandbox, self.settings, self.halo = sandbox, settings, halo
+        self.surface: Surface | None = None
+        super().__init__(self._build, header_timeout=settings.header_timeout)
+
+    def _build(self) -> Any:
+        self.surface = Surface(halo_settings_for(self.sandbox, **self.halo), self.settings)
+        return build_app(self.surface, self.settings)
+
+    async def closing(self) -> None:
+        if self.surface is not None:
+            await self.surface.aclose()
 
 
 class CollectionsServer(AppServer):

@@ -47,3 +47,14 @@ def test_retention_prunes_old_sqlite_entries_at_start_and_never_makes_a_file(tmp
     kept = open_audit(ServerSettings(audit_db=str(path), audit_retention_days=30))
     assert [e.message for e in kept.entries()] == ["new"]
     kept.close()
+
+
+def test_entries_filter_by_tool_and_collection_together_and_long_messages_are_cut() -> None:
+    log = AuditLog(":memory:")
+    for collection, tool in (("desk", "add_note"), ("desk", "create_ticket"), ("field", "add_note")):
+        log.record(collection=collection, tool=tool, arguments={}, affected=[], outcome="ok", message="m" * 900)
+    assert [(e.collection, e.tool) for e in log.entries(tool="add_note", collection="desk")] == [("desk", "add_note")]
+    assert [e.collection for e in log.entries(tool="add_note")] == ["field", "desk"]
+    assert len(log.entries(collection="desk")) == 2 and len(log.entries()) == 3
+    assert {len(e.message) for e in log.entries()} == {500}
+    log.close()

@@ -1,5 +1,5 @@
 """The README is what a newcomer reads first: its numbers come from the sandbox, its configurations parse, its
-first screen is two commands, and the licence it promises ships."""
+first screen is two commands, every setting the server reads is documented, and the licence it promises ships."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ import re
 import tomllib
 from pathlib import Path
 
+from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.costs import compact_json, count
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.tools import load_all
+from halo_mcp.tools.toolsets import selection_from
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -74,3 +78,28 @@ def test_the_licence_the_metadata_promises_ships() -> None:
     licence = (ROOT / "LICENSE").read_text()
     assert licence.startswith("MIT License") and "halo-mcp contributors" in licence
     assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["license"] == "MIT"
+
+
+def test_every_setting_the_server_reads_is_documented() -> None:
+    settings = [f"HALO_{f.upper()}" for f in HaloSettings.model_fields]
+    settings += [f"HALO_MCP_{f.upper()}" for f in ServerSettings.model_fields]
+    missing = [name for name in settings if not re.search(rf"`{name}[`=]", README)]
+    assert not missing, f"document these in README.md: {missing}"
+    named = {name for name in re.findall(r"\bHALO_[A-Z0-9_]+", README) if not name.endswith("_")}  # not HALO_MCP_*
+    assert named <= set(settings), f"the README names settings nobody reads: {named - set(settings)}"
+
+
+def test_the_tools_list_costs_in_the_readme_are_the_measured_ones() -> None:
+    load_all()
+    measured = {}
+    for selection in ("default", "all"):
+        tools = [
+            t.to_mcp().model_dump(by_alias=True, exclude_none=True, mode="json")
+            for t in selection_from([selection]).tools()
+        ]
+        measured[selection] = (len(tools), count(compact_json({"tools": tools})))
+    default = re.search(r"is \*\*(\d+) tools costing ([\d,]+) tokens\*\* of `tools/list`", README)
+    every = re.search(r"every agent toolset together is (\d+) tools and ([\d,]+) tokens", README)
+    assert default and every, "the README's Tools section states both tools/list costs"
+    stated = {s: (int(m.group(1)), int(m.group(2).replace(",", ""))) for s, m in (("default", default), ("all", every))}
+    assert stated == measured, f"README says / tools/list measures: {stated} / {measured}"

@@ -83,3 +83,24 @@ def test_test_modules_import_shared_helpers_not_each_other() -> None:
             if imported and imported.startswith("tests.") and imported != "tests.helpers":
                 offenders.append(f"{path.relative_to(TESTS)}: from {node.module}")
     assert not offenders, offenders
+
+
+def test_only_config_reads_the_environment() -> None:
+    readers = []
+    for path in SRC.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv", "environb"):
+                readers.append(f"{path.relative_to(SRC)}:{node.lineno}")
+    assert all(r.startswith("config.py:") for r in readers), [r for r in readers if not r.startswith("config.py:")]
+    assert readers, "config.py reads HALO_* from the environment; this check would no longer see it"
+
+
+def test_conftest_modules_hold_fixtures_and_hooks_only() -> None:
+    strays = []
+    for path in TESTS.rglob("conftest.py"):
+        for node in ast.parse(path.read_text()).body:
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and not node.name.startswith("pytest_"):
+                fixture = any("fixture" in ast.unparse(d) for d in node.decorator_list)
+                if not fixture:
+                    strays.append(f"{path.relative_to(TESTS)}: {node.name}")
+    assert not strays, f"shared test helpers live in tests/helpers.py: {strays}"

@@ -5,7 +5,6 @@ or memory; PostgreSQL for replicas (state/postgres.py)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import sqlite3
 import threading
@@ -14,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from halo_mcp.config import ConfigError
+from halo_mcp.config import ConfigError, state_dir
 
 if TYPE_CHECKING:
     from halo_mcp.config import ServerSettings
@@ -37,11 +36,6 @@ CREATE TABLE IF NOT EXISTS audit (
 """
 
 
-def state_dir() -> Path:
-    """halo-mcp's directory for state that outlives a process (audit, Halo logins)."""
-    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "halo-mcp"
-
-
 def audit_path(setting: str) -> str:
     """Where the audit lives: the setting, or by default a file in the user's state directory."""
     return setting or str(state_dir() / "audit.db")
@@ -56,6 +50,32 @@ def redact(value: Any) -> Any:
     if isinstance(value, str) and len(value) > 500:
         return value[:500] + f"…[+{len(value) - 500}]"
     return value
+
+
+MESSAGE_LIMIT_CHARS = 500
+AUDIT_COLUMNS = "id, at, collection, tool, arguments, affected, outcome, message, principal"  # AuditEntry's order
+
+
+def audit_row(
+    collection: str,
+    principal: str,
+    tool: str,
+    arguments: dict[str, Any],
+    affected: list[str],
+    outcome: str,
+    message: str,
+) -> tuple[Any, ...]:
+    """One INSERT's values for every audit store: secrets masked, the message bounded."""
+    args, touched = json.dumps(redact(arguments)), json.dumps(affected)
+    return (time.time(), collection, principal, tool, args, touched, outcome, message[:MESSAGE_LIMIT_CHARS])
+
+
+def audit_filter(placeholder: str, *, tool: str | None, collection: str | None) -> tuple[str, list[str]]:
+    """The WHERE clause (empty when nothing filters) and its values, in the store's placeholder style."""
+    wanted = {"tool": tool, "collection": collection}
+    terms = [(f"{column} = {placeholder}", value) for column, value in wanted.items() if value]
+    where = " WHERE " + " AND ".join(term for term, _ in terms) if terms else ""
+    return where, [value for _, value in terms]
 
 
 @dataclass(frozen=True)
@@ -114,16 +134,7 @@ class AuditLog:
         message: str,
         principal: str = "",
     ) -> None:
-        row = (
-            time.time(),
-            collection,
-            principal,
-            tool,
-            json.dumps(redact(arguments)),
-            json.dumps(affected),
-            outcome,
-            message[:500],
-        )
+        row = audit_row(collection, principal, tool, arguments, affected, outcome, message)
         with self._lock:
             db = self._open()
             db.execute(
@@ -134,17 +145,8 @@ class AuditLog:
             db.commit()
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
-        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM audit"
-        where, args = [], []
-        if tool:
-            where.append("tool = ?")
-            args.append(tool)
-        if collection:
-            where.append("collection = ?")
-            args.append(collection)
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT ?"
+        where, args = audit_filter("?", tool=tool, collection=collection)
+        sql = f"SELECT {AUDIT_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?"
         with self._lock:
             rows = self._open().execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]

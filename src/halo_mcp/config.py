@@ -322,6 +322,11 @@ class ServerSettings(BaseSettings):
         return names
 
 
+def state_dir() -> Path:
+    """halo-mcp's directory for state that outlives a process (audit, collections, Halo logins)."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state") / "halo-mcp"
+
+
 def load_halo_settings(**overrides: object) -> HaloSettings:
     return _load(HaloSettings, "HALO_", overrides)
 

@@ -19,7 +19,19 @@ import pytest
 from mcp import Client
 
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import CliServer, PostgresServer, Raw, RedisServer, api_calls, call, http_client, ok, subprocess_env
+from tests.helpers import (
+    LEGACY_INITIALIZE,
+    MCP_HEADERS,
+    CliServer,
+    PostgresServer,
+    Raw,
+    RedisServer,
+    api_calls,
+    call,
+    http_client,
+    ok,
+    subprocess_env,
+)
 
 pytestmark = [pytest.mark.replicas, pytest.mark.anyio]
 
@@ -132,13 +144,12 @@ async def test_a_legacy_session_lives_on_the_replica_that_opened_it_and_modern_c
 ) -> None:
     """Why the README asks for session affinity (a cookie in Caddy, ClientIP in Kubernetes) for 2025-11-25 clients."""
     _, (opener, other, _) = cluster
-    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
-    hello = {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}
+    headers = MCP_HEADERS
     listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list", "params": {}}
     async with httpx2.AsyncClient(timeout=10) as http:
         opened = await http.post(
             f"{opener.url}/mcp",
-            json={"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello},
+            json=LEGACY_INITIALIZE,
             headers=headers,
         )
         session = {**headers, "Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": "2025-11-25"}

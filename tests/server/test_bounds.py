@@ -13,17 +13,9 @@ import httpx2
 import pytest
 from mcp.shared.exceptions import MCPError
 
-from tests.helpers import ThreadServer, http_client, ok
+from tests.helpers import LEGACY_INITIALIZE, MCP_HEADERS, ThreadServer, http_client, ok
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
-
-LEGACY_INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 async def open_session(url: str) -> httpx2.Response:

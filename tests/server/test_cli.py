@@ -113,7 +113,7 @@ def test_call_with_in_process_sandbox(clean_env: pytest.MonkeyPatch, capsys: pyt
 def test_parse_call_arguments() -> None:
     args = parse_call_arguments(["kind=team", "limit=5", "flag=true", "query=a=b"], '{"x": [1]}')
     assert args == {"x": [1], "kind": "team", "limit": 5, "flag": True, "query": "a=b"}
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match=r"^--arg 'novalue': use KEY=VALUE$"):
         parse_call_arguments(["novalue"], None)
     with pytest.raises(ConfigError):
         parse_call_arguments([], "[1]")
@@ -220,6 +220,17 @@ def test_audit(clean_env: pytest.MonkeyPatch, tmp_path: object, capsys: pytest.C
     assert main(["audit", "--json", "--limit", "1"]) == 0
     entries = json.loads(capsys.readouterr().out)
     assert [e["tool"] for e in entries] == ["log_time"]
+
+
+def test_a_sandbox_run_audits_in_memory_unless_the_audit_file_is_set(clean_env: pytest.MonkeyPatch) -> None:
+    import argparse
+
+    from halo_mcp.cli.common import server_settings
+
+    assert server_settings(argparse.Namespace(sandbox=True)).audit_db == ":memory:"
+    assert server_settings(argparse.Namespace(sandbox=False)).audit_db == ""
+    clean_env.setenv("HALO_MCP_AUDIT_DB", "sandbox-audit.db")
+    assert server_settings(argparse.Namespace(sandbox=True)).audit_db == "sandbox-audit.db"
 
 
 def test_demo_banner_has_client_configs() -> None:

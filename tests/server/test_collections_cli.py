@@ -108,6 +108,10 @@ def test_store_managed_collections_are_created_validated_and_file_ones_are_read_
     assert capsys.readouterr().err.strip() == (
         "halo-mcp: collection.toolsets: unknown toolset 'tickts'; did you mean 'tickets'?"
     )
+    assert main(["collections", "update", "ops", "--set", "read_only"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "halo-mcp: --set 'read_only': use KEY=VALUE, e.g. --set 'toolsets=[\"tickets\"]'"
+    )
     assert main(["collections", "update", "kb", "--set", "read_only=true"]) == 2
     assert "declared in halo-mcp.toml" in capsys.readouterr().err
     assert [c["name"] for c in cli_json(capsys, "list")] == ["desk", "kb", "old", "ops"]  # type: ignore[union-attr]

@@ -15,23 +15,26 @@ from halo_mcp.config import ConfigError, ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.http import transport_security
 from halo_mcp.server.surface import Surface
-from tests.helpers import CliServer, ThreadServer, halo_settings_for, http_client, sse_mcp_client, subprocess_env, text
+from tests.helpers import (
+    LEGACY_INITIALIZE,
+    MCP_HEADERS,
+    CliServer,
+    ThreadServer,
+    halo_settings_for,
+    http_client,
+    sse_mcp_client,
+    subprocess_env,
+    text,
+)
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
 
 TOKEN = "tok-Zr8q1m5B3xK9vT2w"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}},
-}
-MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
 async def post_mcp(url: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     async with httpx2.AsyncClient(timeout=10) as http:
-        return await http.post(f"{url}/mcp", json=INITIALIZE, headers={**MCP_HEADERS, **(headers or {})})
+        return await http.post(f"{url}/mcp", json=LEGACY_INITIALIZE, headers={**MCP_HEADERS, **(headers or {})})
 
 
 # -- Origin / Host ---------------------------------------------------------------------------------------------

@@ -111,16 +111,20 @@ def signed_in(url: str, auth: OAuthClientProvider, mode: str = "auto") -> Client
     return Client(streamable_http_client(url, http_client=http), mode=mode)
 
 
-def start_signin_server(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, **settings: Any) -> CollectionsServer:
+def start_signin_server(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, halo: dict[str, Any] | None = None, **settings: Any
+) -> CollectionsServer:
+    """`halo`: HALO_* overrides every tenant inherits; `settings`: ServerSettings."""
     monkeypatch.setenv("T_ACME_ID", sandbox.client_id)
     # Only a client id, like Halo's "Authorisation Code (Native Application)": the server has no identity of its own.
     tenant = {"url": sandbox.url, "client_id_env": "T_ACME_ID"}
     file = parse_file({"tenants": {"acme": {**tenant, "rate_limit": "off"}}, "collections": [DESK, KB]})
-    halo = {n: tenant_halo_settings(n, t, base=halo_settings_for(sandbox)) for n, t in file.tenants.items()}
+    base = halo_settings_for(sandbox, **(halo or {}))
+    tenants = {n: tenant_halo_settings(n, t, base=base) for n, t in file.tenants.items()}
     server_settings = ServerSettings(transport="http", signin_keys=SecretStr(KeyRing.new_secret()), **settings)
-    server = CollectionsServer(file, halo, server_settings)
+    server = CollectionsServer(file, tenants, server_settings)
     server.service.file = file.model_copy(update={"server": file.server.model_copy(update={"public_url": server.url})})
-    return server.start()  # type: ignore[return-value]
+    return server.start()
 
 
 @pytest.fixture
@@ -128,6 +132,15 @@ def signin_server(fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> It
     server = start_signin_server(fresh_sandbox, monkeypatch)
     yield server
     server.stop()
+
+
+async def sign_in(server: CollectionsServer, url: str, email: str) -> tuple[OAuthToken, OAuthClientInformationFull]:
+    """Sign `email` in to the collection at `url` with the SDK client; what its storage kept (tokens, registration)."""
+    storage = MemoryStorage()
+    async with signed_in(url, oauth(url, Browser(server.url, email), storage)):
+        pass
+    assert storage.tokens is not None and storage.client is not None
+    return storage.tokens, storage.client
 
 
 def agents(sandbox: Sandbox) -> list[dict[str, Any]]:
@@ -184,13 +197,9 @@ async def test_an_unauthenticated_request_is_challenged_with_the_collections_met
 async def test_a_token_for_one_collection_is_refused_at_another(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
-    desk = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(desk, oauth(desk, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
-        pass
-    assert storage.tokens is not None
+    tokens, _ = await sign_in(signin_server, f"{signin_server.url}/mcp/desk", agents(fresh_sandbox)[0]["email"])
     async with httpx2.AsyncClient(timeout=10) as http:
-        bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+        bearer = {"Authorization": f"Bearer {tokens.access_token}"}
         confused = await http.post(
             f"{signin_server.url}/mcp/kb", json={"jsonrpc": "2.0", "id": 1, "method": "ping"}, headers=bearer
         )
@@ -235,15 +244,12 @@ async def test_revoking_an_access_token_refuses_it_on_the_next_request(
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[1]["email"]), storage)):
-        pass
-    assert storage.tokens is not None and storage.client is not None
-    bearer = {"Authorization": f"Bearer {storage.tokens.access_token}"}
+    tokens, registered = await sign_in(signin_server, url, agents(fresh_sandbox)[1]["email"])
+    bearer = {"Authorization": f"Bearer {tokens.access_token}"}
     ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
     async with httpx2.AsyncClient(timeout=10) as http:
         before = await http.post(url, json=ping, headers={**bearer, "Accept": "application/json, text/event-stream"})
-        form = {"token": storage.tokens.access_token, "client_id": storage.client.client_id}  # RFC 7009, public client
+        form = {"token": tokens.access_token, "client_id": registered.client_id}  # RFC 7009, public client
         revoked = await http.post(f"{signin_server.url}/revoke", data=form)
         after = await http.post(url, json=ping, headers=bearer)
     assert before.status_code != 401 and revoked.status_code == 200
@@ -260,6 +266,16 @@ async def test_declining_consent_gives_the_client_access_denied_and_no_code(
             pass
     assert browser.result is None and browser.consent_pages == 1
     assert browser.answer["error"] == "access_denied" and browser.answer["iss"] == signin_server.url
+
+
+async def test_a_forged_callback_or_consent_is_refused_with_a_page_that_says_start_again(
+    signin_server: CollectionsServer,
+) -> None:
+    async with httpx2.AsyncClient(timeout=10, follow_redirects=False) as http:
+        callback = await http.get(f"{signin_server.url}/oauth/callback", params={"state": "forged", "code": "x"})
+        consent = await http.post(f"{signin_server.url}/oauth/consent", data={"consent": "forged", "decision": "allow"})
+    assert callback.status_code == 400 and "this sign-in is unknown or expired; start again" in callback.text
+    assert consent.status_code == 400 and "this consent request is unknown or expired; start again" in consent.text
 
 
 async def test_halo_tokens_are_sealed_in_the_store_and_unreadable_without_the_key(
@@ -291,15 +307,12 @@ async def test_a_read_only_sign_in_gets_an_insufficient_scope_challenge_for_a_wr
     signin_server: CollectionsServer, fresh_sandbox: Sandbox
 ) -> None:
     url = f"{signin_server.url}/mcp/desk"
-    storage = MemoryStorage()
-    async with signed_in(url, oauth(url, Browser(signin_server.url, agents(fresh_sandbox)[0]["email"]), storage)):
-        pass
-    assert storage.tokens is not None and storage.client is not None
+    tokens, registered = await sign_in(signin_server, url, agents(fresh_sandbox)[0]["email"])
     async with httpx2.AsyncClient(timeout=10) as http:
         form = {
             "grant_type": "refresh_token",
-            "refresh_token": storage.tokens.refresh_token,
-            "client_id": storage.client.client_id,
+            "refresh_token": tokens.refresh_token,
+            "client_id": registered.client_id,
             "scope": "halo:read",
         }
         narrowed = (await http.post(f"{signin_server.url}/token", data=form)).json()
@@ -343,6 +356,23 @@ async def test_halo_tokens_are_refreshed_on_demand_once_for_concurrent_calls_of_
         assert [r.is_error for r in results] == [False] * 3, [r.content for r in results]
         refreshes = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
     assert refreshes == 1
+
+
+async def test_a_persons_halo_token_is_renewed_within_the_refresh_margin_the_settings_give(
+    fresh_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = start_signin_server(fresh_sandbox, monkeypatch, halo={"token_refresh_margin": 10**7})
+    try:
+        url = f"{server.url}/mcp/desk"
+        assert fresh_sandbox.app is not None
+        async with signed_in(url, oauth(url, Browser(server.url, agents(fresh_sandbox)[0]["email"]))) as client:
+            before = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0)
+            for kind in ("team", "status"):
+                ok(await client.call_tool("lookup", {"kind": kind}))
+            renewals = fresh_sandbox.app.counters.routes.get("POST /auth/token", 0) - before
+    finally:
+        server.stop()
+    assert renewals >= 2  # every grant is already inside the margin: each Halo request renews (the default: none)
 
 
 async def test_a_collection_admits_only_its_audience_an_end_user_collection_refuses_an_agent(

@@ -4,33 +4,15 @@ first, capped), so the model recovers in its next call."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from mcp import Client
 
-from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.server.surface import Surface
 from halo_mcp.tools.resolve import VALUES_CAP
-from tests.helpers import Raw, api_calls, failed, halo_settings_for, ok, run
+from tests.helpers import Raw, api_calls, failed, ok, run
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def own() -> Iterator[Sandbox]:
-    """This module writes: its own sandbox keeps the session one as seeded for the other modules."""
-    with Sandbox(seed=1) as sb:
-        yield sb
-
-
-@pytest.fixture
-async def client(own: Sandbox) -> AsyncIterator[Client]:
-    surface = Surface(halo_settings_for(own), ServerSettings(toolsets="all", structured_output="always"))
-    async with Client(surface.server) as c:
-        yield c
-    await surface.aclose()
 
 
 def listed(message: str) -> list[str]:
@@ -39,18 +21,18 @@ def listed(message: str) -> list[str]:
 
 
 async def test_a_change_without_a_category_lists_that_types_categories_and_the_next_call_succeeds(
-    client: Client, own: Sandbox
+    module_client: Client, module_sandbox: Sandbox
 ) -> None:
-    raw = Raw(own)
+    raw = Raw(module_sandbox)
     change = next(t["id"] for t in raw.get("TicketType") if t["name"] == "Change")
     theirs = {c["value"] for c in raw.get("Category", tickettype_id=change)}  # Halo's filter [SPEC GET /Category]
     raw.close()
     args = {"summary": "Replace core switch", "details": "Outage", "client": "Acme Corp", "ticket_type": "Change"}
-    message = failed(await run(client, "create_ticket", **args))
+    message = failed(await run(module_client, "create_ticket", **args))
     assert "Halo needs category for ticket type 'Change'" in message
     offered = listed(message.split("category: ", 1)[1])
     assert offered and set(offered) <= theirs  # only the categories of a Change
-    ok(await run(client, "create_ticket", **args, category=offered[0]))
+    ok(await run(module_client, "create_ticket", **args, category=offered[0]))
 
 
 @pytest.mark.parametrize(
@@ -65,23 +47,25 @@ async def test_a_change_without_a_category_lists_that_types_categories_and_the_n
     ],
 )
 async def test_a_wrong_value_lists_the_valid_ones_nearest_first_and_capped(
-    client: Client, tool: str, arguments: dict[str, object], nearest: str
+    module_client: Client, tool: str, arguments: dict[str, object], nearest: str
 ) -> None:
-    message = failed(await run(client, tool, **arguments))
+    message = failed(await run(module_client, tool, **arguments))
     names = listed(message)
     assert names[0] == nearest
     assert len(names) <= 3 + VALUES_CAP  # "did you mean" (at most 3) plus the capped list
     assert "valid" in message
 
 
-async def test_an_unknown_id_lists_the_valid_values_without_another_request(client: Client, own: Sandbox) -> None:
-    ok(await run(client, "lookup", kind="status"))  # the table is cached
-    own.reset_counters()
-    message = failed(await run(client, "add_action", ticket_id=1, outcome="Private Note", new_status="99"))
+async def test_an_unknown_id_lists_the_valid_values_without_another_request(
+    module_client: Client, module_sandbox: Sandbox
+) -> None:
+    ok(await run(module_client, "lookup", kind="status"))  # the table is cached
+    module_sandbox.reset_counters()
+    message = failed(await run(module_client, "add_action", ticket_id=1, outcome="Private Note", new_status="99"))
     assert "no status with id 99; valid statuses: 'New' (id 1)" in message and "'Closed'" in message
-    assert api_calls(own.counters()) <= 1  # at most the outcome table
+    assert api_calls(module_sandbox.counters()) <= 1  # at most the outcome table
 
 
-async def test_an_action_without_an_outcome_lists_the_outcomes(client: Client) -> None:
-    message = failed(await run(client, "add_action", ticket_id=1, note="x"))
+async def test_an_action_without_an_outcome_lists_the_outcomes(module_client: Client) -> None:
+    message = failed(await run(module_client, "add_action", ticket_id=1, note="x"))
     assert "pass outcome" in message and "valid outcomes: 'Private Note' (id 1)" in message

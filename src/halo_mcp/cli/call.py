@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from halo_mcp.cli import PROG
 from halo_mcp.cli.common import (
     halo_settings,
+    key_values,
     maybe_sandbox,
     sandbox_flag,
     secret_values,
@@ -44,14 +45,7 @@ def parse_call_arguments(pairs: list[str], json_args: str | None) -> dict[str, A
         if not isinstance(loaded, dict):
             raise ConfigError("--json-args must be a JSON object")
         arguments.update(loaded)
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--arg {pair!r}: use KEY=VALUE")
-        try:
-            arguments[key] = json.loads(raw)
-        except ValueError:
-            arguments[key] = raw
+    arguments.update(key_values(pairs, "--arg"))
     return arguments
 
 

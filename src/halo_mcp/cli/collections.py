@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from halo_mcp.cli import PROG
+from halo_mcp.cli.common import key_values
 from halo_mcp.config import ConfigError, load_server_settings
 
 if TYPE_CHECKING:
@@ -63,7 +64,7 @@ def read_file(settings: ServerSettings, explicit: str | None) -> HaloMcpFile:
 
 
 def open_state(settings: ServerSettings) -> EmbeddedState:
-    from halo_mcp.audit import state_dir
+    from halo_mcp.config import state_dir
     from halo_mcp.state.embedded import EmbeddedState
 
     return EmbeddedState(settings.state_db or str(state_dir() / "state.db"))
@@ -125,7 +126,7 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
         total = sum(costs.values())
         return {**_summary(service.describe(spec)), "tools": tools, "custom_tools": custom, "total_tokens": total}
     if verb in ("create", "update"):
-        fields = _fields(args.set)
+        fields = key_values(args.set, "--set", example=", e.g. --set 'toolsets=[\"tickets\"]'")
         if verb == "create":
             return service.describe(await service.create({"name": args.name, **fields}))
         return service.describe(await service.update(args.name, fields))
@@ -145,19 +146,6 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
 def _summary(described: dict[str, Any]) -> dict[str, Any]:
     keys = ("name", "tenant", "audience", "description", "auth", "expires_at", "rate_limit_mode", "expired")
     return {k: described[k] for k in keys if k in described}
-
-
-def _fields(pairs: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        key, sep, raw = pair.partition("=")
-        if not sep or not key:
-            raise ConfigError(f"--set {pair!r}: use KEY=VALUE, e.g. --set 'toolsets=[\"tickets\"]'")
-        try:
-            out[key] = json.loads(raw)
-        except ValueError:
-            out[key] = raw
-    return out
 
 
 def _print(verb: str, result: Any) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import os
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -36,10 +36,27 @@ def server_settings(args: argparse.Namespace, **extra: Any) -> ServerSettings:
 
     names = ("toolsets", "tools", "exclude_tools", "read_only", "transport", "host", "port", "workers")
     overrides = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
-    flags = set(overrides)
-    if getattr(args, "sandbox", False) and "HALO_MCP_AUDIT_DB" not in os.environ:
-        overrides["audit_db"] = ":memory:"  # writes to a throwaway sandbox do not belong in the real audit
-    return load_server_settings(from_flags=flags, **overrides, **extra)
+    settings = load_server_settings(from_flags=set(overrides), **overrides, **extra)
+    if getattr(args, "sandbox", False) and "audit_db" not in settings.model_fields_set:
+        # writes to a throwaway sandbox do not belong in the real audit, unless HALO_MCP_AUDIT_DB says where
+        settings = settings.model_copy(update={"audit_db": ":memory:"})
+    return settings
+
+
+def key_values(pairs: list[str], flag: str, example: str = "") -> dict[str, Any]:
+    """Repeated `KEY=VALUE` flags; VALUE is parsed as JSON when it is valid JSON, else kept as typed."""
+    from halo_mcp.config import ConfigError
+
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"{flag} {pair!r}: use KEY=VALUE{example}")
+        try:
+            out[key] = json.loads(raw)
+        except ValueError:
+            out[key] = raw
+    return out
 
 
 def halo_settings(sb: Sandbox | None) -> HaloSettings:

@@ -25,14 +25,17 @@ class HasHttp(Protocol):
     def http(self) -> ClientSession: ...
 
 
-@dataclass
+@dataclass(frozen=True)
 class HaloToken:
+    """What Halo's token endpoint answered, for the server's own identity and for a signed-in person alike.
+    `expires_at` is epoch seconds: a person's token is stored and read by other replicas."""
+
     access_token: str
-    expires_at: float
     refresh_token: str | None
+    expires_at: float
     scope: str
 
-    def __repr__(self) -> str:  # never print the secret
+    def __repr__(self) -> str:  # never print the secrets
         return f"HaloToken(scope={self.scope!r}, expires_at={self.expires_at:.0f})"
 
 
@@ -55,7 +58,7 @@ class HaloTokenManager:
 
     async def current(self) -> str:
         token = self._token
-        if token and token.expires_at - self.settings.token_refresh_margin > time.monotonic():
+        if token and token.expires_at - self.settings.token_refresh_margin > time.time():
             return token.access_token
         return await self._renew(stale=token)
 
@@ -68,11 +71,7 @@ class HaloTokenManager:
         async with self._lock:
             token = self._token
             fresh = token is not None and token is not stale
-            if (
-                fresh
-                and token
-                and (not force or token.expires_at - self.settings.token_refresh_margin > time.monotonic())
-            ):
+            if fresh and token and (not force or token.expires_at - self.settings.token_refresh_margin > time.time()):
                 return token.access_token
             if stale and stale.refresh_token:
                 try:
@@ -165,7 +164,7 @@ class HaloTokenManager:
             save_refresh_token(self.settings, str(data["refresh_token"]))  # Halo may rotate it: keep the newest
         return HaloToken(
             access_token=str(data["access_token"]),
-            expires_at=time.monotonic() + float(data.get("expires_in") or 3600),
             refresh_token=data.get("refresh_token"),
+            expires_at=time.time() + float(data.get("expires_in") or 3600),
             scope=str(data.get("scope") or self.scope),
         )

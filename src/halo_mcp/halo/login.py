@@ -20,8 +20,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx2
 
-from halo_mcp.audit import state_dir
-from halo_mcp.config import HaloSettings
+from halo_mcp.config import HaloSettings, state_dir
 from halo_mcp.halo.errors import HaloAuthError, error_text
 
 CALLBACK_PATH = "/callback"

@@ -18,22 +18,10 @@ import httpx2
 from mcp.server.auth.provider import AuthorizeError, TokenError
 
 from halo_mcp.config import HaloSettings
+from halo_mcp.halo.auth import HaloToken
 from halo_mcp.halo.errors import error_text
 
 PersonKind = Literal["agent", "user"]
-
-
-@dataclass(frozen=True)
-class HaloGrant:
-    """What Halo's token endpoint answered. `expires_at` is epoch seconds (it is stored, and read by replicas)."""
-
-    access_token: str
-    refresh_token: str | None
-    expires_at: float
-    scope: str
-
-    def __repr__(self) -> str:  # never print the secrets
-        return f"HaloGrant(scope={self.scope!r}, expires_at={self.expires_at:.0f})"
 
 
 @dataclass(frozen=True)
@@ -67,7 +55,7 @@ class HaloSignIn:
             query["tenant"] = self.settings.tenant
         return f"{self.auth_url}/authorize?{urlencode(query)}"
 
-    async def exchange(self, code: str, *, redirect_uri: str, verifier: str) -> HaloGrant:
+    async def exchange(self, code: str, *, redirect_uri: str, verifier: str) -> HaloToken:
         form = {
             "grant_type": "authorization_code",
             "code": code,
@@ -81,7 +69,7 @@ class HaloSignIn:
             )
         return _grant(data)
 
-    async def refresh(self, refresh_token: str) -> HaloGrant:
+    async def refresh(self, refresh_token: str) -> HaloToken:
         """A new Halo token; Halo rotates the refresh token, so the caller must store the new one."""
         return _grant(await self._token({"grant_type": "refresh_token", "refresh_token": refresh_token}))
 
@@ -120,8 +108,8 @@ class HaloSignIn:
         return data
 
 
-def _grant(data: dict[str, Any]) -> HaloGrant:
-    return HaloGrant(
+def _grant(data: dict[str, Any]) -> HaloToken:
+    return HaloToken(
         access_token=str(data["access_token"]),
         refresh_token=str(data["refresh_token"]) if data.get("refresh_token") else None,
         expires_at=time.time() + float(data.get("expires_in") or 3600),

@@ -88,8 +88,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: float = 10.0) -> uvicorn.Config:
-    """How every HTTP server of ours runs under uvicorn (the CLI's and the tests' alike)."""
+def uvicorn_config(
+    app: ASGIApp, *, log_level: str = "info", header_timeout: float = 10.0, **extra: Any
+) -> uvicorn.Config:
+    """How every HTTP server of ours runs under uvicorn (the CLI's and the tests' alike); `extra` adds options such
+    as TLS files."""
     import uvicorn  # only the HTTP transports pay for it
 
     from halo_mcp.server.protocol import with_header_timeout
@@ -109,6 +112,7 @@ def uvicorn_config(app: ASGIApp, *, log_level: str = "info", header_timeout: flo
         timeout_graceful_shutdown=5,
         # httptools, with header values stripped as RFC 9110 requires and the request-head deadline uvicorn lacks.
         http=with_header_timeout(header_timeout),
+        **extra,
     )
 
 

@@ -7,14 +7,12 @@ write is one INSERT in its own transaction. Collections and API tokens (state/ba
 
 from __future__ import annotations
 
-import json
-import time
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from halo_mcp.audit import AuditEntry, redact
+from halo_mcp.audit import AUDIT_COLUMNS, AuditEntry, audit_filter, audit_row
 from halo_mcp.config import ConfigError
 
 MIGRATION_LOCK = 0x4A10_3C9  # pg_advisory_xact_lock key: one migrating replica at a time
@@ -81,16 +79,7 @@ class PostgresAudit:
         message: str,
         principal: str = "",
     ) -> None:
-        row = (
-            time.time(),
-            collection,
-            principal,
-            tool,
-            json.dumps(redact(arguments)),
-            json.dumps(affected),
-            outcome,
-            message[:500],
-        )
+        row = audit_row(collection, principal, tool, arguments, affected, outcome, message)
         with self.pool.connection() as conn:
             conn.execute(
                 "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message) "
@@ -99,17 +88,8 @@ class PostgresAudit:
             )
 
     def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
-        where, args = [], []
-        if tool:
-            where.append("tool = %s")
-            args.append(tool)
-        if collection:
-            where.append("collection = %s")
-            args.append(collection)
-        sql = "SELECT id, at, collection, tool, arguments, affected, outcome, message, principal FROM halo_mcp_audit"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY id DESC LIMIT %s"
+        where, args = audit_filter("%s", tool=tool, collection=collection)
+        sql = f"SELECT {AUDIT_COLUMNS} FROM halo_mcp_audit{where} ORDER BY id DESC LIMIT %s"
         with self.pool.connection() as conn:
             rows = conn.execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(*row) for row in rows]

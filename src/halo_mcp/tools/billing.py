@@ -32,10 +32,12 @@ from pydantic import Field
 
 from halo_mcp.halo.client import rows_of
 from halo_mcp.halo.errors import HaloNotFound, HaloPermissionError
+from halo_mcp.tools.counting import literal
 from halo_mcp.tools.errors import ToolError
 from halo_mcp.tools.framework import Args, ToolContext, ToolOutput, tool
 from halo_mcp.tools.paging import parse_day, today
 from halo_mcp.tools.render import halo_datetime, list_output, pairs
+from halo_mcp.tools.reports import report_rows
 from halo_mcp.tools.resolve import Entity, Ref
 from halo_mcp.tools.sql_guard import check_sql
 
@@ -49,10 +51,6 @@ GROUPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "client": (("f.Areaint", "c.aareadesc"), ("client_id", "client")),
     "team": (("f.sectio_",), ("team",)),
 }
-
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
 
 
 def _hours(value: Any) -> float:
@@ -131,15 +129,15 @@ async def _sql_time(
     keys, names = GROUPS[by]
     where = [
         "a.timetaken > 0",
-        f"a.Whe_ >= {_sql_text(first.isoformat())}",
-        f"a.Whe_ < {_sql_text((last + timedelta(days=1)).isoformat())}",
+        f"a.Whe_ >= {literal(first.isoformat())}",
+        f"a.Whe_ < {literal((last + timedelta(days=1)).isoformat())}",
     ]
     if "client" in found:
         where.append(f"f.Areaint = {found['client'].id}")
     if "agent" in found:
         where.append(f"a.whoagentid = {found['agent'].id}")
     if "team" in found:
-        where.append(f"f.sectio_ = {_sql_text(found['team'].name)}")  # FAULTS.sectio_ holds the team's name
+        where.append(f"f.sectio_ = {literal(found['team'].name)}")  # FAULTS.sectio_ holds the team's name
     cols = ", ".join(f"{k} AS {n}" for k, n in zip(keys, names, strict=True))
     sql = (
         f"SELECT {cols}, SUM(a.timetaken) AS hours, SUM(COALESCE(a.nonbilltime, 0)) AS non_billable, "
@@ -147,19 +145,12 @@ async def _sql_time(
         "LEFT JOIN AREA c ON c.Aarea = f.Areaint "
         f"WHERE {' AND '.join(where)} GROUP BY {', '.join(keys)}"
     )
-    data = await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": check_sql(sql)}])
-    report = data[0] if isinstance(data, list) and data else data
-    inner = report.get("report") if isinstance(report, dict) else None
-    body = inner if isinstance(inner, dict) else report if isinstance(report, dict) else {}
-    if body.get("load_error"):
-        raise ToolError(f"Halo could not total the time (report SQL failed: {body['load_error']})")
     out = []
-    for row in body.get("rows") or []:
-        if isinstance(row, dict):
-            rec = {n: row.get(n) for n in names}
-            rec.update(hours=_hours(row.get("hours")), non_billable=_hours(row.get("non_billable")),
-                       entries=int(row.get("entries") or 0))  # fmt: skip
-            out.append(rec)
+    for row in report_rows(await ctx.halo.post("Report", [{"_loadreportonly": True, "sql": check_sql(sql)}])):
+        rec = {n: row.get(n) for n in names}
+        rec.update(hours=_hours(row.get("hours")), non_billable=_hours(row.get("non_billable")),
+                   entries=int(row.get("entries") or 0))  # fmt: skip
+        out.append(rec)
     return out
 
 

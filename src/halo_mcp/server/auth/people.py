@@ -13,16 +13,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 from mcp.server.auth.provider import TokenError
 
 from halo_mcp.config import HaloSettings
+from halo_mcp.halo.auth import HaloToken
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloAuthError
-from halo_mcp.halo.oauth import HaloGrant, HaloSignIn
+from halo_mcp.halo.oauth import HaloSignIn
 from halo_mcp.server.auth.provider import HaloAuthProvider
 
-REFRESH_MARGIN = 60.0  # seconds before expiry a Halo token is renewed
 REFRESH_LEASE = 30.0  # seconds a replica may hold the right to refresh one person's Halo token
 LEASE_POLL = 0.1
 
@@ -36,7 +37,8 @@ class PersonTokens:
         self.subject = subject
         self.scope = scope
         self.token_url = f"{signin.auth_url}/token"
-        self._grant: HaloGrant | None = None
+        self.refresh_margin = signin.settings.token_refresh_margin  # as for the server's own token
+        self._grant: HaloToken | None = None
         self._lock = asyncio.Lock()
 
     @property
@@ -45,7 +47,7 @@ class PersonTokens:
 
     async def current(self) -> str:
         grant = self._grant
-        if grant and grant.expires_at - REFRESH_MARGIN > time.time():
+        if grant and grant.expires_at - self.refresh_margin > time.time():
             return grant.access_token
         return await self._renew(grant.access_token if grant else None)
 
@@ -70,17 +72,17 @@ class PersonTokens:
             finally:
                 await self.provider.release_refresh(self.subject)
 
-    async def _usable(self, stale: str | None, force: bool) -> str | HaloGrant:
+    async def _usable(self, stale: str | None, force: bool) -> str | HaloToken:
         """The stored access token when it is good (and not the one Halo refused), else the grant to refresh."""
         grant = await self.provider.load_halo_grant(self.subject)
         if grant is None:
             raise HaloAuthError("your Halo sign-in is gone: sign in again from your MCP client")
-        if grant.expires_at - REFRESH_MARGIN > time.time() and not (force and grant.access_token == stale):
+        if grant.expires_at - self.refresh_margin > time.time() and not (force and grant.access_token == stale):
             self._grant = grant
             return grant.access_token
         return grant
 
-    async def _refresh(self, grant: HaloGrant) -> str:
+    async def _refresh(self, grant: HaloToken) -> str:
         if not grant.refresh_token:
             raise HaloAuthError("your Halo sign-in has expired: sign in again from your MCP client")
         try:
@@ -91,7 +93,7 @@ class PersonTokens:
                 "Halo ended your sign-in; your MCP client will ask you to sign in again on its next request"
             ) from None
         if renewed.refresh_token is None:
-            renewed = HaloGrant(renewed.access_token, grant.refresh_token, renewed.expires_at, renewed.scope)
+            renewed = replace(renewed, refresh_token=grant.refresh_token)
         await self.provider.save_halo_grant(self.subject, renewed)
         self._grant = renewed
         return renewed.access_token

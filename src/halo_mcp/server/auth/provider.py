@@ -37,8 +37,9 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
+from halo_mcp.halo.auth import HaloToken
 from halo_mcp.halo.login import pkce_pair
-from halo_mcp.halo.oauth import HaloGrant, HaloSignIn, Person
+from halo_mcp.halo.oauth import HaloSignIn, Person
 from halo_mcp.server.auth.cimd import MetadataDocuments
 from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.auth.scopes import collection_scopes, halo_scope
@@ -148,13 +149,10 @@ class HaloAuthProvider:
 
     async def pending(self, state: str) -> tuple[OAuthClientInformationFull, AuthorizationParams, dict[str, Any]]:
         """The authorization a Halo callback answers (once); AuthorizeError when unknown or expired."""
-        raw = await self.store.take("pending", state, time.time())
-        if raw is None:
-            raise AuthorizeError("invalid_request", "this sign-in is unknown or expired; start again from the client")
-        data = json.loads(raw)
-        client = await self.get_client(data["client_id"])
-        if client is None:
-            raise AuthorizeError("unauthorized_client", "the client is no longer registered")
+        data = await self._take_request(
+            "pending", state, "this sign-in is unknown or expired; start again from the client"
+        )
+        client = await self._registered(data["client_id"])
         return client, AuthorizationParams.model_validate(data["params"]), data
 
     async def signed_in(self, pending: dict[str, Any], code: str) -> tuple[Person, str]:
@@ -196,14 +194,23 @@ class HaloAuthProvider:
     async def answer_consent(
         self, consent_id: str
     ) -> tuple[OAuthClientInformationFull, AuthorizationParams, str, list[str]]:
-        raw = await self.store.take("asking", consent_id, time.time())
+        data = await self._take_request("asking", consent_id, "this consent request is unknown or expired; start again")
+        client = await self._registered(data["client_id"])
+        return client, AuthorizationParams.model_validate(data["params"]), data["subject"], data["scopes"]
+
+    async def _take_request(self, kind: str, key: str, gone: str) -> dict[str, Any]:
+        """A stored step of a sign-in, taken once; AuthorizeError naming what to do when unknown or expired."""
+        raw = await self.store.take(kind, key, time.time())
         if raw is None:
-            raise AuthorizeError("invalid_request", "this consent request is unknown or expired; start again")
-        data = json.loads(raw)
-        client = await self.get_client(data["client_id"])
+            raise AuthorizeError("invalid_request", gone)
+        data: dict[str, Any] = json.loads(raw)
+        return data
+
+    async def _registered(self, client_id: str) -> OAuthClientInformationFull:
+        client = await self.get_client(client_id)
         if client is None:
             raise AuthorizeError("unauthorized_client", "the client is no longer registered")
-        return client, AuthorizationParams.model_validate(data["params"]), data["subject"], data["scopes"]
+        return client
 
     async def remember_consent(self, subject: str, client_id: str, resource: str, scopes: list[str]) -> None:
         key = _consent_key(subject, client_id, resource)
@@ -361,7 +368,7 @@ class HaloAuthProvider:
 
     # -- the Halo grant, sealed ----------------------------------------------------------------------------
 
-    async def save_halo_grant(self, subject: str, grant: HaloGrant) -> None:
+    async def save_halo_grant(self, subject: str, grant: HaloToken) -> None:
         plain = json.dumps(
             {
                 "access_token": grant.access_token,
@@ -387,10 +394,10 @@ class HaloAuthProvider:
     async def has_halo_grant(self, subject: str) -> bool:
         return await self.store.get("halo", subject, time.time()) is not None
 
-    async def load_halo_grant(self, subject: str) -> HaloGrant | None:
+    async def load_halo_grant(self, subject: str) -> HaloToken | None:
         blob = await self.store.get("halo", subject, time.time())
         plain = self.keys.open(blob, f"halo:{subject}") if blob else None
-        return HaloGrant(**json.loads(plain)) if plain else None
+        return HaloToken(**json.loads(plain)) if plain else None
 
 
 def _consent_key(subject: str, client_id: str, resource: str) -> str:
