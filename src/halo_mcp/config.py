@@ -290,12 +290,7 @@ class ServerSettings(BaseSettings):
         """The scheme is checked here; PostgreSQL must answer at start, Redis may come and go (the window degrades)."""
         if value is None or not value.get_secret_value():
             return None
-        schemes = ("redis", "rediss", "unix") if info.field_name == "redis_url" else ("postgresql", "postgres")
-        scheme = urlsplit(value.get_secret_value()).scheme
-        if scheme not in schemes:
-            raise ValueError(
-                f"scheme {scheme or '(none)'!r} is not one of {', '.join(schemes)}: e.g. {schemes[0]}://host"
-            )
+        check_engine_url(str(info.field_name), value.get_secret_value())
         return value
 
     @field_validator("audit_db")
@@ -320,6 +315,24 @@ class ServerSettings(BaseSettings):
             else:
                 names.append(part)
         return names
+
+
+def check_engine_url(field: str, url: str) -> None:
+    """A Redis or PostgreSQL URL's scheme; the message never repeats the URL (it may hold a password)."""
+    schemes = ("redis", "rediss", "unix") if field == "redis_url" else ("postgresql", "postgres")
+    scheme = urlsplit(url).scheme
+    if scheme not in schemes:
+        raise ValueError(f"scheme {scheme or '(none)'!r} is not one of {', '.join(schemes)}: e.g. {schemes[0]}://host")
+
+
+def display_url(url: str) -> str:
+    """An engine URL fit for a message or a log: its password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def state_dir() -> Path:
@@ -378,11 +391,26 @@ class FileModel(BaseModel):
 
 class ServerSection(FileModel):
     public_url: str | None = None  # collection URL = public_url + /mcp/<name>
+    # Replicas (HALO_MCP_REDIS_URL / HALO_MCP_DATABASE_URL win over these): URLs without a password, which stays out
+    # of the file (PostgreSQL reads PGPASSWORD or ~/.pgpass; a Redis password goes in HALO_MCP_REDIS_URL).
+    redis_url: str | None = None
+    database_url: str | None = None
 
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("redis_url", "database_url")
+    @classmethod
+    def _engine_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        check_engine_url(str(info.field_name), value)
+        if urlsplit(value).password is not None:
+            where = "PGPASSWORD or ~/.pgpass" if info.field_name == "database_url" else "HALO_MCP_REDIS_URL"
+            raise ValueError(f"a password is never written in halo-mcp.toml; leave it out of the URL and use {where}")
+        return value
 
 
 class TenantConfig(FileModel):
@@ -503,6 +531,16 @@ class HaloMcpFile(FileModel):
     server: ServerSection = Field(default_factory=ServerSection)
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     collections: list[CollectionConfig] = Field(default_factory=list)
+
+
+def with_file_engines(settings: ServerSettings, file: HaloMcpFile) -> ServerSettings:
+    """The settings with `[server]` redis_url / database_url filled in where the environment left them unset."""
+    update = {
+        field: SecretStr(value)
+        for field in ENGINE_URLS
+        if getattr(settings, field) is None and (value := getattr(file.server, field))
+    }
+    return settings.model_copy(update=update) if update else settings
 
 
 def config_path(settings: ServerSettings, explicit: str | None = None) -> Path | None:

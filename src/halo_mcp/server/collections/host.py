@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
@@ -40,11 +40,12 @@ from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
 from halo_mcp.server.surface import Surface
-from halo_mcp.state.base import AuditStore
+from halo_mcp.state.base import AuditStore, CollectionChanges
 
 log = logging.getLogger("halo_mcp.collections")
 
 POLICY = "halo"  # the IETF policy name in RateLimit-Policy / RateLimit
+CHANGES_POLL_SECONDS = 1.0  # how soon a collection changed through another replica is served here
 
 
 @dataclass
@@ -130,9 +131,34 @@ class CollectionHost:
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def run(self, tg: TaskGroup) -> None:
-        """Start every collection (called from the app's lifespan, inside `tg`)."""
+        """Start every collection (called from the app's lifespan, inside `tg`); with a shared store, follow the
+        changes other replicas make to it."""
         self._tg = tg
+        changes = self.service.state.collections
+        if isinstance(changes, CollectionChanges):
+            version = await changes.version()  # read before the collections: a change in between is seen next time
+            await self.apply(await self.service.specs())
+            tg.start_soon(self._follow, changes, version)
+            return
         await self.apply(await self.service.specs())
+
+    async def _follow(self, changes: CollectionChanges, seen: int) -> None:
+        """Poll the shared store's change counter; re-read and apply the collections when it moved."""
+        failing = False
+        while True:
+            await anyio.sleep(CHANGES_POLL_SECONDS)
+            try:
+                version = await changes.version()
+                if version != seen:
+                    await self.refresh()
+                    seen = version
+            except Exception as exc:  # the store away or a stored collection now invalid: keep serving, say it once
+                if not failing:
+                    why = str(exc) if isinstance(exc, ConfigError) else type(exc).__name__  # never a URL
+                    log.error("stored collections not re-read (%s): still serving the previous ones", why)
+                failing = True
+            else:
+                failing = False
 
     async def aclose(self) -> None:
         for ctx in self.contexts.values():
