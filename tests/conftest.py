@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -64,12 +63,7 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
 @pytest.fixture
 def database_url(postgres_server: PostgresServer) -> str:
     """A new, empty database on the session's PostgreSQL."""
-    import psycopg
-
-    name = f"t{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
-    return postgres_server.url.rsplit("/", 1)[0] + "/" + name
+    return postgres_server.database()
 
 
 @pytest.fixture(params=["embedded", pytest.param("shared", marks=pytest.mark.replicas)])
@@ -83,7 +77,8 @@ async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     else:
         store = EmbeddedState(str(tmp_path / "state.db"))
     yield store
-    await store.aclose()
+    await store.release()
+    store.close()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
@@ -459,6 +460,15 @@ class PostgresServer:
                 raise RuntimeError("postgres did not accept connections")
             time.sleep(0.05)
         return self
+
+    def database(self) -> str:
+        """The URL of a new, empty database on this server."""
+        import psycopg
+
+        name = f"t{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

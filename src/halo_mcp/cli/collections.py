@@ -113,7 +113,8 @@ async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
     try:
         return await _run_verb(service, args)
     finally:
-        await service.state.aclose()
+        await service.state.release()
+        service.state.close()
 
 
 async def _run_verb(service: CollectionService, args: argparse.Namespace) -> Any:
@@ -245,11 +246,11 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
 
 
 async def _specs(service: CollectionService) -> list[Any]:
-    """The collections, read in a loop of their own (serving runs another: the store's pool stays with each)."""
+    """The collections, read in an event loop of their own (serving runs another, and a pool stays with its loop)."""
     try:
         return await service.specs()
     finally:
-        await service.state.aclose()
+        await service.state.release()
 
 
 async def _serve_stdio(
@@ -287,7 +288,7 @@ async def _serve_stdio(
     finally:
         await surface.aclose()
         await halo.aclose()
-        await service.state.aclose()
+        await service.state.release()
 
 
 async def _serve_http(
@@ -328,7 +329,8 @@ async def _serve_http(
         await serve_asgi(app, sock, settings.log_level, settings.header_timeout)
     finally:
         audit.close()
-        await service.state.aclose()
+        await service.state.release()
+        service.state.close()
 
 
 # -- doctor ----------------------------------------------------------------------------------------------------
@@ -404,7 +406,8 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                     if outcome == "fail":
                         report.fail(f"collection {spec.name}", f"{check}: {text}")
     finally:
-        await service.state.aclose()
+        await service.state.release()
+        service.state.close()
 
 
 async def _check_signin_tenant(

@@ -187,8 +187,9 @@ class State(Protocol):
 
     def close(self) -> None: ...
 
-    async def aclose(self) -> None:
-        """Close inside the event loop that used the store (a shared store's pool belongs to it)."""
+    async def release(self) -> None:
+        """Close the connections opened in the running event loop (a shared store's pool belongs to one loop); the
+        store opens new ones if used again, until `close`."""
         ...
 
 

@@ -207,5 +207,5 @@ class EmbeddedState:
         with self._db.lock:
             self._db.conn.close()
 
-    async def aclose(self) -> None:
-        self.close()
+    async def release(self) -> None:
+        """Nothing is bound to an event loop here."""

@@ -157,7 +157,7 @@ COLLECTIONS_TOPIC = "collections"
 
 class PostgresState:
     """The `State` on PostgreSQL. The pool belongs to the event loop that first uses it (a CLI command may run
-    several loops, one after another); `aclose` closes it."""
+    several loops, one after another); `release` closes it."""
 
     def __init__(self, url: str, *, max_connections: int = 4) -> None:
         prepare(url)
@@ -189,13 +189,13 @@ class PostgresState:
             open=False,
         )
 
-    async def aclose(self) -> None:
+    async def release(self) -> None:
         pool, self._pool = self._pool, None
         if pool is not None:
             await pool.close()
 
     def close(self) -> None:
-        """Sync callers: the pool is closed by `aclose` inside its loop; here only forgotten."""
+        """The pool was closed by `release`, inside its loop."""
         self._pool = None
 
     async def copy_from(self, source: EmbeddedState, audit: AuditLog | None, now: float) -> dict[str, int]:
