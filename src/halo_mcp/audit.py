@@ -168,6 +168,19 @@ class AuditLog:
         return deleted
 
 
+AUDIT_PRUNE_SECONDS = 86_400.0  # a serving process applies the retention again this often
+
+
+async def keep_pruning(audit: AuditStore, retention_days: float, every: float = AUDIT_PRUNE_SECONDS) -> None:
+    """Apply the retention daily while serving (a replica may run for months); run in the server's task group."""
+    import anyio
+
+    while True:
+        await anyio.sleep(every)
+        older_than = time.time() - retention_days * 86_400
+        await anyio.to_thread.run_sync(audit.prune, older_than)
+
+
 def open_audit(settings: ServerSettings) -> AuditStore:
     """The audit the settings name: PostgreSQL (HALO_MCP_DATABASE_URL) for replicas, else SQLite; entries older than
     HALO_MCP_AUDIT_RETENTION_DAYS are deleted here, at start."""

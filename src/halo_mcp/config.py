@@ -238,7 +238,7 @@ class ServerSettings(BaseSettings):
     # How many replicas share one Halo tenant; a replica that cannot reach Redis keeps to 1/N of the budget (N is
     # the larger of this and the replicas Redis saw lately).
     replicas: int = Field(default=1, ge=1, le=1000)
-    # Audit entries older than this many days are deleted at start (and daily); 0 keeps them forever.
+    # Audit entries older than this many days are deleted at start and daily while serving; 0 keeps them forever.
     audit_retention_days: float = Field(default=0, ge=0)
     # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
     # empty refuses local paths, so a model cannot upload ~/.ssh or .env files to a ticket.
