@@ -166,6 +166,12 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def store_unavailable() -> Response:
+    """The shared state store is away (PostgreSQL): retry shortly; nothing was done."""
+    body = {"error": "temporarily_unavailable", "error_description": "the state store cannot be reached; retry shortly"}
+    return Response(json.dumps(body), status_code=503, media_type="application/json", headers={"Retry-After": "1"})
+
+
 def unauthorized(description: str) -> Response:
     challenge = 'Bearer realm="halo-mcp"'
     if description:

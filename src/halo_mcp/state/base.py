@@ -201,3 +201,8 @@ class CollectionChanges(Protocol):
     async def version(self) -> int:
         """A number that changes whenever any process changes the stored collections."""
         ...
+
+
+class StateUnavailable(Exception):
+    """The shared store cannot be reached (its type name in `args`, never its URL): a request that needs it is
+    answered 503 with Retry-After, and the server keeps running; the store reconnects on its own."""

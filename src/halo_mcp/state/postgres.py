@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from halo_mcp.audit import AUDIT_COLUMNS, AuditEntry, audit_filter, audit_row
 from halo_mcp.config import ConfigError
-from halo_mcp.state.base import ApiToken
+from halo_mcp.state.base import ApiToken, StateUnavailable
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditLog
@@ -176,8 +176,11 @@ class PostgresState:
             # assigned before the first await, so concurrent first callers share one pool
             self._pool, self._loop = self._new_pool(), loop
             await self._pool.open()
-        async with self._pool.connection() as conn:
-            yield conn
+        try:
+            async with self._pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:  # PostgreSQL away; an SQL error stays itself
+            raise StateUnavailable(type(exc).__name__) from None
 
     def _new_pool(self) -> AsyncConnectionPool:
         return AsyncConnectionPool(

@@ -29,7 +29,8 @@ from starlette.routing import Route
 from halo_mcp.config import ConfigError
 from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer
 from halo_mcp.server.collections.service import CollectionService, NotFound, token_json
-from halo_mcp.server.http import is_loopback, unauthorized
+from halo_mcp.server.http import is_loopback, store_unavailable, unauthorized
+from halo_mcp.state.base import StateUnavailable
 
 Refresh = Callable[[], Awaitable[None]]
 
@@ -53,6 +54,8 @@ def admin_app(
                 return JSONResponse({"error": "not_found", "error_description": str(exc)}, 404)
             except ConfigError as exc:
                 return JSONResponse({"error": "invalid", "error_description": str(exc)}, 400)
+            except StateUnavailable:
+                return store_unavailable()
             if isinstance(result, Response):
                 return result
             return JSONResponse(result)

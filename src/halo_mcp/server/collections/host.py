@@ -38,9 +38,9 @@ from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, S
 from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
-from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
+from halo_mcp.server.http import ReadableRefusals, refusals, store_unavailable, unauthorized
 from halo_mcp.server.surface import Surface
-from halo_mcp.state.base import AuditStore, CollectionChanges
+from halo_mcp.state.base import AuditStore, CollectionChanges, StateUnavailable
 
 log = logging.getLogger("halo_mcp.collections")
 
@@ -154,7 +154,8 @@ class CollectionHost:
                     seen = version
             except Exception as exc:  # the store away or a stored collection now invalid: keep serving, say it once
                 if not failing:
-                    why = str(exc) if isinstance(exc, ConfigError) else type(exc).__name__  # never a URL
+                    known = isinstance(exc, ConfigError | StateUnavailable)
+                    why = str(exc) if known else type(exc).__name__  # never a URL
                     log.error("stored collections not re-read (%s): still serving the previous ones", why)
                 failing = True
             else:
@@ -312,7 +313,15 @@ class CollectionHost:
 
     async def admit(self, scope: Scope) -> tuple[CollectionContext, str] | Response:
         """Host/Origin, then the route, then credentials: all a request costs before the MCP app sees it. On
-        success the principal is in `scope["user"]` (where the SDK binds sessions to it)."""
+        success the principal is in `scope["user"]` (where the SDK binds sessions to it). A shared store that
+        cannot be reached to check a credential is a 503, never a 401 (the credential may well be good)."""
+        try:
+            return await self._admit(scope)
+        except StateUnavailable as exc:
+            log.warning("credential not checked: the state store is unreachable (%s)", exc)
+            return store_unavailable()
+
+    async def _admit(self, scope: Scope) -> tuple[CollectionContext, str] | Response:
         request = Request(scope)
         rejected = await self.guard.validate_request(request, is_post=False)
         if rejected is not None:
