@@ -8,6 +8,10 @@ sign-in routes (server/auth/) check the Host only: browsers and web clients reac
 collection that is unknown, expired, or reachable only by URL token answers 404 alike. Collections on one Halo
 tenant share one `HaloClient`, so one rate budget (never split); every response from a collection carries that
 budget as IETF RateLimit-Policy / RateLimit fields plus Truto's legacy ratelimit-* headers.
+
+With a shared store (PostgreSQL), collections created, changed or deleted through another replica are picked up by
+polling the store's change counter every `CHANGES_POLL_SECONDS`; tokens are never cached, so a revocation is
+refused at the next request. A store that cannot be reached to check a credential answers 503, not 401.
 """
 
 from __future__ import annotations
@@ -134,13 +138,13 @@ class CollectionHost:
         """Start every collection (called from the app's lifespan, inside `tg`); with a shared store, follow the
         changes other replicas make to it."""
         self._tg = tg
-        changes = self.service.state.collections
-        if isinstance(changes, CollectionChanges):
-            version = await changes.version()  # read before the collections: a change in between is seen next time
-            await self.apply(await self.service.specs())
-            tg.start_soon(self._follow, changes, version)
-            return
+        store = self.service.state.collections
+        changes = store if isinstance(store, CollectionChanges) else None
+        # read before the collections: a change made in between is seen at the first poll
+        version = await changes.version() if changes is not None else 0
         await self.apply(await self.service.specs())
+        if changes is not None:
+            tg.start_soon(self._follow, changes, version)
 
     async def _follow(self, changes: CollectionChanges, seen: int) -> None:
         """Poll the shared store's change counter; re-read and apply the collections when it moved."""
