@@ -151,6 +151,13 @@ class AuditLog:
             rows = self._open().execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
 
+    def export(self, after_id: int, limit: int) -> list[AuditEntry]:
+        """Oldest first from `after_id`, a page at a time (`halo-mcp state migrate` copies a large audit so)."""
+        sql = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE id > ? ORDER BY id LIMIT ?"
+        with self._lock:
+            rows = self._open().execute(sql, (after_id, limit)).fetchall()
+        return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:

@@ -307,3 +307,23 @@ async def test_postgresql_stopped_under_a_replica_answers_503_and_the_replica_re
         own.stop()
     assert "the state store is unreachable" in output
     assert "Traceback" not in output
+
+
+async def test_a_large_audit_is_copied_page_by_page_in_order_and_once(database_url: str, tmp_path: Path) -> None:
+    audit = AuditLog(str(tmp_path / "audit.db"))
+    for i in range(7):
+        audit.record(collection="ops", tool="add_note", arguments={}, affected=[], outcome="ok", message=f"note {i}")
+    source = EmbeddedState(":memory:")
+    target = PostgresState(database_url)
+    try:
+        assert (await target.copy_from(source, audit, time.time(), audit_page=3))["audit"] == 7
+        assert (await target.copy_from(source, audit, time.time(), audit_page=3))["audit"] == 0
+    finally:
+        await target.release()
+        source.close()
+        audit.close()
+    copied = PostgresAudit(database_url, max_connections=1)
+    try:
+        assert [e.message for e in copied.entries()] == [f"note {i}" for i in reversed(range(7))]
+    finally:
+        copied.close()

@@ -153,6 +153,7 @@ class PostgresAudit:
 
 TOKEN_COLUMNS = "id, collection, label, created, last_used, expires, revoked"  # ApiToken's order
 COLLECTIONS_TOPIC = "collections"
+AUDIT_PAGE_ROWS = 5_000  # `halo-mcp state migrate` reads and writes the audit this many rows at a time
 
 
 class PostgresState:
@@ -201,19 +202,15 @@ class PostgresState:
         """The pool was closed by `release`, inside its loop."""
         self._pool = None
 
-    async def copy_from(self, source: EmbeddedState, audit: AuditLog | None, now: float) -> dict[str, int]:
+    async def copy_from(
+        self, source: EmbeddedState, audit: AuditLog | None, now: float, *, audit_page: int = AUDIT_PAGE_ROWS
+    ) -> dict[str, int]:
         """`halo-mcp state migrate`: what the embedded store holds and this one lacks, copied once; returns how many
         rows each table gained (a second run gains none). Tokens travel as digests, sign-in records sealed as
         stored, audit rows with their time; expired sign-in records stay behind."""
         tokens = [(*_token_row(token), bytes(digest)) for token, digest in source.tokens.export()]
         collections = [(name, Jsonb(definition)) for name, definition in source.collections.export()]
         signin = source.signin.export(now)
-        entries = list(reversed(audit.entries(limit=2**62))) if audit is not None else []
-        rows = [
-            (e.at, e.collection, e.principal, e.tool, Jsonb(e.arguments), Jsonb(e.affected), e.outcome, e.message,
-             f"sqlite:{e.id}:{e.at!r}")
-            for e in entries
-        ]  # fmt: skip
         counts: dict[str, int] = {}
         async with self.connection() as conn, conn.transaction(), conn.cursor() as cur:
             for table, sql, values in (
@@ -234,12 +231,6 @@ class PostgresState:
                     "ON CONFLICT DO NOTHING",
                     signin,
                 ),
-                (
-                    "audit",
-                    "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, "
-                    "message, imported) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                    rows,
-                ),
             ):
                 counts[table] = 0
                 if values:
@@ -247,7 +238,28 @@ class PostgresState:
                     counts[table] = max(0, cur.rowcount)
             if counts["collections"]:
                 await _bump(cur, COLLECTIONS_TOPIC)
+            counts["audit"] = await _copy_audit(cur, audit, audit_page) if audit is not None else 0
         return counts
+
+
+async def _copy_audit(cur: psycopg.AsyncCursor[Any], audit: AuditLog, page_rows: int) -> int:
+    """The SQLite audit, oldest first and a page at a time; each row remembers its source (`imported`), so a row
+    copied before is skipped."""
+    copied, last = 0, 0
+    sql = (
+        "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message, imported) "
+        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+    )
+    while page := audit.export(last, page_rows):
+        rows = [
+            (e.at, e.collection, e.principal, e.tool, Jsonb(e.arguments), Jsonb(e.affected), e.outcome, e.message,
+             f"sqlite:{e.id}:{e.at!r}")
+            for e in page
+        ]  # fmt: skip
+        await cur.executemany(sql, rows)
+        copied += max(0, cur.rowcount)
+        last = page[-1].id
+    return copied
 
 
 def _token_row(token: ApiToken) -> tuple[Any, ...]:
