@@ -92,6 +92,11 @@ class Interaction:
         """The id the person picks among an ambiguous name's candidates; only called when `can_ask`."""
         raise exc
 
+    async def fill(self, title: str, fields: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """Values the person gives for required arguments the model left out (argument -> its JSON schema), or None
+        when they decline; only called when `can_ask`."""
+        return None
+
 
 SILENT = Interaction()
 
@@ -145,6 +150,9 @@ class Tool:
     output_schema: dict[str, Any] | None = None
     # The description under a selection that narrows a dynamic tool (e.g. read-only), when it differs.
     describe: Callable[[Selection], str | None] | None = None
+    # Missing required arguments are asked of the person (when they can be asked) instead of failing the call:
+    # a custom ticket tool's mandatory form fields, which the person knows and the model may not.
+    asks_missing: bool = False
 
     @property
     def annotations(self) -> types.ToolAnnotations:
