@@ -77,8 +77,10 @@ class Interaction:
     """What one call may say to the person behind the client: how far it got, and a question before a change.
 
     This default reports nothing and asks nothing, as for a client without a progress token or the elicitation
-    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for the tasks
-    extension, which the pinned SDK does not implement: a task would record the same progress in a task store."""
+    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for long work as
+    tasks (extension `io.modelcontextprotocol/tasks`), which mcp 2.3 does not implement (no `tasks/*` methods, no
+    task store): an awaited runbook or a large report would get an Interaction that keeps its progress for
+    `tasks/get` to poll, and the tools would not change."""
 
     can_ask: bool = False
 
