@@ -470,7 +470,7 @@ class PostgresServer:
 
         name = f"t{uuid.uuid4().hex[:12]}"
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")  # type: ignore[call-overload]
+            conn.execute(f"CREATE DATABASE {name}")
         return self.url.rsplit("/", 1)[0] + "/" + name
 
     def stop(self) -> None:

@@ -40,6 +40,7 @@ pytestmark = [pytest.mark.replicas, pytest.mark.anyio, pytest.mark.timeout(120)]
 ADMIN = "admin-Rk3v8PqZ2wLm"
 AUTH = {"Authorization": f"Bearer {ADMIN}"}
 OPS = {"name": "ops", "tenant": "acme", "toolsets": ["directory"], "auth": ["bearer"]}
+Cluster = tuple[list[CliServer], str, dict[str, str]]  # three replicas, their database, their environment
 SERVED_WITHIN_SECONDS = 5.0  # the poll is every second; the bound leaves room for three replicas on two cores
 
 
@@ -56,26 +57,24 @@ def config_file(directory: Path, sandbox: Sandbox, database_url: str, redis_url:
 
 
 def env_for(sandbox: Sandbox, config: Path, directory: Path, **extra: str) -> dict[str, str]:
-    return subprocess_env(
+    env = subprocess_env(
         T_ID=sandbox.client_id,
         T_SECRET=sandbox.client_secret,
         HALO_MCP_CONFIG=str(config),
         HALO_MCP_STATE_DB=str(directory / "unused-state.db"),  # must stay unused: the store is PostgreSQL
-        **extra,
     )
+    return {**env, **extra}
 
 
 @pytest.fixture(scope="module")
-def cluster(
-    postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[list[CliServer], str]]:
+def cluster(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     directory = tmp_path_factory.mktemp("shared-state")
     database = postgres_server.database()
     with Sandbox(seed=1) as sb:
         env = env_for(sb, config_file(directory, sb, database), directory, HALO_MCP_ADMIN_TOKEN=ADMIN)
         servers = [CliServer(env) for _ in range(3)]
         try:
-            yield servers, database
+            yield servers, database, env
         finally:
             for server in servers:
                 server.stop()
@@ -107,9 +106,9 @@ async def until_served(url: str, token: str) -> float:
 
 
 async def test_a_collection_and_token_made_through_one_replica_are_served_by_the_others(
-    cluster: tuple[list[CliServer], str],
+    cluster: Cluster,
 ) -> None:
-    servers, _ = cluster
+    servers, _, _ = cluster
     async with httpx2.AsyncClient(timeout=10, headers=AUTH) as http:
         created = await http.post(f"{servers[0].url}/admin/api/collections", json=OPS)
         assert created.status_code == 201, created.text
@@ -126,9 +125,9 @@ async def test_a_collection_and_token_made_through_one_replica_are_served_by_the
 
 
 async def test_a_token_revoked_through_one_replica_is_refused_by_the_others_at_their_next_request(
-    cluster: tuple[list[CliServer], str],
+    cluster: Cluster,
 ) -> None:
-    servers, _ = cluster
+    servers, _, _ = cluster
     async with httpx2.AsyncClient(timeout=10, headers=AUTH) as http:
         made = await http.post(f"{servers[0].url}/admin/api/collections", json={**OPS, "name": "desk"})
         assert made.status_code == 201, made.text
@@ -143,8 +142,8 @@ async def test_a_token_revoked_through_one_replica_is_refused_by_the_others_at_t
     assert [await status(f"{s.url}/mcp/desk", secret) for s in servers] == [401, 401, 401]
 
 
-async def test_a_deleted_collection_stops_being_served_everywhere(cluster: tuple[list[CliServer], str]) -> None:
-    servers, database = cluster
+async def test_a_deleted_collection_stops_being_served_everywhere(cluster: Cluster) -> None:
+    servers, database, _ = cluster
     async with httpx2.AsyncClient(timeout=10, headers=AUTH) as http:
         made = await http.post(f"{servers[1].url}/admin/api/collections", json={**OPS, "name": "brief"})
         assert made.status_code == 201, made.text
@@ -163,6 +162,29 @@ async def test_a_deleted_collection_stops_being_served_everywhere(cluster: tuple
         assert await state.collections.get("brief") is None
     finally:
         await state.release()
+
+
+async def test_a_token_issued_by_the_cli_against_postgresql_works_on_every_replica(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    servers, _, env = cluster
+    env = {**env, "HALO_MCP_STATE_DB": str(tmp_path / "never.db")}
+    async with httpx2.AsyncClient(timeout=10, headers=AUTH) as http:
+        made = await http.post(f"{servers[0].url}/admin/api/collections", json={**OPS, "name": "cli"})
+        assert made.status_code == 201, made.text
+    done = subprocess.run(
+        [sys.executable, "-m", "halo_mcp", "collections", "--json", "token", "cli", "--label", "from the shell"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    secret = json.loads(done.stdout)["token"]
+    for server in servers:
+        await until_served(f"{server.url}/mcp/cli", secret)
+        assert await status(f"{server.url}/mcp/cli", secret) == 200
+    assert not (tmp_path / "never.db").exists()
 
 
 # -- moving from the embedded store ----------------------------------------------------------------------------
