@@ -20,6 +20,7 @@ import pytest
 
 from halo_mcp.audit import AuditLog
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.collections.host import CHANGES_POLL_SECONDS
 from halo_mcp.state.base import ApiToken
 from halo_mcp.state.embedded import EmbeddedState
@@ -303,8 +304,12 @@ async def test_postgresql_stopped_under_a_replica_answers_503_and_the_replica_re
     own = PostgresServer(str(tmp_path)).start()  # its own server: stopping it must not disturb the other tests
     try:
         with Sandbox(seed=1) as sb:
-            env = env_for(sb, config_file(tmp_path, sb, own.database()), tmp_path, HALO_MCP_ADMIN_TOKEN=ADMIN)
+            config = config_file(tmp_path, sb, own.database())
+            config.write_text(config.read_text().replace("[server]\n", '[server]\npublic_url = "http://127.0.0.1"\n'))
+            signin = KeyRing.new_secret()  # sign-in on: its records are in PostgreSQL too
+            env = env_for(sb, config, tmp_path, HALO_MCP_ADMIN_TOKEN=ADMIN, HALO_MCP_SIGNIN_KEYS=signin)
             server = CliServer(env)
+            client = {"redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}
             try:
                 async with httpx2.AsyncClient(timeout=30, headers=AUTH) as http:
                     await http.post(f"{server.url}/admin/api/collections", json=OPS)
@@ -317,11 +322,14 @@ async def test_postgresql_stopped_under_a_replica_answers_503_and_the_replica_re
                     assert time.monotonic() - started < CONNECT_TIMEOUT_SECONDS  # refused promptly, not hung
                     refused = await http.get(f"{server.url}/admin/api/collections/ops/tokens")
                     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+                    registered = await http.post(f"{server.url}/register", json=client)
+                    assert registered.status_code == 503, registered.text
                     assert (await http.get(f"{server.url}/healthz")).status_code == 200
                     own.start()
                     with anyio.fail_after(15):  # the pool reconnects on its own
                         while await status(f"{server.url}/mcp/ops", secret) != 200:
                             await anyio.sleep(0.2)
+                    assert (await http.post(f"{server.url}/register", json=client)).status_code == 201
                 assert server.proc.poll() is None
             finally:
                 output = server.stop()
