@@ -183,6 +183,16 @@ class PostgresState:
         except (psycopg.OperationalError, PoolTimeout) as exc:  # PostgreSQL away; an SQL error stays itself
             raise StateUnavailable(type(exc).__name__) from None
 
+    async def rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """One statement in its own transaction (the pool's connections autocommit): the rows it returned."""
+        async with self.connection() as conn:
+            return await (await conn.execute(sql, args)).fetchall()
+
+    async def count(self, sql: str, args: tuple[Any, ...] = ()) -> int:
+        """One statement in its own transaction: how many rows it changed."""
+        async with self.connection() as conn:
+            return (await conn.execute(sql, args)).rowcount
+
     def _new_pool(self) -> AsyncConnectionPool:
         return AsyncConnectionPool(
             self._url,
@@ -272,15 +282,8 @@ async def _bump(cur: psycopg.AsyncCursor[Any], topic: str) -> None:
 
 class PostgresTokens:
     def __init__(self, state: PostgresState) -> None:
-        self._state = state
-
-    async def _rows(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        async with self._state.connection() as conn:
-            return await (await conn.execute(sql, args)).fetchall()
-
-    async def _count(self, sql: str, args: tuple[Any, ...]) -> int:
-        async with self._state.connection() as conn:
-            return (await conn.execute(sql, args)).rowcount
+        self._rows = state.rows
+        self._count = state.count
 
     async def add(self, token: ApiToken, digest: bytes) -> None:
         await self._count(
@@ -328,15 +331,12 @@ class PostgresCollections:
         self._state = state
 
     async def list(self) -> list[dict[str, Any]]:
-        async with self._state.connection() as conn:
-            cur = await conn.execute('SELECT definition FROM halo_mcp_collections ORDER BY name COLLATE "C"')
-            return [row[0] for row in await cur.fetchall()]
+        rows = await self._state.rows('SELECT definition FROM halo_mcp_collections ORDER BY name COLLATE "C"')
+        return [row[0] for row in rows]
 
     async def get(self, name: str) -> dict[str, Any] | None:
-        async with self._state.connection() as conn:
-            cur = await conn.execute("SELECT definition FROM halo_mcp_collections WHERE name = %s", (name,))
-            row = await cur.fetchone()
-        return row[0] if row else None
+        rows = await self._state.rows("SELECT definition FROM halo_mcp_collections WHERE name = %s", (name,))
+        return rows[0][0] if rows else None
 
     async def put(self, name: str, definition: dict[str, Any]) -> None:
         async with self._state.connection() as conn, conn.transaction(), conn.cursor() as cur:
@@ -356,24 +356,18 @@ class PostgresCollections:
         return deleted
 
     async def version(self) -> int:
-        async with self._state.connection() as conn:
-            cur = await conn.execute("SELECT counter FROM halo_mcp_changes WHERE topic = %s", (COLLECTIONS_TOPIC,))
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        rows = await self._state.rows("SELECT counter FROM halo_mcp_changes WHERE topic = %s", (COLLECTIONS_TOPIC,))
+        return int(rows[0][0]) if rows else 0
 
 
 class PostgresSignIn:
     def __init__(self, state: PostgresState) -> None:
-        self._state = state
+        self._rows = state.rows
+        self._count = state.count
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> bytes | None:
-        async with self._state.connection() as conn:
-            row = await (await conn.execute(sql, args)).fetchone()
-        return bytes(row[0]) if row else None
-
-    async def _count(self, sql: str, args: tuple[Any, ...]) -> int:
-        async with self._state.connection() as conn:
-            return (await conn.execute(sql, args)).rowcount
+        rows = await self._rows(sql, args)
+        return bytes(rows[0][0]) if rows else None
 
     async def put(self, kind: str, key: str, value: bytes, expires: float | None) -> None:
         await self._count(
