@@ -231,8 +231,9 @@ class ServerSettings(BaseSettings):
     created_tag: str = Field(default="AI: {collection}", max_length=100)
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
-    # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the audit. Unset: both
-    # stay in this process (the window in memory, the audit in HALO_MCP_AUDIT_DB).
+    # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the durable records
+    # (collections, API token digests, sign-in records, the audit). Unset: the window stays in memory, the records
+    # in SQLite (HALO_MCP_STATE_DB, HALO_MCP_AUDIT_DB). Also `[server]` keys in halo-mcp.toml (with_file_engines).
     redis_url: SecretStr | None = None
     database_url: SecretStr | None = None
     # How many replicas share one Halo tenant; a replica that cannot reach Redis keeps to 1/N of the budget (N is
@@ -255,7 +256,8 @@ class ServerSettings(BaseSettings):
     config: str = ""
     # The admin API's token (/admin/api); kept only as its SHA-256 digest. Unset: no admin API.
     admin_token: SecretStr | None = None
-    # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
+    # SQLite file for collections, their API tokens and sign-in records, unless HALO_MCP_DATABASE_URL is set; empty
+    # means $XDG_STATE_HOME/halo-mcp/state.db.
     state_db: str = ""
     # Per-user sign-in (collections with auth = ["oauth"]): the key ring, comma-separated base64 32-byte keys,
     # newest first (it encrypts Halo tokens at rest and signs MCP access tokens; older keys still decrypt).
