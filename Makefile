@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean
+.PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean screenshots
 
 # The console's browser tests drive Debian's chromium (Playwright's own browser download is not used).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -77,6 +77,10 @@ inspector: install $(TOOLS)/.inspector-$(INSPECTOR_VERSION)
 # MCP Bundle (one-click install in Claude Desktop): validate mcpb/manifest.json, pack dist/halo-mcp-<version>.mcpb
 mcpb: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
 	PATH="$(CURDIR)/$(NODE_BIN):$$PATH" scripts/mcpb.sh
+
+# The README's console screenshots (docs/screenshots/), from the browser test.
+screenshots: install
+	CONSOLE_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_console_browser.py
 
 clean:
 	rm -rf $(VENV) .tools build dist

@@ -3,13 +3,18 @@ token, a client-side rate budget (so Health has a chart) and an in-memory state 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import ADMIN_TOKEN, CollectionsServer, halo_settings_for
+from tests.helpers import ADMIN_TOKEN, CHROMIUM, CHROMIUM_ARGS, CollectionsServer, halo_settings_for
+
+if TYPE_CHECKING:
+    from playwright.async_api import Page
 
 
 @pytest.fixture(scope="module")
@@ -28,3 +33,26 @@ def console(sandbox: Sandbox) -> Iterator[CollectionsServer]:
         server = CollectionsServer(file, halo, settings).start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+async def page(tmp_path: Path) -> AsyncIterator[Page]:
+    """A page in Debian's headless Chromium (installed by `make install`), with a fresh profile."""
+    from playwright.async_api import async_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
+    async with async_playwright() as pw:
+        context = await pw.chromium.launch_persistent_context(
+            tmp_path / "profile",
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport={"width": 1280, "height": 800},
+            permissions=["clipboard-read", "clipboard-write"],
+        )
+        context.set_default_timeout(15_000)
+        try:
+            yield await context.new_page()
+        finally:
+            await context.close()

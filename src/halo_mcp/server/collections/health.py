@@ -3,8 +3,9 @@ the requests sent and the 429s received; per collection the tool calls, errors a
 hour.
 
 Nothing is added to the request path: a sampler reads the tenants' clients and the /metrics registry every
-HEALTH_SAMPLE_SECONDS and keeps HEALTH_HISTORY_SECONDS of samples; a report compares the live figures with the
-oldest sample in the hour (counters that went backwards, a client rebuilt on reload, count from zero).
+HEALTH_SAMPLE_SECONDS and keeps HEALTH_HISTORY_SECONDS of samples (the budget chart spans the tenant's rolling
+window); a report compares the live figures with the oldest sample in the hour (counters that went backwards, a
+client rebuilt on reload, count from zero).
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.ratelimit import tenant_of
 from halo_mcp.server.metrics import METRICS
 
-HEALTH_SAMPLE_SECONDS = 5.0
+HEALTH_SAMPLE_SECONDS = 2.0
 HEALTH_HISTORY_SECONDS = 3600.0
-CHART_SECONDS = 600.0  # the budget chart shows the last ten minutes
 RECENT_SECONDS = 300.0  # "recent" 429s: the last five minutes
 
 
@@ -109,7 +109,8 @@ class HealthRecorder:
             base = hour.tenants.get(name) if hour else None
             start = recent.tenants.get(name) if recent else None
             errors, seconds, timed = spent.get(name, [0.0, 0.0, 0.0])
-            series = [(s.at - now.at, s.tenants[name][0]) for s in self.samples if s.at >= now.at - CHART_SECONDS
+            span = state.window_seconds if state else 0.0  # the chart: the budget over the last rolling window
+            series = [(s.at - now.at, s.tenants[name][0]) for s in self.samples if s.at >= now.at - span
                       and name in s.tenants and s.tenants[name][0] is not None]  # fmt: skip
             tenants.append({
                 "tenant": name,
@@ -126,7 +127,7 @@ class HealthRecorder:
                 "mean_call_ms": round(seconds / timed * 1000, 1) if timed else None,
                 "series": [(round(t), r) for t, r in series] + ([(0, state.remaining)] if state else []),
             })  # fmt: skip
-        return {"tenants": tenants, "collections": collections, "window_history_seconds": CHART_SECONDS}
+        return {"tenants": tenants, "collections": collections}
 
 
 def _count(now: int, then: int) -> int:

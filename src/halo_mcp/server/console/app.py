@@ -265,7 +265,7 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
     async def health(request: Request, session: AdminSession) -> Response:
         report = admin.health.report()
         for t in report["tenants"]:
-            t["chart"] = chart_points(t["series"], t["limit"] or 0, report["window_history_seconds"])
+            t["chart"] = chart_points(t["series"], t["limit"] or 0, t["window_seconds"] or 1.0)
         return render(request, "health.html", session, report=report, width=CHART_WIDTH, height=CHART_HEIGHT)
 
     # -- try a tool --------------------------------------------------------------------------------------------
