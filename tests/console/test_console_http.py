@@ -21,6 +21,7 @@ SECRET = re.compile(r"hmcp_[A-Za-z0-9_-]{20,}")
 
 
 async def test_a_signed_out_browser_is_sent_to_sign_in_and_its_posts_are_refused(console: CollectionsServer) -> None:
+    before = await console.service.state.tokens.list()
     async with ConsoleClient(console.url) as browser:
         for page in ("/admin/collections", "/admin/tokens", "/admin/audit", "/admin/health", "/admin/try"):
             answer = await browser.http.get(page)
@@ -30,7 +31,7 @@ async def test_a_signed_out_browser_is_sent_to_sign_in_and_its_posts_are_refused
         assert refused.status_code == 403
         assert "Sign in first" in refused.text
         assert (await browser.http.get("/admin/audit.csv")).status_code == 303
-    assert not [t for t in await console.service.state.tokens.list() if t.label == ""]
+    assert await console.service.state.tokens.list() == before  # the refused POST issued nothing
 
 
 async def test_a_wrong_admin_token_is_refused_and_the_attempt_audited(console: CollectionsServer) -> None:
@@ -235,3 +236,13 @@ def test_a_csv_cell_a_spreadsheet_would_run_as_a_formula_is_exported_as_text() -
     entry = AuditEntry(7, 0.0, "desk", "create_ticket", {}, ["ticket:3"], "ok", '=HYPERLINK("http://x")', "+tok")
     row = next(csv.DictReader(io.StringIO(audit_csv([entry]))))
     assert (row["message"], row["person"], row["collection"]) == ('\'=HYPERLINK("http://x")', "'+tok", "desk")
+
+
+async def test_sign_in_returns_only_to_a_console_page_never_to_another_site(console: CollectionsServer) -> None:
+    async with ConsoleClient(console.url) as browser:
+        for target, landing in (("/admin/health", "/admin/health"), ("https://evil.example/", "/admin/collections"),
+                                ("//evil.example/admin/", "/admin/collections")):  # fmt: skip
+            nonce = await browser.token_on(f"/admin/signin?next={target}")
+            answer = await browser.http.post("/admin/signin", data={"nonce": nonce, "token": ADMIN_TOKEN,
+                                                                    "next": target})  # fmt: skip
+            assert answer.headers["location"] == landing, target
