@@ -1,4 +1,4 @@
-"""Fixtures for the admin console: one collections server per module over the session sandbox, with an admin
+"""Fixtures for the admin console: one collections server per module over the module's own sandbox, with an admin
 token, a client-side rate budget (so Health has a chart) and an in-memory state store and audit."""
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ if TYPE_CHECKING:
 
 
 @pytest.fixture(scope="module")
-def console(sandbox: Sandbox) -> Iterator[CollectionsServer]:
+def console(module_sandbox: Sandbox) -> Iterator[CollectionsServer]:
+    sandbox = module_sandbox  # its own: the tickets these tests create must not show up in other modules' tests
     with pytest.MonkeyPatch.context() as env:
         env.setenv("T_ACME_ID", sandbox.client_id)
         env.setenv("T_ACME_SECRET", sandbox.client_secret)
