@@ -11,6 +11,7 @@ import re
 import pytest
 
 from halo_mcp.audit import AuditEntry
+from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.collections.admin import audit_csv
 from halo_mcp.server.console.session import CSP
 from tests.helpers import ADMIN_TOKEN, CollectionsServer, ConsoleClient, mcp_at, ok
@@ -246,3 +247,27 @@ async def test_sign_in_returns_only_to_a_console_page_never_to_another_site(cons
             answer = await browser.http.post("/admin/signin", data={"nonce": nonce, "token": ADMIN_TOKEN,
                                                                     "next": target})  # fmt: skip
             assert answer.headers["location"] == landing, target
+
+
+async def test_health_counts_the_429s_halo_answered_and_the_page_shows_them(
+    console: CollectionsServer, module_sandbox: Sandbox
+) -> None:
+    admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+    async with ConsoleClient(console.url) as browser:
+        issued = await browser.http.post("/admin/api/collections/desk/tokens", json={}, headers=admin)
+        async with mcp_at(f"{console.url}/mcp/desk", token=issued.json()["token"]) as mcp:
+            ok(await mcp.call_tool("get_ticket", {"id": 1}))  # a Halo token first: the limit counts API calls
+            before = module_sandbox.counters()["rate_limited"]
+            module_sandbox.set_faults(rate_limit={"limit": 1, "window_seconds": 0.3, "retry_after": True})
+            try:
+                for _ in range(3):
+                    ok(await mcp.call_tool("get_ticket", {"id": 1}))  # waited out and retried by the client
+            finally:
+                module_sandbox.clear_faults()
+        refused = module_sandbox.counters()["rate_limited"] - before
+        acme = (await browser.http.get("/admin/api/health", headers=admin)).json()["tenants"][0]
+        await browser.sign_in()
+        page = await browser.http.get("/admin/health")
+    assert refused >= 1
+    assert acme["rate_limited_recent"] == acme["rate_limited_last_hour"] == refused
+    assert f'<td class="num">{refused} / {refused}</td>' in page.text
