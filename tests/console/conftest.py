@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from pydantic import SecretStr
 
 from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.auth.keys import KeyRing
 from tests.helpers import ADMIN_TOKEN, CHROMIUM, CHROMIUM_ARGS, CollectionsServer, halo_settings_for
 
 if TYPE_CHECKING:
@@ -57,3 +59,26 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
             yield await context.new_page()
         finally:
             await context.close()
+
+
+@pytest.fixture(scope="module")
+def halo_signin_console(module_sandbox: Sandbox) -> Iterator[CollectionsServer]:
+    """The console where per-user sign-in is configured (a collection with auth = ["oauth"]): a Halo admin may sign
+    in with Halo. Only a client id, like Halo's native-application API apps."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("T_ACME_ID", module_sandbox.client_id)
+        tenant = {"url": module_sandbox.url, "client_id_env": "T_ACME_ID", "rate_limit": "off"}
+        desk = {"name": "desk", "tenant": "acme", "auth": ["oauth"]}
+        file = parse_file({"tenants": {"acme": tenant}, "collections": [desk]})
+        base = halo_settings_for(module_sandbox)
+        halo = {n: tenant_halo_settings(n, t, base=base) for n, t in file.tenants.items()}
+        keys = SecretStr(KeyRing.new_secret())
+        server = CollectionsServer(
+            file, halo, ServerSettings(transport="http", admin_token=ADMIN_TOKEN, signin_keys=keys)
+        )
+        server.service.file = file.model_copy(
+            update={"server": file.server.model_copy(update={"public_url": server.url})}
+        )
+        server.start()
+    yield server
+    server.stop()

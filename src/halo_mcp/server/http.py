@@ -275,8 +275,8 @@ def build_collections_app(
     json_response: bool | None = None,
 ) -> Starlette:
     """The ASGI app for halo-mcp.toml: every collection at /mcp/<name>, /sse/<name> and /mcp/t/<token>, the admin
-    API at /admin/api and the console at /admin when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads the file (SIGHUP and
-    /admin/api/reload); without it a reload re-reads only the store."""
+    API at /admin/api and the console at /admin when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads
+    the file (SIGHUP and /admin/api/reload); without it a reload re-reads only the store."""
     from halo_mcp.server.collections.admin import Admin, LoopbackOnly, admin_app
     from halo_mcp.server.collections.auth import StaticTokenVerifier
     from halo_mcp.server.collections.host import CollectionHost

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from importlib import resources
@@ -13,17 +14,20 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from mcp.server.auth.provider import AuthorizeError, TokenError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from halo_mcp.config import ConfigError
+from halo_mcp.halo.login import pkce_pair
 from halo_mcp.server.collections.admin import Admin, AuditQuery, ToolCost, audit_csv, record_links
 from halo_mcp.server.collections.auth import StaticTokenVerifier
 from halo_mcp.server.collections.service import NotFound
 from halo_mcp.server.console.forms import arguments_from, collection_from, fields_of, more_keys
 from halo_mcp.server.console.session import (
     CONSOLE_SESSION_SECONDS,
+    PENDING_SECONDS,
     SESSION_COOKIE,
     SIGNIN_COOKIE,
     AdminSession,
@@ -36,6 +40,10 @@ from halo_mcp.server.console.session import (
 from halo_mcp.tools.toolsets import TOOLSET_NAMES
 
 PRINCIPAL = "admin (console)"
+HALO_CALLBACK = "/admin/signin/halo/callback"  # register {console}/admin/signin/halo/callback in Halo's API application
+# Halo answers /Agent/me under any scope; the sign-in's token is used for that one question and never kept.
+HALO_SCOPE = "read:tickets"
+PENDING_KIND = "console_pending"
 STATIC = {"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"}
 CHART_WIDTH, CHART_HEIGHT = 240, 60
 
@@ -117,7 +125,8 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
 
     async def signin_form(request: Request) -> Response:
         nonce = request.cookies.get(SIGNIN_COOKIE) or secrets.token_urlsafe(32)
-        response = render(request, "signin.html", None, next=_next(request.query_params.get("next")), nonce=nonce)
+        response = render(request, "signin.html", None, next=_next(request.query_params.get("next")), nonce=nonce,
+                          halo_tenants=halo_tenants())  # fmt: skip
         set_cookie(response, request, SIGNIN_COOKIE, nonce, 600)
         return response
 
@@ -131,9 +140,9 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
         presented = form.get("token")
         if not isinstance(presented, str) or await verifier.verify_token(presented.strip()) is None:
             admin.record(PRINCIPAL, "sign_in", "", {}, [], "refused: wrong admin token")
-            response = render(request, "signin.html", None, 401, next=_next(form.get("next")), nonce=nonce,
-                              error="That is not the admin token (HALO_MCP_ADMIN_TOKEN).")  # fmt: skip
-            return response
+            wrong = "That is not the admin token (HALO_MCP_ADMIN_TOKEN)."
+            return render(request, "signin.html", None, 401, next=_next(form.get("next")), nonce=nonce,
+                          halo_tenants=halo_tenants(), error=wrong)  # fmt: skip
         admin.record(PRINCIPAL, "sign_in", "", {}, [], "signed in")
         response = secured(RedirectResponse(_next(form.get("next")), 303))
         set_cookie(response, request, SESSION_COOKIE, await sessions.start(PRINCIPAL), CONSOLE_SESSION_SECONDS)
@@ -145,6 +154,58 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
         admin.record(session.principal, "sign_out", "", {}, [], "signed out")
         response = secured(RedirectResponse("/admin/signin", 303))
         response.delete_cookie(SESSION_COOKIE, path="/admin")
+        return response
+
+    # -- sign-in as a Halo administrator (where per-user sign-in is configured) ---------------------------
+
+    def halo_tenants() -> list[str]:
+        """Tenants whose people sign in (a collection with auth = ["oauth"]): their admins may use the console."""
+        if admin.host.signin is None:
+            return []
+        return sorted({c.spec.tenant for c in admin.host.contexts.values() if "oauth" in c.spec.config.auth})
+
+    def callback_url(request: Request) -> str:
+        return str(request.base_url).rstrip("/") + HALO_CALLBACK
+
+    async def halo_start(request: Request) -> Response:
+        tenant = request.query_params.get("tenant", "")
+        if admin.host.signin is None or tenant not in halo_tenants():
+            return refused(request, 404, f"Signing in with Halo is not set up for tenant {tenant!r}: use the "
+                           "admin token, or serve a collection with auth = [\"oauth\"] on that tenant.")  # fmt: skip
+        verifier, challenge = pkce_pair()
+        state = secrets.token_urlsafe(32)
+        pending = {"verifier": verifier, "tenant": tenant, "next": _next(request.query_params.get("next"))}
+        await sessions.store.put(PENDING_KIND, state, json.dumps(pending).encode(), time.time() + PENDING_SECONDS)
+        halo = admin.host.signin.halo(tenant)
+        target = halo.authorize_url(redirect_uri=callback_url(request), state=state, challenge=challenge,
+                                    scope=HALO_SCOPE)  # fmt: skip
+        return secured(RedirectResponse(target, 303))
+
+    async def halo_back(request: Request) -> Response:
+        q = request.query_params
+        raw = await sessions.store.take(PENDING_KIND, q.get("state", ""), time.time())
+        if raw is None or admin.host.signin is None:
+            return refused(request, 400, "This sign-in is unknown or expired: start again from the sign-in page.")
+        pending = json.loads(raw)
+        if "code" not in q:
+            return refused(request, 403, f"Halo did not sign you in ({q.get('error', 'no code')}).")
+        halo = admin.host.signin.halo(pending["tenant"])
+        try:
+            grant = await halo.exchange(q["code"], redirect_uri=callback_url(request), verifier=pending["verifier"])
+            person = await halo.who(grant.access_token)
+            allowed = person.kind == "agent" and await halo.is_admin(grant.access_token)
+        except (AuthorizeError, TokenError) as exc:
+            return refused(request, 403, f"Halo sign-in failed: {exc.error_description}")
+        principal = f"{person.name or person.id} (Halo {person.kind} {pending['tenant']}/{person.id})"
+        if not allowed:
+            admin.record(principal, "sign_in", "", {"tenant": pending["tenant"]}, [], "refused: not a Halo admin")
+            return refused(request, 403, f"{person.name or person.id} is not an administrator in Halo: ask one to "
+                           "sign in, or use the admin token.")  # fmt: skip
+        admin.record(principal, "sign_in", "", {"tenant": pending["tenant"]}, [], "signed in with Halo")
+        # A page, not a redirect: the cookie is SameSite=Strict, so a redirect chain that began at Halo would not
+        # carry it; the page's own navigation does.
+        response = render(request, "signed_in.html", None, next=pending["next"], who=person.name)
+        set_cookie(response, request, SESSION_COOKIE, await sessions.start(principal), CONSOLE_SESSION_SECONDS)
         return response
 
     # -- collections -----------------------------------------------------------------------------------------
@@ -319,6 +380,8 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
         Route("/admin/static/{name}", static, methods=["GET"]),
         Route("/admin/signin", signin_form, methods=["GET"]),
         Route("/admin/signin", signin, methods=["POST"]),
+        Route("/admin/signin/halo", halo_start, methods=["GET"]),
+        Route(HALO_CALLBACK, halo_back, methods=["GET"]),
         Route("/admin/signout", page(signout, post=True), methods=["POST"]),
         Route("/admin/collections", page(collections), methods=["GET"]),
         Route("/admin/collections/new", page(new_collection), methods=["GET"]),

@@ -24,6 +24,7 @@ from starlette.responses import Response
 from halo_mcp.state.base import SignInStore
 
 CONSOLE_SESSION_SECONDS = 8 * 3600
+PENDING_SECONDS = 600  # a sign-in with Halo: the person's time to sign in there
 SESSION_COOKIE = "halo_mcp_admin"
 SIGNIN_COOKIE = "halo_mcp_admin_signin"  # the sign-in form's double-submit token
 SESSION_KIND = "console"
