@@ -7,17 +7,21 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean screenshots
 
-# The console's browser tests drive Debian's chromium (Playwright's own browser download is not used).
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is never used).
+CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
-	[ -x /usr/bin/chromium ] || { $(SUDO) apt-get update && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+install: $(STAMP) $(CHROMIUM)
 
 # `make demo PORT=9000` when 8000 is taken (HALO_MCP_PORT works too).
 demo: install

@@ -178,6 +178,8 @@ async def test_the_audit_filters_link_each_ticket_to_halo_and_export_csv_without
         assert f'href="{console.host.tenant_settings["acme"].url}/ticket?id={ticket}"' in page.text
         assert page.text.count("<code>create_ticket</code>") == 1
         assert "No entries match" in (await browser.http.get("/admin/audit", params={"ticket": "999999"})).text
+        issues = (await browser.http.get("/admin/audit", params={"tool": "admin.issue_token"})).text
+        assert "<code>admin.issue_token</code>" in issues and "<code>create_ticket</code>" not in issues
         assert "No entries match" in (await browser.http.get("/admin/audit", params={"until": "2000-01-01"})).text
         bad = await browser.http.get("/admin/audit", params={"since": "yesterday"})
         assert bad.status_code == 400 and "since: &#39;yesterday&#39; is not a date" in bad.text
