@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from halo_mcp.audit import AuditLog
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
-from halo_mcp.state.base import State
+from halo_mcp.state.base import AuditStore, State
 from halo_mcp.state.embedded import EmbeddedState
 from tests.helpers import PostgresServer, halo_settings_for
 
@@ -78,6 +79,20 @@ async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         store = EmbeddedState(str(tmp_path / "state.db"))
     yield store
     await store.release()
+    store.close()
+
+
+@pytest.fixture(params=["embedded", pytest.param("shared", marks=pytest.mark.replicas)])
+def audit_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
+    """Each audit contract on every backend: a SQLite file, and PostgreSQL (a fresh database each time)."""
+    store: AuditStore
+    if request.param == "shared":
+        from halo_mcp.state.postgres import PostgresAudit
+
+        store = PostgresAudit(request.getfixturevalue("database_url"))
+    else:
+        store = AuditLog(str(tmp_path / "audit.db"))
+    yield store
     store.close()
 
 

@@ -1,6 +1,13 @@
 """An audit trail of every write made through the server: when, which collection, which principal (an API token's
 id and label), which tool, arguments with secrets removed, the Halo records affected, and the outcome. SQLite, file
-or memory; PostgreSQL for replicas (state/postgres.py)."""
+or memory; PostgreSQL for replicas (state/postgres.py).
+
+Every filter is applied by the database, over the whole audit: collection and tool (indexed with the id, so the
+newest match is found without a scan), time (indexed), ticket (each entry's tickets are worked out once, when it is
+recorded, and indexed) and person (a case-insensitive part of the principal: a scan, newest first, that stops at
+the page's end). Pages are read newest first from an id (`before`), so a page stays the same while new entries
+arrive.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,7 @@ import sqlite3
 import threading
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +41,18 @@ CREATE TABLE IF NOT EXISTS audit (
     message TEXT NOT NULL,
     principal TEXT NOT NULL DEFAULT ''
 )
+"""
+# The filters' indexes, and each entry's tickets (`tickets_in`); `TICKETS_TABLE` is the mark of a file that has them.
+TICKETS_TABLE = "audit_tickets"
+INDEXES = """
+CREATE TABLE IF NOT EXISTS audit_tickets (
+    ticket INTEGER NOT NULL,
+    entry INTEGER NOT NULL,
+    PRIMARY KEY (ticket, entry)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_collection ON audit (collection, id);
+CREATE INDEX IF NOT EXISTS audit_tool ON audit (tool, id);
 """
 
 
@@ -70,12 +90,73 @@ def audit_row(
     return (time.time(), collection, principal, tool, args, touched, outcome, message[:MESSAGE_LIMIT_CHARS])
 
 
-def audit_filter(placeholder: str, *, tool: str | None, collection: str | None) -> tuple[str, list[str]]:
-    """The WHERE clause (empty when nothing filters) and its values, in the store's placeholder style."""
-    wanted = {"tool": tool, "collection": collection}
-    terms = [(f"{column} = {placeholder}", value) for column, value in wanted.items() if value]
+TICKET_RECORDS = ("ticket", "action", "attachment")  # `ticket:N`, `action:N/M`, `attachment:N/M`: on ticket N
+
+
+def tickets_in(tool: str, arguments: dict[str, Any], affected: list[str]) -> list[int]:
+    """The tickets an entry touched: its `ticket:N`, `action:N/M` and `attachment:N/M` records, and a ticket id in
+    its arguments (`ticket_id`, or `id` for a tool on a ticket). Worked out once, when the entry is recorded."""
+    found = set()
+    for record in affected:
+        kind, _, ident = record.partition(":")
+        number = ident.split("/", 1)[0]
+        if kind in TICKET_RECORDS and number.isascii() and number.isdigit():
+            found.add(int(number))
+    for key in ("ticket_id", "id") if tool.endswith("ticket") or "ticket_id" in arguments else ():
+        value = arguments.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+            found.add(value)
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class AuditSql:
+    """How one database spells the filters: its placeholder, a case-insensitive LIKE, and "entry is on ticket"."""
+
+    placeholder: str
+    like: str
+    on_ticket: str
+
+
+def audit_filter(
+    sql: AuditSql,
+    *,
+    tool: str | None = None,
+    collection: str | None = None,
+    person: str | None = None,
+    ticket: int | None = None,
+    since: float | None = None,
+    until: float | None = None,
+    before: int | None = None,
+) -> tuple[str, list[Any]]:
+    """The WHERE clause (empty when nothing filters) and its values; `since` is inclusive, `until` and `before` (an
+    entry id: the page after the one that ended there) exclusive."""
+    p = sql.placeholder
+    wanted: list[tuple[str, Any]] = [
+        (f"collection = {p}", collection or None),
+        (f"tool = {p}", tool or None),
+        (f"principal {sql.like} {p} ESCAPE '\\'", f"%{_like_escaped(person)}%" if person else None),
+        (sql.on_ticket, ticket),
+        (f"at >= {p}", since),
+        (f"at < {p}", until),
+        (f"id < {p}", before),
+    ]
+    terms = [(term, value) for term, value in wanted if value is not None]
     where = " WHERE " + " AND ".join(term for term, _ in terms) if terms else ""
     return where, [value for _, value in terms]
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def parse_when(value: str, name: str) -> float:
+    """Epoch seconds from ISO 8601: a date, or a date-time (UTC unless it names a zone); `name` is the setting."""
+    try:
+        when = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(f"{name}: {value!r} is not a date (2026-11-29) or a date-time (2026-11-29T10:00)") from None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 @dataclass(frozen=True)
@@ -89,6 +170,18 @@ class AuditEntry:
     outcome: str
     message: str
     principal: str = ""
+
+
+SQLITE = AuditSql("?", "LIKE", "id IN (SELECT entry FROM audit_tickets WHERE ticket = ?)")  # LIKE: ASCII case
+
+
+def _index_tickets(db: sqlite3.Connection) -> None:
+    """Work out the tickets of every entry already in the file, once."""
+    rows = db.execute("SELECT id, tool, arguments, affected FROM audit").fetchall()
+    found = [(t, entry) for entry, tool, args, affected in rows
+             for t in tickets_in(tool, json.loads(args), json.loads(affected))]  # fmt: skip
+    db.executemany("INSERT OR IGNORE INTO audit_tickets (ticket, entry) VALUES (?, ?)", found)
+    db.commit()
 
 
 class AuditLog:
@@ -116,6 +209,10 @@ class AuditLog:
                 if "principal" not in columns:  # an audit file written before collections had principals
                     db.execute("ALTER TABLE audit ADD COLUMN principal TEXT NOT NULL DEFAULT ''")
                 db.commit()
+                tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                db.executescript(INDEXES)
+                if TICKETS_TABLE not in tables:  # a file written before the filters were indexed
+                    _index_tickets(db)
             except sqlite3.Error as exc:
                 raise ConfigError(
                     f"the audit at {self.path} cannot be used ({exc}): set HALO_MCP_AUDIT_DB to another file"
@@ -135,17 +232,33 @@ class AuditLog:
         principal: str = "",
     ) -> None:
         row = audit_row(collection, principal, tool, arguments, affected, outcome, message)
+        tickets = tickets_in(tool, arguments, affected)
         with self._lock:
             db = self._open()
-            db.execute(
+            entry = db.execute(
                 "INSERT INTO audit (at, collection, principal, tool, arguments, affected, outcome, message) "
                 "VALUES (?,?,?,?,?,?,?,?)",
                 row,
-            )
+            ).lastrowid
+            db.executemany("INSERT INTO audit_tickets (ticket, entry) VALUES (?, ?)", [(t, entry) for t in tickets])
             db.commit()
 
-    def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
-        where, args = audit_filter("?", tool=tool, collection=collection)
+    def entries(
+        self,
+        limit: int = 100,
+        tool: str | None = None,
+        collection: str | None = None,
+        *,
+        person: str | None = None,
+        ticket: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
+        where, args = audit_filter(
+            SQLITE, tool=tool, collection=collection, person=person, ticket=ticket, since=since, until=until,
+            before=before,
+        )  # fmt: skip
         sql = f"SELECT {AUDIT_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?"
         with self._lock:
             rows = self._open().execute(sql, [*args, limit]).fetchall()
@@ -170,6 +283,7 @@ class AuditLog:
             return 0
         with self._lock:
             db = self._open()
+            db.execute("DELETE FROM audit_tickets WHERE entry IN (SELECT id FROM audit WHERE at < ?)", (older_than,))
             deleted = db.execute("DELETE FROM audit WHERE at < ?", (older_than,)).rowcount
             db.commit()
         return deleted

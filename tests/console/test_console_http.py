@@ -7,6 +7,8 @@ import csv
 import html
 import io
 import re
+import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -273,3 +275,43 @@ async def test_health_counts_the_429s_halo_answered_and_the_page_shows_them(
     assert refused >= 1
     assert acme["rate_limited_recent"] == acme["rate_limited_last_hour"] == refused
     assert f'<td class="num">{refused} / {refused}</td>' in page.text
+
+
+async def test_a_filter_finds_an_entry_older_than_the_newest_five_thousand_and_csv_exports_the_whole_audit(
+    console: CollectionsServer,
+) -> None:
+    console.audit.record(collection="desk", principal="tok_9 (Night Shift)", tool="add_note",
+                         arguments={"ticket_id": 424242}, affected=["action:424242/1"], outcome="ok",
+                         message="the oldest note")  # fmt: skip
+    between = datetime.fromtimestamp(time.time(), UTC).isoformat()
+    time.sleep(0.01)
+    for n in range(5_001):  # more than the console ever read before filtering
+        console.audit.record(collection="desk", principal="bulk", tool="add_note", arguments={}, affected=[],
+                             outcome="ok", message=f"bulk {n}")  # fmt: skip
+    async with ConsoleClient(console.url) as browser:
+        await browser.sign_in()
+        for params in ({"person": "night shift"}, {"ticket": "424242"}, {"until": between, "tool": "add_note"}):
+            page = await browser.http.get("/admin/audit", params=params)
+            assert page.status_code == 200 and page.text.count("the oldest note") == 1, params
+            assert "Older entries" not in page.text
+        newest = await browser.http.get("/admin/audit", params={"person": "bulk", "limit": "5000"})
+        assert newest.text.count("<td>bulk</td>") == 5_000 and "the oldest note" not in newest.text
+        older = re.search(r'<a href="(/admin/audit\?[^"]+)" rel="next">Older entries</a>', newest.text)
+        assert older, "the page links to the next, older one"
+        last = await browser.http.get(html.unescape(older.group(1)))
+        assert last.text.count("<td>bulk</td>") == 1 and "bulk 0" in last.text and "Older entries" not in last.text
+        exported = await browser.http.get("/admin/audit.csv")
+        admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+        api = await browser.http.get("/admin/api/audit", params={"ticket": "424242"}, headers=admin)
+        bulk = {"person": "bulk", "limit": "2"}
+        first = (await browser.http.get("/admin/api/audit", params=bulk, headers=admin)).json()
+        after = {**bulk, "before": str(first[-1]["id"])}
+        then = await browser.http.get("/admin/api/audit", params=after, headers=admin)
+        api_csv = await browser.http.get("/admin/api/audit", params={"person": "bulk", "format": "csv"}, headers=admin)
+    assert [e["message"] for e in api.json()] == ["the oldest note"]
+    assert [e["message"] for e in first + then.json()] == ["bulk 5000", "bulk 4999", "bulk 4998", "bulk 4997"]
+    assert len(list(csv.DictReader(io.StringIO(api_csv.text)))) == 5_001
+    rows = list(csv.DictReader(io.StringIO(exported.text)))
+    everything = console.audit.entries(100_000)
+    assert everything[0].tool == "admin.export_audit" and everything[0].message == f"{len(rows)} rows"
+    assert [int(r["id"]) for r in rows] == [e.id for e in everything[1:]]  # every entry, newest first, once

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import psycopg
 import pytest
@@ -115,3 +116,56 @@ def test_an_unreachable_database_stops_the_start_with_one_line_naming_the_variab
     )
     assert done.returncode != 0
     assert "HALO_MCP_DATABASE_URL" in done.stderr and "secret-pw" not in done.stderr
+
+
+def test_an_audit_kept_before_the_ticket_index_gains_each_entrys_tickets_and_the_filters_use_indexes(
+    database_url: str,
+) -> None:
+    with psycopg.connect(database_url) as conn:
+        migrate_to(conn, 3)
+        for tool, arguments, affected in (
+            ("add_note", '{"note": "n"}', '["action:12/1", "kb:5"]'),
+            ("update_ticket", '{"id": 13, "ticket_id": true}', "[]"),
+            ("create_article", '{"id": 14}', '["attachment:15/2"]'),
+            ("add_note", '{"ticket_id": 16.5}', '["ticket:x"]'),
+        ):
+            conn.execute(
+                "INSERT INTO halo_mcp_audit (at, collection, tool, arguments, affected, outcome, message) "
+                "VALUES (1, 'desk', %s, %s, %s, 'ok', %s)",
+                (tool, arguments, affected, tool),
+            )
+    audit = PostgresAudit(database_url)
+    try:
+        assert [[e.tool for e in audit.entries(ticket=n)] for n in (12, 13, 14, 15, 16, 5)] == [
+            ["add_note"], ["update_ticket"], [], ["create_article"], [], []
+        ]  # fmt: skip
+        with psycopg.connect(database_url) as conn:
+            found = conn.execute("SELECT tool, tickets FROM halo_mcp_audit ORDER BY id").fetchall()
+            assert found == [("add_note", [12]), ("update_ticket", [13]), ("create_article", [15]), ("add_note", [])]
+            # four rows: a scan costs less than any index; without scans, the planner shows which index serves a term
+            conn.execute("SET enable_seqscan = off")
+            conn.execute("SET enable_indexscan = off")
+            plans = {
+                index: str(
+                    conn.execute(
+                        f"EXPLAIN SELECT id FROM halo_mcp_audit WHERE {term} ORDER BY id DESC LIMIT 200"
+                    ).fetchall()
+                )
+                for index, term in (
+                    ("halo_mcp_audit_tickets", "tickets @> ARRAY[12]::BIGINT[]"),
+                    ("halo_mcp_audit_collection", "collection = 'desk'"),
+                    ("halo_mcp_audit_at", "at >= 0 AND at < 2"),
+                )
+            }
+        assert all(index in plan for index, plan in plans.items()), plans
+    finally:
+        audit.close()
+
+
+def migrate_to(conn: psycopg.Connection[Any], version: int) -> None:
+    """The schema as an earlier release left it."""
+    conn.execute("CREATE TABLE halo_mcp_schema (version INTEGER NOT NULL)")
+    conn.execute("INSERT INTO halo_mcp_schema VALUES (%s)", (version,))
+    for step in MIGRATIONS[:version]:
+        for statement in filter(str.strip, step.split(";")):
+            conn.execute(statement)  # type: ignore[call-overload]

@@ -342,7 +342,8 @@ async def test_postgresql_stopped_under_a_replica_answers_503_and_the_replica_re
 async def test_a_large_audit_is_copied_page_by_page_in_order_and_once(database_url: str, tmp_path: Path) -> None:
     audit = AuditLog(str(tmp_path / "audit.db"))
     for i in range(7):
-        audit.record(collection="ops", tool="add_note", arguments={}, affected=[], outcome="ok", message=f"note {i}")
+        audit.record(collection="ops", tool="add_note", arguments={}, affected=[f"action:{40 + i}/1"], outcome="ok",
+                     message=f"note {i}")  # fmt: skip
     source = EmbeddedState(":memory:")
     target = PostgresState(database_url)
     try:
@@ -355,5 +356,6 @@ async def test_a_large_audit_is_copied_page_by_page_in_order_and_once(database_u
     copied = PostgresAudit(database_url, max_connections=1)
     try:
         assert [e.message for e in copied.entries()] == [f"note {i}" for i in reversed(range(7))]
+        assert [e.message for e in copied.entries(ticket=45)] == ["note 5"]  # the ticket filter covers copied rows
     finally:
         copied.close()

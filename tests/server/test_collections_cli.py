@@ -127,7 +127,7 @@ def test_a_broken_file_is_one_line_naming_the_key(config: Path, capsys: pytest.C
     assert err == "halo-mcp: collections[1].toolsets: unknown toolset 'knowlege'; did you mean 'knowledge'?\n"
 
 
-def test_audit_filters_by_collection_and_shows_the_principal(
+def test_audit_filters_by_collection_person_ticket_and_time_and_shows_the_principal(
     config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = str(tmp_path / "audit.db")
@@ -141,6 +141,13 @@ def test_audit_filters_by_collection_and_shows_the_principal(
     out = capsys.readouterr().out
     assert "desk  tok_1 (triage)  add_note" in out
     assert "other" not in out
+    for flags in (["--person", "TRIAGE"], ["--ticket", "1"], ["--until", "2999-01-01", "--person", "tok_"]):
+        assert main(["audit", *flags]) == 0
+        out = capsys.readouterr().out
+        assert "note added" in out and "other" not in out, flags
+    assert main(["audit", "--since", "2999-01-01"]) == 0 and capsys.readouterr().out == ""
+    assert main(["audit", "--since", "soon"]) == 2
+    assert "--since: 'soon' is not a date" in capsys.readouterr().err
 
 
 def test_doctor_checks_every_tenant_and_collection(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

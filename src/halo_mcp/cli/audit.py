@@ -20,6 +20,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--tool", help="only this tool")
     p.add_argument("--collection", help="only this collection")
+    p.add_argument("--person", help="only principals containing this (a token's id or label, a person's name)")
+    p.add_argument("--ticket", type=int, help="only entries that touched this ticket")
+    p.add_argument("--since", help="from this date or date-time (ISO 8601, UTC unless it names a zone)")
+    p.add_argument("--until", help="before this date or date-time")
+    p.add_argument("--before", type=int, metavar="ID", help="older than this entry id (the next page)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--config", help="halo-mcp.toml, for its [server] database_url (default: HALO_MCP_CONFIG)")
     p.set_defaults(handler=run)
@@ -48,8 +53,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def show(audit: AuditStore, args: argparse.Namespace) -> int:
+    from halo_mcp.audit import parse_when
+
     try:
-        entries = audit.entries(limit=args.limit, tool=args.tool, collection=args.collection)
+        since = parse_when(args.since, "--since") if args.since else None
+        until = parse_when(args.until, "--until") if args.until else None
+        entries = audit.entries(
+            args.limit, args.tool, args.collection, person=args.person, ticket=args.ticket, since=since, until=until,
+            before=args.before,
+        )  # fmt: skip
     finally:
         audit.close()
     if args.json:

@@ -9,7 +9,8 @@
   by digest, and Halo tokens arrive already encrypted;
 - a rate-limit `Window` never lets more than `limit` requests start in any `window` seconds, counted over every
   process that shares it; a slot is reserved before a request is sent and stamped when its answer arrives;
-- an `AuditStore` keeps every audited write until retention removes it, newest first when read.
+- an `AuditStore` keeps every audited write until retention removes it, newest first when read, filtered and
+  paged by the database (never by the caller over a part of it).
 The token, collection and sign-in methods are coroutines so that a shared backend waits for its network without
 blocking the event loop; the embedded one answers at once. The audit is still synchronous, as the SQLite audit
 always was.
@@ -92,7 +93,22 @@ class AuditStore(Protocol):
         principal: str = "",
     ) -> None: ...
 
-    def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]: ...
+    def entries(
+        self,
+        limit: int = 100,
+        tool: str | None = None,
+        collection: str | None = None,
+        *,
+        person: str | None = None,
+        ticket: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first, filtered by the database over the whole audit (audit.py `audit_filter`): `person` is a
+        case-insensitive part of the principal, `ticket` a ticket the entry touched, `since` (inclusive) and
+        `until` epoch seconds, `before` an entry id (the next page starts below the last one shown)."""
+        ...
 
     def prune(self, older_than: float) -> int:
         """Delete entries recorded before `older_than` (epoch seconds); returns how many."""

@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
-from halo_mcp.audit import AUDIT_COLUMNS, AuditEntry, audit_filter, audit_row
+from halo_mcp.audit import AUDIT_COLUMNS, AuditEntry, AuditSql, audit_filter, audit_row, tickets_in
 from halo_mcp.config import ConfigError
 from halo_mcp.state.base import ApiToken, StateUnavailable
 
@@ -74,7 +74,26 @@ MIGRATIONS = (
     INSERT INTO halo_mcp_changes (topic, counter) VALUES ('collections', 0);
     ALTER TABLE halo_mcp_audit ADD COLUMN imported TEXT UNIQUE
     """,
+    # The audit's filters, done here over the whole audit: each entry's tickets (audit.py `tickets_in`; worked out
+    # in SQL for the entries already kept), and indexes for the ticket, collection and tool filters.
+    """
+    ALTER TABLE halo_mcp_audit ADD COLUMN tickets BIGINT[] NOT NULL DEFAULT '{}';
+    UPDATE halo_mcp_audit SET tickets = ARRAY(
+        SELECT DISTINCT n FROM (
+            SELECT substring(r FROM '^(?:ticket|action|attachment):([0-9]+)(?:/|$)')::BIGINT AS n
+            FROM jsonb_array_elements_text(affected) AS r
+            UNION ALL
+            SELECT (arguments ->> k)::BIGINT FROM unnest(ARRAY['ticket_id', 'id']) AS k
+            WHERE (tool LIKE '%ticket' OR arguments ? 'ticket_id') AND (arguments ->> k) ~ '^[0-9]+$'
+                AND jsonb_typeof(arguments -> k) = 'number'
+        ) AS found WHERE n IS NOT NULL ORDER BY n
+    );
+    CREATE INDEX halo_mcp_audit_tickets ON halo_mcp_audit USING GIN (tickets);
+    CREATE INDEX halo_mcp_audit_collection ON halo_mcp_audit (collection, id);
+    CREATE INDEX halo_mcp_audit_tool ON halo_mcp_audit (tool, id)
+    """,
 )
+POSTGRES = AuditSql("%s", "ILIKE", "tickets @> ARRAY[%s]::BIGINT[]")
 
 
 def migrate(conn: psycopg.Connection[Any]) -> int:
@@ -127,23 +146,46 @@ class PostgresAudit:
         principal: str = "",
     ) -> None:
         row = audit_row(collection, principal, tool, arguments, affected, outcome, message)
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             conn.execute(
-                "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-                row,
+                "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message, "
+                "tickets) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (*row, tickets_in(tool, arguments, affected)),
             )
 
-    def entries(self, limit: int = 100, tool: str | None = None, collection: str | None = None) -> list[AuditEntry]:
-        where, args = audit_filter("%s", tool=tool, collection=collection)
+    def entries(
+        self,
+        limit: int = 100,
+        tool: str | None = None,
+        collection: str | None = None,
+        *,
+        person: str | None = None,
+        ticket: int | None = None,
+        since: float | None = None,
+        until: float | None = None,
+        before: int | None = None,
+    ) -> list[AuditEntry]:
+        where, args = audit_filter(
+            POSTGRES, tool=tool, collection=collection, person=person, ticket=ticket, since=since, until=until,
+            before=before,
+        )  # fmt: skip
         sql = f"SELECT {AUDIT_COLUMNS} FROM halo_mcp_audit{where} ORDER BY id DESC LIMIT %s"
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             rows = conn.execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(*row) for row in rows]
 
     def prune(self, older_than: float) -> int:
-        with self.pool.connection() as conn:
+        with self._connection() as conn:
             return conn.execute("DELETE FROM halo_mcp_audit WHERE at < %s", (older_than,)).rowcount
+
+    @contextlib.contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A pooled connection; PostgreSQL away is `StateUnavailable` (an SQL error stays itself)."""
+        try:
+            with self.pool.connection() as conn:
+                yield conn
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise StateUnavailable(type(exc).__name__) from None
 
     def close(self) -> None:
         self.pool.close()
@@ -257,13 +299,13 @@ async def _copy_audit(cur: psycopg.AsyncCursor[Any], audit: AuditLog, page_rows:
     copied before is skipped."""
     copied, last = 0, 0
     sql = (
-        "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message, imported) "
-        "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
+        "INSERT INTO halo_mcp_audit (at, collection, principal, tool, arguments, affected, outcome, message, imported, "
+        "tickets) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING"
     )
     while page := audit.export(last, page_rows):
         rows = [
             (e.at, e.collection, e.principal, e.tool, Jsonb(e.arguments), Jsonb(e.affected), e.outcome, e.message,
-             f"sqlite:{e.id}:{e.at!r}")
+             f"sqlite:{e.id}:{e.at!r}", tickets_in(e.tool, e.arguments, e.affected))
             for e in page
         ]  # fmt: skip
         await cur.executemany(sql, rows)

@@ -15,8 +15,9 @@ is applied to the running server at once and recorded in the audit as tool `admi
     GET    /admin/api/collections/{name}/tokens   list tokens
     POST   /admin/api/collections/{name}/tokens   issue one ({"label", "expires"}); its secret is in this answer only
     DELETE /admin/api/tokens/{id}                 revoke
-    GET    /admin/api/audit                       audit entries (?collection=&tool=&person=&ticket=&since=&until=
-                                                  &limit=; ?format=csv for CSV)
+    GET    /admin/api/audit                       audit entries, newest first (?collection=&tool=&person=&ticket=
+                                                  &since=&until=&limit=; the next page: &before=<last id>;
+                                                  ?format=csv: every matching entry as CSV)
     GET    /admin/api/health                      rate-limit budget, 429s and calls per tenant and collection
     POST   /admin/api/reload                      re-read halo-mcp.toml and the store
 """
@@ -26,19 +27,20 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
+import anyio
 import mcp_types as types
 from mcp import Client
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
-from halo_mcp.audit import AuditEntry
+from halo_mcp.audit import AuditEntry, parse_when
 from halo_mcp.config import ConfigError
 from halo_mcp.costs import compact_json, count, result_tokens, tool_tokens
 from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer
@@ -54,14 +56,16 @@ if TYPE_CHECKING:
 Refresh = Callable[[], Awaitable[None]]
 T = TypeVar("T")
 
-AUDIT_SCAN_ROWS = 5000  # person, ticket and time filter the newest this many entries (collection and tool: all)
 AUDIT_PAGE_ROWS = 200
+AUDIT_MAX_PAGE_ROWS = 5000
+AUDIT_EXPORT_PAGE_ROWS = 2000  # the CSV export reads the audit this many rows at a time
 CSV_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell (CSV injection)
 
 
 @dataclass(frozen=True)
 class AuditQuery:
-    """Filters of the audit page, the API and the CSV export; times are epoch seconds."""
+    """Filters of the audit page, the API and the CSV export, applied by the audit store over the whole audit;
+    times are epoch seconds, `before` an entry id (the page after the one that ended there)."""
 
     collection: str | None = None
     tool: str | None = None
@@ -69,6 +73,7 @@ class AuditQuery:
     ticket: int | None = None
     since: float | None = None
     until: float | None = None
+    before: int | None = None
     limit: int = AUDIT_PAGE_ROWS
 
     @classmethod
@@ -78,54 +83,33 @@ class AuditQuery:
         def text(key: str) -> str | None:
             return params.get(key, "").strip() or None
 
-        ticket = text("ticket")
-        if ticket is not None and not ticket.isdigit():
-            raise ConfigError(f"ticket: {ticket!r} is not a ticket number")
-        limit = text("limit")
-        if limit is not None and not limit.isdigit():
-            raise ConfigError(f"limit: {limit!r} is not a number")
+        def number(key: str, what: str) -> int | None:
+            value = text(key)
+            if value is not None and not (value.isascii() and value.isdigit()):
+                raise ConfigError(f"{key}: {value!r} is not {what}")
+            return int(value) if value is not None else None
+
+        since, until, limit = text("since"), text("until"), number("limit", "a number")
         return cls(
             collection=text("collection"),
             tool=text("tool"),
             person=text("person"),
-            ticket=int(ticket) if ticket else None,
-            since=_when(text("since"), "since"),
-            until=_when(text("until"), "until"),
-            limit=min(int(limit), AUDIT_SCAN_ROWS) if limit else AUDIT_PAGE_ROWS,
+            ticket=number("ticket", "a ticket number"),
+            since=parse_when(since, "since") if since else None,
+            until=parse_when(until, "until") if until else None,
+            before=number("before", "an audit entry id"),
+            limit=max(1, min(limit, AUDIT_MAX_PAGE_ROWS)) if limit is not None else AUDIT_PAGE_ROWS,
         )
 
-    def matches(self, e: AuditEntry) -> bool:
-        if self.person and self.person.lower() not in e.principal.lower():
-            return False
-        if self.since is not None and e.at < self.since:
-            return False
-        if self.until is not None and e.at >= self.until:
-            return False
-        return self.ticket is None or self.ticket in tickets_of(e)
+    def filters(self) -> dict[str, Any]:
+        """The store's `entries` filters (all but the page size)."""
+        return {k: v for k, v in self.__dict__.items() if k != "limit"}
 
-
-def _when(value: str | None, key: str) -> float | None:
-    if value is None:
-        return None
-    try:
-        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise ConfigError(f"{key}: {value!r} is not a date (2026-11-29) or a date-time (2026-11-29T10:00)") from None
-    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
-
-
-def tickets_of(e: AuditEntry) -> set[int]:
-    """The tickets an entry touched: `ticket:N` and `action:N/M` records, and a ticket id in its arguments."""
-    found = set()
-    for record in e.affected:
-        kind, _, ident = record.partition(":")
-        number = ident.split("/", 1)[0]
-        if kind in ("ticket", "action", "attachment") and number.isdigit():
-            found.add(int(number))
-    for key in ("ticket_id", "id") if e.tool.endswith("ticket") or "ticket_id" in e.arguments else ():
-        if isinstance(e.arguments.get(key), int):
-            found.add(e.arguments[key])
-    return found
+    def older(self, page: list[AuditEntry]) -> dict[str, str] | None:
+        """The query parameters of the next (older) page, or None when this page is the last."""
+        if len(page) < self.limit:
+            return None
+        return {"before": str(page[-1].id), **({"limit": str(self.limit)} if self.limit != AUDIT_PAGE_ROWS else {})}
 
 
 def record_links(e: AuditEntry, web: str | None) -> list[tuple[str, str | None]]:
@@ -140,15 +124,33 @@ def record_links(e: AuditEntry, web: str | None) -> list[tuple[str, str | None]]
     return out
 
 
-def audit_csv(entries: list[AuditEntry]) -> str:
+CSV_HEADER = ["id", "time", "collection", "person", "tool", "outcome", "affected", "message", "arguments"]
+
+
+def audit_csv(entries: list[AuditEntry], *, header: bool = True) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "time", "collection", "person", "tool", "outcome", "affected", "message", "arguments"])
+    if header:
+        writer.writerow(CSV_HEADER)
     for e in entries:
         row = [e.id, _iso(e.at), e.collection, e.principal, e.tool, e.outcome, " ".join(e.affected), e.message,
                json.dumps(e.arguments, ensure_ascii=False)]  # fmt: skip
         writer.writerow([f"'{v}" if isinstance(v, str) and v.startswith(CSV_FORMULA_START) else v for v in row])
     return out.getvalue()
+
+
+def csv_stream(pages: Iterable[list[AuditEntry]], done: Callable[[int], None] | None = None) -> Iterator[str]:
+    """The CSV of every page, header first, as it is read; `done` is told how many rows went out (also when the
+    reader stopped early)."""
+    rows = 0
+    try:
+        yield audit_csv([])
+        for page in pages:
+            yield audit_csv(page, header=False)
+            rows += len(page)
+    finally:
+        if done is not None:
+            done(rows)
 
 
 def _iso(at: float) -> str:
@@ -298,11 +300,27 @@ class Admin:
 
     # -- audit and health ----------------------------------------------------------------------------------
 
-    def audit(self, query: AuditQuery) -> list[AuditEntry]:
+    async def audit(self, query: AuditQuery) -> list[AuditEntry]:
+        """One page, newest first (the store is synchronous: it is read in a worker thread)."""
         if self.audit_store is None:
             return []
-        scanned = self.audit_store.entries(limit=AUDIT_SCAN_ROWS, tool=query.tool, collection=query.collection)
-        return [e for e in scanned if query.matches(e)][: query.limit]
+        store = self.audit_store
+        return await anyio.to_thread.run_sync(lambda: store.entries(query.limit, **query.filters()))
+
+    async def export(self, query: AuditQuery) -> Iterator[list[AuditEntry]]:
+        """Every entry the filters match (from `before`, when given), a page at a time, newest first. The first
+        page is read here (so a store that is away is answered before a response starts); the rest block, so a
+        response iterates them in a worker thread."""
+        first = await self.audit(replace(query, limit=AUDIT_EXPORT_PAGE_ROWS))
+        return self._pages(query.filters(), first)
+
+    def _pages(self, filters: dict[str, Any], page: list[AuditEntry]) -> Iterator[list[AuditEntry]]:
+        while page:
+            yield page
+            if len(page) < AUDIT_EXPORT_PAGE_ROWS or self.audit_store is None:
+                return
+            filters["before"] = page[-1].id
+            page = self.audit_store.entries(AUDIT_EXPORT_PAGE_ROWS, **filters)
 
     def web(self, collection: str) -> str | None:
         """The Halo web address behind a collection's tenant (its API address without /api)."""
@@ -385,10 +403,10 @@ def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRou
         return {"revoked": token_json(await admin.revoke(request.path_params["token_id"], api))}
 
     async def audit(request: Request) -> Any:
-        entries = admin.audit(AuditQuery.parse(request.query_params))
+        query = AuditQuery.parse(request.query_params)
         if request.query_params.get("format") == "csv":
-            return Response(audit_csv(entries), media_type="text/csv; charset=utf-8")
-        return [{**e.__dict__, "at": _iso(e.at)} for e in entries]
+            return StreamingResponse(csv_stream(await admin.export(query)), media_type="text/csv; charset=utf-8")
+        return [{**e.__dict__, "at": _iso(e.at)} for e in await admin.audit(query)]
 
     async def health(request: Request) -> Any:
         return admin.health.report()

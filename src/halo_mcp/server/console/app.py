@@ -16,12 +16,12 @@ from urllib.parse import quote, urlencode
 from jinja2 import Environment, PackageLoader, select_autoescape
 from mcp.server.auth.provider import AuthorizeError, TokenError
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 
 from halo_mcp.config import ConfigError
 from halo_mcp.halo.login import pkce_pair
-from halo_mcp.server.collections.admin import Admin, AuditQuery, ToolCost, audit_csv, record_links
+from halo_mcp.server.collections.admin import Admin, AuditQuery, ToolCost, csv_stream, record_links
 from halo_mcp.server.collections.auth import StaticTokenVerifier
 from halo_mcp.server.collections.service import NotFound
 from halo_mcp.server.console.forms import arguments_from, collection_from, fields_of, more_keys
@@ -302,24 +302,34 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
     # -- audit -------------------------------------------------------------------------------------------------
 
     async def audit(request: Request, session: AdminSession) -> Response:
-        error, entries = None, []
+        error, entries, older = None, [], None
         try:
-            entries = admin.audit(AuditQuery.parse(request.query_params))
+            query = AuditQuery.parse(request.query_params)
+            entries = await admin.audit(query)
+            older = query.older(entries)
         except ConfigError as exc:
             error = str(exc)
         rows = [{"e": e, "links": record_links(e, admin.web(e.collection))} for e in entries]
-        query = {k: v for k, v in request.query_params.items() if k != "format"}
+        filters = {k: v for k, v in request.query_params.items() if k not in ("format", "before", "limit")}
+        older_url = "/admin/audit?" + urlencode({**filters, **older}) if older else None
         return render(request, "audit.html", session, 400 if error else 200, rows=rows, error=error,
-                      q=request.query_params, csv_url="/admin/audit.csv?" + urlencode(query))  # fmt: skip
+                      q=request.query_params, csv_url="/admin/audit.csv?" + urlencode(filters),
+                      older_url=older_url, newest_url="/admin/audit?" + urlencode(filters))  # fmt: skip
 
     async def audit_export(request: Request, session: AdminSession) -> Response:
+        """Every entry the filters match, however many, streamed as CSV; the export is audited with its count."""
         try:
-            entries = admin.audit(AuditQuery.parse(request.query_params))
+            query = AuditQuery.parse(request.query_params)
         except ConfigError as exc:
             return refused(request, 400, str(exc), session)
-        admin.record(session.principal, "export_audit", "", dict(request.query_params), [], f"{len(entries)} rows")
+        arguments = dict(request.query_params)
+
+        def exported(rows: int) -> None:
+            admin.record(session.principal, "export_audit", "", arguments, [], f"{rows} rows")
+
         headers = {"content-disposition": 'attachment; filename="halo-mcp-audit.csv"'}
-        return secured(Response(audit_csv(entries), media_type="text/csv; charset=utf-8", headers=headers))
+        stream = csv_stream(await admin.export(query), exported)
+        return secured(StreamingResponse(stream, media_type="text/csv; charset=utf-8", headers=headers))
 
     # -- health ------------------------------------------------------------------------------------------------
 
