@@ -496,10 +496,11 @@ CSRF_FIELD = re.compile(r'name="(?:csrf|nonce)" value="([^"]+)"')
 
 class ConsoleClient:
     """HTTP to the console as a browser sends it: cookies kept, the console's own Origin on every request, and the
-    CSRF token read from the page a form is on."""
+    CSRF token read from the page a form is on. `peer` is the loopback address it connects from (127.0.0.2...)."""
 
-    def __init__(self, url: str, origin: str | None = None) -> None:
-        self.http = httpx2.AsyncClient(base_url=url, headers={"Origin": origin or url}, timeout=30)
+    def __init__(self, url: str, origin: str | None = None, peer: str | None = None) -> None:
+        transport = httpx2.AsyncHTTPTransport(local_address=peer) if peer else None
+        self.http = httpx2.AsyncClient(base_url=url, headers={"Origin": origin or url}, timeout=30, transport=transport)
 
     async def __aenter__(self) -> Self:
         return self

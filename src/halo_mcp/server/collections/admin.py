@@ -2,8 +2,9 @@
 the console at `/admin` (server/console/) and its audit of every admin action.
 
 Served only when `HALO_MCP_ADMIN_TOKEN` is set (kept as its digest), only to loopback peers, and only with that
-bearer token. It calls the same `CollectionService` as the CLI, so validation and errors are the same; each change
-is applied to the running server at once and recorded in the audit as tool `admin.<action>`.
+bearer token; wrong tokens are throttled with the console's sign-in (throttle.py: 429 with Retry-After). It calls
+the same `CollectionService` as the CLI, so validation and errors are the same; each change is applied to the
+running server at once and recorded in the audit as tool `admin.<action>`.
 
     GET    /admin/api/collections                 list
     POST   /admin/api/collections                 create (JSON: the halo-mcp.toml keys of one collection)
@@ -47,6 +48,7 @@ from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer
 from halo_mcp.server.collections.health import HealthRecorder
 from halo_mcp.server.collections.service import CollectionService, NotFound, token_json
 from halo_mcp.server.collections.spec import CollectionSpec
+from halo_mcp.server.collections.throttle import FailureThrottle
 from halo_mcp.server.http import is_loopback, store_unavailable, unauthorized
 from halo_mcp.state.base import ApiToken, AuditStore, StateUnavailable
 
@@ -192,6 +194,16 @@ class Admin:
         self.health = HealthRecorder(
             lambda: host.halo, lambda: {name: ctx.spec.tenant for name, ctx in host.contexts.items()}
         )
+        self.throttle = FailureThrottle()
+
+    def wrong_token(self, peer: str, principal: str) -> int:
+        """Count a wrong admin token from `peer`; returns the seconds it must now wait. The failure that closes the
+        door is audited, and the attempts it then refuses are not (a guesser cannot flood the audit)."""
+        wait = self.throttle.failed(peer)
+        if wait:
+            self.record(principal, "sign_in", "", {"peer": peer}, [],
+                        f"throttled: too many wrong admin tokens; {peer} refused for {wait} s")  # fmt: skip
+        return wait
 
     def record(
         self, principal: str, action: str, collection: str, arguments: dict[str, Any], affected: list[str], ok: str
@@ -331,12 +343,21 @@ class Admin:
 
 def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRoute] | None = None) -> Starlette:
     """The admin routes (and the console's, when given): loopback peers only."""
+    api = "admin (api)"
 
     def endpoint(fn: Callable[[Request], Awaitable[Any]]) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
+            peer = request.client.host if request.client else ""
+            if wait := admin.throttle.retry_after(peer):
+                return too_many_failures(wait)
             presented = bearer(request)
-            if presented is None or await verifier.verify_token(presented) is None:
-                return unauthorized("the admin token is missing or wrong" if presented else "")
+            if presented is None:
+                return unauthorized("")
+            if await verifier.verify_token(presented) is None:
+                if wait := admin.wrong_token(peer, api):
+                    return too_many_failures(wait)
+                return unauthorized("the admin token is missing or wrong")
+            admin.throttle.succeeded(peer)
             try:
                 result = await fn(request)
             except NotFound as exc:
@@ -361,7 +382,6 @@ def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRou
         return data
 
     service = admin.service
-    api = "admin (api)"
 
     async def list_collections(request: Request) -> Any:
         return [service.describe(s) for s in await service.specs()]
@@ -431,6 +451,12 @@ def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRou
         *(console or []),
     ]
     return Starlette(routes=routes)
+
+
+def too_many_failures(retry_after: int) -> Response:
+    """The admin token was guessed wrong too often (throttle.py): nothing was checked; retry after the wait."""
+    body = {"error": "too_many_failures", "error_description": f"too many wrong admin tokens; retry in {retry_after} s"}
+    return JSONResponse(body, 429, headers={"Retry-After": str(retry_after)})
 
 
 class LoopbackOnly:

@@ -1,10 +1,12 @@
 """The console's pages. Each handler reads a form or a query, calls `Admin` (the admin API's code path) and renders
 a template; checks happen first, in `page()`: the admin session (else the sign-in page), then for a POST the
-origin and the CSRF token. Secrets appear only in the answer that issues them."""
+origin and the CSRF token. Secrets appear only in the answer that issues them. Wrong admin tokens on the sign-in
+form are throttled with the admin API's (collections/throttle.py)."""
 
 from __future__ import annotations
 
 import json
+import math
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -99,6 +101,12 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
     def refused(request: Request, status: int, message: str, session: AdminSession | None = None) -> Response:
         return render(request, "refused.html", session, status, message=message)
 
+    def throttled(request: Request, wait: int) -> Response:
+        minutes = f"{math.ceil(wait / 60)} min" if wait >= 60 else f"{wait} s"
+        response = refused(request, 429, f"Too many wrong admin tokens: sign-in is paused here for {minutes}.")
+        response.headers["retry-after"] = str(wait)
+        return response
+
     def page(handler: Handler, *, post: bool = False) -> Callable[[Request], Awaitable[Response]]:
         async def handle(request: Request) -> Response:
             if post and not same_origin(request):
@@ -137,12 +145,18 @@ def console_routes(admin: Admin, verifier: StaticTokenVerifier) -> list[BaseRout
         nonce = request.cookies.get(SIGNIN_COOKIE)
         if not nonce or not same_token(nonce, form.get("nonce")):
             return refused(request, 403, "The sign-in form is stale (CSRF check failed): open it again.")
+        peer = request.client.host if request.client else ""
+        if wait := admin.throttle.retry_after(peer):
+            return throttled(request, wait)
         presented = form.get("token")
         if not isinstance(presented, str) or await verifier.verify_token(presented.strip()) is None:
             admin.record(PRINCIPAL, "sign_in", "", {}, [], "refused: wrong admin token")
+            if wait := admin.wrong_token(peer, PRINCIPAL):
+                return throttled(request, wait)
             wrong = "That is not the admin token (HALO_MCP_ADMIN_TOKEN)."
             return render(request, "signin.html", None, 401, next=_next(form.get("next")), nonce=nonce,
                           halo_tenants=halo_tenants(), error=wrong)  # fmt: skip
+        admin.throttle.succeeded(peer)
         admin.record(PRINCIPAL, "sign_in", "", {}, [], "signed in")
         response = secured(RedirectResponse(_next(form.get("next")), 303))
         set_cookie(response, request, SESSION_COOKIE, await sessions.start(PRINCIPAL), CONSOLE_SESSION_SECONDS)
