@@ -14,8 +14,9 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from halo_mcp.cli import PROG
-from halo_mcp.cli.common import key_values
+from halo_mcp.cli.common import key_values, state_away
 from halo_mcp.config import ConfigError, load_server_settings
+from halo_mcp.state.base import StateUnavailable
 
 if TYPE_CHECKING:
     from halo_mcp.config import HaloMcpFile, HaloSettings, ServerSettings
@@ -405,6 +406,8 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                 for outcome, check, text in scope_checks(spec.selection, granted[spec.tenant]):
                     if outcome == "fail":
                         report.fail(f"collection {spec.name}", f"{check}: {text}")
+    except StateUnavailable as exc:
+        report.fail("state", state_away(exc))
     finally:
         await service.state.release()
         service.state.close()

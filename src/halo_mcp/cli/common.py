@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from halo_mcp.sandbox import Sandbox
 
 
+def state_away(exc: Exception) -> str:
+    """One line for a state store that stopped answering after it was opened (never its URL: it may hold a
+    password); opening it already fails as one line (state/postgres.py `prepare`)."""
+    why = f" ({exc.args[0]})" if exc.args else ""
+    return (
+        f"HALO_MCP_DATABASE_URL: PostgreSQL stopped answering{why}; nothing more was done: check that it runs, "
+        "then run the command again"
+    )
+
+
 def selection_flags(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("tool selection (overrides HALO_MCP_* variables)")
     g.add_argument("--toolsets", help="comma-separated toolsets, or default / all")
