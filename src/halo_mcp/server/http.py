@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp_types import INVALID_REQUEST
 from starlette.applications import Starlette
@@ -36,6 +36,7 @@ from halo_mcp import __version__
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from halo_mcp.server.metrics import METRICS
+from halo_mcp.server.replies import ChoosingSessionManager
 from halo_mcp.server.surface import Surface
 
 if TYPE_CHECKING:
@@ -206,7 +207,7 @@ def build_app(
 
     # Stateful sessions serve 2025-11-25 clients (the SDK routes 2026-07-28 requests statelessly on the same path):
     # bounded in number and idle time, since each holds a server task and its streams.
-    manager = StreamableHTTPSessionManager(
+    manager = ChoosingSessionManager(
         app=server,
         json_response=settings.json_response if json_response is None else json_response,
         stateless=stateless,
