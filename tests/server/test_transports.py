@@ -15,11 +15,13 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.server.request_state import RequestStateBoundary
 
 from halo_mcp import __version__
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.server.surface import Surface
+from halo_mcp.server.surface import Surface, tracing
 from tests.helpers import ThreadServer, http_client, sse_mcp_client, subprocess_env, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -292,3 +294,11 @@ async def test_closing_the_connection_cancels_a_plain_modern_call(fresh_sandbox:
         assert 2 <= sent < 10
     finally:
         server.stop()
+
+
+async def test_without_a_tracer_provider_no_span_is_made_per_message(surface: Surface) -> None:
+    """OpenTelemetry records nothing until a tracer provider is installed, yet the SDK's span per message costs CPU
+    on every call: the surface leaves it out then, and keeps its own middleware (request-state sealing)."""
+    assert not tracing()
+    kinds = [type(m) for m in surface.server.middleware]
+    assert OpenTelemetryMiddleware not in kinds and RequestStateBoundary in kinds
