@@ -107,11 +107,10 @@ class ChoosingSessionManager(StreamableHTTPSessionManager):
             return first
 
         body = first.get("body", b"")
-        plain = PROGRESS_TOKEN not in body and check_accept_headers(Request(scope))[1]
-        hooks = scope.get(DISCONNECT_HOOKS) if plain else None
-        if hooks is None:
+        hooks = scope.get(DISCONNECT_HOOKS)  # None under a server other than ours: the SDK's own stream watch
+        if hooks is None or PROGRESS_TOKEN in body or not check_accept_headers(Request(scope))[1]:
             await handle_modern_request(
-                self.app, self.security_settings, plain, self._lifespan_state, scope, replay, send
+                self.app, self.security_settings, False, self._lifespan_state, scope, replay, send
             )
             return
         with anyio.CancelScope() as cancel:  # the client closing the connection cancels the call
