@@ -237,10 +237,14 @@ async def test_a_legacy_call_streams_only_when_something_can_travel_beside_its_r
             "progress": await http.post(url, json=_lookup(2, {"progressToken": "p"}), headers=plain),
             "asking": await http.post(url, json=_lookup(3), headers=asking),
         }
+        named = _lookup(4)  # a request that merely mentions "initialize" does not change what the session declared
+        named["params"]["arguments"]["query"] = "initialize"
+        replies["asking again"] = await http.post(url, json=named, headers=asking)
     kinds = {name: r.headers["content-type"].split(";")[0] for name, r in replies.items()}
-    assert kinds == {"plain": "application/json", "progress": "text/event-stream", "asking": "text/event-stream"}
+    streamed = "text/event-stream"
+    assert kinds == {"plain": "application/json", "progress": streamed, "asking": streamed, "asking again": streamed}
     assert "Network" in replies["plain"].json()["result"]["content"][0]["text"]
-    assert all("Network" in r.text for r in replies.values())
+    assert all("Network" in r.text for name, r in replies.items() if name != "asking again")
 
 
 async def test_closing_the_connection_cancels_a_plain_modern_call(fresh_sandbox: Sandbox) -> None:

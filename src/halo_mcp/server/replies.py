@@ -35,13 +35,16 @@ VERSION_HEADER = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
 _PLAIN: ContextVar[bool] = ContextVar("halo_mcp_plain_reply", default=False)
 
 
-def declares_elicitation(body: bytes) -> bool:
-    """Whether an initialize request's client capabilities name elicitation."""
+def declares_elicitation(body: bytes) -> bool | None:
+    """Whether an initialize request's client capabilities name elicitation; None when `body` is no initialize."""
     try:
         message = orjson.loads(body)
-        capabilities = message["params"]["capabilities"]
-    except (orjson.JSONDecodeError, KeyError, TypeError):
-        return False
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(message, dict) or message.get("method") != "initialize":
+        return None
+    params = message.get("params")
+    capabilities = params.get("capabilities") if isinstance(params, dict) else None
     return isinstance(capabilities, dict) and capabilities.get("elicitation") is not None
 
 
@@ -67,8 +70,8 @@ class ChoosingTransport(StreamableHTTPServerTransport):
             await super()._handle_post_request(scope, request, receive, send)
             return
         body = await request.body()  # Starlette keeps it for the SDK's own read
-        if b'"initialize"' in body:
-            self._asks = declares_elicitation(body)
+        if b'"initialize"' in body and (asks := declares_elicitation(body)) is not None:
+            self._asks = asks
         if self._asks or PROGRESS_TOKEN in body or not check_accept_headers(request)[1]:
             await super()._handle_post_request(scope, request, receive, send)  # (no SSE accepted: the SDK's 406)
             return
