@@ -250,9 +250,10 @@ def build_app(
             yield
 
     routes: list[Any] = [
+        # First: the router tries routes in order, and nearly every request is an MCP one.
+        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),  # no secrets: tool names, tenant hosts, counts
-        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:
         routes += [
