@@ -1,5 +1,5 @@
 """uvicorn's httptools protocol (llhttp, a C parser: measured 0.1-0.2 ms less server CPU per MCP request than h11)
-with the two things our server needs on top of it:
+with what our server needs on top of it:
 
 - header values without surrounding whitespace, as RFC 9110 section 5.5 defines a field value: llhttp keeps trailing
   spaces and tabs, and the SDK would then reject a valid `Mcp-Name: get_ticket ` (conformance:

@@ -5,8 +5,9 @@ The SDK makes this one switch per session manager (`json_response`), yet a strea
 result when
 - the request names a progress token (progress notifications), or
 - 2025-11-25: the session's client declared elicitation at initialize (a question on the call's own stream).
-Every other request is answered as `json_response` would answer it: on a plain call the stream costs ~0.4-1 ms of
-server CPU (a task group, an SSE writer, chunked framing) for nothing. HALO_MCP_JSON_RESPONSE=1 still answers
+Every other request is answered as `json_response` would answer it: on a plain call the stream path cost 0.45-1.55
+million instructions (callgrind; about 0.2-0.6 ms of server CPU) for nothing: a task group and a watcher task
+(2026-07-28), an SSE writer, its task group and chunked framing (2025-11-25). HALO_MCP_JSON_RESPONSE=1 still answers
 everything with JSON. A plain 2026-07-28 call is still cancelled when its client closes the connection (the
 connection's own close cancels it, server/protocol.py, instead of a watcher task per request); a 2025-11-25 call
 is cancelled by `notifications/cancelled`, as before.
