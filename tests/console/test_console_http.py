@@ -212,7 +212,9 @@ async def test_health_counts_a_collections_calls_and_shows_the_tenant_budget(con
     acme = after["tenants"][0]
     assert acme["tenant"] == "acme" and acme["limit"] == 700 and acme["remaining"] < 700
     assert acme["requests_last_hour"] >= 2
+    assert acme["halo_timed_last_hour"] >= 2 and acme["halo_p50_ms"] > 0 and acme["halo_mean_ms"] > 0
     assert page.status_code == 200 and "<polyline points=" in page.text and "700 per 60 s" in page.text
+    assert "Halo p50 / mean" in page.text
 
 
 async def test_try_a_tool_shows_exactly_what_the_model_receives_and_is_audited(console: CollectionsServer) -> None:

@@ -41,6 +41,7 @@ from halo_mcp.halo.errors import (
     HaloWriteUncertain,
     error_text,
 )
+from halo_mcp.halo.latency import Latency
 from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter
 from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
 from halo_mcp.state.base import Slot, Window
@@ -155,6 +156,7 @@ class HaloClient:
         self.limiter: Window | None = window or (RollingWindowLimiter(*limit) if limit else None)
         self.request_count = 0
         self.rate_limited_count = 0  # 429s from Halo (/metrics)
+        self.latency = Latency()  # round trips, for the console's Health page
         self._urls: dict[str, URL] = {}  # path -> parsed URL: tools ask for the same few paths again and again
         self._auth: tuple[str, dict[str, str]] = ("", {})  # the Authorization header, rebuilt when the token changes
         # Set with the session (aiohttp is imported then): nothing sent, and maybe sent (see the retry policy).
@@ -340,8 +342,10 @@ class HaloClient:
             if slot:
                 slot.done()
             status = response.status
+            elapsed = time.monotonic() - started
+            self.latency.observe(elapsed)
             if log.isEnabledFor(logging.DEBUG):
-                log.debug("%s %s -> %s in %.0f ms", method, path, status, (time.monotonic() - started) * 1000)
+                log.debug("%s %s -> %s in %.0f ms", method, path, status, elapsed * 1000)
             if status < 400:
                 return response, body
             if status == 401 and not refreshed:

@@ -1,6 +1,7 @@
 """What the Health page and `GET /admin/api/health` report: per Halo tenant the rate-limit budget left over time,
-the requests sent and the 429s received; per collection the tool calls, errors and mean call time over the last
-hour.
+the requests sent, the 429s received and Halo's latency (p50 and mean round trip, halo/latency.py); per collection
+the tool calls, errors and mean call time over the last hour. A person signed in with their own Halo client (per-user
+sign-in) is not in the tenant figures; their tool calls are in their collection's.
 
 Nothing is added to the request path: a sampler reads the tenants' clients and the /metrics registry every
 HEALTH_SAMPLE_SECONDS and keeps HEALTH_HISTORY_SECONDS of samples (the budget chart spans the tenant's rolling
@@ -19,6 +20,7 @@ from typing import Any
 import anyio
 
 from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.latency import LatencySnapshot
 from halo_mcp.halo.ratelimit import tenant_of
 from halo_mcp.server.metrics import METRICS
 
@@ -32,6 +34,7 @@ class Sample:
     at: float  # epoch seconds
     tenants: dict[str, tuple[int | None, int, int]]  # remaining (None: no client-side budget), requests, 429s
     collections: dict[str, tuple[float, float, float, float]]  # calls, errors, seconds (sum), timed calls
+    latency: dict[str, LatencySnapshot]  # per tenant: Halo round trips
 
 
 def tool_figures() -> dict[str, tuple[float, float, float, float]]:
@@ -60,11 +63,12 @@ class HealthRecorder:
         self.samples: deque[Sample] = deque()
 
     def sample(self) -> Sample:
-        tenants = {}
+        tenants, latency = {}, {}
         for name, client in self.clients().items():
             state = client.rate_limit_state()
             tenants[name] = (state.remaining if state else None, client.request_count, client.rate_limited_count)
-        return Sample(time.time(), tenants, tool_figures())
+            latency[name] = client.latency.snapshot()
+        return Sample(time.time(), tenants, tool_figures(), latency)
 
     def record(self) -> None:
         now = self.sample()
@@ -112,6 +116,7 @@ class HealthRecorder:
             span = state.window_seconds if state else 0.0  # the chart: the budget over the last rolling window
             series = [(s.at - now.at, s.tenants[name][0]) for s in self.samples if s.at >= now.at - span
                       and name in s.tenants and s.tenants[name][0] is not None]  # fmt: skip
+            halo = now.latency[name].since(hour.latency.get(name) if hour else None)
             tenants.append({
                 "tenant": name,
                 "host": tenant_of(client.settings),
@@ -123,8 +128,10 @@ class HealthRecorder:
                 "rate_limited_last_hour": _count(limited, base[2] if base else 0),
                 "rate_limited_recent": _count(limited, start[2] if start else 0),
                 "tool_errors_last_hour": int(errors),
-                # Halo round trips dominate a tool call's time; the client itself keeps no timings.
                 "mean_call_ms": round(seconds / timed * 1000, 1) if timed else None,
+                "halo_p50_ms": halo.quantile_ms(0.5),
+                "halo_mean_ms": halo.mean_ms(),
+                "halo_timed_last_hour": halo.count,
                 "series": [(round(t), r) for t, r in series] + ([(0, state.remaining)] if state else []),
             })  # fmt: skip
         return {"tenants": tenants, "collections": collections}
