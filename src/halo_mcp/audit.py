@@ -91,6 +91,7 @@ def audit_row(
 
 
 TICKET_RECORDS = ("ticket", "action", "attachment")  # `ticket:N`, `action:N/M`, `attachment:N/M`: on ticket N
+TICKET_DIGITS = 18  # a ticket id fits a 64-bit integer column in either database
 
 
 def tickets_in(tool: str, arguments: dict[str, Any], affected: list[str]) -> list[int]:
@@ -100,11 +101,11 @@ def tickets_in(tool: str, arguments: dict[str, Any], affected: list[str]) -> lis
     for record in affected:
         kind, _, ident = record.partition(":")
         number = ident.split("/", 1)[0]
-        if kind in TICKET_RECORDS and number.isascii() and number.isdigit():
+        if kind in TICKET_RECORDS and number.isascii() and number.isdigit() and len(number) <= TICKET_DIGITS:
             found.add(int(number))
     for key in ("ticket_id", "id") if tool.endswith("ticket") or "ticket_id" in arguments else ():
         value = arguments.get(key)
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 10**TICKET_DIGITS:
             found.add(value)
     return sorted(found)
 

@@ -322,6 +322,9 @@ async def test_postgresql_stopped_under_a_replica_answers_503_and_the_replica_re
                     assert time.monotonic() - started < CONNECT_TIMEOUT_SECONDS  # refused promptly, not hung
                     refused = await http.get(f"{server.url}/admin/api/collections/ops/tokens")
                     assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+                    assert (await http.get(f"{server.url}/admin/api/audit")).status_code == 503  # its audit too
+                    page = await http.get(f"{server.url}/admin/audit", headers={"Cookie": "halo_mcp_admin=a-session"})
+                    assert page.status_code == 503  # the console cannot look its session up: not a 500
                     registered = await http.post(f"{server.url}/register", json=client)
                     assert registered.status_code == 503, registered.text
                     assert (await http.get(f"{server.url}/healthz")).status_code == 200

@@ -75,16 +75,17 @@ MIGRATIONS = (
     ALTER TABLE halo_mcp_audit ADD COLUMN imported TEXT UNIQUE
     """,
     # The audit's filters, done here over the whole audit: each entry's tickets (audit.py `tickets_in`; worked out
-    # in SQL for the entries already kept), and indexes for the ticket, collection and tool filters.
+    # in SQL for the entries already kept, ids of up to 18 digits), and indexes for the ticket, collection and tool
+    # filters.
     """
     ALTER TABLE halo_mcp_audit ADD COLUMN tickets BIGINT[] NOT NULL DEFAULT '{}';
     UPDATE halo_mcp_audit SET tickets = ARRAY(
         SELECT DISTINCT n FROM (
-            SELECT substring(r FROM '^(?:ticket|action|attachment):([0-9]+)(?:/|$)')::BIGINT AS n
+            SELECT substring(r FROM '^(?:ticket|action|attachment):([0-9]{1,18})(?:/|$)')::BIGINT AS n
             FROM jsonb_array_elements_text(affected) AS r
             UNION ALL
             SELECT (arguments ->> k)::BIGINT FROM unnest(ARRAY['ticket_id', 'id']) AS k
-            WHERE (tool LIKE '%ticket' OR arguments ? 'ticket_id') AND (arguments ->> k) ~ '^[0-9]+$'
+            WHERE (tool LIKE '%ticket' OR arguments ? 'ticket_id') AND (arguments ->> k) ~ '^[0-9]{1,18}$'
                 AND jsonb_typeof(arguments -> k) = 'number'
         ) AS found WHERE n IS NOT NULL ORDER BY n
     );

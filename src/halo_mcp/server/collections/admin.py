@@ -450,7 +450,11 @@ def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRou
         Route("/admin/api/reload", endpoint(do_reload), methods=["POST"]),
         *(console or []),
     ]
-    return Starlette(routes=routes)
+
+    async def store_away(request: Request, exc: Exception) -> Response:
+        return store_unavailable()  # a console page, or a stream's first page, while PostgreSQL is away
+
+    return Starlette(routes=routes, exception_handlers={StateUnavailable: store_away})
 
 
 def too_many_failures(retry_after: int) -> Response:
