@@ -6,8 +6,15 @@ answer's arrival when the answer comes. One Lua script reserves atomically, so N
 more than `limit` requests in any `window` seconds; a 429 fills the window for everyone, as in process.
 
 When Redis cannot be reached, a replica keeps to its share of the budget (limit / replicas seen lately) in a local
-window seeded with its own recent requests, says so in `degraded()` (and /healthz), and probes Redis again every
-`PROBE_SECONDS`. On recovery its local requests are written back, so a Redis that restarted empty still counts them.
+window, says so in `degraded()` (and /healthz), and probes Redis again every `PROBE_SECONDS`. The hand-overs are
+where replicas could together overshoot, so both are conservative:
+- losing Redis: the local window starts as full as the shared one was at the last contact, in proportion (its own
+  requests, in flight ones included, topped up with stand-ins stamped now). Replica i may then add at most
+  share * (1 - used/limit) in the first window, so all together add at most limit - used, whatever how unevenly the
+  replicas had spent;
+- finding Redis again: the local requests are written back (so a Redis that restarted empty still counts them), and
+  for one more window a request needs a slot in the local share as well as in Redis, since the other replicas may
+  still be spending their shares uncounted until they probe.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -114,13 +122,16 @@ class LocalWindow(Protocol):
 
 
 class RedisSlot:
-    __slots__ = ("member", "owner")
+    __slots__ = ("local", "member", "owner")
 
-    def __init__(self, owner: RedisWindow, member: str) -> None:
+    def __init__(self, owner: RedisWindow, member: str, local: Slot | None = None) -> None:
         self.owner = owner
         self.member = member
+        self.local = local  # the local share's slot too, while settling after Redis returned
 
     def done(self) -> None:
+        if self.local is not None:
+            self.local.done()
         self.owner.stamp(self.member)
 
 
@@ -152,7 +163,10 @@ class RedisWindow:
         self._exhaust = redis.register_script(EXHAUST)
         self._merge = redis.register_script(MERGE)
         self._sent: deque[float] = deque()  # this replica's own requests (monotonic), for the fallback's seed
+        self._flying: set[str] = set()  # reserved in Redis, answer not yet arrived
         self._local: LocalWindow | None = None
+        self._settling: LocalWindow | None = None  # the local share, kept for one window after Redis returned
+        self._settled_at = 0.0
         self._down_reason = ""
         self._next_probe = 0.0
         self._used = 0
@@ -191,12 +205,22 @@ class RedisWindow:
         try:
             if self._local is not None:
                 await self._recover(self._local)
-            return await self._shared(deadline)
+            settling = self._settling
+            if settling is not None and time.monotonic() >= self._settled_at:
+                self._settling = settling = None
+            if settling is None:
+                return await self._shared(deadline)
+            local = await settling.acquire(max(0.0, deadline - time.monotonic()))
+            try:
+                return await self._shared(deadline, local)
+            except BaseException:
+                local.done()  # counted as sent: the safe side
+                raise
         except (RedisError, OSError) as exc:
             local = self._degrade(exc)
             return await local.acquire(max(0.0, deadline - time.monotonic()))
 
-    async def _shared(self, deadline: float) -> Slot:
+    async def _shared(self, deadline: float, local: Slot | None = None) -> Slot:
         while True:
             member = f"{self.replica}:{next(self._ids)}"
             granted, used, replicas, wait_text = await self._acquire(
@@ -208,7 +232,8 @@ class RedisWindow:
             wait = float(wait_text)
             if granted:
                 self._wait = 0.0
-                return RedisSlot(self, member)
+                self._flying.add(member)
+                return RedisSlot(self, member, local)
             wait = POLL_SECONDS if wait < 0 else wait
             self._wait = wait
             now = time.monotonic()
@@ -219,11 +244,14 @@ class RedisWindow:
     def stamp(self, member: str) -> None:
         """Re-score a slot to its answer's arrival, off the caller's path (later is the safe side)."""
         now = time.monotonic()
+        self._flying.discard(member)
         self._sent.append(now)
         while self._sent and self._sent[0] <= now - self.window:
             self._sent.popleft()
         if self._local is not None:
-            self._local.seed([now])  # reserved before Redis went away, answered after
+            # Reserved before Redis went away, answered after: counted again at its answer (it was seeded as sent
+            # when Redis went away, which may be before Halo received it).
+            self._local.seed([now])
             return
         self._background(self._stamp(keys=self.keys[:1], args=[member]))
 
@@ -261,9 +289,15 @@ class RedisWindow:
         self._next_probe = time.monotonic() + PROBE_SECONDS
         self._down_reason = type(exc).__name__
         if self._local is None:
+            now = time.monotonic()
             share = max(1, self.limit // self._replicas)
-            self._local = self._local_factory(share, self.window)
-            self._local.seed(list(self._sent))
+            local = self._local_factory(share, self.window)
+            self._settling = None
+            own = [at for at in self._sent if at > now - self.window] + [now] * len(self._flying)
+            # As full as the shared window was at the last contact, in proportion (see the module docstring).
+            standins = max(0, math.ceil(local.limit * min(self._used, self.limit) / self.limit) - len(own))
+            local.seed(own + [now] * standins)
+            self._local = local
             log.warning("rate-limit window: %s", self.degraded())
         return self._local
 
@@ -278,6 +312,7 @@ class RedisWindow:
         await self._merge(keys=self.keys[:1], args=[self.window, prefix, len(during), *during, *before])
         self._sent.extend(sorted(own))
         self._local = None
+        self._settling, self._settled_at = local, time.monotonic() + self.window
         log.warning("rate-limit window: Redis reachable again, sharing the window")
 
     def _background(self, command: Any) -> None:
