@@ -210,11 +210,11 @@ class RedisWindow:
                 self._settling = settling = None
             if settling is None:
                 return await self._shared(deadline)
-            local = await settling.acquire(max(0.0, deadline - time.monotonic()))
+            gate = await settling.acquire(max(0.0, deadline - time.monotonic()))
             try:
-                return await self._shared(deadline, local)
+                return await self._shared(deadline, gate)
             except BaseException:
-                local.done()  # counted as sent: the safe side
+                gate.done()  # counted as sent: the safe side
                 raise
         except (RedisError, OSError) as exc:
             local = self._degrade(exc)
