@@ -175,7 +175,7 @@ class Surface:
         )
         # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py), for
         # this collection only: an answer given in one collection is not accepted by another.
-        sealing = request_state_security(self.settings.request_state_key)
+        sealing = request_state_security(self.settings)
         self.server.middleware.append(RequestStateBoundary(sealing, default_audience=f"{name}/{collection}"))
 
     def _select(self, selection: Selection) -> None:

@@ -1,4 +1,5 @@
-"""The rate-limit window in Redis, shared by every replica that serves one Halo tenant.
+"""What replicas share in Redis: each Halo tenant's rate-limit window, the caches and leases (`RedisCache`: lookup
+tables, the server's Halo token) and the key rings (`RedisKeyRings`).
 
 Each request is a member of one sorted set per tenant, scored by Redis time: a reserved slot is scored in the
 future (`now + IN_FLIGHT_SECONDS`, so a replica that dies mid-request frees it eventually) and re-scored to the
@@ -20,8 +21,10 @@ where replicas could together overshoot, so both are conservative:
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
+import json
 import logging
 import math
 import time
@@ -35,7 +38,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from halo_mcp.state.base import RateLimitState, RateLimitWait, Slot
+from halo_mcp.state.base import RateLimitState, RateLimitWait, Slot, StoredKey
 
 log = logging.getLogger("halo_mcp.state")
 
@@ -325,3 +328,90 @@ class RedisWindow:
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class RedisCache:
+    """The `SharedCache` on Redis: plain GET/SET with expiry, a lease is SET NX. Keys are the caller's (one hash tag
+    per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller falls back to Halo."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    async def get(self, key: str) -> bytes | None:
+        try:
+            value = await self.redis.get(key)
+        except (RedisError, OSError):
+            return None
+        return value.encode() if isinstance(value, str) else value
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.set(key, value, px=max(1, int(ttl * 1000)))
+
+    def forget(self, key: str) -> None:
+        async def run() -> None:
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.delete(key)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def lease(self, key: str, ttl: float) -> bool:
+        try:
+            return bool(await self.redis.set(key, b"1", px=max(1, int(ttl * 1000)), nx=True))
+        except (RedisError, OSError):
+            return True
+
+    async def release(self, key: str) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.delete(key)
+
+
+# KEYS: ring. ARGV: kid, value. Adds the key only to an empty ring.
+ADD_FIRST = """
+if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+
+class RedisKeyRings:
+    """The `KeyRingStore` on Redis: one hash per ring, kid -> JSON {active_from, secret}. Synchronous (a separate
+    connection pool from the window's): rings load at start and refresh in a worker thread.
+
+    Redis must persist (AOF or RDB) for the rings to outlive a restart; when it comes back empty anyway, replicas
+    write back the keys they hold (state/keyring.py), so only a restart of Redis and every replica together loses
+    them."""
+
+    def __init__(self, url: str) -> None:
+        import redis as redis_sync
+
+        self.redis = redis_sync.Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=COMMAND_TIMEOUT_SECONDS
+        )
+        self._add_first = self.redis.register_script(ADD_FIRST)
+
+    @staticmethod
+    def _key(ring: str) -> str:
+        return f"halo-mcp:keyring:{ring}"
+
+    def keys(self, ring: str) -> list[StoredKey]:
+        found: dict[bytes, bytes] = self.redis.hgetall(self._key(ring))  # type: ignore[assignment]
+        keys = []
+        for kid, raw in found.items():
+            value = json.loads(raw)
+            keys.append(StoredKey(kid.decode(), base64.b64decode(value["secret"]), float(value["active_from"])))
+        return keys
+
+    def add(self, ring: str, key: StoredKey, *, only_first: bool = False) -> bool:
+        value = json.dumps({"active_from": key.active_from, "secret": base64.b64encode(key.secret).decode()})
+        if only_first:
+            return bool(self._add_first(keys=[self._key(ring)], args=[key.kid, value]))
+        return bool(self.redis.hsetnx(self._key(ring), key.kid, value))
+
+    def remove(self, ring: str, kids: list[str]) -> int:
+        return int(self.redis.hdel(self._key(ring), *kids)) if kids else 0
+
+    def close(self) -> None:
+        self.redis.close()
