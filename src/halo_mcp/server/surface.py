@@ -30,7 +30,7 @@ from halo_mcp.audit import open_audit
 from halo_mcp.config import CustomToolConfig, HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
-from halo_mcp.halo.ratelimit import window_for
+from halo_mcp.halo.ratelimit import cache_for, window_for
 from halo_mcp.server.interaction import (
     SENT_WRITES,
     ClientInteraction,
@@ -125,6 +125,7 @@ class Surface:
             scope=required_scope(self.selection),
             policy=request_policy(self.selection),
             window=window_for(halo_settings, self.settings),
+            cache=cache_for(halo_settings, self.settings),
         )
         METRICS.watch(self.halo)
         self._owns_audit = audit is None

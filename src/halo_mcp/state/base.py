@@ -60,6 +60,11 @@ class Window(Protocol):
     limit: int
     window: float
 
+    @property
+    def cache(self) -> SharedCache | None:
+        """The same store's caches for this tenant (lookup tables, the server's Halo token), when shared."""
+        ...
+
     async def acquire(self, max_wait: float) -> Slot:
         """Reserve a slot, waiting up to `max_wait`; raises RateLimitWait with the seconds a slot needs."""
         ...
@@ -229,3 +234,5 @@ class SharedCache(Protocol):
         ...
 
     async def release(self, key: str) -> None: ...
+
+    async def aclose(self) -> None: ...

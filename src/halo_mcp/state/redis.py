@@ -38,7 +38,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from halo_mcp.state.base import RateLimitState, RateLimitWait, Slot, StoredKey
+from halo_mcp.state.base import RateLimitState, RateLimitWait, SharedCache, Slot, StoredKey
 
 log = logging.getLogger("halo_mcp.state")
 
@@ -156,6 +156,7 @@ class RedisWindow:
         self.window = window
         # One hash tag per tenant: both keys of the script live on one Redis Cluster slot.
         self.keys = [f"halo-mcp:{{{tenant}}}:window", f"halo-mcp:{{{tenant}}}:replicas"]
+        self.cache: SharedCache | None = RedisCache(redis, f"halo-mcp:{{{tenant}}}:")
         self.replica = uuid.uuid4().hex[:12]
         self._ids = itertools.count()
         self._local_factory = local
@@ -331,28 +332,39 @@ class RedisWindow:
 
 
 class RedisCache:
-    """The `SharedCache` on Redis: plain GET/SET with expiry, a lease is SET NX. Keys are the caller's (one hash tag
-    per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller falls back to Halo."""
+    """The `SharedCache` on Redis: plain GET/SET with expiry, a lease is SET NX, every key under the tenant's prefix
+    (one hash tag per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller asks Halo."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
+        self.prefix = prefix
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    @classmethod
+    def from_url(cls, url: str, tenant: str) -> RedisCache:
+        redis = Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=COMMAND_TIMEOUT_SECONDS
+        )
+        return cls(redis, f"halo-mcp:{{{tenant}}}:")
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
 
     async def get(self, key: str) -> bytes | None:
         try:
-            value = await self.redis.get(key)
+            value = await self.redis.get(self.prefix + key)
         except (RedisError, OSError):
             return None
         return value.encode() if isinstance(value, str) else value
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
         with contextlib.suppress(RedisError, OSError):
-            await self.redis.set(key, value, px=max(1, int(ttl * 1000)))
+            await self.redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
 
     def forget(self, key: str) -> None:
         async def run() -> None:
             with contextlib.suppress(RedisError, OSError):
-                await self.redis.delete(key)
+                await self.redis.delete(self.prefix + key)
 
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
@@ -360,13 +372,13 @@ class RedisCache:
 
     async def lease(self, key: str, ttl: float) -> bool:
         try:
-            return bool(await self.redis.set(key, b"1", px=max(1, int(ttl * 1000)), nx=True))
+            return bool(await self.redis.set(self.prefix + key, b"1", px=max(1, int(ttl * 1000)), nx=True))
         except (RedisError, OSError):
             return True
 
     async def release(self, key: str) -> None:
         with contextlib.suppress(RedisError, OSError):
-            await self.redis.delete(key)
+            await self.redis.delete(self.prefix + key)
 
 
 # KEYS: ring. ARGV: kid, value. Adds the key only to an empty ring.
