@@ -11,7 +11,7 @@ window, says so in `degraded()` (and /healthz), and probes Redis again every `PR
 where replicas could together overshoot, so both are conservative:
 - losing Redis: the local window starts as full as the shared one was at the last contact, in proportion (its own
   requests, in flight ones included, topped up with stand-ins stamped now). Replica i may then add at most
-  share * (1 - used/limit) in the first window, so all together add at most limit - used, whatever how unevenly the
+  share * (1 - used/limit) in the first window, so all together add at most limit - used, however unevenly the
   replicas had spent;
 - finding Redis again: the local requests are written back (so a Redis that restarted empty still counts them), and
   for one more window a request needs a slot in the local share as well as in Redis, since the other replicas may
