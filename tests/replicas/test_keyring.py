@@ -3,6 +3,8 @@ request state, rotate without refusing what older keys made, and give Redis its 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 
 import jwt
@@ -15,7 +17,7 @@ from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.interaction import RingCodec
 from halo_mcp.state.keyring import ACCESS_TOKEN, REQUEST_STATE, Rings
 from halo_mcp.state.redis import RedisKeyRings
-from tests.helpers import RedisServer
+from tests.helpers import RedisServer, subprocess_env
 
 pytestmark = [pytest.mark.replicas]
 
@@ -128,3 +130,17 @@ def test_without_redis_the_rings_are_the_settings() -> None:
     assert KeyRing.of(rings).signing[0] == KeyRing.parse(key).signing[0]
     with pytest.raises(Exception, match="HALO_MCP_SIGNIN_KEYS"):
         rings[ACCESS_TOKEN].rotate()
+
+
+def test_the_keys_command_rotates_a_shared_ring_and_lists_it(redis_server: RedisServer) -> None:
+    RedisKeyRings(redis_server.url).redis.flushall()
+    env = subprocess_env(HALO_MCP_REDIS_URL=redis_server.url)
+    keys = [sys.executable, "-m", "halo_mcp", "keys"]
+    rotated = subprocess.run([*keys, "rotate", "--ring", "request-state"], env=env, capture_output=True, text=True)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "request-state: new key" in rotated.stderr and "signs in 15 s" in rotated.stderr
+    listed = subprocess.run([*keys, "list"], env=env, capture_output=True, text=True, check=True).stdout
+    states = [line.split("\t")[2] for line in listed.splitlines() if line.startswith("request-state\t")]
+    assert states[0].startswith("signs in") and states[1] == "signs"  # the first key signs until the new one is due
+    refused = subprocess.run([*keys, "rotate"], env=subprocess_env(), capture_output=True, text=True)
+    assert refused.returncode == 2 and "HALO_MCP_SIGNIN_KEYS" in refused.stderr  # no Redis: rotate in the setting
