@@ -1,4 +1,5 @@
-"""`halo-mcp keys`: list and rotate the key rings replicas share (state/keyring.py) in HALO_MCP_REDIS_URL."""
+"""`halo-mcp keys`: list and rotate the key rings replicas share (state/keyring.py): in HALO_MCP_DATABASE_URL,
+else HALO_MCP_REDIS_URL."""
 
 from __future__ import annotations
 
@@ -33,10 +34,11 @@ def run(args: argparse.Namespace) -> int:
     from halo_mcp.state.keyring import RINGS, open_rings
 
     settings = load_server_settings()
-    if settings.redis_url is None:
+    if settings.redis_url is None and settings.database_url is None:
         raise ConfigError(
-            "HALO_MCP_REDIS_URL is not set: without a shared store the rings are the settings; rotate by putting a "
-            "new key first in HALO_MCP_SIGNIN_KEYS (or HALO_MCP_REQUEST_STATE_KEY) and restarting"
+            "neither HALO_MCP_DATABASE_URL nor HALO_MCP_REDIS_URL is set: without a shared store the rings are the "
+            "settings; rotate by putting a new key first in HALO_MCP_SIGNIN_KEYS (or HALO_MCP_REQUEST_STATE_KEY) and "
+            "restarting"
         )
     rings = open_rings(settings)
     names = [n for n in RINGS if rings[n].store is not None]

@@ -7,17 +7,19 @@ Policy:
 - Without a shared store (embedded) a ring is what the settings say, as before: HALO_MCP_SIGNIN_KEYS (newest
   first) for the two sign-in rings, HALO_MCP_REQUEST_STATE_KEY (or a key made at start) for request state; rotate
   by prepending a key to the setting.
-- With HALO_MCP_REDIS_URL the rings live in Redis (state/redis.py `RedisKeyRings`). The first replica to start puts
-  a fresh key in an empty ring (of replicas starting together, one key wins), every replica reloads its rings every
-  `REFRESH_SECONDS` off the event loop, and `halo-mcp keys rotate` adds a key that becomes active only after
+- With HALO_MCP_DATABASE_URL the rings live in PostgreSQL (state/postgres.py `PostgresKeyRings`: durable, like the
+  sealed Halo tokens they open), else with HALO_MCP_REDIS_URL in Redis (`RedisKeyRings`). The first replica to
+  start puts a fresh key in an empty ring (of replicas starting together, one key wins), every replica reloads its
+  rings every `REFRESH_SECONDS` off the event loop, and `halo-mcp keys rotate` adds a key that becomes active only after
   `ACTIVATION_SECONDS`, by which time every replica has loaded it; keys whose successor has been active longer than
   what they made can live (the access token's lifetime, the refresh token's, the request state's) are dropped on
   rotation. The configured keys stay at the end of the ring, so what they made before the move still opens.
 - Ring secrets are stored wrapped (AES-GCM, bound to the ring and key id) under a key derived from the configured
-  HALO_MCP_SIGNIN_KEYS (else HALO_MCP_REQUEST_STATE_KEY): read access to Redis alone neither forges an access token
+  HALO_MCP_SIGNIN_KEYS (else HALO_MCP_REQUEST_STATE_KEY): read access to the store alone neither forges an access token
   nor opens a Halo token. With neither set the request-state ring is stored plain (it guards answers for at most
   ten minutes, and no sign-in ring exists then).
-- A Redis restarted empty gets the keys back from the replicas that hold them (written back on their next refresh).
+- A store that lost its rings (a Redis restarted empty) gets the keys back from the replicas that hold them (written
+  back on their next refresh).
 """
 
 from __future__ import annotations
@@ -211,7 +213,8 @@ class LiveRing:
         """Add a key that signs from `activate_in` seconds on; drop keys retired since. Returns (new kid, dropped)."""
         if self.store is None:
             raise ConfigError(
-                f"key ring {self.name}: no shared store (HALO_MCP_REDIS_URL); rotate by putting a new key first in "
+                f"key ring {self.name}: no shared store (HALO_MCP_DATABASE_URL or HALO_MCP_REDIS_URL); rotate by "
+                "putting a new key first in "
                 + ("HALO_MCP_REQUEST_STATE_KEY" if self.name == REQUEST_STATE else "HALO_MCP_SIGNIN_KEYS")
             )
         self.load()
@@ -264,21 +267,27 @@ class Rings:
             self.store.close()
 
 
-_OPEN: dict[tuple[str, str, str], Rings] = {}
+_OPEN: dict[tuple[str, ...], Rings] = {}
+
+
+def open_store(settings: ServerSettings) -> KeyRingStore | None:
+    """PostgreSQL when HALO_MCP_DATABASE_URL is set (durable), else Redis when HALO_MCP_REDIS_URL is, else none."""
+    if settings.database_url is not None:
+        from halo_mcp.state.postgres import PostgresKeyRings
+
+        return PostgresKeyRings(settings.database_url.get_secret_value())
+    if settings.redis_url is not None:
+        from halo_mcp.state.redis import RedisKeyRings
+
+        return RedisKeyRings(settings.redis_url.get_secret_value())
+    return None
 
 
 def open_rings(settings: ServerSettings) -> Rings:
-    """This process's rings for these settings: shared through Redis when HALO_MCP_REDIS_URL is set."""
-    url = settings.redis_url.get_secret_value() if settings.redis_url else ""
-    signin = settings.signin_keys.get_secret_value() if settings.signin_keys else ""
-    state = settings.request_state_key.get_secret_value() if settings.request_state_key else ""
-    key = (url, hashlib.sha256(signin.encode()).hexdigest(), hashlib.sha256(state.encode()).hexdigest())
+    """This process's rings for these settings (one per process: every collection's surface shares them)."""
+    values = (settings.database_url, settings.redis_url, settings.signin_keys, settings.request_state_key)
+    key = tuple(hashlib.sha256(v.get_secret_value().encode()).hexdigest() if v else "" for v in values)
     found = _OPEN.get(key)
     if found is None:
-        store = None
-        if url:
-            from halo_mcp.state.redis import RedisKeyRings
-
-            store = RedisKeyRings(url)
-        found = _OPEN[key] = Rings(settings, store)
+        found = _OPEN[key] = Rings(settings, open_store(settings))
     return found
