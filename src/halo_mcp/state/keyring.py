@@ -30,6 +30,7 @@ import binascii
 import hashlib
 import itertools
 import logging
+import math
 import os
 import threading
 import time
@@ -130,9 +131,10 @@ class LiveRing:
         self.retire_after = retire_after
         self._held: list[RingKey] = []
         self._secrets: list[bytes] = list(self.configured)
-        self._next = 0.0
+        self._next = 0.0  # when the next reload is due (monotonic)
+        self._loaded = -math.inf  # when the ring was last read from the store (monotonic)
         self._loading = threading.Lock()
-        self._tasks: set[asyncio.Future[None]] = set()
+        self._tasks: set[asyncio.Future[bool]] = set()
 
     def secrets(self) -> list[bytes]:
         """The signing secret first, then every other one held; starts a reload when one is due. A new list
@@ -140,7 +142,10 @@ class LiveRing:
         now = time.monotonic()
         if self.store is not None and now >= self._next:
             self._next = now + REFRESH_SECONDS
-            self._reload_later()
+            if now - self._loaded > ACTIVATION_SECONDS:
+                self.load()  # idle for long: a key rotated in meanwhile may be active now, so read it before use
+            else:
+                self._reload_later()
         if self._held and self._held_order_changed(time.time()):
             self._order(time.time())
         return self._secrets
@@ -155,10 +160,11 @@ class LiveRing:
         self._tasks.add(future)
         future.add_done_callback(self._tasks.discard)
 
-    def load(self) -> None:
-        """Read the ring from the store (making its first key when empty, writing back keys it lost)."""
-        if self.store is None or not self._loading.acquire(blocking=False):
-            return
+    def load(self, wait: bool = False) -> bool:
+        """Read the ring from the store (making its first key when empty, writing back keys it lost); False when the
+        store cannot be read (or, unless `wait`, another thread is reading it)."""
+        if self.store is None or not self._loading.acquire(blocking=wait):
+            return False
         try:
             stored = self.store.keys(self.name)
             if not stored:
@@ -178,9 +184,13 @@ class LiveRing:
                     continue
                 held.append(RingKey(entry.kid, secret, entry.active_from))
             self._held = held
+            self._loaded = time.monotonic()
             self._order(time.time())
-        except Exception as exc:  # keep the ring this replica holds; try again at the next refresh
+            return True
+        except Exception as exc:  # keep the ring this replica holds; try again at the next refresh, off the loop
+            self._loaded = time.monotonic()
             log.warning("key ring %s: cannot read the shared store (%s)", self.name, type(exc).__name__)
+            return False
         finally:
             self._loading.release()
 
@@ -217,7 +227,8 @@ class LiveRing:
                 "putting a new key first in "
                 + ("HALO_MCP_REQUEST_STATE_KEY" if self.name == REQUEST_STATE else "HALO_MCP_SIGNIN_KEYS")
             )
-        self.load()
+        if not self.load(wait=True):
+            raise ConfigError(f"key ring {self.name}: the shared store cannot be read; check that it runs")
         now = time.time()
         new = self._new(now + activate_in)
         self.store.add(self.name, self._stored(new))
@@ -227,7 +238,7 @@ class LiveRing:
             older.kid for older, newer in itertools.pairwise(by_start) if newer.active_from + self.retire_after < now
         ]
         self.store.remove(self.name, dropped)
-        self.load()
+        self.load(wait=True)
         return new.kid, dropped
 
     def describe(self) -> list[tuple[str, float]]:
@@ -255,7 +266,8 @@ class Rings:
         }
         if store is not None:
             for name in RINGS if signin else (REQUEST_STATE,):  # no sign-in keys: no sign-in rings to make
-                self.rings[name].load()
+                if not self.rings[name].load():
+                    break  # the store is away: the rest load at their first use, off the event loop
             for name in (ACCESS_TOKEN, HALO_TOKEN) if not signin else ():
                 self.rings[name].store = None
 
