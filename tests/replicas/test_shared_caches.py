@@ -109,3 +109,19 @@ async def test_a_shared_lookup_adds_well_under_a_millisecond(fresh_sandbox: Sand
     finally:
         for c in (first, other):
             await c.aclose()
+
+
+async def test_without_redis_lookups_and_the_token_come_from_halo_without_waiting(fresh_sandbox: Sandbox) -> None:
+    redis = RedisServer().start()
+    (client,) = replicas(fresh_sandbox, redis, 1, rate_limit="off")
+    redis.stop()
+    try:
+        fresh_sandbox.reset_counters()
+        assert (await Resolver(client).resolve("team", "Network")).name == "Network"
+        started = time.monotonic()
+        for kind in ("agent", "status", "priority"):
+            await Resolver(client).table(kind)
+        assert time.monotonic() - started < 1.0  # Redis is not asked again for a while after it failed
+        assert route(fresh_sandbox, "POST /auth/token") == 1
+    finally:
+        await client.aclose()

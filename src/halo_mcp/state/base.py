@@ -225,10 +225,6 @@ class SharedCache(Protocol):
 
     async def put(self, key: str, value: bytes, ttl: float) -> None: ...
 
-    def forget(self, key: str) -> None:
-        """Delete, off the caller's path."""
-        ...
-
     async def lease(self, key: str, ttl: float) -> bool:
         """Take the lease `key` for `ttl` seconds unless another holder has it."""
         ...

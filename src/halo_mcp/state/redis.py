@@ -333,12 +333,13 @@ class RedisWindow:
 
 class RedisCache:
     """The `SharedCache` on Redis: plain GET/SET with expiry, a lease is SET NX, every key under the tenant's prefix
-    (one hash tag per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller asks Halo."""
+    (one hash tag per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller asks Halo; and
+    for `PROBE_SECONDS` after one, Redis is not asked at all, so an outage costs no call a timeout."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
         self.redis = redis
         self.prefix = prefix
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._away_until = 0.0
 
     @classmethod
     def from_url(cls, url: str, tenant: str) -> RedisCache:
@@ -350,35 +351,28 @@ class RedisCache:
     async def aclose(self) -> None:
         await self.redis.aclose()
 
-    async def get(self, key: str) -> bytes | None:
+    async def _run(self, command: Callable[[], Any], otherwise: Any) -> Any:
+        if time.monotonic() < self._away_until:
+            return otherwise
         try:
-            value = await self.redis.get(self.prefix + key)
+            return await command()
         except (RedisError, OSError):
-            return None
+            self._away_until = time.monotonic() + PROBE_SECONDS
+            return otherwise
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._run(lambda: self.redis.get(self.prefix + key), None)
         return value.encode() if isinstance(value, str) else value
 
     async def put(self, key: str, value: bytes, ttl: float) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await self.redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000)))
-
-    def forget(self, key: str) -> None:
-        async def run() -> None:
-            with contextlib.suppress(RedisError, OSError):
-                await self.redis.delete(self.prefix + key)
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        await self._run(lambda: self.redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000))), None)
 
     async def lease(self, key: str, ttl: float) -> bool:
-        try:
-            return bool(await self.redis.set(self.prefix + key, b"1", px=max(1, int(ttl * 1000)), nx=True))
-        except (RedisError, OSError):
-            return True
+        taken = self._run(lambda: self.redis.set(self.prefix + key, b"1", px=max(1, int(ttl * 1000)), nx=True), True)
+        return bool(await taken)
 
     async def release(self, key: str) -> None:
-        with contextlib.suppress(RedisError, OSError):
-            await self.redis.delete(self.prefix + key)
+        await self._run(lambda: self.redis.delete(self.prefix + key), None)
 
 
 # KEYS: ring. ARGV: kid, value. Adds the key only to an empty ring.
