@@ -469,3 +469,41 @@ class PostgresServer:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self.proc = None
+
+
+# -- the admin console ---------------------------------------------------------------------------------------------
+
+ADMIN_TOKEN = "admin-Xq7w2LrT9vK4-console"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make install); Playwright's own browser download is never used
+# As root, and with no network beyond loopback: no sandbox, no background connections, no first-run work.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CSRF_FIELD = re.compile(r'name="(?:csrf|nonce)" value="([^"]+)"')
+
+
+class ConsoleClient:
+    """HTTP to the console as a browser sends it: cookies kept, the console's own Origin on every request, and the
+    CSRF token read from the page a form is on."""
+
+    def __init__(self, url: str, origin: str | None = None) -> None:
+        self.http = httpx2.AsyncClient(base_url=url, headers={"Origin": origin or url}, timeout=30)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def token_on(self, path: str) -> str:
+        page = await self.http.get(path)
+        found = CSRF_FIELD.search(page.text)
+        assert found, f"no form token on {path} ({page.status_code})"
+        return found.group(1)
+
+    async def sign_in(self, token: str = ADMIN_TOKEN) -> httpx2.Response:
+        nonce = await self.token_on("/admin/signin")
+        return await self.http.post("/admin/signin", data={"nonce": nonce, "token": token})
+
+    async def submit(self, path: str, data: dict[str, Any], *, page: str = "/admin/collections") -> httpx2.Response:
+        """POST a form with the CSRF token of `page` (where the form is shown)."""
+        return await self.http.post(path, data={"csrf": await self.token_on(page), **data})

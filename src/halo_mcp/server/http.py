@@ -275,9 +275,9 @@ def build_collections_app(
     json_response: bool | None = None,
 ) -> Starlette:
     """The ASGI app for halo-mcp.toml: every collection at /mcp/<name>, /sse/<name> and /mcp/t/<token>, the admin
-    API at /admin/api when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads the file (SIGHUP and
-    /admin/api/reload); without it a reload re-reads only the store."""
-    from halo_mcp.server.collections.admin import admin_app
+    API at /admin/api and the console at /admin when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads
+    the file (SIGHUP and /admin/api/reload); without it a reload re-reads only the store."""
+    from halo_mcp.server.collections.admin import Admin, LoopbackOnly, admin_app
     from halo_mcp.server.collections.auth import StaticTokenVerifier
     from halo_mcp.server.collections.host import CollectionHost
 
@@ -297,9 +297,13 @@ def build_collections_app(
             )
         host.enable_signin(public_url)
 
-    if settings.admin_token is not None:
+    admin: Admin | None = None
+    if settings.admin_token is not None:  # the admin API and the console at /admin (server/console/)
+        from halo_mcp.server.console.app import console_routes
+
         verifier = StaticTokenVerifier(settings.admin_token.get_secret_value(), "admin")
-        host.admin = admin_app(service, verifier, refresh, reload or refresh)
+        admin = Admin(service, host, audit, reload or refresh)
+        host.admin = LoopbackOnly(admin_app(admin, verifier, console_routes(admin, verifier)))
 
     async def healthz(request: Request) -> Response:
         tools = {name: len(ctx.surface.tools) for name, ctx in host.contexts.items()}
@@ -316,6 +320,8 @@ def build_collections_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tg:
             await host.run(tg)
+            if admin is not None:
+                tg.start_soon(admin.health.run)
             log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")
             again = reload or refresh
 

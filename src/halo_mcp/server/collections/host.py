@@ -261,7 +261,7 @@ class CollectionHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        if scope["path"].startswith("/admin/api/") and self.admin is not None:
+        if (scope["path"] == "/admin" or scope["path"].startswith("/admin/")) and self.admin is not None:
             rejected = await self.guard.validate_request(Request(scope), is_post=False)
             await (rejected or self.admin)(scope, receive, send)
             return
