@@ -6,11 +6,13 @@ import asyncio
 import importlib.util
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
@@ -439,11 +441,13 @@ class PostgresServer:
         return [*prefix, self._bin(name), *args]
 
     def start(self) -> PostgresServer:
-        os.makedirs(self.data, mode=0o700)
-        initdb = self._command("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        done = subprocess.run(initdb, cwd="/", capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        """Create the cluster the first time; start (again) on the same port and data."""
+        if not os.path.isdir(self.data):
+            os.makedirs(self.data, mode=0o700)
+            initdb = self._command("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+            done = subprocess.run([*initdb, "--no-sync"], cwd="/", capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
         options = ["-p", str(self.port), "-h", "127.0.0.1", "-k", self.data, "-c", "fsync=off"]
         self.proc = subprocess.Popen(
             self._command("postgres", "-D", self.data, *options, "-c", "synchronous_commit=off"),
@@ -460,9 +464,18 @@ class PostgresServer:
             time.sleep(0.05)
         return self
 
+    def database(self) -> str:
+        """The URL of a new, empty database on this server."""
+        import psycopg
+
+        name = f"t{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # smart shutdown
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown: clients are disconnected, not waited for
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:

@@ -33,6 +33,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
+from halo_mcp.audit import keep_pruning
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from halo_mcp.server.metrics import METRICS
@@ -165,6 +166,12 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def store_unavailable() -> Response:
+    """The shared state store is away (PostgreSQL): retry shortly; nothing was done."""
+    body = {"error": "temporarily_unavailable", "error_description": "the state store cannot be reached; retry shortly"}
+    return Response(json.dumps(body), status_code=503, media_type="application/json", headers={"Retry-After": "1"})
+
+
 def unauthorized(description: str) -> Response:
     challenge = 'Bearer realm="halo-mcp"'
     if description:
@@ -240,7 +247,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
+        async with manager.run(), anyio.create_task_group() as tg:
             log.info(
                 "serving %d tools at %s (streamable HTTP), %s (SSE); auth %s",
                 len(surface.tools),
@@ -248,7 +255,10 @@ def build_app(
                 SSE_PATH,
                 "bearer token" if token_digest else "none",
             )
+            if settings.audit_retention_days:
+                tg.start_soon(keep_pruning, surface.audit, settings.audit_retention_days)
             yield
+            tg.cancel_scope.cancel()
 
     routes: list[Any] = [
         Route("/healthz", healthz, methods=["GET"]),
@@ -320,6 +330,8 @@ def build_collections_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tg:
             await host.run(tg)
+            if audit is not None and settings.audit_retention_days:
+                tg.start_soon(keep_pruning, audit, settings.audit_retention_days)
             if admin is not None:
                 tg.start_soon(admin.health.run)
             log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")

@@ -41,7 +41,7 @@ class SignIn:
                 'HALO_MCP_SIGNIN_KEYS: required for collections with auth = ["oauth"] (it seals Halo tokens and '
                 "signs access tokens); see the README's per-user sign-in section"
             )
-        keys = KeyRing.of(open_rings(settings))  # shared through Redis when configured (state/keyring.py)
+        keys = KeyRing.of(open_rings(settings))  # shared when PostgreSQL or Redis is (state/keyring.py)
         self.http = httpx2.AsyncClient(timeout=15.0)
         self._halo: dict[str, HaloSignIn] = {}
         self.tenants = tenants

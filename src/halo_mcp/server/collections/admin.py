@@ -45,8 +45,8 @@ from halo_mcp.server.collections.auth import StaticTokenVerifier, bearer
 from halo_mcp.server.collections.health import HealthRecorder
 from halo_mcp.server.collections.service import CollectionService, NotFound, token_json
 from halo_mcp.server.collections.spec import CollectionSpec
-from halo_mcp.server.http import is_loopback, unauthorized
-from halo_mcp.state.base import ApiToken, AuditStore
+from halo_mcp.server.http import is_loopback, store_unavailable, unauthorized
+from halo_mcp.state.base import ApiToken, AuditStore, StateUnavailable
 
 if TYPE_CHECKING:
     from halo_mcp.server.collections.host import CollectionHost
@@ -325,6 +325,8 @@ def admin_app(admin: Admin, verifier: StaticTokenVerifier, console: list[BaseRou
                 return JSONResponse({"error": "not_found", "error_description": str(exc)}, 404)
             except ConfigError as exc:
                 return JSONResponse({"error": "invalid", "error_description": str(exc)}, 400)
+            except StateUnavailable:
+                return store_unavailable()
             if isinstance(result, Response):
                 return result
             return JSONResponse(result)
