@@ -219,8 +219,9 @@ class ServerSettings(BaseSettings):
     # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
     # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
     structured_output: Literal["declared", "always", "never"] = "declared"
-    # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
-    # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
+    # Every streamable HTTP reply as one plain JSON body, never an event stream: for proxies that cannot pass SSE.
+    # It turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person
+    # (2025-11-25). Off, only replies that can carry more than the result stream (server/replies.py).
     json_response: bool = False
     # Seals the answers a 2026-07-28 call carries between its rounds (requestState). Unset: a random key per
     # process (`serve --workers` makes one for all its workers); replicas behind one load balancer share a value.

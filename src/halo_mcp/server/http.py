@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp_types import INVALID_REQUEST
 from starlette.applications import Starlette
@@ -37,6 +37,7 @@ from halo_mcp.audit import keep_pruning
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from halo_mcp.server.metrics import METRICS
+from halo_mcp.server.replies import ChoosingSessionManager
 from halo_mcp.server.surface import Surface
 
 if TYPE_CHECKING:
@@ -194,14 +195,12 @@ def build_app(
 ) -> Starlette:
     """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's).
 
-    `json_response` (default: HALO_MCP_JSON_RESPONSE, off): answer each POST with one JSON body, never a stream.
-    Off, a 2026-07-28 reply is still plain JSON unless the call sends a notification (progress), and closing the
-    stream cancels the call; a 2025-11-25 reply is always an SSE-framed stream, which carries progress and the
-    call's questions to the person (elicitation). The SDK decides this per session manager, not per request, so it
-    is one choice per server. Measured on a plain call (warm lookup, server CPU per call): 2026-07-28 about 0.75 ms
-    on, 1.0 ms off; 2025-11-25 about 1.0 ms on, 2.0 ms off: a millisecond against Halo round trips of tens, for
-    progress, cancellation and questions. Proxies that cannot pass SSE turn it on. The conformance suite passes
-    either way.
+    `json_response` (default: HALO_MCP_JSON_RESPONSE, off): answer every POST with one JSON body, never a stream.
+    Off, each request is answered as a stream only when something can travel beside its result: a progress token,
+    or (2025-11-25) a session whose client declared elicitation, for the call's questions to the person; every
+    other reply is one JSON body, and closing the connection still cancels a 2026-07-28 call (server/replies.py).
+    On, progress, questions and cancellation by closing (2026-07-28) are off: for proxies that cannot pass SSE.
+    The conformance suite passes either way.
 
     `stateless`: no MCP sessions, for several worker processes behind one port (any worker can answer any request;
     legacy clients work without a session id). Legacy SSE needs its GET and POSTs in one process, so it is not served.
@@ -213,7 +212,7 @@ def build_app(
 
     # Stateful sessions serve 2025-11-25 clients (the SDK routes 2026-07-28 requests statelessly on the same path):
     # bounded in number and idle time, since each holds a server task and its streams.
-    manager = StreamableHTTPSessionManager(
+    manager = ChoosingSessionManager(
         app=server,
         json_response=settings.json_response if json_response is None else json_response,
         stateless=stateless,
@@ -261,9 +260,10 @@ def build_app(
             tg.cancel_scope.cancel()
 
     routes: list[Any] = [
+        # First: the router tries routes in order, and nearly every request is an MCP one.
+        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),  # no secrets: tool names, tenant hosts, counts
-        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:
         routes += [

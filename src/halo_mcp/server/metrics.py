@@ -69,15 +69,22 @@ class Metrics:
         )
         self.halo = HaloCollector()
         self.registry.register(self.halo)
+        self._series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}  # bounded by the tools served
 
     def watch(self, client: HaloClient) -> None:
         self.halo.clients.add(client)
 
     def observe(self, collection: str, tool: str, seconds: float, error: bool) -> None:
-        self.calls.labels(collection, tool).inc()
+        series = self._series.get((collection, tool))
+        if series is None:  # labels() validates and locks on every call: once per tool is enough
+            series = self._series[collection, tool] = (
+                self.calls.labels(collection, tool),
+                self.latency.labels(collection, tool),
+            )
+        series[0].inc()
         if error:
             self.errors.labels(collection, tool).inc()
-        self.latency.labels(collection, tool).observe(seconds)
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,6 +43,7 @@ from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.http import ReadableRefusals, refusals, store_unavailable, unauthorized
+from halo_mcp.server.replies import ChoosingSessionManager
 from halo_mcp.server.surface import Surface
 from halo_mcp.state.base import AuditStore, CollectionChanges, StateUnavailable
 
@@ -58,7 +59,7 @@ class CollectionContext:
 
     spec: CollectionSpec
     surface: Surface
-    manager: StreamableHTTPSessionManager
+    manager: ChoosingSessionManager
     mcp: ASGIApp  # the manager's app, its 413/503 refusals made readable
     sse: SseServerTransport
     stop: anyio.Event = field(default_factory=anyio.Event)
@@ -254,7 +255,7 @@ class CollectionHost:
         if spec.config.virtual_agent:
             await self._virtual_agent(surface.halo, spec.name)
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
-        manager = StreamableHTTPSessionManager(
+        manager = ChoosingSessionManager(
             app=surface.server,
             json_response=self.json_response,
             security_settings=self.security,
