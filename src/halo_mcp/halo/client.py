@@ -44,7 +44,7 @@ from halo_mcp.halo.errors import (
 from halo_mcp.halo.latency import Latency
 from halo_mcp.halo.ratelimit import RateLimitState, RateLimitWait, RollingWindowLimiter
 from halo_mcp.halo.ratelimit import retry_after as retry_after_seconds
-from halo_mcp.state.base import Slot, Window
+from halo_mcp.state.base import SharedCache, Slot, Window
 
 if TYPE_CHECKING:
     import aiohttp
@@ -144,6 +144,7 @@ class HaloClient:
         scope: str = "all",
         policy: RequestPolicy | None = None,
         window: Window | None = None,
+        cache: SharedCache | None = None,
     ) -> None:
         settings.validate_all()
         self.settings = settings
@@ -154,6 +155,10 @@ class HaloClient:
         limit = settings.rate_limit_window()
         # `window`: the tenant's shared window (halo/ratelimit.py window_for); by default one in this process.
         self.limiter: Window | None = window or (RollingWindowLimiter(*limit) if limit else None)
+        # The tenant's caches where replicas share them (the server's token, lookup tables): the window's store,
+        # or `cache` (halo/ratelimit.py cache_for), which this client then closes.
+        self.cache: SharedCache | None = cache or (self.limiter.cache if self.limiter is not None else None)
+        self._owned_cache = cache
         self.request_count = 0
         self.rate_limited_count = 0  # 429s from Halo (/metrics)
         self.latency = Latency()  # round trips, for the console's Health page
@@ -194,6 +199,8 @@ class HaloClient:
             self._http = None
         if self.limiter is not None:
             await self.limiter.aclose()
+        if self._owned_cache is not None:
+            await self._owned_cache.aclose()
 
     async def __aenter__(self) -> HaloClient:
         return self

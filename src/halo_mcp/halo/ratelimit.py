@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from halo_mcp.state.base import RateLimitState, RateLimitWait, Window
+from halo_mcp.state.base import RateLimitState, RateLimitWait, SharedCache, Window
 
 if TYPE_CHECKING:
     from halo_mcp.config import HaloSettings, ServerSettings
@@ -33,6 +33,8 @@ class LocalSlot:
 
 class RollingWindowLimiter:
     """At most `limit` requests in any `window` seconds; callers wait (boundedly) for a free slot."""
+
+    cache: SharedCache | None = None  # nothing shared in process
 
     def __init__(self, limit: int, window: float) -> None:
         self.limit = limit
@@ -118,6 +120,15 @@ def window_for(halo: HaloSettings, server: ServerSettings) -> Window | None:
     )
 
 
+def cache_for(halo: HaloSettings, server: ServerSettings) -> SharedCache | None:
+    """The tenant's shared caches when replicas share a Redis but have no window to carry them (the limit is off)."""
+    if not server.redis_url or halo.rate_limit_window() is not None:
+        return None  # none to share, or the window's store carries them (`Window.cache`)
+    from halo_mcp.state.redis import RedisCache
+
+    return RedisCache.from_url(server.redis_url.get_secret_value(), tenant_of(halo))
+
+
 def retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds from a Retry-After header (Halo sends delta-seconds), or None when absent or unreadable."""
     value = headers.get("retry-after")
@@ -129,4 +140,12 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-__all__ = ["LocalSlot", "RateLimitState", "RateLimitWait", "RollingWindowLimiter", "retry_after", "window_for"]
+__all__ = [
+    "LocalSlot",
+    "RateLimitState",
+    "RateLimitWait",
+    "RollingWindowLimiter",
+    "cache_for",
+    "retry_after",
+    "window_for",
+]

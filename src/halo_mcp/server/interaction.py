@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
@@ -29,17 +28,16 @@ from typing import Any
 import anyio
 import mcp_types as types
 from mcp.server.context import ServerRequestContext
-from mcp.server.request_state import RequestStateSecurity
+from mcp.server.request_state import AESGCMRequestStateCodec, RequestStateSecurity
 from mcp.shared.exceptions import MCPError
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
-from pydantic import SecretStr
 
+from halo_mcp.config import ServerSettings
+from halo_mcp.state.keyring import REQUEST_STATE, STATE_TTL, LiveRing, open_rings
 from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.framework import Interaction
 from halo_mcp.tools.resolve import SOURCES, canonical_kind, normalise
 
-_PROCESS_KEY = secrets.token_bytes(32)  # when HALO_MCP_REQUEST_STATE_KEY is unset
-STATE_TTL = 600.0  # seconds a person has to answer before the retried call is refused
 ASK_TIMEOUT = 600.0  # seconds a 2025-11-25 question waits for its answer
 DECLINED = (
     "the person declined when asked to confirm this change, so nothing was changed in Halo; do not retry it unless "
@@ -47,8 +45,32 @@ DECLINED = (
 )
 
 
-def request_state_security(key: SecretStr | None) -> RequestStateSecurity:
-    return RequestStateSecurity(keys=[key.get_secret_value() if key else _PROCESS_KEY], ttl=STATE_TTL)
+class RingCodec:
+    """The SDK's AES-GCM request-state codec over the request-state key ring (state/keyring.py), rebuilt when the
+    ring changes: the newest active key seals, every key the ring holds opens, so replicas sharing the ring accept
+    each other's state, also across a rotation."""
+
+    def __init__(self, ring: LiveRing) -> None:
+        self.ring = ring
+        self._secrets: list[bytes] = []
+        self._codec: AESGCMRequestStateCodec | None = None
+
+    def _current(self) -> AESGCMRequestStateCodec:
+        secrets = self.ring.secrets()
+        if self._codec is None or secrets is not self._secrets:
+            self._secrets, self._codec = secrets, AESGCMRequestStateCodec(secrets)
+        return self._codec
+
+    def seal(self, payload: bytes) -> str:
+        return self._current().seal(payload)
+
+    def unseal(self, token: str) -> bytes:
+        return self._current().unseal(token)
+
+
+def request_state_security(settings: ServerSettings) -> RequestStateSecurity:
+    """Seals a 2026-07-28 call's answers between its rounds; `STATE_TTL` is how long a person has to answer."""
+    return RequestStateSecurity(codec=RingCodec(open_rings(settings)[REQUEST_STATE]), ttl=STATE_TTL)
 
 
 class InputNeeded(Exception):

@@ -31,7 +31,7 @@ from halo_mcp.audit import open_audit
 from halo_mcp.config import CustomToolConfig, HaloSettings, ServerSettings
 from halo_mcp.halo.client import CALL_OPTIONS, CallOptions, HaloClient
 from halo_mcp.halo.errors import HaloError, HaloNotFound, HaloValidationError
-from halo_mcp.halo.ratelimit import window_for
+from halo_mcp.halo.ratelimit import cache_for, window_for
 from halo_mcp.server.interaction import (
     SENT_WRITES,
     ClientInteraction,
@@ -126,6 +126,7 @@ class Surface:
             scope=required_scope(self.selection),
             policy=request_policy(self.selection),
             window=window_for(halo_settings, self.settings),
+            cache=cache_for(halo_settings, self.settings),
         )
         METRICS.watch(self.halo)
         self._owns_audit = audit is None
@@ -176,7 +177,7 @@ class Surface:
         )
         # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py), for
         # this collection only: an answer given in one collection is not accepted by another.
-        sealing = request_state_security(self.settings.request_state_key)
+        sealing = request_state_security(self.settings)
         self.server.middleware.append(RequestStateBoundary(sealing, default_audience=f"{name}/{collection}"))
         if not tracing():  # the SDK's span per message records nothing then, yet costs ~0.05 ms of CPU a call
             middleware = self.server.middleware

@@ -61,6 +61,11 @@ class Window(Protocol):
     limit: int
     window: float
 
+    @property
+    def cache(self) -> SharedCache | None:
+        """The same store's caches for this tenant (lookup tables, the server's Halo token), when shared."""
+        ...
+
     async def acquire(self, max_wait: float) -> Slot:
         """Reserve a slot, waiting up to `max_wait`; raises RateLimitWait with the seconds a slot needs."""
         ...
@@ -222,3 +227,44 @@ class CollectionChanges(Protocol):
 class StateUnavailable(Exception):
     """The shared store cannot be reached (its type name in `args`, never its URL): a request that needs it is
     answered 503 with Retry-After, and the server keeps running; the store reconnects on its own."""
+
+
+@dataclass(frozen=True)
+class StoredKey:
+    """One key of a shared ring: `secret` as the store keeps it (wrapped, see state/keyring.py); it signs or seals
+    from `active_from` (epoch seconds), and verifies or opens from the moment a replica has loaded it."""
+
+    kid: str
+    secret: bytes
+    active_from: float
+
+
+class KeyRingStore(Protocol):
+    """Named key rings replicas share. Synchronous: a ring is loaded at start and refreshed off the event loop."""
+
+    def keys(self, ring: str) -> list[StoredKey]: ...
+
+    def add(self, ring: str, key: StoredKey, *, only_first: bool = False) -> bool:
+        """Add a key; with `only_first`, only to an empty ring (of replicas starting together, one key wins)."""
+        ...
+
+    def remove(self, ring: str, kids: list[str]) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class SharedCache(Protocol):
+    """Short-lived values replicas share (lookup tables, the server's Halo token, sealed) and leases on them.
+    Best effort: an unreachable store reads as a miss and grants the lease, so a call never fails on it."""
+
+    async def get(self, key: str) -> bytes | None: ...
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None: ...
+
+    async def lease(self, key: str, ttl: float) -> bool:
+        """Take the lease `key` for `ttl` seconds unless another holder has it."""
+        ...
+
+    async def release(self, key: str) -> None: ...
+
+    async def aclose(self) -> None: ...

@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from halo_mcp.audit import AUDIT_COLUMNS, AuditEntry, AuditSql, audit_filter, audit_row, tickets_in
 from halo_mcp.config import ConfigError
-from halo_mcp.state.base import ApiToken, StateUnavailable
+from halo_mcp.state.base import ApiToken, StateUnavailable, StoredKey
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditLog
@@ -446,3 +446,58 @@ class PostgresSignIn:
 
     async def prune(self, now: float) -> int:
         return await self._count("DELETE FROM halo_mcp_signin WHERE expires <= %s", (now,))
+
+
+class PostgresKeyRings:
+    """The `KeyRingStore` on PostgreSQL (state/keyring.py): durable, and backed up with the sealed Halo tokens its
+    halo-token ring opens (ring keys are stored wrapped, so a dump alone opens nothing). Its one table is created
+    here, under its own advisory lock, apart from `MIGRATIONS`; a first key is added under a per-ring lock, so of
+    replicas starting together one key wins."""
+
+    SCHEMA = (
+        "CREATE TABLE IF NOT EXISTS halo_mcp_keyring (ring TEXT NOT NULL, kid TEXT NOT NULL, secret BYTEA NOT NULL, "
+        "active_from DOUBLE PRECISION NOT NULL, PRIMARY KEY (ring, kid))"
+    )
+    LOCK = 0x4A10_3CA  # creating the table; each ring's first key locks hashtext(ring) instead
+
+    def __init__(self, url: str) -> None:
+        self.pool = ConnectionPool(url, min_size=1, max_size=3, timeout=CONNECT_TIMEOUT_SECONDS, open=True)
+        self._ready = False
+
+    def _connection(self) -> Any:
+        """A pooled connection, once the table exists."""
+        if not self._ready:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (self.LOCK,))
+                conn.execute(self.SCHEMA)
+            self._ready = True
+        return self.pool.connection()
+
+    def keys(self, ring: str) -> list[StoredKey]:
+        with self._connection() as conn:
+            rows = conn.execute(
+                "SELECT kid, secret, active_from FROM halo_mcp_keyring WHERE ring = %s", (ring,)
+            ).fetchall()
+        return [StoredKey(kid, bytes(secret), float(active_from)) for kid, secret, active_from in rows]
+
+    def add(self, ring: str, key: StoredKey, *, only_first: bool = False) -> bool:
+        with self._connection() as conn, conn.transaction():
+            if only_first:
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"halo-mcp keyring {ring}",))
+                if conn.execute("SELECT 1 FROM halo_mcp_keyring WHERE ring = %s LIMIT 1", (ring,)).fetchone():
+                    return False
+            added = conn.execute(
+                "INSERT INTO halo_mcp_keyring (ring, kid, secret, active_from) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT DO NOTHING",
+                (ring, key.kid, key.secret, key.active_from),
+            )
+            return added.rowcount > 0
+
+    def remove(self, ring: str, kids: list[str]) -> int:
+        if not kids:
+            return 0
+        with self._connection() as conn:
+            return conn.execute("DELETE FROM halo_mcp_keyring WHERE ring = %s AND kid = ANY(%s)", (ring, kids)).rowcount
+
+    def close(self) -> None:
+        self.pool.close()

@@ -1,4 +1,5 @@
-"""The rate-limit window in Redis, shared by every replica that serves one Halo tenant.
+"""What replicas share in Redis: each Halo tenant's rate-limit window, the caches and leases (`RedisCache`: lookup
+tables, the server's Halo token) and the key rings (`RedisKeyRings`).
 
 Each request is a member of one sorted set per tenant, scored by Redis time: a reserved slot is scored in the
 future (`now + IN_FLIGHT_SECONDS`, so a replica that dies mid-request frees it eventually) and re-scored to the
@@ -6,16 +7,26 @@ answer's arrival when the answer comes. One Lua script reserves atomically, so N
 more than `limit` requests in any `window` seconds; a 429 fills the window for everyone, as in process.
 
 When Redis cannot be reached, a replica keeps to its share of the budget (limit / replicas seen lately) in a local
-window seeded with its own recent requests, says so in `degraded()` (and /healthz), and probes Redis again every
-`PROBE_SECONDS`. On recovery its local requests are written back, so a Redis that restarted empty still counts them.
+window, says so in `degraded()` (and /healthz), and probes Redis again every `PROBE_SECONDS`. The hand-overs are
+where replicas could together overshoot, so both are conservative:
+- losing Redis: the local window starts as full as the shared one was at the last contact, in proportion (its own
+  requests, in flight ones included, topped up with stand-ins stamped now). Replica i may then add at most
+  share * (1 - used/limit) in the first window, so all together add at most limit - used, however unevenly the
+  replicas had spent;
+- finding Redis again: the local requests are written back (so a Redis that restarted empty still counts them), and
+  for one more window a request needs a slot in the local share as well as in Redis, since the other replicas may
+  still be spending their shares uncounted until they probe.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import itertools
+import json
 import logging
+import math
 import time
 import uuid
 from collections import deque
@@ -27,7 +38,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from halo_mcp.state.base import RateLimitState, RateLimitWait, Slot
+from halo_mcp.state.base import RateLimitState, RateLimitWait, SharedCache, Slot, StoredKey
 
 log = logging.getLogger("halo_mcp.state")
 
@@ -114,13 +125,16 @@ class LocalWindow(Protocol):
 
 
 class RedisSlot:
-    __slots__ = ("member", "owner")
+    __slots__ = ("local", "member", "owner")
 
-    def __init__(self, owner: RedisWindow, member: str) -> None:
+    def __init__(self, owner: RedisWindow, member: str, local: Slot | None = None) -> None:
         self.owner = owner
         self.member = member
+        self.local = local  # the local share's slot too, while settling after Redis returned
 
     def done(self) -> None:
+        if self.local is not None:
+            self.local.done()
         self.owner.stamp(self.member)
 
 
@@ -142,6 +156,7 @@ class RedisWindow:
         self.window = window
         # One hash tag per tenant: both keys of the script live on one Redis Cluster slot.
         self.keys = [f"halo-mcp:{{{tenant}}}:window", f"halo-mcp:{{{tenant}}}:replicas"]
+        self.cache: SharedCache | None = RedisCache(redis, f"halo-mcp:{{{tenant}}}:")
         self.replica = uuid.uuid4().hex[:12]
         self._ids = itertools.count()
         self._local_factory = local
@@ -152,7 +167,10 @@ class RedisWindow:
         self._exhaust = redis.register_script(EXHAUST)
         self._merge = redis.register_script(MERGE)
         self._sent: deque[float] = deque()  # this replica's own requests (monotonic), for the fallback's seed
+        self._flying: set[str] = set()  # reserved in Redis, answer not yet arrived
         self._local: LocalWindow | None = None
+        self._settling: LocalWindow | None = None  # the local share, kept for one window after Redis returned
+        self._settled_at = 0.0
         self._down_reason = ""
         self._next_probe = 0.0
         self._used = 0
@@ -191,12 +209,22 @@ class RedisWindow:
         try:
             if self._local is not None:
                 await self._recover(self._local)
-            return await self._shared(deadline)
+            settling = self._settling
+            if settling is not None and time.monotonic() >= self._settled_at:
+                self._settling = settling = None
+            if settling is None:
+                return await self._shared(deadline)
+            gate = await settling.acquire(max(0.0, deadline - time.monotonic()))
+            try:
+                return await self._shared(deadline, gate)
+            except BaseException:
+                gate.done()  # counted as sent: the safe side
+                raise
         except (RedisError, OSError) as exc:
             local = self._degrade(exc)
             return await local.acquire(max(0.0, deadline - time.monotonic()))
 
-    async def _shared(self, deadline: float) -> Slot:
+    async def _shared(self, deadline: float, local: Slot | None = None) -> Slot:
         while True:
             member = f"{self.replica}:{next(self._ids)}"
             granted, used, replicas, wait_text = await self._acquire(
@@ -208,7 +236,8 @@ class RedisWindow:
             wait = float(wait_text)
             if granted:
                 self._wait = 0.0
-                return RedisSlot(self, member)
+                self._flying.add(member)
+                return RedisSlot(self, member, local)
             wait = POLL_SECONDS if wait < 0 else wait
             self._wait = wait
             now = time.monotonic()
@@ -219,11 +248,14 @@ class RedisWindow:
     def stamp(self, member: str) -> None:
         """Re-score a slot to its answer's arrival, off the caller's path (later is the safe side)."""
         now = time.monotonic()
+        self._flying.discard(member)
         self._sent.append(now)
         while self._sent and self._sent[0] <= now - self.window:
             self._sent.popleft()
         if self._local is not None:
-            self._local.seed([now])  # reserved before Redis went away, answered after
+            # Reserved before Redis went away, answered after: counted again at its answer (it was seeded as sent
+            # when Redis went away, which may be before Halo received it).
+            self._local.seed([now])
             return
         self._background(self._stamp(keys=self.keys[:1], args=[member]))
 
@@ -261,9 +293,15 @@ class RedisWindow:
         self._next_probe = time.monotonic() + PROBE_SECONDS
         self._down_reason = type(exc).__name__
         if self._local is None:
+            now = time.monotonic()
             share = max(1, self.limit // self._replicas)
-            self._local = self._local_factory(share, self.window)
-            self._local.seed(list(self._sent))
+            local = self._local_factory(share, self.window)
+            self._settling = None
+            own = [at for at in self._sent if at > now - self.window] + [now] * len(self._flying)
+            # As full as the shared window was at the last contact, in proportion (see the module docstring).
+            standins = max(0, math.ceil(local.limit * min(self._used, self.limit) / self.limit) - len(own))
+            local.seed(own + [now] * standins)
+            self._local = local
             log.warning("rate-limit window: %s", self.degraded())
         return self._local
 
@@ -278,6 +316,7 @@ class RedisWindow:
         await self._merge(keys=self.keys[:1], args=[self.window, prefix, len(during), *during, *before])
         self._sent.extend(sorted(own))
         self._local = None
+        self._settling, self._settled_at = local, time.monotonic() + self.window
         log.warning("rate-limit window: Redis reachable again, sharing the window")
 
     def _background(self, command: Any) -> None:
@@ -290,3 +329,95 @@ class RedisWindow:
         task = asyncio.get_running_loop().create_task(run())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+
+class RedisCache:
+    """The `SharedCache` on Redis: plain GET/SET with expiry, a lease is SET NX, every key under the tenant's prefix
+    (one hash tag per tenant). A Redis error is a miss, a granted lease, a skipped write: the caller asks Halo; and
+    for `PROBE_SECONDS` after one, Redis is not asked at all, so an outage costs no call a timeout."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self._away_until = 0.0
+
+    @classmethod
+    def from_url(cls, url: str, tenant: str) -> RedisCache:
+        redis = Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=COMMAND_TIMEOUT_SECONDS
+        )
+        return cls(redis, f"halo-mcp:{{{tenant}}}:")
+
+    async def aclose(self) -> None:
+        await self.redis.aclose()
+
+    async def _run(self, command: Callable[[], Any], otherwise: Any) -> Any:
+        if time.monotonic() < self._away_until:
+            return otherwise
+        try:
+            return await command()
+        except (RedisError, OSError):
+            self._away_until = time.monotonic() + PROBE_SECONDS
+            return otherwise
+
+    async def get(self, key: str) -> bytes | None:
+        value = await self._run(lambda: self.redis.get(self.prefix + key), None)
+        return value.encode() if isinstance(value, str) else value
+
+    async def put(self, key: str, value: bytes, ttl: float) -> None:
+        await self._run(lambda: self.redis.set(self.prefix + key, value, px=max(1, int(ttl * 1000))), None)
+
+    async def lease(self, key: str, ttl: float) -> bool:
+        taken = self._run(lambda: self.redis.set(self.prefix + key, b"1", px=max(1, int(ttl * 1000)), nx=True), True)
+        return bool(await taken)
+
+    async def release(self, key: str) -> None:
+        await self._run(lambda: self.redis.delete(self.prefix + key), None)
+
+
+# KEYS: ring. ARGV: kid, value. Adds the key only to an empty ring.
+ADD_FIRST = """
+if redis.call('HLEN', KEYS[1]) > 0 then return 0 end
+return redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+"""
+
+
+class RedisKeyRings:
+    """The `KeyRingStore` on Redis: one hash per ring, kid -> JSON {active_from, secret}. Synchronous (a separate
+    connection pool from the window's): rings load at start and refresh in a worker thread.
+
+    Redis must persist (AOF or RDB) for the rings to outlive a restart; when it comes back empty anyway, replicas
+    write back the keys they hold (state/keyring.py), so only a restart of Redis and every replica together loses
+    them."""
+
+    def __init__(self, url: str) -> None:
+        import redis as redis_sync
+
+        self.redis = redis_sync.Redis.from_url(
+            url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS, socket_timeout=COMMAND_TIMEOUT_SECONDS
+        )
+        self._add_first = self.redis.register_script(ADD_FIRST)
+
+    @staticmethod
+    def _key(ring: str) -> str:
+        return f"halo-mcp:keyring:{ring}"
+
+    def keys(self, ring: str) -> list[StoredKey]:
+        found: dict[bytes, bytes] = self.redis.hgetall(self._key(ring))  # type: ignore[assignment]
+        keys = []
+        for kid, raw in found.items():
+            value = json.loads(raw)
+            keys.append(StoredKey(kid.decode(), base64.b64decode(value["secret"]), float(value["active_from"])))
+        return keys
+
+    def add(self, ring: str, key: StoredKey, *, only_first: bool = False) -> bool:
+        value = json.dumps({"active_from": key.active_from, "secret": base64.b64encode(key.secret).decode()})
+        if only_first:
+            return bool(self._add_first(keys=[self._key(ring)], args=[key.kid, value]))
+        return bool(self.redis.hsetnx(self._key(ring), key.kid, value))
+
+    def remove(self, ring: str, kids: list[str]) -> int:
+        return int(self.redis.hdel(self._key(ring), *kids)) if kids else 0
+
+    def close(self) -> None:
+        self.redis.close()

@@ -3,6 +3,10 @@
 Small reference tables (teams, statuses, priorities...) are fetched whole and cached with a TTL. Large ones
 (clients, sites, users) are searched by name and each answer cached. Exact (case-insensitive) matches win; a unique
 prefix or word match is accepted; a near miss is never guessed: the error lists the candidates.
+
+Where replicas share a Redis (`HaloClient.cache`), a table or search one replica fetched serves the others until it
+expires (a signed-in person's customer searches stay their own); a kind Halo proved stale is read from Halo, and
+written through, for one TTL.
 """
 
 from __future__ import annotations
@@ -10,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import difflib
+import hashlib
 import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BeforeValidator
 
 from halo_mcp.halo.client import HaloClient, rows_of
@@ -116,6 +122,9 @@ class Resolver:
         self._locks: dict[str, asyncio.Lock] = {}
         self._me: Entity | None = None
         self._derived: dict[str, tuple[float, Any]] = {}
+        self._shared = halo.cache
+        self._shares_customers = True
+        self._bypass: dict[str, float] = {}  # kind -> until when the shared copies are not trusted
 
     def as_person(self, halo: HaloClient) -> Resolver:
         """A resolver for one signed-in person: reference data (teams, statuses...) shared with this one; "me" and
@@ -125,6 +134,7 @@ class Resolver:
         person._me = None
         person._customers = {}
         person._searches = {}
+        person._shares_customers = False
         return person
 
     async def derived(self, key: str, load: Callable[[], Awaitable[Any]]) -> Any:
@@ -144,10 +154,40 @@ class Resolver:
             self._derived.clear()
             self._searches.clear()
             self._me = None
+            self._bypass = {k: time.monotonic() + self.ttl for k in SOURCES}
             return
         self._tables.pop(kind, None)
         self._customers.pop(kind, None)
         self._searches = {k: v for k, v in self._searches.items() if k[0] != kind}
+        self._bypass[kind] = time.monotonic() + self.ttl
+
+    # -- the copy replicas share ---------------------------------------------------------------------------
+
+    def _shares(self, kind: str) -> bool:
+        customer = SOURCES[kind].searched
+        if self._shared is None or (customer and not self._shares_customers):
+            return False
+        return self._bypass.get(kind, 0.0) <= time.monotonic()
+
+    async def _shared_get(self, kind: str, key: str) -> tuple[float, list[Entity]] | None:
+        """A live shared copy as (local monotonic expiry, entities), or None."""
+        if not self._shares(kind):
+            return None
+        assert self._shared is not None
+        blob = await self._shared.get(key)
+        if blob is None:
+            return None
+        data = orjson.loads(blob)
+        left = float(data["expires"]) - time.time()
+        if left <= 0:
+            return None
+        return time.monotonic() + left, [Entity(kind, int(i), str(n), r) for i, n, r in data["rows"]]
+
+    async def _shared_put(self, kind: str, key: str, entities: list[Entity]) -> None:
+        if self._shared is None or (SOURCES[kind].searched and not self._shares_customers):
+            return
+        rows = [[e.id, e.name, e.record] for e in entities]
+        await self._shared.put(key, orjson.dumps({"expires": time.time() + self.ttl, "rows": rows}), self.ttl)
 
     async def table(self, kind: str) -> list[Entity]:
         """The whole reference table of a small kind, cached."""
@@ -161,12 +201,17 @@ class Resolver:
             cached = tables.get(kind)
             if cached and cached[0] > time.monotonic():
                 return cached[1]
+            shared_key = f"lookup:table:{kind}"
+            if shared := await self._shared_get(kind, shared_key):
+                tables[kind] = shared
+                return shared[1]
             params: dict[str, Any] = dict(source.params)
             if source.searched:
                 params.update({"pageinate": True, "page_size": 100, "page_no": 1})
             data = await self.halo.get(source.path, params)
             entities = [e for e in (self._entity(kind, r) for r in rows_of(data, source.list_key)) if e]
             tables[kind] = (time.monotonic() + self.ttl, entities)
+            await self._shared_put(kind, shared_key, entities)
             return entities
 
     async def candidates(self, kind: str, query: str, limit: int = 10, within: Entity | None = None) -> list[Entity]:
@@ -227,6 +272,10 @@ class Resolver:
         cached = self._searches.get(key)
         if cached and cached[0] > time.monotonic():
             return cached[1]
+        shared_key = f"lookup:search:{kind}:{hashlib.sha256(key[1].encode()).hexdigest()[:32]}"
+        if shared := await self._shared_get(kind, shared_key):
+            self._searches[key] = shared
+            return shared[1]
         params: dict[str, Any] = {**dict(source.params), "pageinate": True, "page_size": 25}
         if query:
             params["search"] = query
@@ -245,6 +294,7 @@ class Resolver:
             if entities:
                 break
         self._searches[key] = (time.monotonic() + self.ttl, entities)
+        await self._shared_put(kind, shared_key, entities)
         return entities
 
     @staticmethod

@@ -1,16 +1,16 @@
-"""The sign-in key ring: AES-GCM for Halo tokens at rest, HMAC keys for MCP access tokens.
+"""The sign-in keys: AES-GCM for Halo tokens at rest (the halo-token ring), HMAC keys for MCP access tokens (the
+access-token ring). The rings themselves, embedded or shared with rotation, are state/keyring.py's.
 
-Policy: the ring is a list of 32-byte secrets, newest first. New data is sealed (and tokens signed) with the
-newest; anything sealed or signed with an older one still opens, so a key is rotated by prepending a new one and
-dropped once its tokens have expired. Each use derives its own subkey (HKDF-SHA256), so one secret never serves
-two purposes. A sealed value is bound to its record (AES-GCM associated data): a blob copied onto another
-person's record does not open.
+Policy: each ring is a list of 32-byte secrets, the signing one first. New data is sealed (and tokens signed) with
+the first; anything sealed or signed with another key the ring holds still opens, and a token names its key (JWT
+`kid`, the first 4 bytes of a sealed blob), so verification picks that key. Each use derives its own subkey
+(HKDF-SHA256), so one secret never serves two purposes. A sealed value is bound to its record (AES-GCM associated
+data): a blob copied onto another person's record does not open.
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import os
 from dataclasses import dataclass
@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from halo_mcp.config import ConfigError
+from halo_mcp.state.keyring import ACCESS_TOKEN, HALO_TOKEN, LiveRing, Rings, signin_secrets
 
 KEY_BYTES = 32
 NONCE_BYTES = 12
@@ -38,43 +38,53 @@ class _Key:
     sign: bytes
 
 
-class KeyRing:
-    """Seal/open and the JWT signing keys, by key id (the first 4 bytes of the secret's SHA-256)."""
+class _Derived:
+    """One ring's keys as of one version of it."""
 
     def __init__(self, secrets: list[bytes]) -> None:
-        if not secrets:
-            raise ConfigError("HALO_MCP_SIGNIN_KEYS: at least one key is required")
-        self._keys: list[_Key] = []
-        for secret in secrets:
-            if len(secret) != KEY_BYTES:
-                raise ConfigError(f"HALO_MCP_SIGNIN_KEYS: each key is {KEY_BYTES} random bytes, base64-encoded")
-            kid = hashlib.sha256(secret).digest()[:KEY_ID_BYTES]
-            self._keys.append(_Key(kid, AESGCM(_derive(secret, b"seal")), _derive(secret, b"jwt")))
-        self._by_kid = {k.kid: k for k in self._keys}
+        self.keys = [
+            _Key(hashlib.sha256(s).digest()[:KEY_ID_BYTES], AESGCM(_derive(s, b"seal")), _derive(s, b"jwt"))
+            for s in secrets
+        ]
+        self.by_kid = {k.kid: k for k in reversed(self.keys)}
+
+
+class KeyRing:
+    """Seal/open with the halo-token ring, sign/verify with the access-token ring, by key id."""
+
+    def __init__(self, sealing: LiveRing, signing: LiveRing) -> None:
+        self._rings = {HALO_TOKEN: sealing, ACCESS_TOKEN: signing}
+        self._derived: dict[str, tuple[list[bytes], _Derived]] = {}  # rebuilt when a ring's secrets change
 
     @classmethod
     def parse(cls, value: str) -> KeyRing:
-        """`HALO_MCP_SIGNIN_KEYS`: comma-separated base64 keys, newest first."""
-        try:
-            return cls([base64.b64decode(part.strip(), validate=True) for part in value.split(",") if part.strip()])
-        except (binascii.Error, ValueError):
-            raise ConfigError(
-                'HALO_MCP_SIGNIN_KEYS: not base64; make a key with `python -c "import os,base64;'
-                'print(base64.b64encode(os.urandom(32)).decode())"`'
-            ) from None
+        """`HALO_MCP_SIGNIN_KEYS` alone (the embedded rings): comma-separated base64 keys, newest first."""
+        secrets = signin_secrets(value)
+        return cls(LiveRing(HALO_TOKEN, secrets), LiveRing(ACCESS_TOKEN, secrets))
+
+    @classmethod
+    def of(cls, rings: Rings) -> KeyRing:
+        return cls(rings[HALO_TOKEN], rings[ACCESS_TOKEN])
 
     @staticmethod
     def new_secret() -> str:
         return base64.b64encode(os.urandom(KEY_BYTES)).decode()
 
+    def _ring(self, name: str) -> _Derived:
+        secrets = self._rings[name].secrets()
+        found = self._derived.get(name)
+        if found is None or found[0] is not secrets:
+            found = self._derived[name] = (secrets, _Derived(secrets))
+        return found[1]
+
     def seal(self, plaintext: bytes, record: str) -> bytes:
-        key = self._keys[0]
+        key = self._ring(HALO_TOKEN).keys[0]
         nonce = os.urandom(NONCE_BYTES)
         return key.kid + nonce + key.seal.encrypt(nonce, plaintext, record.encode())
 
     def open(self, blob: bytes, record: str) -> bytes | None:
         """The plaintext, or None when no key of the ring opens it for this record."""
-        key = self._by_kid.get(blob[:KEY_ID_BYTES])
+        key = self._ring(HALO_TOKEN).by_kid.get(blob[:KEY_ID_BYTES])
         if key is None:
             return None
         nonce = blob[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES]
@@ -86,11 +96,12 @@ class KeyRing:
     @property
     def signing(self) -> tuple[str, bytes]:
         """(kid, key) to sign new tokens with."""
-        return self._keys[0].kid.hex(), self._keys[0].sign
+        key = self._ring(ACCESS_TOKEN).keys[0]
+        return key.kid.hex(), key.sign
 
     def verifying(self, kid: str) -> bytes | None:
         try:
-            key = self._by_kid.get(bytes.fromhex(kid))
+            key = self._ring(ACCESS_TOKEN).by_kid.get(bytes.fromhex(kid))
         except ValueError:
             return None
         return key.sign if key else None

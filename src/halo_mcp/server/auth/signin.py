@@ -18,6 +18,7 @@ from halo_mcp.server.auth.resource import METADATA_PREFIX, ResourceServer
 from halo_mcp.server.auth.routes import signin_app
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.state.base import SignInStore
+from halo_mcp.state.keyring import open_rings
 
 log = logging.getLogger("halo_mcp.signin")
 
@@ -40,7 +41,7 @@ class SignIn:
                 'HALO_MCP_SIGNIN_KEYS: required for collections with auth = ["oauth"] (it seals Halo tokens and '
                 "signs access tokens); see the README's per-user sign-in section"
             )
-        keys = KeyRing.parse(settings.signin_keys.get_secret_value())
+        keys = KeyRing.of(open_rings(settings))  # shared when PostgreSQL or Redis is (state/keyring.py)
         self.http = httpx2.AsyncClient(timeout=15.0)
         self._halo: dict[str, HaloSignIn] = {}
         self.tenants = tenants

@@ -34,7 +34,7 @@ from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
-from halo_mcp.halo.ratelimit import window_for
+from halo_mcp.halo.ratelimit import cache_for, window_for
 from halo_mcp.server.auth.resource import METADATA_PREFIX
 from halo_mcp.server.auth.scopes import WRITE, needs_write
 from halo_mcp.server.auth.signin import SignIn
@@ -228,7 +228,12 @@ class CollectionHost:
                 if current is not None:
                     stale.append(current)
                 # One budget per tenant, shared by every replica when HALO_MCP_REDIS_URL is set.
-                self.halo[tenant] = HaloClient(settings, scope=scope, window=window_for(settings, self.settings))
+                self.halo[tenant] = HaloClient(
+                    settings,
+                    scope=scope,
+                    window=window_for(settings, self.settings),
+                    cache=cache_for(settings, self.settings),
+                )
             elif current.tokens.scope != (settings.scope or scope):
                 # Same Halo, other tools: a token for the new scope, keeping the client, its budget and sessions.
                 current.tokens = HaloTokenManager(settings, current, settings.scope or scope)
