@@ -66,6 +66,10 @@ def test_every_state_command_says_in_one_line_that_postgresql_stopped_and_exits_
             assert again.returncode == 2 and again.stdout == "", again
             assert again.stderr.startswith("halo-mcp: HALO_MCP_DATABASE_URL: PostgreSQL cannot be used"), again
             assert again.stderr.count("\n") == 1 and PASSWORD not in again.stderr, again
+        keys = subprocess.run([sys.executable, "-m", "halo_mcp", "keys", "list"], env=env, capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+        assert keys.returncode == 2 and keys.stdout == "" and PASSWORD not in keys.stderr, keys
+        assert keys.stderr.splitlines()[-1].startswith("halo-mcp: key rings: the shared store"), keys
     finally:
         server.stop()
     for name, (code, out, err) in done.items():

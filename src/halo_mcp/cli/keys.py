@@ -42,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
         )
     rings = open_rings(settings)
     names = [n for n in RINGS if rings[n].store is not None]
+    if any(not rings[n].describe() for n in names):  # a store that answers holds at least one key per ring
+        rings.close()
+        raise ConfigError("key rings: the shared store (HALO_MCP_DATABASE_URL, else HALO_MCP_REDIS_URL) cannot be "
+                          "read; check that it runs")  # fmt: skip
     if args.action == "rotate":
         unknown = [n for n in args.ring or () if n not in names]
         if unknown:
