@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean screenshots
 
-# The console's browser tests drive Debian's chromium (Playwright's own browser download is never used).
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is never used); only
+# `make test` and `make screenshots` need it, so `make demo` installs no system package.
 CHROMIUM := /usr/bin/chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
@@ -21,7 +22,7 @@ $(CHROMIUM):
 	$(SUDO) apt-get update
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
 
-install: $(STAMP) $(CHROMIUM)
+install: $(STAMP)
 
 # `make demo PORT=9000` when 8000 is taken (HALO_MCP_PORT works too).
 demo: install
@@ -83,12 +84,12 @@ mcpb: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
 	PATH="$(CURDIR)/$(NODE_BIN):$$PATH" scripts/mcpb.sh
 
 # The README's console screenshots (docs/screenshots/), from the browser test.
-screenshots: install
+screenshots: install $(CHROMIUM)
 	CONSOLE_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_console_browser.py
 
 clean:
 	rm -rf $(VENV) .tools build dist
 
 # After the tool variables: the bundle-schema test (tests/test_packages.py) reads the mcpb CLI's schema.
-pytest: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
+pytest: install $(CHROMIUM) $(TOOLS)/.mcpb-$(MCPB_VERSION)
 	$(BIN)/pytest -q

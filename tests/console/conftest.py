@@ -44,7 +44,7 @@ async def page(tmp_path: Path) -> AsyncIterator[Page]:
     from playwright.async_api import async_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing: `make install` installs Debian's chromium")
+        pytest.skip(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     async with async_playwright() as pw:
         context = await pw.chromium.launch_persistent_context(
             tmp_path / "profile",
