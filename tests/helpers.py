@@ -487,7 +487,9 @@ class PostgresServer:
 # -- the admin console ---------------------------------------------------------------------------------------------
 
 ADMIN_TOKEN = "admin-Xq7w2LrT9vK4-console"
-CHROMIUM = "/usr/bin/chromium"  # Debian's package (make test installs it); Playwright's own browser download is never used
+CHROMIUM = (
+    "/usr/bin/chromium"  # Debian's package (make test installs it); Playwright's own browser download is never used
+)
 # As root, and with no network beyond loopback: no sandbox, no background connections, no first-run work.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
