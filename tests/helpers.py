@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, Self
 
 import httpx2
@@ -523,3 +523,113 @@ class ConsoleClient:
     async def submit(self, path: str, data: dict[str, Any], *, page: str = "/admin/collections") -> httpx2.Response:
         """POST a form with the CSRF token of `page` (where the form is shown)."""
         return await self.http.post(path, data={"csrf": await self.token_on(page), **data})
+
+
+# -- a loopback load balancer in front of replicas ------------------------------------------------------------------
+
+BALANCER_LIFETIME = 300.0  # seconds; the balancer stops by itself after this, whatever the test does
+
+
+class Balancer:
+    """An HTTP/1.1 balancer on 127.0.0.1 in front of replica ports (`backends`, settable after start): round-robin
+    per request, or with `sticky` the requests carrying an `Mcp-Session-Id` go to the replica that issued it (learnt
+    from the response header; a session it never saw goes round-robin). One request per connection: it asks both
+    sides for `Connection: close`, so it needs no framing beyond the head and a Content-Length body, and streams
+    (SSE) pass through until either side closes. `served` records (method, path, backend index, status)."""
+
+    def __init__(self, *, sticky: bool = False, lifetime: float = BALANCER_LIFETIME) -> None:
+        self.sticky = sticky
+        self.backends: list[int] = []
+        self.sessions: dict[str, int] = {}
+        self.served: list[tuple[str, str, int, int]] = []
+        self._turn = 0
+        self._lifetime = lifetime
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._done: asyncio.Event | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._thread = threading.Thread(target=self._loop.run_until_complete, args=(self._serve(),), daemon=True)
+        self.url = ""
+
+    def start(self) -> Self:
+        self._thread.start()
+        if not self._ready.wait(STARTUP_TIMEOUT):
+            raise RuntimeError("the balancer did not start")
+        return self
+
+    def stop(self) -> None:
+        if self._done is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._done.set)
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+    def on(self, path: str) -> list[int]:
+        """The backend index of each request to `path` that a replica answered without an error, in order."""
+        return [index for _, p, index, status in self.served if p == path and status < 400]
+
+    async def _serve(self) -> None:
+        self._done = asyncio.Event()
+        server = await asyncio.start_server(self._track, "127.0.0.1", 0)
+        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        self._ready.set()
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._done.wait(), self._lifetime)
+        server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def _track(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)  # type: ignore[arg-type]
+        try:
+            await self._proxy(reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._tasks.discard(task)  # type: ignore[arg-type]
+            writer.close()
+
+    def _pick(self, session: str | None) -> int:
+        if self.sticky and session in self.sessions:
+            return self.sessions[session]
+        self._turn += 1
+        return (self._turn - 1) % len(self.backends)
+
+    async def _proxy(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+        request_line, *lines = head.split("\r\n")
+        fields = [tuple(part.strip() for part in line.split(":", 1)) for line in lines if ":" in line]
+        named = {name.lower(): value for name, value in fields}
+        assert "transfer-encoding" not in named, "the test balancer takes Content-Length bodies only"
+        body = await reader.readexactly(int(named.get("content-length", "0")))
+        index = self._pick(named.get("mcp-session-id"))
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.backends[index])
+        try:
+            kept = [f"{name}: {value}" for name, value in fields if name.lower() != "connection"]
+            up_writer.write("\r\n".join([request_line, *kept, "Connection: close", "", ""]).encode("latin-1") + body)
+            await up_writer.drain()
+            answer = await up_reader.readuntil(b"\r\n\r\n")
+            given = re.search(rb"(?im)^mcp-session-id:[ \t]*(\S+)", answer)
+            if given:
+                self.sessions[given.group(1).decode()] = index
+            method, target = request_line.split(" ")[:2]
+            self.served.append((method, target.split("?")[0], index, int(answer.split(b" ", 2)[1])))
+            writer.write(answer)
+            relay = asyncio.ensure_future(self._relay(up_reader, writer))
+            hangup = asyncio.ensure_future(reader.read(1))  # the client went away (an abandoned stream)
+            await asyncio.wait({relay, hangup}, return_when=asyncio.FIRST_COMPLETED)
+            for pending in (relay, hangup):
+                pending.cancel()
+            await asyncio.gather(relay, hangup, return_exceptions=True)
+        finally:
+            up_writer.close()
+
+    @staticmethod
+    async def _relay(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+        while chunk := await source.read(65536):
+            sink.write(chunk)
+            await sink.drain()
+        await sink.drain()

@@ -1,5 +1,5 @@
 """`halo-mcp keys`: list and rotate the key rings replicas share (state/keyring.py): in HALO_MCP_DATABASE_URL,
-else HALO_MCP_REDIS_URL."""
+else HALO_MCP_REDIS_URL (or the same keys in `[server]` of halo-mcp.toml, as `serve` reads them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from halo_mcp.cli import PROG
-from halo_mcp.config import ConfigError, load_server_settings
+from halo_mcp.config import ConfigError, config_path, load_file, load_server_settings, with_file_engines
 
 
 def add_parser(sub: Any) -> None:
@@ -17,7 +17,7 @@ def add_parser(sub: Any) -> None:
 
     p = sub.add_parser("keys", help="list or rotate the shared key rings (access tokens, Halo tokens, request state)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", help="each ring's key ids, newest first, and when each signs from")
+    listing = actions.add_parser("list", help="each ring's key ids, newest first, and when each signs from")
     rotate = actions.add_parser("rotate", help="add a new signing key to rings; old keys still verify")
     rotate.add_argument("--ring", choices=RINGS, action="append", help="this ring only (repeatable; default: all)")
     rotate.add_argument(
@@ -27,6 +27,8 @@ def add_parser(sub: Any) -> None:
         metavar="SECONDS",
         help=f"when the new key starts signing (default {ACTIVATION_SECONDS:g}: every replica has loaded it by then)",
     )
+    for action in (listing, rotate):
+        action.add_argument("--config", help="halo-mcp.toml, for its [server] URLs (default: HALO_MCP_CONFIG)")
     p.set_defaults(handler=run)
 
 
@@ -34,6 +36,9 @@ def run(args: argparse.Namespace) -> int:
     from halo_mcp.state.keyring import RINGS, open_rings
 
     settings = load_server_settings()
+    config = config_path(settings, args.config)
+    if config is not None:  # the store the replicas use when halo-mcp.toml names it
+        settings = with_file_engines(settings, load_file(config))
     if settings.redis_url is None and settings.database_url is None:
         raise ConfigError(
             "neither HALO_MCP_DATABASE_URL nor HALO_MCP_REDIS_URL is set: without a shared store the rings are the "
