@@ -132,6 +132,35 @@ async def test_an_awaited_runbook_waits_for_completion_within_its_bound(custom: 
     assert "completed in" in text
 
 
+async def test_an_awaited_runbook_reports_the_seconds_it_has_waited_of_its_bound(custom: Connect) -> None:
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    with Sandbox(seed=1, runbook_seconds=1.5) as sb:
+        async with custom({**MFA, "mode": "await", "timeout_s": 5}, sb=sb) as client:
+            ok(await client.call_tool("reset_mfa", {}, progress_callback=on_progress))
+    waited = [u[0] for u in updates]
+    assert len(updates) >= 3 and waited == sorted(set(waited)) and 1.0 < waited[-1] < 5
+    assert all(total == 5 and message and message.endswith("s of at most 5 s") for _, total, message in updates)
+
+
+async def test_a_report_says_it_is_running_in_halo_then_how_many_rows_came_back(custom: Connect) -> None:
+    updates: list[tuple[float, float | None, str | None]] = []
+
+    async def on_progress(progress: float, total: float | None, message: str | None) -> None:
+        updates.append((progress, total, message))
+
+    report = {"name": "open_by_team", "kind": "report", "description": "Use when asked about team workload.",
+              "report": "Open tickets by team"}  # fmt: skip
+    async with custom(report) as client:
+        found = rows(await client.call_tool("open_by_team", {}, progress_callback=on_progress))
+    (first, last) = updates
+    assert first[:2] == (1, 2) and first[2] is not None and first[2].endswith(" in Halo")
+    assert last[:2] == (2, 2) and last[2] is not None and last[2].endswith(f": {len(found):,} rows")
+
+
 async def test_a_runbook_that_outlasts_its_bound_says_it_was_started_once(custom: Connect) -> None:
     with Sandbox(seed=1, runbook_seconds=30) as sb:
         async with custom({**MFA, "mode": "await", "timeout_s": 1}, sb=sb) as client:

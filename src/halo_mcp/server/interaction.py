@@ -1,4 +1,4 @@
-"""Talking to the person behind the client during one tool call: progress, a choice, a confirmation.
+"""Talking to the person behind the client during one tool call: progress, a choice, a confirmation, a form.
 
 Policy:
 - Progress goes out only when the client sent a progress token, and only forwards (a notification never repeats
@@ -10,8 +10,11 @@ Policy:
   method, tool, arguments and expiry), so a client cannot forge an earlier answer.
 - A retried call runs the tool again from the start. A name is only ever re-resolved before any write was sent,
   and a confirmation comes before the writes it guards, so a retry never repeats a change.
+- A form asks for the required fields a custom ticket tool was called without, typed as the tool's schema types
+  them (text, a number, or one of the field's choices); it comes before anything is sent.
 - Without the capability, nothing changes: an ambiguous name stays an `isError` result listing the candidates,
-  and a confirmation is not asked (the host's own confirmation of tools marked destructive applies).
+  a missing field stays an `isError` naming it, and a confirmation is not asked (the host's own confirmation of
+  tools marked destructive applies).
 """
 
 from __future__ import annotations
@@ -140,6 +143,16 @@ class ClientInteraction(Interaction):
             raise ToolError(f"{exc}; the person was asked to pick one and did not")
         return int(picked)
 
+    async def fill(self, title: str, fields: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        properties = {name: form_field(name, schema) for name, schema in fields.items()}
+        wanted = ", ".join(p["title"] for p in properties.values())
+        schema = {"type": "object", "properties": properties, "required": list(properties)}
+        key = "fill-" + hashlib.sha256(" ".join(sorted(fields)).encode()).hexdigest()[:12]
+        answer = await self._ask(key, f"{title}: Halo needs {wanted} to go on.", schema)
+        if answer is None:
+            return None
+        return {name: answer[name] for name in fields if name in answer}
+
     async def _ask(self, key: str, message: str, schema: dict[str, Any]) -> dict[str, Any] | None:
         """The accepted form content, or None when declined or cancelled."""
         if key in self.answers:
@@ -165,6 +178,20 @@ class ClientInteraction(Interaction):
             answer = _content(result)
         self.answers[key] = answer
         return answer
+
+
+FORM_KEYWORDS = ("enum", "minLength", "maxLength", "minimum", "maximum")  # what a form field may say beyond its type
+
+
+def form_field(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """One argument as a form field, within what elicitation allows: text (a choice when it has an enum), a number
+    or an integer; titled by its description (the form's label) or its name."""
+    kind = schema.get("type")
+    title = schema.get("description") or name.replace("_", " ").capitalize()
+    field = {"type": kind if kind in ("string", "number", "integer", "boolean") else "string", "title": title}
+    if "const" in schema:  # a choice of one: pydantic says `const`
+        field["enum"] = [schema["const"]]
+    return field | {k: schema[k] for k in FORM_KEYWORDS if k in schema}
 
 
 def _content(response: Any) -> dict[str, Any] | None:

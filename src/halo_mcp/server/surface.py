@@ -287,9 +287,9 @@ class Surface:
         call = call or CallContext()
         started = time.monotonic()
         try:
-            args = t.args.model_validate(arguments)
-        except ValidationError as exc:
-            return error_result(f"invalid arguments for {t.name}: {format_validation(exc)}")
+            args = await self._arguments(t, arguments, interaction)
+        except ToolError as exc:
+            return error_result(str(exc))
         if call.scopes is not None and "halo:write" not in call.scopes and (t.kind != "read" or t.dynamic_kind):
             return self._failed(t, arguments, f"{t.name} changes Halo: sign in again and allow halo:write", call)
         context = self._context_for(call)
@@ -321,6 +321,27 @@ class Surface:
         if out.affected or (t.kind != "read" and not t.dynamic_kind):
             self._audit(t, arguments, out.affected, "ok", out.text.split("\n", 1)[0], call)
         return self.result(out, t)
+
+    async def _arguments(self, t: Tool, arguments: dict[str, Any], interaction: Interaction) -> Any:
+        """The validated arguments. When only required arguments are missing and the tool `asks_missing`, the person
+        is asked for them (nothing has been sent yet) and their answers join the arguments."""
+        try:
+            return t.args.model_validate(arguments)
+        except ValidationError as exc:
+            properties = t.input_schema().get("properties", {})
+            missing = [e["loc"][0] for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1]
+            if not (t.asks_missing and interaction.can_ask and len(missing) == len(exc.errors())):
+                raise ToolError(f"invalid arguments for {t.name}: {format_validation(exc)}") from None
+        given = await interaction.fill(t.title, {str(name): properties.get(name, {}) for name in missing})
+        if given is None:
+            needed = ", ".join(str(name) for name in missing)
+            raise ToolError(f"the person was asked for {needed} and declined, so nothing was sent to Halo; do not "
+                            "retry unless they give it")  # fmt: skip
+        arguments.update(given)
+        try:
+            return t.args.model_validate(arguments)
+        except ValidationError as exc:
+            raise ToolError(f"invalid arguments for {t.name} after asking: {format_validation(exc)}") from None
 
     async def _run(
         self,

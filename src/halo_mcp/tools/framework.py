@@ -81,8 +81,10 @@ class Interaction:
     """What one call may say to the person behind the client: how far it got, and a question before a change.
 
     This default reports nothing and asks nothing, as for a client without a progress token or the elicitation
-    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for the tasks
-    extension, which the pinned SDK does not implement: a task would record the same progress in a task store."""
+    capability; the surface gives each MCP call its own (server/interaction.py). It is also the seam for long work as
+    tasks (extension `io.modelcontextprotocol/tasks`), which mcp 2.3 does not implement (no `tasks/*` methods, no
+    task store): an awaited runbook or a large report would get an Interaction that keeps its progress for
+    `tasks/get` to poll, and the tools would not change."""
 
     can_ask: bool = False
 
@@ -95,6 +97,11 @@ class Interaction:
     async def choose(self, exc: Ambiguous) -> int:
         """The id the person picks among an ambiguous name's candidates; only called when `can_ask`."""
         raise exc
+
+    async def fill(self, title: str, fields: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
+        """Values the person gives for required arguments the model left out (argument -> its JSON schema), or None
+        when they decline; only called when `can_ask`."""
+        return None
 
 
 SILENT = Interaction()
@@ -151,6 +158,9 @@ class Tool:
     describe: Callable[[Selection], str | None] | None = None
     # Declared with `@tool`: its input schema is committed in data/tool_schemas.json (custom tools build theirs).
     declared: bool = False
+    # Missing required arguments are asked of the person (when they can be asked) instead of failing the call:
+    # a custom ticket tool's mandatory form fields, which the person knows and the model may not.
+    asks_missing: bool = False
 
     @property
     def annotations(self) -> types.ToolAnnotations:

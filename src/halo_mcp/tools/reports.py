@@ -104,8 +104,10 @@ async def run_report(ctx: ToolContext, args: RunReportArgs) -> ToolOutput:
     client = await ctx.resolver.resolve_optional("client", args.client)
     if client:
         params["client_id"] = client.id
+    await ctx.progress(1, 2, f"running report {report_id} in Halo")  # Halo runs it while we wait: one step
     data = await get_one(ctx, "Report", report_id, "use list_reports to find it", params)
     rows = report_rows(data)
+    await ctx.progress(2, 2, f"report {report_id}: {len(rows):,} rows")
     period = f" from {start or '…'} to {end or '…'}" if start or end else ""
     return rows_output(rows, args.limit, f"report {report_id} {untrusted(str(data.get('name') or name))}{period}")
 

@@ -3,11 +3,11 @@
 What is verified: the spec's `POST /Automation/{runbookId}` (a uuid in the path; no body, response or status route
 declared) and Halo's guide (seed 002): "Fire and forget" is for long runbooks, "Execute and await completion" must
 finish within a minute. So we send no body, `mode = "fire_and_forget"` reports the start, and `timeout_s` is
-capped at 60. What is NOT verified, a sandbox convention: that the POST answers the run record (`id`, `status`),
-that `GET /Automation/{id}` lists a runbook with its recent `runs`, and the status words `running`, `completed`
-and `failed`. A third-party API reference (kb.dtctoday.com) describes `GET /Automation/{id}` as an execution
-record with an integer `status` instead; until a live answer is recorded, `await` on a real Halo may only be able
-to say the runbook was started.
+capped at 60; while awaiting, each status read is reported as progress (seconds waited of the bound). What is NOT
+verified, a sandbox convention: that the POST answers the run record (`id`, `status`), that `GET /Automation/{id}`
+lists a runbook with its recent `runs`, and the status words `running`, `completed` and `failed`. A third-party
+API reference (kb.dtctoday.com) describes `GET /Automation/{id}` as an execution record with an integer `status`
+instead; until a live answer is recorded, `await` on a real Halo may only be able to say the runbook was started.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
                 raise ToolError(f"{ran} is still running after {config.timeout_s:g} s; it was started once, so do "
                                 "not run it again: its result will be in Halo's runbook log")  # fmt: skip
             await anyio.sleep(POLL_SECONDS)
+            waited = time.monotonic() - started
+            await tool_ctx.progress(
+                waited, config.timeout_s, f"runbook running: {waited:.0f} s of at most {config.timeout_s:g} s"
+            )
             run = await _run(tool_ctx, list_id, run_id) or run
 
     return make_tool(config, args_model(config, {}), handler)

@@ -5,15 +5,18 @@
 the agent's form), 1 (optional) or 2 (mandatory). Each known column becomes a typed parameter: a mandatory one is
 required, small choice tables (priorities, categories, teams) become enums, so a missing or impossible value is
 refused before anything is sent; names are resolved by `create_ticket`, the one way tickets are made. A custom
-field (`CF...`) becomes a string parameter. `ticket_type = "*"` exposes the type (any the agent can select) as a
-parameter, with summary and details, since each type has its own form. `template` names a ticket template
-(`/Template`, Halo's StdRequest): the ticket is logged with its `template_id` and, unless `ticket_type` is given,
-the template's type.
+field (`CF...`) becomes a string parameter, or an enum of its `fieldinfo.values` names when it has choices (sent as
+the chosen lookup's id: a recorded selection field's `value` is the id, its `display` the name, facts §17). A
+mandatory field the model leaves out is asked of the person when the client can be asked (server/interaction.py).
+`ticket_type = "*"` exposes the type (any the agent can select) as a parameter, with summary and details, since
+each type has its own form. `template` names a ticket template (`/Template`, Halo's StdRequest): the ticket is logged
+with its `template_id` and, unless `ticket_type` is given, the template's type.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from dataclasses import replace
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, Field
 
@@ -40,9 +43,16 @@ COLUMNS: dict[str, tuple[str, Any, str | None]] = {
 }
 
 
-def form_fields(config_body: Any) -> list[tuple[str, int, str]]:
-    """(column, technew, label) of every field on the form, groups flattened, in form order."""
-    out: list[tuple[str, int, str]] = []
+class FormField(NamedTuple):
+    column: str
+    technew: int
+    label: str
+    choices: dict[str, int]  # a selection field's lookup names -> ids (`fieldinfo.values`); empty for others
+
+
+def form_fields(config_body: Any) -> list[FormField]:
+    """Every field on the form, groups flattened, in form order."""
+    out: list[FormField] = []
 
     def walk(rows: Any) -> None:
         for row in rows if isinstance(rows, list) else []:
@@ -55,8 +65,13 @@ def form_fields(config_body: Any) -> list[tuple[str, int, str]]:
             raw = row.get("fieldinfo")
             info: dict[str, Any] = raw if isinstance(raw, dict) else {}
             column = str(info.get("name") or row.get("fieldname") or "")
+            values = info.get("values")
+            listed = values if isinstance(values, list) else []
+            choices = {
+                str(v["name"]): int(v["id"]) for v in listed if isinstance(v, dict) and v.get("name") and v.get("id")
+            }
             if column:
-                out.append((column, int(row.get("technew") or 0), str(info.get("label") or column)))
+                out.append(FormField(column, int(row.get("technew") or 0), str(info.get("label") or column), choices))
 
     if isinstance(config_body, dict):
         walk(config_body.get("fields"))
@@ -74,6 +89,7 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
     any_type = config.ticket_type == "*"
     fields: dict[str, Any] = {}
     custom: dict[str, str] = {}  # parameter -> custom field name
+    lookups: dict[str, dict[str, int]] = {}  # parameter -> a selection field's choice names -> lookup ids
     type_id: int | None = None
     template = await _template(ctx, config.template) if config.template else None
     if any_type:
@@ -91,21 +107,23 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
     template_id = int(template["id"]) if template else None
     form = [] if any_type else form_fields(await ctx.halo.get(f"TicketType/{type_id}", {"includedetails": True}))
     if any_type or config.parameters == "summary_details":
-        details_required = any(c == "symptom2" and n == MANDATORY for c, n, _ in form)
+        details_required = any(f.column == "symptom2" and f.technew == MANDATORY for f in form)
         fields["summary"] = (str, Field(min_length=1))
         fields["details"] = (str, Field(min_length=1)) if details_required else (str | None, None)
     else:
-        for column, technew, label in form:
+        for column, technew, label, choices in form:
             if technew not in (OPTIONAL, MANDATORY):
                 continue
             if column.upper().startswith("CF"):
                 param, kind_type, choice_kind = column.lower(), str, None
                 custom[param] = column
+                if 0 < len(choices) <= ENUM_LIMIT:
+                    lookups[param] = choices
             elif column in COLUMNS:
                 param, kind_type, choice_kind = COLUMNS[column]
             else:
                 continue  # a column we cannot set by name; Halo's own default applies
-            enum = await _choices(ctx, choice_kind)
+            enum = Literal[tuple(choices)] if param in lookups else await _choices(ctx, choice_kind)
             typ = enum or kind_type
             required = technew == MANDATORY or param == "summary"
             minimum = 1 if typ is str and required else None
@@ -119,12 +137,13 @@ async def build(config: CustomToolConfig, ctx: ToolContext) -> Tool:
 
     async def handler(tool_ctx: ToolContext, args: BaseModel) -> ToolOutput:
         values = args.model_dump(exclude_none=True)
-        extra = {custom[k]: values.pop(k) for k in list(values) if k in custom}
+        extra = {custom[k]: lookups[k][v] if k in lookups else v for k, v in values.items() if k in custom}
+        values = {k: v for k, v in values.items() if k not in custom}
         chosen = values.pop("ticket_type", type_id)
         args = CreateTicketArgs(ticket_type=chosen, custom_fields=extra or None, **values)
         return await new_ticket(tool_ctx, args, template_id)
 
-    return make_tool(config, args_model(config, fields), handler)
+    return replace(make_tool(config, args_model(config, fields), handler), asks_missing=True)
 
 
 async def _template(ctx: ToolContext, wanted: str) -> dict[str, Any]:
