@@ -5,7 +5,11 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean
+.PHONY: install demo test lint typecheck pytest bench conformance inspector mcpb node clean screenshots
+
+# The console's browser tests drive Debian's chromium (Playwright's own browser download is never used).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +17,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(CHROMIUM):
+	$(SUDO) apt-get update
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+
+install: $(STAMP) $(CHROMIUM)
 
 # `make demo PORT=9000` when 8000 is taken (HALO_MCP_PORT works too).
 demo: install
@@ -73,6 +81,10 @@ inspector: install $(TOOLS)/.inspector-$(INSPECTOR_VERSION)
 # MCP Bundle (one-click install in Claude Desktop): validate mcpb/manifest.json, pack dist/halo-mcp-<version>.mcpb
 mcpb: install $(TOOLS)/.mcpb-$(MCPB_VERSION)
 	PATH="$(CURDIR)/$(NODE_BIN):$$PATH" scripts/mcpb.sh
+
+# The README's console screenshots (docs/screenshots/), from the browser test.
+screenshots: install
+	CONSOLE_SCREENSHOTS=1 $(BIN)/pytest -q tests/console/test_console_browser.py
 
 clean:
 	rm -rf $(VENV) .tools build dist

@@ -365,6 +365,7 @@ class RawHttpClient:
     session_id: str | None = None
     _next: int = 0
     headers: dict[str, str] = field(default_factory=dict)
+    capabilities: dict[str, Any] = field(default_factory=dict)  # declared at a legacy initialize
 
     async def request(self, method: str, params: dict[str, Any] | None = None, name: str | None = None) -> Any:
         self._next += 1
@@ -405,7 +406,7 @@ class RawHttpClient:
         """Legacy handshake (no-op in the modern era, which has none)."""
         if self.era == MODERN:
             return
-        params = {"protocolVersion": self.era, "capabilities": {}, "clientInfo": CLIENT_INFO}
+        params = {"protocolVersion": self.era, "capabilities": self.capabilities, "clientInfo": CLIENT_INFO}
         check_tool_result(await self.request("initialize", params))
         await self.notify("notifications/initialized")
 

@@ -1,8 +1,9 @@
 """3. Server overhead per tool call: tool-call latency minus the latency of the same Halo request(s) made directly.
 
-Per transport (stdio; streamable HTTP in both protocol eras, with streamed and with plain-JSON replies) and per
-operation, calls are interleaved with direct requests (direct, then tool, N times) so both see the same machine
-state, and the overhead is taken per pair:
+Per transport (stdio; streamable HTTP in both protocol eras, by default and with every reply plain JSON, and a
+2025-11-25 client that declared elicitation, whose replies all stream) and per operation, calls are interleaved
+with direct requests (direct, then tool, N times) so both see the same machine state, and the overhead is taken per
+pair:
 `tool_i - halo_calls * direct_i`. `get_ticket` costs exactly one Halo GET (checked on the sandbox's counters each
 run); `lookup(kind=status)` costs none once warm, so its latency is the server plus transport round trip alone.
 """
@@ -120,11 +121,17 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
             }
         # Replies may stream (the default, for progress, cancellation and questions) or be one JSON body
         # (HALO_MCP_JSON_RESPONSE=1): both are measured, since the SDK makes it one choice per server.
+        # By default a reply streams only when it can carry more than the result (server/replies.py): a progress
+        # token, or a 2025-11-25 client that declared elicitation ("http_legacy_asking": every reply streamed).
+        asking = {"elicitation": {"form": {}}}
         for suffix, env in (("", {}), ("_json", {"HALO_MCP_JSON_RESPONSE": "1"})):
             with http_server(sb, **env) as server:
-                for label, era in (("http", MODERN), ("http_legacy", LEGACY)):
+                series = [("http", MODERN, {}), ("http_legacy", LEGACY, {})]
+                if not suffix:
+                    series.append(("http_legacy_asking", LEGACY, asking))
+                for label, era, capabilities in series:
                     async with new_http(4) as mcp_http:
-                        client = RawHttpClient(server.url, mcp_http, era=era)
+                        client = RawHttpClient(server.url, mcp_http, era=era, capabilities=capabilities)
                         await client.initialize()
                         try:
                             out["transports"][label + suffix] = {
@@ -134,6 +141,7 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
                             await client.close()
     out["eras"] = {"stdio": LEGACY, "http": MODERN, "http_legacy": LEGACY, "http_json": MODERN}
     out["eras"]["http_legacy_json"] = LEGACY
+    out["eras"]["http_legacy_asking"] = LEGACY
     out["halo_get"] = await asyncio.get_running_loop().run_in_executor(None, halo_get, sb, 200 if quick else 2000)
     per_get = out["halo_get"]["cpu_ms_per_get"]
     for series in out["transports"].values():

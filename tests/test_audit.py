@@ -49,6 +49,27 @@ def test_retention_prunes_old_sqlite_entries_at_start_and_never_makes_a_file(tmp
     kept.close()
 
 
+@pytest.mark.anyio
+async def test_a_serving_process_applies_the_retention_again_while_it_runs(tmp_path: Path) -> None:
+    import anyio
+
+    from halo_mcp.audit import keep_pruning
+
+    log = AuditLog(str(tmp_path / "audit.db"))
+    log.record(collection="c", tool="add_note", arguments={}, affected=[], outcome="ok", message="new")
+    log.record(collection="c", tool="add_note", arguments={}, affected=[], outcome="ok", message="aged")
+    with sqlite3.connect(tmp_path / "audit.db") as db:  # it grew old while the server ran
+        db.execute("UPDATE audit SET at = ? WHERE message = 'aged'", (time.time() - 31 * 86_400,))
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(keep_pruning, log, 30, 0.05)
+        with anyio.fail_after(5):
+            while len(log.entries()) > 1:
+                await anyio.sleep(0.02)
+        tg.cancel_scope.cancel()
+    assert [e.message for e in log.entries()] == ["new"]
+    log.close()
+
+
 def test_entries_filter_by_tool_and_collection_together_and_long_messages_are_cut() -> None:
     log = AuditLog(":memory:")
     for collection, tool in (("desk", "add_note"), ("desk", "create_ticket"), ("field", "add_note")):

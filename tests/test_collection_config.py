@@ -19,6 +19,7 @@ from halo_mcp.config import (
     load_file,
     parse_file,
     tenant_halo_settings,
+    with_file_engines,
 )
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
@@ -125,6 +126,24 @@ def test_a_raw_token_or_secret_in_the_file_is_an_error() -> None:
         parse_file({"tenants": {"acme": {**TENANT, "client_secret": "x"}}})
     message = error(desk(description="use hmcp_abcdefghijklmnopqrstuvwxyz0123"))
     assert message.startswith("collections[0].description: looks like a collection token")
+
+
+def test_server_engine_urls_come_from_the_file_unless_the_environment_sets_them_and_never_with_a_password() -> None:
+    file = parse_file({"server": {"redis_url": "redis://cache:6379/0", "database_url": "postgresql://halo@db/halo"}})
+    filled = with_file_engines(ServerSettings(_env_file=None), file)  # type: ignore[call-arg]
+    assert filled.redis_url is not None and filled.redis_url.get_secret_value() == "redis://cache:6379/0"
+    assert filled.database_url is not None and filled.database_url.get_secret_value() == "postgresql://halo@db/halo"
+    env = ServerSettings(_env_file=None, database_url=SecretStr("postgresql://ops@other/halo"))  # type: ignore[call-arg]
+    assert with_file_engines(env, file).database_url == SecretStr("postgresql://ops@other/halo")
+    with pytest.raises(ConfigError) as caught:
+        parse_file({"server": {"database_url": "postgresql://halo:hunter2@db/halo"}})
+    assert str(caught.value) == (
+        "server.database_url: a password is never written in halo-mcp.toml; leave it out of the URL and use "
+        "PGPASSWORD or ~/.pgpass"
+    )
+    with pytest.raises(ConfigError, match=r"^server\.redis_url: scheme 'http' is not one of redis") as caught:
+        parse_file({"server": {"redis_url": "http://:hunter2@cache"}})
+    assert "hunter2" not in str(caught.value)
 
 
 def test_auth_is_required_off_loopback() -> None:

@@ -151,6 +151,13 @@ class AuditLog:
             rows = self._open().execute(sql, [*args, limit]).fetchall()
         return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
 
+    def export(self, after_id: int, limit: int) -> list[AuditEntry]:
+        """Oldest first from `after_id`, a page at a time (`halo-mcp state migrate` copies a large audit so)."""
+        sql = f"SELECT {AUDIT_COLUMNS} FROM audit WHERE id > ? ORDER BY id LIMIT ?"
+        with self._lock:
+            rows = self._open().execute(sql, (after_id, limit)).fetchall()
+        return [AuditEntry(r[0], r[1], r[2], r[3], json.loads(r[4]), json.loads(r[5]), r[6], r[7], r[8]) for r in rows]
+
     def close(self) -> None:
         with self._lock:
             if self._db is not None:
@@ -166,6 +173,19 @@ class AuditLog:
             deleted = db.execute("DELETE FROM audit WHERE at < ?", (older_than,)).rowcount
             db.commit()
         return deleted
+
+
+AUDIT_PRUNE_SECONDS = 86_400.0  # a serving process applies the retention again this often
+
+
+async def keep_pruning(audit: AuditStore, retention_days: float, every: float = AUDIT_PRUNE_SECONDS) -> None:
+    """Apply the retention daily while serving (a replica may run for months); run in the server's task group."""
+    import anyio
+
+    while True:
+        await anyio.sleep(every)
+        older_than = time.time() - retention_days * 86_400
+        await anyio.to_thread.run_sync(audit.prune, older_than)
 
 
 def open_audit(settings: ServerSettings) -> AuditStore:

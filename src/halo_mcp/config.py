@@ -218,8 +218,9 @@ class ServerSettings(BaseSettings):
     # structuredContent beside the text: "declared" only for tools with an output schema (a host may forward both
     # copies to the model, so every copy is paid for), "always" for every result, "never". true/false still work.
     structured_output: Literal["declared", "always", "never"] = "declared"
-    # Streamable HTTP replies as one plain JSON body, never an event stream: for proxies that cannot pass SSE. It
-    # turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person (2025-11-25).
+    # Every streamable HTTP reply as one plain JSON body, never an event stream: for proxies that cannot pass SSE.
+    # It turns off progress, cancellation by closing the stream (2026-07-28) and questions to the person
+    # (2025-11-25). Off, only replies that can carry more than the result stream (server/replies.py).
     json_response: bool = False
     # Seals the answers a 2026-07-28 call carries between its rounds (requestState). Unset: a random key per
     # process (`serve --workers` makes one for all its workers); replicas behind one load balancer share a value.
@@ -230,14 +231,15 @@ class ServerSettings(BaseSettings):
     created_tag: str = Field(default="AI: {collection}", max_length=100)
     # SQLite file for the write audit; empty means $XDG_STATE_HOME/halo-mcp/audit.db, ":memory:" keeps none.
     audit_db: str = ""
-    # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the audit. Unset: both
-    # stay in this process (the window in memory, the audit in HALO_MCP_AUDIT_DB).
+    # Replicas: Redis shares the Halo rate-limit window between processes; PostgreSQL holds the durable records
+    # (collections, API token digests, sign-in records, the audit). Unset: the window stays in memory, the records
+    # in SQLite (HALO_MCP_STATE_DB, HALO_MCP_AUDIT_DB). Also `[server]` keys in halo-mcp.toml (with_file_engines).
     redis_url: SecretStr | None = None
     database_url: SecretStr | None = None
     # How many replicas share one Halo tenant; a replica that cannot reach Redis keeps to 1/N of the budget (N is
     # the larger of this and the replicas Redis saw lately).
     replicas: int = Field(default=1, ge=1, le=1000)
-    # Audit entries older than this many days are deleted at start (and daily); 0 keeps them forever.
+    # Audit entries older than this many days are deleted at start and daily while serving; 0 keeps them forever.
     audit_retention_days: float = Field(default=0, ge=0)
     # add_attachment(path=...) reads only files under these directories (os.pathsep-separated, like PATH);
     # empty refuses local paths, so a model cannot upload ~/.ssh or .env files to a ticket.
@@ -254,7 +256,8 @@ class ServerSettings(BaseSettings):
     config: str = ""
     # The admin API's token (/admin/api); kept only as its SHA-256 digest. Unset: no admin API.
     admin_token: SecretStr | None = None
-    # SQLite file for collections and their API tokens; empty means $XDG_STATE_HOME/halo-mcp/state.db.
+    # SQLite file for collections, their API tokens and sign-in records, unless HALO_MCP_DATABASE_URL is set; empty
+    # means $XDG_STATE_HOME/halo-mcp/state.db.
     state_db: str = ""
     # Per-user sign-in (collections with auth = ["oauth"]): the key ring, comma-separated base64 32-byte keys,
     # newest first (it encrypts Halo tokens at rest and signs MCP access tokens; older keys still decrypt).
@@ -289,12 +292,7 @@ class ServerSettings(BaseSettings):
         """The scheme is checked here; PostgreSQL must answer at start, Redis may come and go (the window degrades)."""
         if value is None or not value.get_secret_value():
             return None
-        schemes = ("redis", "rediss", "unix") if info.field_name == "redis_url" else ("postgresql", "postgres")
-        scheme = urlsplit(value.get_secret_value()).scheme
-        if scheme not in schemes:
-            raise ValueError(
-                f"scheme {scheme or '(none)'!r} is not one of {', '.join(schemes)}: e.g. {schemes[0]}://host"
-            )
+        check_engine_url(str(info.field_name), value.get_secret_value())
         return value
 
     @field_validator("audit_db")
@@ -319,6 +317,24 @@ class ServerSettings(BaseSettings):
             else:
                 names.append(part)
         return names
+
+
+def check_engine_url(field: str, url: str) -> None:
+    """A Redis or PostgreSQL URL's scheme; the message never repeats the URL (it may hold a password)."""
+    schemes = ("redis", "rediss", "unix") if field == "redis_url" else ("postgresql", "postgres")
+    scheme = urlsplit(url).scheme
+    if scheme not in schemes:
+        raise ValueError(f"scheme {scheme or '(none)'!r} is not one of {', '.join(schemes)}: e.g. {schemes[0]}://host")
+
+
+def display_url(url: str) -> str:
+    """An engine URL fit for a message or a log: its password replaced by ***."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
 
 
 def state_dir() -> Path:
@@ -377,11 +393,26 @@ class FileModel(BaseModel):
 
 class ServerSection(FileModel):
     public_url: str | None = None  # collection URL = public_url + /mcp/<name>
+    # Replicas (HALO_MCP_REDIS_URL / HALO_MCP_DATABASE_URL win over these): URLs without a password, which stays out
+    # of the file (PostgreSQL reads PGPASSWORD or ~/.pgpass; a Redis password goes in HALO_MCP_REDIS_URL).
+    redis_url: str | None = None
+    database_url: str | None = None
 
     @field_validator("public_url")
     @classmethod
     def _strip_slash(cls, value: str | None) -> str | None:
         return value.rstrip("/") if value else value
+
+    @field_validator("redis_url", "database_url")
+    @classmethod
+    def _engine_url(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if not value:
+            return None
+        check_engine_url(str(info.field_name), value)
+        if urlsplit(value).password is not None:
+            where = "PGPASSWORD or ~/.pgpass" if info.field_name == "database_url" else "HALO_MCP_REDIS_URL"
+            raise ValueError(f"a password is never written in halo-mcp.toml; leave it out of the URL and use {where}")
+        return value
 
 
 class TenantConfig(FileModel):
@@ -502,6 +533,16 @@ class HaloMcpFile(FileModel):
     server: ServerSection = Field(default_factory=ServerSection)
     tenants: dict[str, TenantConfig] = Field(default_factory=dict)
     collections: list[CollectionConfig] = Field(default_factory=list)
+
+
+def with_file_engines(settings: ServerSettings, file: HaloMcpFile) -> ServerSettings:
+    """The settings with `[server]` redis_url / database_url filled in where the environment left them unset."""
+    update = {
+        field: SecretStr(value)
+        for field in ENGINE_URLS
+        if getattr(settings, field) is None and (value := getattr(file.server, field))
+    }
+    return settings.model_copy(update=update) if update else settings
 
 
 def config_path(settings: ServerSettings, explicit: str | None = None) -> Path | None:

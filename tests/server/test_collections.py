@@ -382,23 +382,28 @@ async def _refresh(server: CollectionsServer) -> None:
 
 
 async def test_the_admin_api_answers_only_loopback_peers(sandbox: Sandbox) -> None:
-    from halo_mcp.config import parse_file
-    from halo_mcp.server.collections.admin import admin_app
+    from halo_mcp.config import ServerSettings, parse_file
+    from halo_mcp.server.collections.admin import Admin, LoopbackOnly, admin_app
     from halo_mcp.server.collections.auth import StaticTokenVerifier
+    from halo_mcp.server.collections.host import CollectionHost
     from halo_mcp.server.collections.service import CollectionService
+    from halo_mcp.server.http import transport_security
     from halo_mcp.state.embedded import EmbeddedState
 
     async def nothing() -> None:
         return None
 
     file = parse_file({"server": {"public_url": "https://mcp.example.com"}})
-    app = admin_app(CollectionService(file, EmbeddedState(), loopback=True), StaticTokenVerifier(ADMIN, "admin"),
-                    nothing, nothing)  # fmt: skip
+    service = CollectionService(file, EmbeddedState(), loopback=True)
+    settings = ServerSettings()
+    host = CollectionHost(service, {}, settings, transport_security(settings))
+    app = LoopbackOnly(admin_app(Admin(service, host, None, nothing), StaticTokenVerifier(ADMIN, "admin")))
     auth = {"Authorization": f"Bearer {ADMIN}"}
     for peer, status in ((("10.1.2.3", 5000), 403), (("127.0.0.1", 5000), 200)):
         transport = httpx2.ASGITransport(app=app, client=peer)
         async with httpx2.AsyncClient(transport=transport, base_url="http://127.0.0.1") as http:
             assert (await http.get("/admin/api/collections", headers=auth)).status_code == status
+            assert (await http.get("/admin/collections")).status_code == (403 if status == 403 else 404)
 
 
 async def test_issued_tokens_come_with_the_public_url_of_their_endpoint(

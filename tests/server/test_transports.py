@@ -7,6 +7,7 @@ import socket
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import httpx2
@@ -14,10 +15,13 @@ import mcp_types as types
 import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
+from mcp.server._otel import OpenTelemetryMiddleware
+from mcp.server.request_state import RequestStateBoundary
 
 from halo_mcp import __version__
+from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
-from halo_mcp.server.surface import Surface
+from halo_mcp.server.surface import Surface, tracing
 from tests.helpers import ThreadServer, http_client, sse_mcp_client, subprocess_env, text
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(60)]
@@ -197,3 +201,108 @@ async def test_json_response_answers_legacy_requests_in_plain_json(serve_http: C
     assert response.headers["content-type"].startswith("application/json")
     assert response.json()["result"]["serverInfo"]["name"] == "halo-mcp"
     assert response.headers.get("mcp-session-id")
+
+
+async def _legacy_session(http: httpx2.AsyncClient, url: str, capabilities: dict[str, Any]) -> dict[str, str]:
+    """Open a 2025-11-25 session declaring `capabilities`; the headers its later requests carry."""
+    params = {"protocolVersion": LEGACY, "capabilities": capabilities, "clientInfo": {"name": "t", "version": "1"}}
+    headers = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+    opened = await http.post(
+        url, json={"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": params}, headers=headers
+    )
+    headers |= {"Mcp-Session-Id": opened.headers["mcp-session-id"], "MCP-Protocol-Version": LEGACY}
+    await http.post(url, json={"jsonrpc": "2.0", "method": "notifications/initialized"}, headers=headers)
+    return headers
+
+
+def _lookup(request_id: int, meta: dict[str, Any] | None = None) -> dict[str, Any]:
+    params: dict[str, Any] = {"name": "lookup", "arguments": {"kind": "team"}}
+    if meta is not None:
+        params["_meta"] = meta
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+async def test_a_legacy_call_streams_only_when_something_can_travel_beside_its_result(
+    http_server: ThreadServer,
+) -> None:
+    """Streaming is the default, yet a 2025-11-25 call without a progress token, in a session whose client cannot
+    be asked questions, has only its result to send: one JSON body. A progress token, or a client that declared
+    elicitation, gets the stream."""
+    url = f"{http_server.url}/mcp"
+    async with httpx2.AsyncClient(timeout=10) as http:
+        plain = await _legacy_session(http, url, {})
+        asking = await _legacy_session(http, url, {"elicitation": {"form": {}}})
+        replies = {
+            "plain": await http.post(url, json=_lookup(1), headers=plain),
+            "progress": await http.post(url, json=_lookup(2, {"progressToken": "p"}), headers=plain),
+            "asking": await http.post(url, json=_lookup(3), headers=asking),
+        }
+        named = _lookup(4)  # a request that merely mentions "initialize" does not change what the session declared
+        named["params"]["arguments"]["query"] = "initialize"
+        replies["asking again"] = await http.post(url, json=named, headers=asking)
+    kinds = {name: r.headers["content-type"].split(";")[0] for name, r in replies.items()}
+    streamed = "text/event-stream"
+    assert kinds == {"plain": "application/json", "progress": streamed, "asking": streamed, "asking again": streamed}
+    assert "Network" in replies["plain"].json()["result"]["content"][0]["text"]
+    assert all("Network" in r.text for name, r in replies.items() if name != "asking again")
+
+
+async def test_closing_the_connection_cancels_a_plain_modern_call(fresh_sandbox: Sandbox) -> None:
+    """A 2026-07-28 call without a progress token is answered as JSON, not a stream; the client closing the
+    connection still cancels it: the count stops requesting pages."""
+    fresh_sandbox.set_faults(latency_ms=300, paths=["/api/tickets"])
+    server = ThreadServer(fresh_sandbox, ServerSettings(transport="http")).start()
+    meta = {
+        "io.modelcontextprotocol/protocolVersion": MODERN,
+        "io.modelcontextprotocol/clientCapabilities": {},
+        "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+    }
+    arguments = {"group_by": "sla", "state": "all"}  # pages through every ticket: about ten slow GETs
+    body = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "list_tickets", "arguments": arguments, "_meta": meta},
+    }
+    headers = {
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+        "MCP-Protocol-Version": MODERN,
+        "Mcp-Method": "tools/call",
+        "Mcp-Name": "list_tickets",
+    }
+
+    def pages() -> int:
+        return sum(
+            n
+            for route, n in fresh_sandbox.counters().get("routes", {}).items()
+            if route.lower().rstrip("/") == "get /api/tickets"
+        )
+
+    try:
+        fresh_sandbox.reset_counters()
+        with anyio.fail_after(30):
+            async with httpx2.AsyncClient(timeout=30) as http, anyio.create_task_group() as tg:
+
+                async def call() -> None:
+                    await http.post(f"{server.url}/mcp", json=body, headers=headers)
+
+                tg.start_soon(call)
+                while pages() < 2:
+                    await anyio.sleep(0.05)
+                tg.cancel_scope.cancel()
+            await anyio.sleep(1.0)  # a page already in flight finishes
+            sent = pages()
+            await anyio.sleep(1.5)
+        assert pages() == sent
+        assert 2 <= sent < 10
+    finally:
+        server.stop()
+
+
+async def test_without_a_tracer_provider_no_span_is_made_per_message(surface: Surface) -> None:
+    """OpenTelemetry records nothing until a tracer provider is installed, yet the SDK's span per message costs CPU
+    on every call: the surface leaves it out then, and keeps its own middleware (request-state sealing)."""
+    assert not tracing()
+    kinds = [type(m) for m in surface.server.middleware]
+    assert OpenTelemetryMiddleware not in kinds and RequestStateBoundary in kinds

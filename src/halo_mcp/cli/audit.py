@@ -1,4 +1,5 @@
-"""`halo-mcp audit`: print recent audited writes from HALO_MCP_DATABASE_URL (PostgreSQL) or HALO_MCP_AUDIT_DB."""
+"""`halo-mcp audit`: print recent audited writes from PostgreSQL (HALO_MCP_DATABASE_URL, or `[server] database_url`
+in halo-mcp.toml) or from SQLite (HALO_MCP_AUDIT_DB)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--tool", help="only this tool")
     p.add_argument("--collection", help="only this collection")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--config", help="halo-mcp.toml, for its [server] database_url (default: HALO_MCP_CONFIG)")
     p.set_defaults(handler=run)
 
 
@@ -27,9 +29,12 @@ def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from halo_mcp.audit import AuditLog, audit_path
-    from halo_mcp.config import load_server_settings
+    from halo_mcp.config import config_path, load_file, load_server_settings, with_file_engines
 
     settings = load_server_settings()
+    config = config_path(settings, args.config)
+    if config is not None:  # `[server] database_url` when the environment names none
+        settings = with_file_engines(settings, load_file(config))
     if settings.database_url:
         from halo_mcp.state.postgres import PostgresAudit
 

@@ -20,7 +20,7 @@ from halo_mcp.config import ConfigError, load_server_settings
 if TYPE_CHECKING:
     from halo_mcp.config import HaloMcpFile, HaloSettings, ServerSettings
     from halo_mcp.server.collections.service import CollectionService
-    from halo_mcp.state.embedded import EmbeddedState
+    from halo_mcp.state.base import State
 
 
 def add_parser(sub: Any) -> None:
@@ -63,7 +63,12 @@ def read_file(settings: ServerSettings, explicit: str | None) -> HaloMcpFile:
     return load_file(path)
 
 
-def open_state(settings: ServerSettings) -> EmbeddedState:
+def open_state(settings: ServerSettings) -> State:
+    """PostgreSQL when HALO_MCP_DATABASE_URL (or `[server] database_url`) is set, else the embedded SQLite file."""
+    if settings.database_url:
+        from halo_mcp.state.postgres import PostgresState
+
+        return PostgresState(settings.database_url.get_secret_value())
     from halo_mcp.config import state_dir
     from halo_mcp.state.embedded import EmbeddedState
 
@@ -71,10 +76,14 @@ def open_state(settings: ServerSettings) -> EmbeddedState:
 
 
 def open_service(settings: ServerSettings, explicit: str | None) -> CollectionService:
+    """The file, and the store it or the environment names (`[server]` engine URLs fill unset variables)."""
+    from halo_mcp.config import with_file_engines
     from halo_mcp.server.collections.service import CollectionService
     from halo_mcp.server.http import is_loopback
 
-    return CollectionService(read_file(settings, explicit), open_state(settings), loopback=is_loopback(settings.host))
+    file = read_file(settings, explicit)
+    state = open_state(with_file_engines(settings, file))
+    return CollectionService(file, state, loopback=is_loopback(settings.host))
 
 
 def tenant_settings(file: HaloMcpFile, base: HaloSettings | None = None) -> dict[str, HaloSettings]:
@@ -92,10 +101,7 @@ def run(args: argparse.Namespace) -> int:
     from halo_mcp.server.collections.service import token_json
 
     service = open_service(load_server_settings(), args.config)
-    try:
-        result = asyncio.run(_verb(service, args))
-    finally:
-        service.state.close()
+    result = asyncio.run(_verb(service, args))
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False, default=lambda o: token_json(o)))
         return 0
@@ -104,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _verb(service: CollectionService, args: argparse.Namespace) -> Any:
+    try:
+        return await _run_verb(service, args)
+    finally:
+        await service.state.release()
+        service.state.close()
+
+
+async def _run_verb(service: CollectionService, args: argparse.Namespace) -> Any:
     from halo_mcp.server.collections.service import token_json
 
     verb = args.verb
@@ -201,8 +215,11 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
         )
     import asyncio
 
+    from halo_mcp.config import with_file_engines
+
     service = open_service(settings, explicit)
-    specs = asyncio.run(service.specs())
+    settings = with_file_engines(settings, service.file)
+    specs = asyncio.run(_specs(service))
     tenants = tenant_settings(service.file)
     secrets = [s.get_secret_value() for h in tenants.values() for s in (h.client_secret, h.password) if s]
     if settings.admin_token is not None:
@@ -226,6 +243,14 @@ def serve(settings: ServerSettings, explicit: str | None, collection: str | None
             print(f"{PROG}: collection {spec.name}: {where}", file=sys.stderr)
     print(f"{PROG}: serving on http://{host}:{port}/mcp/<collection> (health: /healthz)", file=sys.stderr)
     return until_interrupted(_serve_http(service, tenants, settings, explicit, sock))
+
+
+async def _specs(service: CollectionService) -> list[Any]:
+    """The collections, read in an event loop of their own (serving runs another, and a pool stays with its loop)."""
+    try:
+        return await service.specs()
+    finally:
+        await service.state.release()
 
 
 async def _serve_stdio(
@@ -263,6 +288,7 @@ async def _serve_stdio(
     finally:
         await surface.aclose()
         await halo.aclose()
+        await service.state.release()
 
 
 async def _serve_http(
@@ -303,6 +329,7 @@ async def _serve_http(
         await serve_asgi(app, sock, settings.log_level, settings.header_timeout)
     finally:
         audit.close()
+        await service.state.release()
         service.state.close()
 
 
@@ -379,6 +406,7 @@ async def doctor(report: Any, settings: ServerSettings, explicit: str | None) ->
                     if outcome == "fail":
                         report.fail(f"collection {spec.name}", f"{check}: {text}")
     finally:
+        await service.state.release()
         service.state.close()
 
 

@@ -8,11 +8,11 @@ import sys
 from collections.abc import Callable
 
 from halo_mcp import __version__
-from halo_mcp.cli import PROG, audit, call, collections, demo, doctor, login, reload, sandbox, serve, tools
+from halo_mcp.cli import PROG, audit, call, collections, demo, doctor, login, reload, sandbox, serve, state, tools
 from halo_mcp.config import ConfigError
 from halo_mcp.halo.errors import HaloError
 
-COMMANDS = (serve, sandbox, demo, tools, call, doctor, login, audit, collections, reload)
+COMMANDS = (serve, sandbox, demo, tools, call, doctor, login, audit, collections, reload, state)
 
 
 def run(argv: list[str]) -> int:

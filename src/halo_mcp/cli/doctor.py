@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from halo_mcp.cli.common import selection_flags, server_settings
 from halo_mcp.config import ConfigError
+
+if TYPE_CHECKING:
+    from halo_mcp.config import ServerSettings
+
+ENGINE_TIMEOUT_SECONDS = 3.0
 
 
 def add_parser(sub: Any) -> None:
@@ -45,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(collections.doctor(report, settings, args.config))
     else:
         asyncio.run(_doctor(args, report))
+    asyncio.run(check_engines(report, _with_file_engines(settings, args.config)))
     print(f"{report.failed} check(s) failed" if report.failed else "all checks passed")
     return 1 if report.failed else 0
 
@@ -132,6 +138,73 @@ async def _doctor(args: argparse.Namespace, report: Report) -> None:
         _check_toolset_scopes(report, selection, set(granted.split()))
     finally:
         await client.aclose()
+
+
+def _with_file_engines(settings: ServerSettings, explicit: str | None) -> ServerSettings:
+    """`[server]` redis_url / database_url from halo-mcp.toml; a broken file was already reported above."""
+    from halo_mcp.config import config_path, load_file, with_file_engines
+
+    path = config_path(settings, explicit)
+    if path is None:
+        return settings
+    try:
+        return with_file_engines(settings, load_file(path))
+    except ConfigError:
+        return settings
+
+
+async def check_engines(report: Report, settings: ServerSettings) -> None:
+    """Redis and PostgreSQL, when configured: reached, and the schema's version (never the URL's password)."""
+    from halo_mcp.config import display_url
+
+    if settings.redis_url is not None:
+        from redis.asyncio import Redis
+        from redis.exceptions import RedisError
+
+        url = settings.redis_url.get_secret_value()
+        timeout = ENGINE_TIMEOUT_SECONDS
+        redis = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+        try:
+            started = time.monotonic()
+            await redis.ping()
+            elapsed = (time.monotonic() - started) * 1000
+            report.ok("redis", f"{display_url(url)} answered in {elapsed:.0f} ms: the rate-limit window is shared")
+        except (RedisError, OSError) as exc:
+            report.fail(
+                "redis",
+                f"{display_url(url)} cannot be reached ({type(exc).__name__}): check HALO_MCP_REDIS_URL and that Redis "
+                "runs; replicas would each keep to their share of the rate limit meanwhile",
+            )
+        finally:
+            await redis.aclose()
+    if settings.database_url is not None:
+        import psycopg
+
+        from halo_mcp.state.postgres import MIGRATIONS
+
+        url = settings.database_url.get_secret_value()
+        try:
+            started = time.monotonic()
+            async with await psycopg.AsyncConnection.connect(url, connect_timeout=int(ENGINE_TIMEOUT_SECONDS)) as conn:
+                exists = await (await conn.execute("SELECT to_regclass('halo_mcp_schema')")).fetchone()
+                row = None
+                if exists and exists[0]:
+                    row = await (await conn.execute("SELECT version FROM halo_mcp_schema")).fetchone()
+            elapsed = (time.monotonic() - started) * 1000
+        except psycopg.Error as exc:
+            report.fail(
+                "postgresql",
+                f"{display_url(url)} cannot be used ({type(exc).__name__}): check HALO_MCP_DATABASE_URL (host, port, "
+                "user, database) and that PostgreSQL runs; the server will not start without it",
+            )
+            return
+        version = int(row[0]) if row else 0
+        schema = (
+            f"schema version {version} (current)"
+            if version == len(MIGRATIONS)
+            else f"schema version {version}; the server migrates it to {len(MIGRATIONS)} at start"
+        )
+        report.ok("postgresql", f"{display_url(url)} answered in {elapsed:.0f} ms; {schema}")
 
 
 async def _check_me(report: Report, client: Any) -> None:

@@ -88,6 +88,17 @@ class HaloSignIn:
                     return Person(kind, data["id"], str(data.get("name") or ""))  # type: ignore[arg-type]
         raise AuthorizeError("access_denied", "Halo did not say who signed in (neither /Agent/me nor /Users/me)")
 
+    async def is_admin(self, access_token: str) -> bool:
+        """Whether the signed-in agent is a Halo administrator: `is_admin` of `GET /Agent/me` (spec schema Uname)."""
+        try:
+            response = await self.http.get(
+                f"{self.api_url}/Agent/me", headers={"Authorization": f"Bearer {access_token}"}
+            )
+        except httpx2.TransportError:
+            raise AuthorizeError("temporarily_unavailable", f"cannot reach Halo at {self.api_url}") from None
+        data = response.json() if response.status_code == 200 else None
+        return isinstance(data, dict) and data.get("is_admin") is True
+
     async def _token(self, form: dict[str, str]) -> dict[str, Any]:
         s = self.settings
         form = {**form, "client_id": s.client_id or ""}

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from mcp_types import INVALID_REQUEST
 from starlette.applications import Starlette
@@ -33,9 +33,11 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp import __version__
+from halo_mcp.audit import keep_pruning
 from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from halo_mcp.server.metrics import METRICS
+from halo_mcp.server.replies import ChoosingSessionManager
 from halo_mcp.server.surface import Surface
 
 if TYPE_CHECKING:
@@ -165,6 +167,12 @@ def digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()
 
 
+def store_unavailable() -> Response:
+    """The shared state store is away (PostgreSQL): retry shortly; nothing was done."""
+    body = {"error": "temporarily_unavailable", "error_description": "the state store cannot be reached; retry shortly"}
+    return Response(json.dumps(body), status_code=503, media_type="application/json", headers={"Retry-After": "1"})
+
+
 def unauthorized(description: str) -> Response:
     challenge = 'Bearer realm="halo-mcp"'
     if description:
@@ -187,14 +195,12 @@ def build_app(
 ) -> Starlette:
     """The ASGI app for `surface`. Its lifespan runs the streamable-HTTP session manager (and so the server's).
 
-    `json_response` (default: HALO_MCP_JSON_RESPONSE, off): answer each POST with one JSON body, never a stream.
-    Off, a 2026-07-28 reply is still plain JSON unless the call sends a notification (progress), and closing the
-    stream cancels the call; a 2025-11-25 reply is always an SSE-framed stream, which carries progress and the
-    call's questions to the person (elicitation). The SDK decides this per session manager, not per request, so it
-    is one choice per server. Measured on a plain call (warm lookup, server CPU per call): 2026-07-28 about 0.75 ms
-    on, 1.0 ms off; 2025-11-25 about 1.0 ms on, 2.0 ms off: a millisecond against Halo round trips of tens, for
-    progress, cancellation and questions. Proxies that cannot pass SSE turn it on. The conformance suite passes
-    either way.
+    `json_response` (default: HALO_MCP_JSON_RESPONSE, off): answer every POST with one JSON body, never a stream.
+    Off, each request is answered as a stream only when something can travel beside its result: a progress token,
+    or (2025-11-25) a session whose client declared elicitation, for the call's questions to the person; every
+    other reply is one JSON body, and closing the connection still cancels a 2026-07-28 call (server/replies.py).
+    On, progress, questions and cancellation by closing (2026-07-28) are off: for proxies that cannot pass SSE.
+    The conformance suite passes either way.
 
     `stateless`: no MCP sessions, for several worker processes behind one port (any worker can answer any request;
     legacy clients work without a session id). Legacy SSE needs its GET and POSTs in one process, so it is not served.
@@ -206,7 +212,7 @@ def build_app(
 
     # Stateful sessions serve 2025-11-25 clients (the SDK routes 2026-07-28 requests statelessly on the same path):
     # bounded in number and idle time, since each holds a server task and its streams.
-    manager = StreamableHTTPSessionManager(
+    manager = ChoosingSessionManager(
         app=server,
         json_response=settings.json_response if json_response is None else json_response,
         stateless=stateless,
@@ -240,7 +246,7 @@ def build_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        async with manager.run():
+        async with manager.run(), anyio.create_task_group() as tg:
             log.info(
                 "serving %d tools at %s (streamable HTTP), %s (SSE); auth %s",
                 len(surface.tools),
@@ -248,12 +254,16 @@ def build_app(
                 SSE_PATH,
                 "bearer token" if token_digest else "none",
             )
+            if settings.audit_retention_days:
+                tg.start_soon(keep_pruning, surface.audit, settings.audit_retention_days)
             yield
+            tg.cancel_scope.cancel()
 
     routes: list[Any] = [
+        # First: the router tries routes in order, and nearly every request is an MCP one.
+        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),  # no secrets: tool names, tenant hosts, counts
-        Route(MCP_PATH, guard(ReadableRefusals(StreamableHTTPASGIApp(manager), refusals(settings)))),
     ]
     if not stateless:
         routes += [
@@ -275,9 +285,9 @@ def build_collections_app(
     json_response: bool | None = None,
 ) -> Starlette:
     """The ASGI app for halo-mcp.toml: every collection at /mcp/<name>, /sse/<name> and /mcp/t/<token>, the admin
-    API at /admin/api when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads the file (SIGHUP and
-    /admin/api/reload); without it a reload re-reads only the store."""
-    from halo_mcp.server.collections.admin import admin_app
+    API at /admin/api and the console at /admin when HALO_MCP_ADMIN_TOKEN is set, and /healthz. `reload` re-reads
+    the file (SIGHUP and /admin/api/reload); without it a reload re-reads only the store."""
+    from halo_mcp.server.collections.admin import Admin, LoopbackOnly, admin_app
     from halo_mcp.server.collections.auth import StaticTokenVerifier
     from halo_mcp.server.collections.host import CollectionHost
 
@@ -297,9 +307,13 @@ def build_collections_app(
             )
         host.enable_signin(public_url)
 
-    if settings.admin_token is not None:
+    admin: Admin | None = None
+    if settings.admin_token is not None:  # the admin API and the console at /admin (server/console/)
+        from halo_mcp.server.console.app import console_routes
+
         verifier = StaticTokenVerifier(settings.admin_token.get_secret_value(), "admin")
-        host.admin = admin_app(service, verifier, refresh, reload or refresh)
+        admin = Admin(service, host, audit, reload or refresh)
+        host.admin = LoopbackOnly(admin_app(admin, verifier, console_routes(admin, verifier)))
 
     async def healthz(request: Request) -> Response:
         tools = {name: len(ctx.surface.tools) for name, ctx in host.contexts.items()}
@@ -316,6 +330,10 @@ def build_collections_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with anyio.create_task_group() as tg:
             await host.run(tg)
+            if audit is not None and settings.audit_retention_days:
+                tg.start_soon(keep_pruning, audit, settings.audit_retention_days)
+            if admin is not None:
+                tg.start_soon(admin.health.run)
             log.info("serving %d collections; admin API %s", len(host.contexts), "on" if host.admin else "off")
             again = reload or refresh
 

@@ -18,6 +18,7 @@ from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.ratelimit import tenant_of
 
 if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
     from prometheus_client.core import Metric
 
 CONTENT_TYPE = "text/plain; version=1.0.0; charset=utf-8"  # prometheus_client's CONTENT_TYPE_LATEST
@@ -104,13 +105,20 @@ class Metrics:
     def observe(self, collection: str, tool: str, seconds: float, error: bool) -> None:
         self.tools.observe(collection, tool, seconds, error)
 
-    def render(self) -> bytes:
-        from prometheus_client import CollectorRegistry, generate_latest
+    @property
+    def registry(self) -> CollectorRegistry:
+        """Both collectors as a Prometheus registry, made when read (/metrics, the console's health samples)."""
+        from prometheus_client import CollectorRegistry
 
         registry = CollectorRegistry(auto_describe=False)
         registry.register(self.tools)
         registry.register(self.halo)
-        return generate_latest(registry)
+        return registry
+
+    def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
+        return generate_latest(self.registry)
 
 
 METRICS = Metrics()

@@ -18,7 +18,7 @@ always was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditEntry
@@ -186,3 +186,23 @@ class State(Protocol):
     def signin(self) -> SignInStore: ...
 
     def close(self) -> None: ...
+
+    async def release(self) -> None:
+        """Close the connections opened in the running event loop (a shared store's pool belongs to one loop); the
+        store opens new ones if used again, until `close`."""
+        ...
+
+
+@runtime_checkable
+class CollectionChanges(Protocol):
+    """A shared `CollectionStore` that other processes change: each replica polls `version` and re-reads the
+    collections when it moved (the embedded store, one process's, is re-read on reload only)."""
+
+    async def version(self) -> int:
+        """A number that changes whenever any process changes the stored collections."""
+        ...
+
+
+class StateUnavailable(Exception):
+    """The shared store cannot be reached (its type name in `args`, never its URL): a request that needs it is
+    answered 503 with Retry-After, and the server keeps running; the store reconnects on its own."""

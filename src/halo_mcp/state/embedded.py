@@ -6,6 +6,7 @@ a revocation written by the CLI is seen by the server's next request.
 
 from __future__ import annotations
 
+import builtins
 import json
 import sqlite3
 import threading
@@ -111,6 +112,11 @@ class EmbeddedTokens:
         cur = self._db.run("DELETE FROM api_tokens WHERE revoked IS NOT NULL OR expires <= ?", (now,))
         return cur.rowcount
 
+    def export(self) -> builtins.list[tuple[ApiToken, bytes]]:
+        """Every token with its digest, for `halo-mcp state migrate`."""
+        rows = self._db.run(f"SELECT {COLUMNS}, digest FROM api_tokens ORDER BY created").fetchall()
+        return [(_token(row[:-1]), bytes(row[-1])) for row in rows]
+
 
 class EmbeddedCollections:
     def __init__(self, db: _Db) -> None:
@@ -133,6 +139,11 @@ class EmbeddedCollections:
 
     async def delete(self, name: str) -> bool:
         return self._db.run("DELETE FROM collections WHERE name = ?", (name,)).rowcount > 0
+
+    def export(self) -> builtins.list[tuple[str, dict[str, Any]]]:
+        """Every stored collection by name, for `halo-mcp state migrate`."""
+        rows = self._db.run("SELECT name, definition FROM collections ORDER BY name").fetchall()
+        return [(name, json.loads(definition)) for name, definition in rows]
 
 
 class EmbeddedSignIn:
@@ -174,6 +185,14 @@ class EmbeddedSignIn:
     async def prune(self, now: float) -> int:
         return self._db.run("DELETE FROM signin WHERE expires <= ?", (now,)).rowcount
 
+    def export(self, now: float) -> list[tuple[str, str, bytes, float | None]]:
+        """Every unexpired record (kind, key, value, expires), for `halo-mcp state migrate`."""
+        rows = self._db.run(
+            "SELECT kind, key, value, expires FROM signin WHERE expires IS NULL OR expires > ? ORDER BY kind, key",
+            (now,),
+        ).fetchall()
+        return [(kind, key, bytes(value), expires) for kind, key, value, expires in rows]
+
 
 class EmbeddedState:
     """SQLite at `path` (":memory:" for tests)."""
@@ -187,3 +206,6 @@ class EmbeddedState:
     def close(self) -> None:
         with self._db.lock:
             self._db.conn.close()
+
+    async def release(self) -> None:
+        """Nothing is bound to an event loop here."""

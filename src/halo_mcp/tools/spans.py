@@ -37,9 +37,12 @@ def _entity(match: re.Match[str]) -> str:
 
 def escape(text: str) -> str:
     """Halo text made inert for the rendered output: no delimiter, look-alike or markup survives (see above)."""
-    text = text.translate(_LOOKALIKES)
+    if not text.isascii():  # every look-alike is outside ASCII (and most Halo text is inside it)
+        text = text.translate(_LOOKALIKES)
     if "&" in text:
         text = _ENTITY.sub(_entity, text)
+    if "<" not in text and "[" not in text:  # all markup opens with one of them: no scan needed
+        return text
     return _MARKUP.sub(lambda m: m.group().translate(_FULL_WIDTH), text)
 
 

@@ -629,11 +629,13 @@ async def _named_assets(ctx: ToolContext, linked: list[Mapping[str, Any]]) -> li
 @tool("tickets", title="Get ticket", idempotent=True)
 async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
     """One ticket in full; optionally its last actions (who, when) and linked assets."""
-    calls: list[Any] = [_fetch_ticket(ctx, args.id)]
-    if args.actions:
-        calls.append(ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True}))
-    results = await asyncio.gather(*calls)
-    ticket: dict[str, Any] = results[0]
+    ticket: dict[str, Any]
+    if args.actions:  # both at once; alone, no task is spawned for the one request (gather would make one)
+        ticket, listed = await asyncio.gather(
+            _fetch_ticket(ctx, args.id), ctx.halo.get("Actions", {"ticket_id": args.id, "excludesys": True})
+        )
+    else:
+        ticket = await _fetch_ticket(ctx, args.id)
     _nested_names(ticket)
     await _fill_names(ctx, [ticket])
     record = ticket_record(ticket)
@@ -643,7 +645,7 @@ async def get_ticket(ctx: ToolContext, args: GetTicketArgs) -> ToolOutput:
             details = truncate(details, DETAILS_LIMIT, f"get_ticket(id={args.id}, full=true) for all")
         record["details"] = details
     if args.actions:
-        actions = rows_of(results[1], "actions")
+        actions = rows_of(listed, "actions")
         actions.sort(key=_action_order, reverse=True)
         await _fill_authors(ctx, actions[: args.actions])
         record["actions"] = [action_row(a, args.full) for a in actions[: args.actions]]

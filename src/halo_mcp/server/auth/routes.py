@@ -22,7 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from halo_mcp.server.auth.provider import CALLBACK_PATH, CONSENT_PATH, Consent, HaloAuthProvider
 from halo_mcp.server.auth.scopes import READ, WRITE
-from halo_mcp.server.http import digest, is_loopback
+from halo_mcp.server.http import digest, is_loopback, store_unavailable
+from halo_mcp.state.base import StateUnavailable
 
 NO_STORE = {"Cache-Control": "no-store"}
 REVOCATION_MAX_BYTES = 16 * 1024  # a token and a client id
@@ -143,7 +144,11 @@ def signin_app(provider: HaloAuthProvider, *, registration_token: str | None) ->
         return RedirectResponse(await provider.issue_code(client, params, subject, scopes), 302, NO_STORE)
 
     routes += [Route(CALLBACK_PATH, callback, methods=["GET"]), Route(CONSENT_PATH, consent, methods=["POST"])]
-    return Starlette(routes=routes)
+
+    async def store_away(request: Request, exc: Exception) -> Response:
+        return store_unavailable()  # PostgreSQL away: retry shortly, nothing was issued
+
+    return Starlette(routes=routes, exception_handlers={StateUnavailable: store_away})
 
 
 def _page(title: str, text: str, status: int = 200) -> HTMLResponse:

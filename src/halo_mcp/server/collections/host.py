@@ -8,6 +8,10 @@ sign-in routes (server/auth/) check the Host only: browsers and web clients reac
 collection that is unknown, expired, or reachable only by URL token answers 404 alike. Collections on one Halo
 tenant share one `HaloClient`, so one rate budget (never split); every response from a collection carries that
 budget as IETF RateLimit-Policy / RateLimit fields plus Truto's legacy ratelimit-* headers.
+
+With a shared store (PostgreSQL), collections created, changed or deleted through another replica are picked up by
+polling the store's change counter every `CHANGES_POLL_SECONDS`; tokens are never cached, so a revocation is
+refused at the next request. A store that cannot be reached to check a credential answers 503, not 401.
 """
 
 from __future__ import annotations
@@ -20,13 +24,13 @@ from dataclasses import dataclass, field
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
 from mcp.server.sse import SseServerTransport
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp, StreamableHTTPSessionManager
+from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from halo_mcp.config import HaloSettings, ServerSettings
+from halo_mcp.config import ConfigError, HaloSettings, ServerSettings
 from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
@@ -38,13 +42,15 @@ from halo_mcp.server.collections.auth import ApiTokenVerifier, CollectionAuth, S
 from halo_mcp.server.collections.marking import ensure_virtual_agent
 from halo_mcp.server.collections.service import CollectionService
 from halo_mcp.server.collections.spec import CollectionSpec
-from halo_mcp.server.http import ReadableRefusals, refusals, unauthorized
+from halo_mcp.server.http import ReadableRefusals, refusals, store_unavailable, unauthorized
+from halo_mcp.server.replies import ChoosingSessionManager
 from halo_mcp.server.surface import Surface
-from halo_mcp.state.base import AuditStore
+from halo_mcp.state.base import AuditStore, CollectionChanges, StateUnavailable
 
 log = logging.getLogger("halo_mcp.collections")
 
 POLICY = "halo"  # the IETF policy name in RateLimit-Policy / RateLimit
+CHANGES_POLL_SECONDS = 1.0  # how soon a collection changed through another replica is served here
 
 
 @dataclass
@@ -53,7 +59,7 @@ class CollectionContext:
 
     spec: CollectionSpec
     surface: Surface
-    manager: StreamableHTTPSessionManager
+    manager: ChoosingSessionManager
     mcp: ASGIApp  # the manager's app, its 413/503 refusals made readable
     sse: SseServerTransport
     stop: anyio.Event = field(default_factory=anyio.Event)
@@ -130,9 +136,35 @@ class CollectionHost:
     # -- lifecycle -----------------------------------------------------------------------------------------
 
     async def run(self, tg: TaskGroup) -> None:
-        """Start every collection (called from the app's lifespan, inside `tg`)."""
+        """Start every collection (called from the app's lifespan, inside `tg`); with a shared store, follow the
+        changes other replicas make to it."""
         self._tg = tg
+        store = self.service.state.collections
+        changes = store if isinstance(store, CollectionChanges) else None
+        # read before the collections: a change made in between is seen at the first poll
+        version = await changes.version() if changes is not None else 0
         await self.apply(await self.service.specs())
+        if changes is not None:
+            tg.start_soon(self._follow, changes, version)
+
+    async def _follow(self, changes: CollectionChanges, seen: int) -> None:
+        """Poll the shared store's change counter; re-read and apply the collections when it moved."""
+        failing = False
+        while True:
+            await anyio.sleep(CHANGES_POLL_SECONDS)
+            try:
+                version = await changes.version()
+                if version != seen:
+                    await self.refresh()
+                    seen = version
+            except Exception as exc:  # the store away or a stored collection now invalid: keep serving, say it once
+                if not failing:
+                    known = isinstance(exc, ConfigError | StateUnavailable)
+                    why = str(exc) if known else type(exc).__name__  # never a URL
+                    log.error("stored collections not re-read (%s): still serving the previous ones", why)
+                failing = True
+            else:
+                failing = False
 
     async def aclose(self) -> None:
         for ctx in self.contexts.values():
@@ -218,7 +250,7 @@ class CollectionHost:
         if spec.config.virtual_agent:
             await self._virtual_agent(surface.halo, spec.name)
         # Bounded like the single endpoint's (HALO_MCP_MAX_SESSIONS and the idle timeout apply per collection).
-        manager = StreamableHTTPSessionManager(
+        manager = ChoosingSessionManager(
             app=surface.server,
             json_response=self.json_response,
             security_settings=self.security,
@@ -256,7 +288,7 @@ class CollectionHost:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        if scope["path"].startswith("/admin/api/") and self.admin is not None:
+        if (scope["path"] == "/admin" or scope["path"].startswith("/admin/")) and self.admin is not None:
             rejected = await self.guard.validate_request(Request(scope), is_post=False)
             await (rejected or self.admin)(scope, receive, send)
             return
@@ -286,7 +318,15 @@ class CollectionHost:
 
     async def admit(self, scope: Scope) -> tuple[CollectionContext, str] | Response:
         """Host/Origin, then the route, then credentials: all a request costs before the MCP app sees it. On
-        success the principal is in `scope["user"]` (where the SDK binds sessions to it)."""
+        success the principal is in `scope["user"]` (where the SDK binds sessions to it). A shared store that
+        cannot be reached to check a credential is a 503, never a 401 (the credential may well be good)."""
+        try:
+            return await self._admit(scope)
+        except StateUnavailable as exc:
+            log.warning("credential not checked: the state store is unreachable (%s)", exc)
+            return store_unavailable()
+
+    async def _admit(self, scope: Scope) -> tuple[CollectionContext, str] | Response:
         request = Request(scope)
         rejected = await self.guard.validate_request(request, is_post=False)
         if rejected is not None:
