@@ -2,7 +2,10 @@
 (spawn, initialize, initialized, tools/list), median of N cold starts; plus import times.
 
 Import time is measured in fresh interpreters: the wall time of the imports a stdio server needs, the bare
-interpreter for reference, and `-X importtime`'s heaviest top-level packages (cumulative).
+interpreter for reference, and `-X importtime`'s heaviest top-level packages (cumulative). The SDK's share is what a
+server loads of it (server/sdk.py defers the package initialisers that load its client and `MCPServer`); the SDK as
+published (`import mcp`) and its protocol types alone (`mcp_types`: pydantic models for two protocol eras, the
+largest part and the floor while we use the official SDK) are measured beside it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,14 @@ from typing import Any
 from common import PY, WORKDIR, RawStdioClient, SandboxProc, child_env, median, rss_kib
 
 SERVE_IMPORTS = "import halo_mcp.cli.commands, halo_mcp.server.stdio, halo_mcp.server.surface"  # all a serve imports
+# The SDK modules a stdio server imports, loaded as the server loads them (halo_mcp.server defers the package
+# initialisers), and the SDK as published.
+SDK_IMPORTS = (
+    "import halo_mcp.server, mcp.server.lowlevel, mcp.server.stdio, mcp.server.request_state, "
+    "mcp.server.subscriptions, mcp_types"
+)
+SDK_PUBLISHED_IMPORTS = "import mcp.server.lowlevel, mcp_types"
+TYPES_IMPORTS = "import mcp_types.methods"
 
 
 async def _cold_start(env: dict[str, str]) -> tuple[float, int]:
@@ -81,7 +92,9 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
     import_runs = 2 if quick else 5
     loop = asyncio.get_running_loop()
     serve_imports = await loop.run_in_executor(None, _timed_import, SERVE_IMPORTS, import_runs)
-    sdk_imports = await loop.run_in_executor(None, _timed_import, "import mcp.server.lowlevel, mcp_types", import_runs)
+    sdk_imports = await loop.run_in_executor(None, _timed_import, SDK_IMPORTS, import_runs)
+    sdk_published = await loop.run_in_executor(None, _timed_import, SDK_PUBLISHED_IMPORTS, import_runs)
+    types_only = await loop.run_in_executor(None, _timed_import, TYPES_IMPORTS, import_runs)
     interpreter = await loop.run_in_executor(None, _interpreter, import_runs)
     top = await loop.run_in_executor(None, importtime_top, SERVE_IMPORTS)
     cold = median(starts) * 1000
@@ -99,6 +112,9 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
             "serve_path": round(serve_imports * 1000, 1),
             "serve_path_is": SERVE_IMPORTS,
             "sdk_only": round(sdk_imports * 1000, 1),
+            "sdk_only_is": SDK_IMPORTS,
+            "sdk_as_published": round(sdk_published * 1000, 1),
+            "sdk_types_only": round(types_only * 1000, 1),
             "interpreter_start": round(interpreter * 1000, 1),
         },
         # Where a cold start goes, step by step (medians of separate runs, so the steps only roughly add up): the

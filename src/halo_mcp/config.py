@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
@@ -389,7 +388,7 @@ AuthMode = Literal["bearer", "url_token", "oauth"]
 
 
 class FileModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when a file is read, not at every start
 
 
 class ServerSection(FileModel):
@@ -554,6 +553,8 @@ def config_path(settings: ServerSettings, explicit: str | None = None) -> Path |
 
 def load_file(path: Path) -> HaloMcpFile:
     """Parse and validate halo-mcp.toml; any problem is one line naming the key."""
+    import tomllib  # here: a server without the file never needs it
+
     try:
         raw = tomllib.loads(path.read_text())
     except FileNotFoundError:

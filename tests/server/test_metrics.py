@@ -7,12 +7,14 @@ import re
 from urllib.parse import urlsplit
 
 import httpx2
+import prometheus_client
 import pytest
 
 from halo_mcp.audit import AuditLog
 from halo_mcp.config import ServerSettings
 from halo_mcp.halo.ratelimit import RollingWindowLimiter
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.metrics import CONTENT_TYPE, Metrics
 from halo_mcp.server.surface import Surface
 from tests.helpers import ThreadServer, api_calls, call, failed, halo_settings_for, http_client, ok
 
@@ -52,6 +54,18 @@ async def test_metrics_count_calls_errors_latency_and_halo_requests_per_tenant(f
         assert 0 < series(text, "halo_mcp_halo_rate_limit_remaining", tenant=tenant) <= 100 - sent
     finally:
         server.stop()
+
+
+def test_latency_buckets_count_each_call_once_cumulatively_in_prometheus_own_format() -> None:
+    metrics = Metrics()
+    for seconds in (0.004, 0.005, 0.3, 45.0):
+        metrics.observe("c", "t", seconds, error=seconds > 1)
+    text = metrics.render().decode()
+    bucket = "halo_mcp_tool_call_duration_seconds_bucket"
+    assert [series(text, bucket, le=le, tool="t") for le in ("0.005", "0.25", "0.5", "30.0", "+Inf")] == [2, 2, 3, 3, 4]
+    assert series(text, "halo_mcp_tool_call_duration_seconds_sum", tool="t") == pytest.approx(45.309)
+    assert series(text, "halo_mcp_tool_errors_total", tool="t") == 1
+    assert CONTENT_TYPE == prometheus_client.CONTENT_TYPE_LATEST
 
 
 def test_healthz_says_ok_without_a_shared_engine(http_server: ThreadServer) -> None:

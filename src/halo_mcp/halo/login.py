@@ -18,8 +18,6 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import httpx2
-
 from halo_mcp.config import HaloSettings, state_dir
 from halo_mcp.halo.errors import HaloAuthError, error_text
 
@@ -123,6 +121,8 @@ async def login(
 
 
 async def _exchange(settings: HaloSettings, code: str, redirect_uri: str, verifier: str, scope: str) -> str:
+    import httpx2  # here: every server start loads this module (the stored sign-in), only a login exchanges
+
     _, auth_base = settings.endpoints()
     form = {
         "grant_type": "authorization_code",

@@ -1,34 +1,40 @@
 """Prometheus metrics for /metrics: tool calls, errors and latency per collection and tool, and per Halo tenant
 the requests sent, the 429s received and the rate-limit budget left.
 
-Tool figures are counted as calls finish; Halo figures are read from the clients when scraped, so the request
-path carries no metrics code. One registry per process: every surface (collection) reports into it.
+Tool figures are counted as calls finish, in plain per-series counters; Halo figures are read from the clients when
+scraped, so the request path carries no metrics code. Both become Prometheus families only when /metrics is read:
+prometheus_client (and the http.server and wsgiref it imports) stays out of every server's start-up and out of a
+stdio server altogether. One registry per process: every surface (collection) reports into it.
 """
 
 from __future__ import annotations
 
 import weakref
+from bisect import bisect_left
 from collections.abc import Iterator
-
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from typing import TYPE_CHECKING
 
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.ratelimit import tenant_of
 
-CONTENT_TYPE = CONTENT_TYPE_LATEST
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+    from prometheus_client.core import Metric
+
+CONTENT_TYPE = "text/plain; version=1.0.0; charset=utf-8"  # prometheus_client's CONTENT_TYPE_LATEST
 # Tool calls take milliseconds (cached lookups) to tens of seconds (waiting out Halo's rate limit).
 LATENCY_BUCKETS_SECONDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
-class HaloCollector(Collector):
+class HaloCollector:
     """Reads every live Halo client at scrape time."""
 
     def __init__(self) -> None:
         self.clients: weakref.WeakSet[HaloClient] = weakref.WeakSet()
 
     def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+
         requests = CounterMetricFamily("halo_mcp_halo_requests", "Requests sent to Halo", labels=["tenant"])
         limited = CounterMetricFamily("halo_mcp_halo_rate_limited", "HTTP 429 answers from Halo", labels=["tenant"])
         remaining = GaugeMetricFamily(
@@ -52,41 +58,66 @@ class HaloCollector(Collector):
         yield from (requests, limited, remaining)
 
 
+class ToolCollector:
+    """Tool calls, errors and a latency histogram per (collection, tool), counted in plain lists."""
+
+    def __init__(self) -> None:
+        # Per series: calls, errors, latency sum, then one count per bucket (the last one is +Inf).
+        self.series: dict[tuple[str, str], list[float]] = {}
+
+    def observe(self, collection: str, tool: str, seconds: float, error: bool) -> None:
+        figures = self.series.get((collection, tool))
+        if figures is None:
+            figures = self.series[(collection, tool)] = [0.0] * (4 + len(LATENCY_BUCKETS_SECONDS))
+        figures[0] += 1
+        if error:
+            figures[1] += 1
+        figures[2] += seconds
+        figures[3 + bisect_left(LATENCY_BUCKETS_SECONDS, seconds)] += 1  # Prometheus buckets are `le`
+
+    def collect(self) -> Iterator[Metric]:
+        from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
+
+        labels = ["collection", "tool"]
+        calls = CounterMetricFamily("halo_mcp_tool_calls", "Tool calls", labels=labels)
+        errors = CounterMetricFamily("halo_mcp_tool_errors", "Tool calls answered with isError", labels=labels)
+        latency = HistogramMetricFamily("halo_mcp_tool_call_duration_seconds", "Tool call duration", labels=labels)
+        bounds = [str(float(b)) for b in LATENCY_BUCKETS_SECONDS] + ["+Inf"]
+        for key, figures in sorted(self.series.items()):
+            calls.add_metric(list(key), figures[0])
+            errors.add_metric(list(key), figures[1])
+            cumulative, buckets = 0.0, []
+            for bound, count in zip(bounds, figures[3:], strict=True):
+                cumulative += count
+                buckets.append((bound, cumulative))
+            latency.add_metric(list(key), buckets, figures[2])
+        yield from (calls, errors, latency)
+
+
 class Metrics:
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        labels = ["collection", "tool"]
-        self.calls = Counter("halo_mcp_tool_calls", "Tool calls", labels, registry=self.registry)
-        self.errors = Counter(
-            "halo_mcp_tool_errors", "Tool calls answered with isError", labels, registry=self.registry
-        )
-        self.latency = Histogram(
-            "halo_mcp_tool_call_duration_seconds",
-            "Tool call duration",
-            labels,
-            buckets=LATENCY_BUCKETS_SECONDS,
-            registry=self.registry,
-        )
+        self.tools = ToolCollector()
         self.halo = HaloCollector()
-        self.registry.register(self.halo)
-        self._series: dict[tuple[str, str], tuple[Counter, Histogram]] = {}  # bounded by the tools served
 
     def watch(self, client: HaloClient) -> None:
         self.halo.clients.add(client)
 
     def observe(self, collection: str, tool: str, seconds: float, error: bool) -> None:
-        series = self._series.get((collection, tool))
-        if series is None:  # labels() validates and locks on every call: once per tool is enough
-            series = self._series[collection, tool] = (
-                self.calls.labels(collection, tool),
-                self.latency.labels(collection, tool),
-            )
-        series[0].inc()
-        if error:
-            self.errors.labels(collection, tool).inc()
-        series[1].observe(seconds)
+        self.tools.observe(collection, tool, seconds, error)
+
+    @property
+    def registry(self) -> CollectorRegistry:
+        """Both collectors as a Prometheus registry, made when read (/metrics, the console's health samples)."""
+        from prometheus_client import CollectorRegistry
+
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(self.tools)
+        registry.register(self.halo)
+        return registry
 
     def render(self) -> bytes:
+        from prometheus_client import generate_latest
+
         return generate_latest(self.registry)
 
 

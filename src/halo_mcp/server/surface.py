@@ -49,7 +49,7 @@ from halo_mcp.tools.custom import prompt as custom_prompt
 from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.framework import SILENT, Interaction, Selection, Tool, ToolContext, ToolOutput
 from halo_mcp.tools.resolve import Resolver
-from halo_mcp.tools.toolsets import required_scope, selection_from_settings
+from halo_mcp.tools.toolsets import load_for, required_scope, selection_from_settings
 
 log = logging.getLogger("halo_mcp.server")
 
@@ -117,8 +117,11 @@ class Surface:
         list_changed: bool = False,
         created_tag: str | None = None,
     ) -> None:
-        load_all()
         self.settings = server_settings or ServerSettings()
+        if selection is None:
+            load_for(self.settings)  # only the modules of the toolsets served
+        else:
+            load_all()
         self.selection = selection or selection_from_settings(self.settings)
         self._owns_halo = halo is None
         self.halo = halo or HaloClient(

@@ -7,10 +7,14 @@ becomes the compact input schema, its docstring the description, its kind the MC
 
 from __future__ import annotations
 
+import copy
+import functools
 import inspect
+import json
 import re
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, get_type_hints
 
 import mcp_types as types
@@ -42,7 +46,7 @@ class Args(BaseModel):
     """Base for tool arguments: unknown arguments are an error the model sees, not silently dropped, and every
     string is bounded, so an overlong value is a clear validation error instead of a URL Halo cannot take."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # validators built on the first call
     # Per-field character limits that differ from the defaults; None when the tool bounds the value itself.
     text_limits: ClassVar[dict[str, int | None]] = {}
 
@@ -152,6 +156,8 @@ class Tool:
     output_schema: dict[str, Any] | None = None
     # The description under a selection that narrows a dynamic tool (e.g. read-only), when it differs.
     describe: Callable[[Selection], str | None] | None = None
+    # Declared with `@tool`: its input schema is committed in data/tool_schemas.json (custom tools build theirs).
+    declared: bool = False
     # Missing required arguments are asked of the person (when they can be asked) instead of failing the call:
     # a custom ticket tool's mandatory form fields, which the person knows and the model may not.
     asks_missing: bool = False
@@ -173,6 +179,9 @@ class Tool:
         )
 
     def input_schema(self) -> dict[str, Any]:
+        committed = committed_schemas().get(self.name) if self.declared else None
+        if committed is not None:
+            return copy.deepcopy(committed)
         return compact_schema(self.args.model_json_schema())
 
     def to_mcp(self, selection: Selection | None = None) -> types.Tool:
@@ -231,6 +240,7 @@ class Registry:
                 dynamic_kind=dynamic_kind,
                 output_schema=output_schema,
                 describe=describe,
+                declared=True,
             )
             return fn
 
@@ -260,6 +270,14 @@ def _describe(fn: Callable[..., Any]) -> str:
     doc = inspect.cleandoc(fn.__doc__ or "")
     paragraphs = [" ".join(p.split()) for p in re.split(r"\n\s*\n", doc) if p.strip()]
     return "\n".join(paragraphs)
+
+
+@functools.cache
+def committed_schemas() -> dict[str, dict[str, Any]]:
+    """Declared tools' compact input schemas by tool name (`scripts/gen_tool_schemas.py`)."""
+    text = resources.files("halo_mcp").joinpath("data/tool_schemas.json").read_text(encoding="utf-8")
+    schemas: dict[str, dict[str, Any]] = json.loads(text)
+    return schemas
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:

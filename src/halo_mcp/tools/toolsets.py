@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.tools import load, load_all
 from halo_mcp.tools.framework import Registry, Selection, registry
 
 
@@ -145,6 +146,15 @@ def scopes_of(name: str) -> tuple[str, ...]:
 
 def _edit_scopes(name: str) -> set[str]:
     return {s for s in scopes_of(name) if s.startswith("edit:") or s == "all"}
+
+
+def load_for(settings: ServerSettings) -> None:
+    """Import the tool modules `settings` can select: those of its toolsets, unless it names single tools or is
+    read-only (those are checked against every tool, so then all of them)."""
+    if settings.tools or settings.exclude_tools or settings.read_only or settings.read_only_edit_scopes:
+        load_all()
+    else:
+        load(expand_toolsets(ServerSettings.split(settings.toolsets)))
 
 
 def selection_from_settings(settings: ServerSettings) -> Selection:
