@@ -19,13 +19,13 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from halo_mcp.config import ConfigError, state_dir
 
 if TYPE_CHECKING:
     from halo_mcp.config import ServerSettings
-    from halo_mcp.state.base import AuditStore
+    from halo_mcp.state.base import AuditFilters, AuditStore
 
 SECRET_KEYS = re.compile(r"(?i)(secret|password|token|authorization|api[_-]?key|data_base64|^data$|content_base64)")
 
@@ -119,28 +119,19 @@ class AuditSql:
     on_ticket: str
 
 
-def audit_filter(
-    sql: AuditSql,
-    *,
-    tool: str | None = None,
-    collection: str | None = None,
-    person: str | None = None,
-    ticket: int | None = None,
-    since: float | None = None,
-    until: float | None = None,
-    before: int | None = None,
-) -> tuple[str, list[Any]]:
+def audit_filter(sql: AuditSql, filters: AuditFilters) -> tuple[str, list[Any]]:
     """The WHERE clause (empty when nothing filters) and its values; `since` is inclusive, `until` and `before` (an
     entry id: the page after the one that ended there) exclusive."""
     p = sql.placeholder
+    person = filters.get("person")
     wanted: list[tuple[str, Any]] = [
-        (f"collection = {p}", collection or None),
-        (f"tool = {p}", tool or None),
+        (f"collection = {p}", filters.get("collection") or None),
+        (f"tool = {p}", filters.get("tool") or None),
         (f"principal {sql.like} {p} ESCAPE '\\'", f"%{_like_escaped(person)}%" if person else None),
-        (sql.on_ticket, ticket),
-        (f"at >= {p}", since),
-        (f"at < {p}", until),
-        (f"id < {p}", before),
+        (sql.on_ticket, filters.get("ticket")),
+        (f"at >= {p}", filters.get("since")),
+        (f"at < {p}", filters.get("until")),
+        (f"id < {p}", filters.get("before")),
     ]
     terms = [(term, value) for term, value in wanted if value is not None]
     where = " WHERE " + " AND ".join(term for term, _ in terms) if terms else ""
@@ -244,22 +235,8 @@ class AuditLog:
             db.executemany("INSERT INTO audit_tickets (ticket, entry) VALUES (?, ?)", [(t, entry) for t in tickets])
             db.commit()
 
-    def entries(
-        self,
-        limit: int = 100,
-        tool: str | None = None,
-        collection: str | None = None,
-        *,
-        person: str | None = None,
-        ticket: int | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        before: int | None = None,
-    ) -> list[AuditEntry]:
-        where, args = audit_filter(
-            SQLITE, tool=tool, collection=collection, person=person, ticket=ticket, since=since, until=until,
-            before=before,
-        )  # fmt: skip
+    def entries(self, limit: int = 100, **filters: Unpack[AuditFilters]) -> list[AuditEntry]:
+        where, args = audit_filter(SQLITE, filters)
         sql = f"SELECT {AUDIT_COLUMNS} FROM audit{where} ORDER BY id DESC LIMIT ?"
         with self._lock:
             rows = self._open().execute(sql, [*args, limit]).fetchall()

@@ -59,8 +59,8 @@ def show(audit: AuditStore, args: argparse.Namespace) -> int:
         since = parse_when(args.since, "--since") if args.since else None
         until = parse_when(args.until, "--until") if args.until else None
         entries = audit.entries(
-            args.limit, args.tool, args.collection, person=args.person, ticket=args.ticket, since=since, until=until,
-            before=args.before,
+            args.limit, tool=args.tool, collection=args.collection, person=args.person, ticket=args.ticket,
+            since=since, until=until, before=args.before,
         )  # fmt: skip
     finally:
         audit.close()

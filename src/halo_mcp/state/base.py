@@ -19,7 +19,7 @@ always was.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, runtime_checkable
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditEntry
@@ -83,6 +83,18 @@ class Window(Protocol):
     async def aclose(self) -> None: ...
 
 
+class AuditFilters(TypedDict, total=False):
+    """What narrows `AuditStore.entries`; a filter left out (or None) matches every entry."""
+
+    tool: str | None
+    collection: str | None
+    person: str | None
+    ticket: int | None
+    since: float | None
+    until: float | None
+    before: int | None
+
+
 class AuditStore(Protocol):
     """Audited writes; `record` masks secrets in the arguments (audit.py `redact`) before they are stored."""
 
@@ -98,18 +110,7 @@ class AuditStore(Protocol):
         principal: str = "",
     ) -> None: ...
 
-    def entries(
-        self,
-        limit: int = 100,
-        tool: str | None = None,
-        collection: str | None = None,
-        *,
-        person: str | None = None,
-        ticket: int | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        before: int | None = None,
-    ) -> list[AuditEntry]:
+    def entries(self, limit: int = 100, **filters: Unpack[AuditFilters]) -> list[AuditEntry]:
         """Newest first, filtered by the database over the whole audit (audit.py `audit_filter`): `person` is a
         case-insensitive part of the principal, `ticket` a ticket the entry touched, `since` (inclusive) and
         `until` epoch seconds, `before` an entry id (the next page starts below the last one shown)."""

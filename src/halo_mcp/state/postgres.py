@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -28,6 +28,7 @@ from halo_mcp.state.base import ApiToken, StateUnavailable, StoredKey
 
 if TYPE_CHECKING:
     from halo_mcp.audit import AuditLog
+    from halo_mcp.state.base import AuditFilters
     from halo_mcp.state.embedded import EmbeddedState
 
 MIGRATION_LOCK = 0x4A10_3C9  # pg_advisory_xact_lock key: one migrating replica at a time
@@ -154,22 +155,8 @@ class PostgresAudit:
                 (*row, tickets_in(tool, arguments, affected)),
             )
 
-    def entries(
-        self,
-        limit: int = 100,
-        tool: str | None = None,
-        collection: str | None = None,
-        *,
-        person: str | None = None,
-        ticket: int | None = None,
-        since: float | None = None,
-        until: float | None = None,
-        before: int | None = None,
-    ) -> list[AuditEntry]:
-        where, args = audit_filter(
-            POSTGRES, tool=tool, collection=collection, person=person, ticket=ticket, since=since, until=until,
-            before=before,
-        )  # fmt: skip
+    def entries(self, limit: int = 100, **filters: Unpack[AuditFilters]) -> list[AuditEntry]:
+        where, args = audit_filter(POSTGRES, filters)
         sql = f"SELECT {AUDIT_COLUMNS} FROM halo_mcp_audit{where} ORDER BY id DESC LIMIT %s"
         with self._connection() as conn:
             rows = conn.execute(sql, [*args, limit]).fetchall()

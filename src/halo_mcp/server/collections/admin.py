@@ -50,7 +50,7 @@ from halo_mcp.server.collections.service import CollectionService, NotFound, tok
 from halo_mcp.server.collections.spec import CollectionSpec
 from halo_mcp.server.collections.throttle import FailureThrottle
 from halo_mcp.server.http import is_loopback, store_unavailable, unauthorized
-from halo_mcp.state.base import ApiToken, AuditStore, StateUnavailable
+from halo_mcp.state.base import ApiToken, AuditFilters, AuditStore, StateUnavailable
 
 if TYPE_CHECKING:
     from halo_mcp.server.collections.host import CollectionHost
@@ -103,9 +103,12 @@ class AuditQuery:
             limit=max(1, min(limit, AUDIT_MAX_PAGE_ROWS)) if limit is not None else AUDIT_PAGE_ROWS,
         )
 
-    def filters(self) -> dict[str, Any]:
+    def filters(self) -> AuditFilters:
         """The store's `entries` filters (all but the page size)."""
-        return {k: v for k, v in self.__dict__.items() if k != "limit"}
+        return AuditFilters(
+            tool=self.tool, collection=self.collection, person=self.person, ticket=self.ticket, since=self.since,
+            until=self.until, before=self.before,
+        )  # fmt: skip
 
     def older(self, page: list[AuditEntry]) -> dict[str, str] | None:
         """The query parameters of the next (older) page, or None when this page is the last."""
@@ -326,7 +329,7 @@ class Admin:
         first = await self.audit(replace(query, limit=AUDIT_EXPORT_PAGE_ROWS))
         return self._pages(query.filters(), first)
 
-    def _pages(self, filters: dict[str, Any], page: list[AuditEntry]) -> Iterator[list[AuditEntry]]:
+    def _pages(self, filters: AuditFilters, page: list[AuditEntry]) -> Iterator[list[AuditEntry]]:
         while page:
             yield page
             if len(page) < AUDIT_EXPORT_PAGE_ROWS or self.audit_store is None:
