@@ -23,6 +23,7 @@ import uvicorn
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 
 from halo_mcp.config import HaloSettings, ServerSettings
 from halo_mcp.sandbox import Sandbox
@@ -633,3 +634,23 @@ class Balancer:
             sink.write(chunk)
             await sink.drain()
         await sink.drain()
+
+
+class MemoryStorage:
+    """The SDK OAuth client's token storage, kept in memory for one test."""
+
+    def __init__(self) -> None:
+        self.tokens: OAuthToken | None = None
+        self.client: OAuthClientInformationFull | None = None
+
+    async def get_tokens(self) -> OAuthToken | None:
+        return self.tokens
+
+    async def set_tokens(self, tokens: OAuthToken) -> None:
+        self.tokens = tokens
+
+    async def get_client_info(self) -> OAuthClientInformationFull | None:
+        return self.client
+
+    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
+        self.client = client_info

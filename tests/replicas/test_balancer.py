@@ -20,7 +20,7 @@ import anyio
 import httpx2
 import pytest
 from mcp.client.auth import OAuthClientProvider
-from mcp.shared.auth import AuthorizationCodeResult, OAuthClientInformationFull, OAuthClientMetadata, OAuthToken
+from mcp.shared.auth import AuthorizationCodeResult, OAuthClientMetadata, OAuthToken
 
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.auth.keys import KeyRing
@@ -30,6 +30,7 @@ from tests.helpers import (
     MCP_HEADERS,
     Balancer,
     CliServer,
+    MemoryStorage,
     PostgresServer,
     RedisServer,
     mcp_at,
@@ -84,25 +85,7 @@ def cluster(
     assert not any("Traceback" in output for output in outputs)
 
 
-class Storage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
-
-
-async def sign_in(cluster: Cluster) -> Storage:
+async def sign_in(cluster: Cluster) -> MemoryStorage:
     """The SDK's OAuth client signs the agent in through the balancer: discovery, registration, /authorize, Halo's
     sign-in page (its non-interactive path), the callback, the consent form and /token, each on whichever replica
     the balancer picks."""
@@ -128,7 +111,7 @@ async def sign_in(cluster: Cluster) -> Storage:
         return code[0]
 
     url = cluster.balancer.url + DESK
-    storage = Storage()
+    storage = MemoryStorage()
     metadata = OAuthClientMetadata.model_validate(
         {"client_name": "balanced", "redirect_uris": ["http://127.0.0.1:9/cb"], "token_endpoint_auth_method": "none"}
     )
@@ -157,7 +140,7 @@ async def calls_on_every_replica(cluster: Cluster, token: str, calls: int = 6) -
     return {index for _, _, index, _ in answered}
 
 
-async def refreshed(cluster: Cluster, storage: Storage) -> str:
+async def refreshed(cluster: Cluster, storage: MemoryStorage) -> str:
     """A new access token from the refresh grant at /token, through the balancer."""
     assert storage.tokens is not None and storage.tokens.refresh_token and storage.client is not None
     form = {

@@ -35,30 +35,12 @@ from halo_mcp.config import ServerSettings, parse_file, tenant_halo_settings
 from halo_mcp.sandbox import Sandbox
 from halo_mcp.server.auth.keys import KeyRing
 from halo_mcp.server.auth.people import People
-from tests.helpers import AppServer, CollectionsServer, halo_settings_for, ok, rows
+from tests.helpers import AppServer, CollectionsServer, MemoryStorage, halo_settings_for, ok, rows
 
 pytestmark = [pytest.mark.anyio, pytest.mark.timeout(90)]
 
 DESK = {"name": "desk", "tenant": "acme", "auth": ["oauth"], "toolsets": ["directory", "tickets"]}
 KB = {"name": "kb", "tenant": "acme", "auth": ["oauth"], "toolsets": ["directory"], "methods": ["read"]}
-
-
-class MemoryStorage:
-    def __init__(self) -> None:
-        self.tokens: OAuthToken | None = None
-        self.client: OAuthClientInformationFull | None = None
-
-    async def get_tokens(self) -> OAuthToken | None:
-        return self.tokens
-
-    async def set_tokens(self, tokens: OAuthToken) -> None:
-        self.tokens = tokens
-
-    async def get_client_info(self) -> OAuthClientInformationFull | None:
-        return self.client
-
-    async def set_client_info(self, client_info: OAuthClientInformationFull) -> None:
-        self.client = client_info
 
 
 class Browser:
