@@ -26,8 +26,9 @@ from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.requests import Request
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
+from halo_mcp.server.asgi import replaying
 from halo_mcp.server.protocol import DISCONNECT_HOOKS
 
 PROGRESS_TOKEN = b'"progressToken"'  # a false match (the words inside an argument) only costs a stream
@@ -101,15 +102,7 @@ class ChoosingSessionManager(StreamableHTTPSessionManager):
             return
         # 2026-07-28. The body limit in front has read the whole body already: its first message holds it.
         first = await receive()
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return first
-
+        replay = replaying(first, receive)
         body = first.get("body", b"")
         hooks = scope.get(DISCONNECT_HOOKS)  # None under a server other than ours: the SDK's own stream watch
         if hooks is None or PROGRESS_TOKEN in body or not check_accept_headers(Request(scope))[1]:

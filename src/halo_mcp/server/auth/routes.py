@@ -18,8 +18,9 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from halo_mcp.server.asgi import read_body, replaying
 from halo_mcp.server.auth.provider import CALLBACK_PATH, CONSENT_PATH, Consent, HaloAuthProvider
 from halo_mcp.server.auth.scopes import READ, WRITE
 from halo_mcp.server.http import digest, is_loopback, store_unavailable
@@ -63,29 +64,15 @@ class RevocationForm:
         if scope.get("method") != "POST":
             await self.app(scope, receive, send)
             return
-        chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            chunks.append(message.get("body", b""))
-            if sum(map(len, chunks)) > REVOCATION_MAX_BYTES:
-                await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
-                    scope, receive, send
-                )
-                return
-            if message["type"] != "http.request" or not message.get("more_body"):
-                break
-        body = b"".join(chunks)
+        body, _ = await read_body(receive, REVOCATION_MAX_BYTES)
+        if len(body) > REVOCATION_MAX_BYTES:
+            await JSONResponse({"error": "invalid_request", "error_description": "body too large"}, 413)(
+                scope, receive, send
+            )
+            return
         if b"client_secret=" not in body:
             body += b"&client_secret=" if body else b"client_secret="
-        sent = False
-
-        async def replay() -> Message:
-            nonlocal sent
-            if sent:
-                return await receive()
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
+        replay = replaying({"type": "http.request", "body": body, "more_body": False}, receive)
         await self.app(scope, replay, send)
 
 

@@ -35,6 +35,7 @@ from halo_mcp.halo.auth import HaloTokenManager
 from halo_mcp.halo.client import HaloClient
 from halo_mcp.halo.errors import HaloError
 from halo_mcp.halo.ratelimit import cache_for, window_for
+from halo_mcp.server.asgi import read_body, replaying
 from halo_mcp.server.auth.resource import METADATA_PREFIX
 from halo_mcp.server.auth.scopes import WRITE, needs_write
 from halo_mcp.server.auth.signin import SignIn
@@ -407,28 +408,8 @@ class CollectionHost:
 
 async def _buffered(receive: Receive, limit: int) -> tuple[bytes, Receive]:
     """The request body (up to `limit`, beyond which the MCP app refuses it anyway) and a receive that replays it."""
-    chunks: list[bytes] = []
-    size = 0
-    more = True
-    while more and size <= limit:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunk = message.get("body", b"")
-        chunks.append(chunk)
-        size += len(chunk)
-        more = message.get("more_body", False)
-    body = b"".join(chunks)
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": more}
-        return await receive()
-
-    return body, replay
+    body, more = await read_body(receive, limit)
+    return body, replaying({"type": "http.request", "body": body, "more_body": more}, receive)
 
 
 def _with_budget(send: Send, ctx: CollectionContext) -> Send:
