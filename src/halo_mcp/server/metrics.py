@@ -75,6 +75,14 @@ class ToolCollector:
         figures[2] += seconds
         figures[3 + bisect_left(LATENCY_BUCKETS_SECONDS, seconds)] += 1  # Prometheus buckets are `le`
 
+    def per_collection(self) -> dict[str, tuple[float, float, float]]:
+        """Calls, errors and seconds (the latency sum) per collection, summed over its tools."""
+        out: dict[str, tuple[float, float, float]] = {}
+        for (collection, _), figures in self.series.items():
+            calls, errors, seconds = out.get(collection, (0.0, 0.0, 0.0))
+            out[collection] = (calls + figures[0], errors + figures[1], seconds + figures[2])
+        return out
+
     def collect(self) -> Iterator[Metric]:
         from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily
 

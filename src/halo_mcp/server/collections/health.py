@@ -3,7 +3,7 @@ the requests sent, the 429s received and Halo's latency (p50 and mean round trip
 the tool calls, errors and mean call time over the last hour. A person signed in with their own Halo client (per-user
 sign-in) is not in the tenant figures; their tool calls are in their collection's.
 
-Nothing is added to the request path: a sampler reads the tenants' clients and the /metrics registry every
+Nothing is added to the request path: a sampler reads the tenants' clients and the tool counters (metrics.py) every
 HEALTH_SAMPLE_SECONDS and keeps HEALTH_HISTORY_SECONDS of samples (the budget chart spans the tenant's rolling
 window); a report compares the live figures with the oldest sample in the hour (counters that went backwards, a
 client rebuilt on reload, count from zero).
@@ -33,25 +33,8 @@ RECENT_SECONDS = 300.0  # "recent" 429s: the last five minutes
 class Sample:
     at: float  # epoch seconds
     tenants: dict[str, tuple[int | None, int, int]]  # remaining (None: no client-side budget), requests, 429s
-    collections: dict[str, tuple[float, float, float, float]]  # calls, errors, seconds (sum), timed calls
+    collections: dict[str, tuple[float, float, float]]  # calls, errors, seconds (sum)
     latency: dict[str, LatencySnapshot]  # per tenant: Halo round trips
-
-
-def tool_figures() -> dict[str, tuple[float, float, float, float]]:
-    """Per collection, the /metrics counters summed over its tools: calls, errors, seconds, timed calls."""
-    out: dict[str, list[float]] = {}
-    wanted = {
-        "halo_mcp_tool_calls_total": 0,
-        "halo_mcp_tool_errors_total": 1,
-        "halo_mcp_tool_call_duration_seconds_sum": 2,
-        "halo_mcp_tool_call_duration_seconds_count": 3,
-    }
-    for family in METRICS.registry.collect():
-        for sample in family.samples:
-            slot = wanted.get(sample.name)
-            if slot is not None:
-                out.setdefault(sample.labels["collection"], [0.0] * 4)[slot] += sample.value
-    return {name: (v[0], v[1], v[2], v[3]) for name, v in out.items()}
 
 
 class HealthRecorder:
@@ -68,7 +51,7 @@ class HealthRecorder:
             state = client.rate_limit_state()
             tenants[name] = (state.remaining if state else None, client.request_count, client.rate_limited_count)
             latency[name] = client.latency.snapshot()
-        return Sample(time.time(), tenants, tool_figures(), latency)
+        return Sample(time.time(), tenants, METRICS.tools.per_collection(), latency)
 
     def record(self) -> None:
         now = self.sample()
@@ -90,21 +73,19 @@ class HealthRecorder:
         hour, recent = self._since(HEALTH_HISTORY_SECONDS, now.at), self._since(RECENT_SECONDS, now.at)
         clients = self.clients()
         collections: list[dict[str, Any]] = []
-        spent: dict[str, list[float]] = {}  # tenant -> errors, seconds, timed calls
+        spent: dict[str, list[float]] = {}  # tenant -> errors, seconds, calls
         for name in sorted(self.tenants_of()):
-            calls, errors, seconds, timed = _delta(
-                now.collections.get(name), hour.collections.get(name) if hour else None
-            )
+            calls, errors, seconds = _delta(now.collections.get(name), hour.collections.get(name) if hour else None)
             figures = spent.setdefault(self.tenants_of()[name], [0.0, 0.0, 0.0])
             figures[0] += errors
             figures[1] += seconds
-            figures[2] += timed
+            figures[2] += calls
             collections.append({
                 "collection": name,
                 "tenant": self.tenants_of()[name],
                 "calls": int(calls),
                 "errors": int(errors),
-                "mean_ms": round(seconds / timed * 1000, 1) if timed else None,
+                "mean_ms": round(seconds / calls * 1000, 1) if calls else None,
             })  # fmt: skip
         tenants = []
         for name, client in sorted(clients.items()):
@@ -112,7 +93,7 @@ class HealthRecorder:
             _, sent, limited = now.tenants[name]
             base = hour.tenants.get(name) if hour else None
             start = recent.tenants.get(name) if recent else None
-            errors, seconds, timed = spent.get(name, [0.0, 0.0, 0.0])
+            errors, seconds, calls = spent.get(name, [0.0, 0.0, 0.0])
             span = state.window_seconds if state else 0.0  # the chart: the budget over the last rolling window
             series = [(s.at - now.at, s.tenants[name][0]) for s in self.samples if s.at >= now.at - span
                       and name in s.tenants and s.tenants[name][0] is not None]  # fmt: skip
@@ -128,7 +109,7 @@ class HealthRecorder:
                 "rate_limited_last_hour": _count(limited, base[2] if base else 0),
                 "rate_limited_recent": _count(limited, start[2] if start else 0),
                 "tool_errors_last_hour": int(errors),
-                "mean_call_ms": round(seconds / timed * 1000, 1) if timed else None,
+                "mean_call_ms": round(seconds / calls * 1000, 1) if calls else None,
                 "halo_p50_ms": halo.quantile_ms(0.5),
                 "halo_mean_ms": halo.mean_ms(),
                 "halo_timed_last_hour": halo.count,
@@ -142,10 +123,10 @@ def _count(now: int, then: int) -> int:
 
 
 def _delta(
-    now: tuple[float, float, float, float] | None, then: tuple[float, float, float, float] | None
-) -> tuple[float, float, float, float]:
+    now: tuple[float, float, float] | None, then: tuple[float, float, float] | None
+) -> tuple[float, float, float]:
     if now is None:
-        return (0.0, 0.0, 0.0, 0.0)
+        return (0.0, 0.0, 0.0)
     if then is None or now[0] < then[0]:
         return now
-    return (now[0] - then[0], now[1] - then[1], now[2] - then[2], now[3] - then[3])
+    return (now[0] - then[0], now[1] - then[1], now[2] - then[2])
