@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import os
 import random
 import time
 from dataclasses import asdict, dataclass
@@ -24,8 +23,8 @@ from halo_mcp.halo.ratelimit import retry_after
 
 if TYPE_CHECKING:
     from aiohttp import ClientSession
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+    from halo_mcp.sealing import Sealer
     from halo_mcp.state.base import SharedCache
 
 REFRESH_LEASE_SECONDS = 30.0  # how long one replica may hold the right to renew a shared token
@@ -73,7 +72,7 @@ class HaloTokenManager:
         # Shared only with a secret to seal it under (see the module docstring).
         self._shared_key = f"token:{hashlib.sha256(chr(10).join(identity).encode()).hexdigest()[:32]}"
         self._seal_secret = secret.get_secret_value().encode() if secret else None
-        self._aead: AESGCM | None = None
+        self._sealed_with: Sealer | None = None
 
     @property
     def granted_scope(self) -> str | None:
@@ -136,27 +135,22 @@ class HaloTokenManager:
         self._token = token
         return token.access_token
 
-    def _cipher(self) -> AESGCM:
-        if self._aead is None:
-            from cryptography.hazmat.primitives import hashes
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-            from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+    def _sealer(self) -> Sealer:
+        if self._sealed_with is None:
+            from halo_mcp.sealing import Sealer  # cryptography: kept out of a stdio start-up
 
             assert self._seal_secret is not None
-            info = b"halo-mcp shared halo token " + self.token_url.encode()
-            self._aead = AESGCM(HKDF(hashes.SHA256(), 32, None, info).derive(self._seal_secret))
-        return self._aead
+            self._sealed_with = Sealer([self._seal_secret], b"shared halo token " + self.token_url.encode())
+        return self._sealed_with
 
     def _seal(self, token: HaloToken) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._cipher().encrypt(nonce, json.dumps(asdict(token)).encode(), self._shared_key.encode())
+        return self._sealer().seal(json.dumps(asdict(token)).encode(), self._shared_key.encode())
 
     def _open(self, blob: bytes) -> HaloToken | None:
-        from cryptography.exceptions import InvalidTag
-
+        plain = self._sealer().open(blob, self._shared_key.encode())
         try:
-            return HaloToken(**json.loads(self._cipher().decrypt(blob[:12], blob[12:], self._shared_key.encode())))
-        except (InvalidTag, ValueError, TypeError):
+            return HaloToken(**json.loads(plain)) if plain is not None else None
+        except (ValueError, TypeError):
             return None
 
     async def _obtain(self, stale: HaloToken | None) -> HaloToken:

@@ -37,18 +37,12 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
 from halo_mcp.config import ConfigError, ServerSettings
+from halo_mcp.sealing import KEY_BYTES, Sealer, key_id
 from halo_mcp.state.base import KeyRingStore, StoredKey
 
 log = logging.getLogger("halo_mcp.state")
 
-KEY_BYTES = 32
-NONCE_BYTES = 12
 REFRESH_SECONDS = 5.0  # how often a replica reloads its rings
 ACTIVATION_SECONDS = 3 * REFRESH_SECONDS  # a rotated-in key signs only once every replica has had time to load it
 STATE_TTL = 600.0  # seconds a sealed requestState is accepted (server/interaction.py)
@@ -73,36 +67,24 @@ def signin_secrets(value: str) -> list[bytes]:
     return secrets
 
 
-def key_id(secret: bytes) -> str:
-    return hashlib.sha256(secret).digest()[:4].hex()
+def ring_key_id(secret: bytes) -> str:
+    return key_id(secret).hex()
 
 
 class Wrapper:
-    """Wraps ring secrets for storage under keys derived from the configured ones (newest wraps, any unwraps)."""
+    """Wraps ring secrets for storage under keys derived from the configured ones (newest wraps, any unwraps), bound
+    to the ring and key id; with no configured key they are stored plain."""
 
     def __init__(self, secrets: Sequence[bytes]) -> None:
-        self._keys = [
-            (key_id(s), AESGCM(HKDF(hashes.SHA256(), KEY_BYTES, None, b"halo-mcp keyring").derive(s))) for s in secrets
-        ]
+        self._sealer = Sealer(secrets, b"keyring")
 
     def wrap(self, secret: bytes, ring: str, kid: str) -> bytes:
-        if not self._keys:
-            return b"p" + secret
-        wid, aead = self._keys[0]
-        nonce = os.urandom(NONCE_BYTES)
-        return b"w" + bytes.fromhex(wid) + nonce + aead.encrypt(nonce, secret, f"{ring}:{kid}".encode())
+        return b"w" + self._sealer.seal(secret, f"{ring}:{kid}".encode()) if self._sealer else b"p" + secret
 
     def unwrap(self, stored: bytes, ring: str, kid: str) -> bytes | None:
         if stored[:1] == b"p":
             return stored[1:]
-        wid, nonce, sealed = stored[1:5].hex(), stored[5 : 5 + NONCE_BYTES], stored[5 + NONCE_BYTES :]
-        for found, aead in self._keys:
-            if found == wid:
-                try:
-                    return aead.decrypt(nonce, sealed, f"{ring}:{kid}".encode())
-                except InvalidTag:
-                    return None
-        return None
+        return self._sealer.open(stored[1:], f"{ring}:{kid}".encode())
 
 
 @dataclass(frozen=True)
@@ -214,7 +196,7 @@ class LiveRing:
 
     def _new(self, active_from: float) -> RingKey:
         secret = os.urandom(KEY_BYTES)
-        return RingKey(key_id(secret), secret, active_from)
+        return RingKey(ring_key_id(secret), secret, active_from)
 
     def _stored(self, key: RingKey) -> StoredKey:
         return StoredKey(key.kid, self.wrapper.wrap(key.secret, self.name, key.kid), key.active_from)

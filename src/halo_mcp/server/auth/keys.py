@@ -11,42 +11,19 @@ data): a blob copied onto another person's record does not open.
 from __future__ import annotations
 
 import base64
-import hashlib
 import os
-from dataclasses import dataclass
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from halo_mcp.sealing import KEY_BYTES, Sealer, derive, key_id
 from halo_mcp.state.keyring import ACCESS_TOKEN, HALO_TOKEN, LiveRing, Rings, signin_secrets
-
-KEY_BYTES = 32
-NONCE_BYTES = 12
-KEY_ID_BYTES = 4
-
-
-def _derive(secret: bytes, purpose: bytes) -> bytes:
-    return HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=b"halo-mcp " + purpose).derive(secret)
-
-
-@dataclass(frozen=True)
-class _Key:
-    kid: bytes
-    seal: AESGCM
-    sign: bytes
 
 
 class _Derived:
-    """One ring's keys as of one version of it."""
+    """One ring's keys as of one version of it: a sealer, and the access-token signing keys by key id."""
 
     def __init__(self, secrets: list[bytes]) -> None:
-        self.keys = [
-            _Key(hashlib.sha256(s).digest()[:KEY_ID_BYTES], AESGCM(_derive(s, b"seal")), _derive(s, b"jwt"))
-            for s in secrets
-        ]
-        self.by_kid = {k.kid: k for k in reversed(self.keys)}
+        self.sealer = Sealer(secrets, b"seal")
+        self.signing = [(key_id(s), derive(s, b"jwt")) for s in secrets]
+        self.by_kid = dict(reversed(self.signing))
 
 
 class KeyRing:
@@ -78,30 +55,20 @@ class KeyRing:
         return found[1]
 
     def seal(self, plaintext: bytes, record: str) -> bytes:
-        key = self._ring(HALO_TOKEN).keys[0]
-        nonce = os.urandom(NONCE_BYTES)
-        return key.kid + nonce + key.seal.encrypt(nonce, plaintext, record.encode())
+        return self._ring(HALO_TOKEN).sealer.seal(plaintext, record.encode())
 
     def open(self, blob: bytes, record: str) -> bytes | None:
         """The plaintext, or None when no key of the ring opens it for this record."""
-        key = self._ring(HALO_TOKEN).by_kid.get(blob[:KEY_ID_BYTES])
-        if key is None:
-            return None
-        nonce = blob[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES]
-        try:
-            return key.seal.decrypt(nonce, blob[KEY_ID_BYTES + NONCE_BYTES :], record.encode())
-        except InvalidTag:
-            return None
+        return self._ring(HALO_TOKEN).sealer.open(blob, record.encode())
 
     @property
     def signing(self) -> tuple[str, bytes]:
         """(kid, key) to sign new tokens with."""
-        key = self._ring(ACCESS_TOKEN).keys[0]
-        return key.kid.hex(), key.sign
+        kid, key = self._ring(ACCESS_TOKEN).signing[0]
+        return kid.hex(), key
 
     def verifying(self, kid: str) -> bytes | None:
         try:
-            key = self._ring(ACCESS_TOKEN).by_kid.get(bytes.fromhex(kid))
+            return self._ring(ACCESS_TOKEN).by_kid.get(bytes.fromhex(kid))
         except ValueError:
             return None
-        return key.sign if key else None
