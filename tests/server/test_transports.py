@@ -16,11 +16,11 @@ import pytest
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.server._otel import OpenTelemetryMiddleware
-from mcp.server.request_state import RequestStateBoundary
 
 from halo_mcp import __version__
 from halo_mcp.config import ServerSettings
 from halo_mcp.sandbox import Sandbox
+from halo_mcp.server.interaction import StateBoundary
 from halo_mcp.server.surface import Surface, tracing
 from tests.helpers import ThreadServer, http_client, sse_mcp_client, subprocess_env, text
 
@@ -305,4 +305,4 @@ async def test_without_a_tracer_provider_no_span_is_made_per_message(surface: Su
     on every call: the surface leaves it out then, and keeps its own middleware (request-state sealing)."""
     assert not tracing()
     kinds = [type(m) for m in surface.server.middleware]
-    assert OpenTelemetryMiddleware not in kinds and RequestStateBoundary in kinds
+    assert OpenTelemetryMiddleware not in kinds and StateBoundary in kinds

@@ -23,13 +23,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import mcp_types as types
-from mcp.server.context import ServerRequestContext
-from mcp.server.request_state import AESGCMRequestStateCodec, RequestStateSecurity
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.shared.exceptions import MCPError
+from mcp_types.methods import INPUT_REQUIRED_METHODS, is_input_required
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from halo_mcp.config import ServerSettings
@@ -37,6 +37,9 @@ from halo_mcp.state.keyring import REQUEST_STATE, STATE_TTL, LiveRing, open_ring
 from halo_mcp.tools.errors import Ambiguous, ToolError
 from halo_mcp.tools.framework import Interaction
 from halo_mcp.tools.resolve import SOURCES, canonical_kind, normalise
+
+if TYPE_CHECKING:
+    from mcp.server.request_state import AESGCMRequestStateCodec, RequestStateBoundary
 
 ASK_TIMEOUT = 600.0  # seconds a 2025-11-25 question waits for its answer
 DECLINED = (
@@ -56,6 +59,8 @@ class RingCodec:
         self._codec: AESGCMRequestStateCodec | None = None
 
     def _current(self) -> AESGCMRequestStateCodec:
+        from mcp.server.request_state import AESGCMRequestStateCodec
+
         secrets = self.ring.secrets()
         if self._codec is None or secrets is not self._secrets:
             self._secrets, self._codec = secrets, AESGCMRequestStateCodec(secrets)
@@ -68,9 +73,40 @@ class RingCodec:
         return self._current().unseal(token)
 
 
-def request_state_security(settings: ServerSettings) -> RequestStateSecurity:
-    """Seals a 2026-07-28 call's answers between its rounds; `STATE_TTL` is how long a person has to answer."""
-    return RequestStateSecurity(codec=RingCodec(open_rings(settings)[REQUEST_STATE]), ttl=STATE_TTL)
+class StateBoundary:
+    """The SDK's `RequestStateBoundary` (seals a 2026-07-28 call's answers between its rounds; `STATE_TTL` is how long
+    a person has to answer), made the first time a call brings or returns `requestState`. Until then a call passes
+    straight through, as it would through the SDK's, and the SDK's module with `cryptography` (about 6 MiB resident)
+    stays unloaded: most servers never ask a question."""
+
+    def __init__(self, settings: ServerSettings, audience: str) -> None:
+        self.ring = open_rings(settings)[REQUEST_STATE]  # now: a shared store is reached at start, not mid-call
+        self.audience = audience
+        self._boundary: RequestStateBoundary | None = None
+
+    def _made(self) -> RequestStateBoundary:
+        if self._boundary is None:
+            from mcp.server.request_state import RequestStateBoundary, RequestStateSecurity
+
+            security = RequestStateSecurity(codec=RingCodec(self.ring), ttl=STATE_TTL)
+            self._boundary = RequestStateBoundary(security, default_audience=self.audience)
+        return self._boundary
+
+    async def __call__(self, ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        if self._boundary is not None:
+            return await self._boundary(ctx, call_next)
+        if ctx.method not in INPUT_REQUIRED_METHODS:
+            return await call_next(ctx)
+        if ctx.params is not None and ctx.params.get("requestState") is not None:
+            return await self._made()(ctx, call_next)
+        result = await call_next(ctx)
+        if not is_input_required(result):
+            return result
+
+        async def answered(_: ServerRequestContext[Any, Any]) -> HandlerResult:
+            return result
+
+        return await self._made()(ctx, answered)  # seals the state this first round returns
 
 
 class InputNeeded(Exception):

@@ -21,7 +21,6 @@ from mcp.server.caching import CacheHint
 from mcp.server.context import ServerRequestContext
 from mcp.server.lowlevel import NotificationOptions, Server
 from mcp.server.models import InitializationOptions
-from mcp.server.request_state import RequestStateBoundary
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, ToolsListChanged
 from mcp.shared.exceptions import MCPError
 from pydantic import ValidationError
@@ -36,9 +35,9 @@ from halo_mcp.server.interaction import (
     SENT_WRITES,
     ClientInteraction,
     InputNeeded,
+    StateBoundary,
     carries,
     recording_writes,
-    request_state_security,
     substitute,
 )
 from halo_mcp.server.metrics import METRICS
@@ -180,8 +179,7 @@ class Surface:
         )
         # 2026-07-28 questions travel in `requestState`; the SDK seals and verifies it (server/interaction.py), for
         # this collection only: an answer given in one collection is not accepted by another.
-        sealing = request_state_security(self.settings)
-        self.server.middleware.append(RequestStateBoundary(sealing, default_audience=f"{name}/{collection}"))
+        self.server.middleware.append(StateBoundary(self.settings, audience=f"{name}/{collection}"))
         if not tracing():  # the SDK's span per message records nothing then, yet costs ~0.05 ms of CPU a call
             middleware = self.server.middleware
             middleware[:] = [m for m in middleware if not isinstance(m, OpenTelemetryMiddleware)]
