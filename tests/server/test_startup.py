@@ -10,9 +10,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import mcp_types as types
+import pytest
+
+from halo_mcp.sandbox import Sandbox
 from halo_mcp.tools import MODULE_TOOLSET, load_all
 from halo_mcp.tools.framework import registry
-from tests.helpers import LEGACY_INITIALIZE, subprocess_env
+from tests.helpers import LEGACY_INITIALIZE, CliServer, http_client, subprocess_env, text
 
 # `halo-mcp serve` in a process that writes its sys.modules to a file on the way out.
 SCRIPT = """
@@ -110,3 +114,34 @@ def test_the_sdk_packages_run_their_own_initialisers_at_the_first_name_used_from
     client, session, server, exported = done.stdout.split()
     assert (client, session, server) == ("mcp.client.client", "mcp.client.session", "mcp.server.mcpserver.server")
     assert int(exported) > 50
+
+
+def maps_cryptography(pid: int) -> bool:
+    """Whether the process has cryptography's compiled bindings mapped (about 6 MiB resident once loaded)."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "cryptography/hazmat/bindings" in f.read()
+
+
+@pytest.mark.anyio
+async def test_an_http_server_loads_cryptography_at_its_first_question_and_seals_it(sandbox: Sandbox) -> None:
+    """Reads never seal anything, so cryptography stays out of the process; the first 2026-07-28 question seals its
+    `requestState` (the SDK's boundary is made then) and the answer that comes back is opened."""
+    server = CliServer(subprocess_env(sandbox))
+    asked: list[str] = []
+
+    async def decline(context: Any, params: types.ElicitRequestParams) -> types.ElicitResult:
+        asked.append(params.message)
+        return types.ElicitResult(action="decline")
+
+    try:
+        async with http_client(server.url, elicitation_callback=decline) as client:
+            read = await client.call_tool("get_ticket", {"id": 1})
+            assert not read.is_error, text(read)
+            assert not maps_cryptography(server.proc.pid)
+            arguments = {"operation": "DELETE /Tickets/{id}", "arguments": {"id": 1}}
+            declined = await client.call_tool("call_operation", arguments)
+            assert declined.is_error and "nothing was changed in Halo" in text(declined), text(declined)
+            assert maps_cryptography(server.proc.pid)
+    finally:
+        server.stop()
+    assert len(asked) == 1
