@@ -59,9 +59,9 @@ class Sealer:
         aead = self._by_id.get(blob[:KEY_ID_BYTES])
         if aead is None:
             return None
-        nonce, sealed = blob[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES], blob[KEY_ID_BYTES + NONCE_BYTES :]
-        from cryptography.exceptions import InvalidTag
+        from cryptography.exceptions import InvalidTag  # loaded already: `aead` is one of its objects
 
+        nonce, sealed = blob[KEY_ID_BYTES : KEY_ID_BYTES + NONCE_BYTES], blob[KEY_ID_BYTES + NONCE_BYTES :]
         try:
             return aead.decrypt(nonce, sealed, bound_to)
         except InvalidTag:

@@ -80,7 +80,7 @@ class StateBoundary:
     stays unloaded: most servers never ask a question."""
 
     def __init__(self, settings: ServerSettings, audience: str) -> None:
-        self.ring = open_rings(settings)[REQUEST_STATE]  # now: a shared store is reached at start, not mid-call
+        self.ring = open_rings(settings)[REQUEST_STATE]  # here: a shared store is reached at start, not mid-call
         self.audience = audience
         self._boundary: RequestStateBoundary | None = None
 
