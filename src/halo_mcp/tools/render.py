@@ -73,12 +73,12 @@ def is_id(key: str) -> bool:
 
 def is_empty(key: str, value: Any) -> bool:
     """Whether a value is one of Halo's unset markers for this field (no value, as Halo sends "no value")."""
-    if value is None or value == [] or value == {}:
+    if value is None:
         return True
-    if isinstance(value, str):
+    if isinstance(value, str):  # the common cases first: this runs for every value a list or record shows
         return value.strip() in UNSET_STRINGS or value.startswith(SENTINEL_PREFIXES)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return value == [] or value == {}
     if isinstance(value, int) and value == -1:
         return True  # -1 is Halo's "none" in integer fields that are not ids too (chargerate, auditstatus)
     if "tax_code" in key and value == -3:
@@ -186,13 +186,13 @@ def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = Non
         for row in rows:
             seen.update(dict.fromkeys(row))
         columns = list(seen)
-    columns = [c for c in columns if any(not is_empty(c, r.get(c)) for r in rows)]
-    lines = ["|".join(_cell(c) for c in columns)]  # headers too: report columns are named by whoever wrote the SQL
-    data_rows = []
-    for row in rows:
-        values = [_value(c, row.get(c)) for c in columns]
-        data_rows.append(values)
-        lines.append("|".join(_cell(v) for v in values))
+    data_rows = [[_value(c, row.get(c)) for c in columns] for row in rows]  # every list tool's hot loop: one pass
+    kept = [i for i in range(len(columns)) if any(values[i] is not None for values in data_rows)]
+    if len(kept) < len(columns):
+        columns = [columns[i] for i in kept]
+        data_rows = [[values[i] for i in kept] for values in data_rows]
+    lines = ["|".join(map(_cell, columns))]  # headers too: report columns are named by whoever wrote the SQL
+    lines.extend("|".join(map(_cell, values)) for values in data_rows)
     text = "\n".join(lines)
     return f"{UNTRUSTED_OPEN}{text}{UNTRUSTED_CLOSE}", {"columns": list(columns), "rows": data_rows}
 
