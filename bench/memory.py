@@ -107,5 +107,5 @@ async def measure(sb: SandboxProc, quick: bool = False) -> dict[str, Any]:
         "calls_seconds": round(seconds, 1),
         "rss_after_calls_mib": round(after_calls / 1024, 1),
         "legacy_sessions": sessions,
-        "targets": {"rss_idle_mb": 80, "per_session_kb": 100},
+        "targets": {"rss_idle_mib": 75, "rss_after_calls_mib": 75, "per_session_kb": 100},
     }
