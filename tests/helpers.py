@@ -13,8 +13,9 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, Self
 
 import httpx2
@@ -230,6 +231,28 @@ class CliServer:
         self._reader.join(timeout=5)
         out = self.proc.stdout.read() if self.proc.stdout else ""
         return out + "".join(self.stderr_lines)
+
+
+@contextmanager
+def replicas(env: dict[str, str], count: int = 3) -> Iterator[list[CliServer]]:
+    """`count` servers on one environment (one shared store), started side by side; all stopped on the way out."""
+    with ThreadPoolExecutor(count) as pool:
+        started = [pool.submit(CliServer, env) for _ in range(count)]
+    servers = [f.result() for f in started if f.exception() is None]
+    try:
+        if len(servers) < count:
+            raise next(e for f in started if (e := f.exception()) is not None)
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def halo_mcp_cli(env: dict[str, str], *argv: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """`python -m halo_mcp ARGV` run to its end in its own process, output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "halo_mcp", *argv], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 # A raw 2025-11-25 `initialize` over streamable HTTP, for tests that read status codes and headers themselves.

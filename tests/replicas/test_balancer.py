@@ -9,8 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,8 +31,10 @@ from tests.helpers import (
     MemoryStorage,
     PostgresServer,
     RedisServer,
+    halo_mcp_cli,
     mcp_at,
     ok,
+    replicas,
     subprocess_env,
 )
 
@@ -75,14 +75,13 @@ def cluster(
             HALO_MCP_STATE_DB=str(directory / "unused-state.db"),
             HALO_MCP_SIGNIN_KEYS=KeyRing.new_secret(),  # the same configured key: it wraps the shared rings
         )
-        servers = [CliServer(env) for _ in range(3)]
-        balancer.backends = [int(urlsplit(s.url).port or 0) for s in servers]
-        try:
-            yield Cluster(balancer, servers, env, username, password)
-        finally:
-            balancer.stop()
-            outputs = [server.stop() for server in servers]
-    assert not any("Traceback" in output for output in outputs)
+        with replicas(env) as servers:
+            balancer.backends = [int(urlsplit(s.url).port or 0) for s in servers]
+            try:
+                yield Cluster(balancer, servers, env, username, password)
+            finally:
+                balancer.stop()
+    assert not any("Traceback" in line for server in servers for line in server.stderr_lines)
 
 
 async def sign_in(cluster: Cluster) -> MemoryStorage:
@@ -168,13 +167,7 @@ async def test_a_token_issued_through_the_balancer_is_accepted_on_every_replica_
     assert await calls_on_every_replica(cluster, token) == {0, 1, 2}
 
     rotate = ["keys", "rotate", "--ring", "access-token", "--activate-in", str(ACTIVATE_IN)]
-    rotated = subprocess.run(  # the store is named in halo-mcp.toml only, as the replicas read it
-        [sys.executable, "-m", "halo_mcp", *rotate],
-        env=cluster.env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    rotated = halo_mcp_cli(cluster.env, *rotate)  # the store is named in halo-mcp.toml only, as the replicas read it
     assert rotated.returncode == 0, rotated.stderr
     found = re.search(r"access-token: new key ([0-9a-f]+)", rotated.stderr)
     assert found, rotated.stderr

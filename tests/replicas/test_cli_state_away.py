@@ -15,7 +15,7 @@ import pytest
 
 from halo_mcp.state.embedded import EmbeddedState
 from halo_mcp.state.postgres import prepare
-from tests.helpers import PostgresServer, subprocess_env
+from tests.helpers import PostgresServer, halo_mcp_cli, subprocess_env
 
 pytestmark = [pytest.mark.replicas, pytest.mark.timeout(120)]
 
@@ -61,13 +61,11 @@ def test_every_state_command_says_in_one_line_that_postgresql_stopped_and_exits_
         watch.close()
         done = {name: (p.wait(timeout=60), *p.communicate()) for name, p in running.items()}
         for name in ("collections list", "audit"):  # and started while it is stopped: one line too
-            again = subprocess.run([sys.executable, "-m", "halo_mcp", *commands[name]], env=env, capture_output=True,
-                                   text=True, timeout=60)  # fmt: skip
+            again = halo_mcp_cli(env, *commands[name])
             assert again.returncode == 2 and again.stdout == "", again
             assert again.stderr.startswith("halo-mcp: HALO_MCP_DATABASE_URL: PostgreSQL cannot be used"), again
             assert again.stderr.count("\n") == 1 and PASSWORD not in again.stderr, again
-        keys = subprocess.run([sys.executable, "-m", "halo_mcp", "keys", "list"], env=env, capture_output=True,
-                              text=True, timeout=60)  # fmt: skip
+        keys = halo_mcp_cli(env, "keys", "list")
         assert keys.returncode == 2 and keys.stdout == "" and PASSWORD not in keys.stderr, keys
         assert keys.stderr.splitlines()[-1].startswith("halo-mcp: key rings: the shared store"), keys
     finally:

@@ -4,8 +4,6 @@ restarts empty."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +20,7 @@ from halo_mcp.state.base import KeyRingStore
 from halo_mcp.state.keyring import ACCESS_TOKEN, REQUEST_STATE, Rings
 from halo_mcp.state.postgres import PostgresKeyRings
 from halo_mcp.state.redis import RedisKeyRings
-from tests.helpers import PostgresServer, RedisServer, subprocess_env
+from tests.helpers import PostgresServer, RedisServer, halo_mcp_cli, subprocess_env
 
 pytestmark = [pytest.mark.replicas]
 
@@ -153,12 +151,12 @@ def test_the_keys_command_rotates_a_shared_ring_and_lists_it(
     postgres_server: PostgresServer, database_url: str
 ) -> None:
     env = subprocess_env(HALO_MCP_DATABASE_URL=database_url)
-    keys = [sys.executable, "-m", "halo_mcp", "keys"]
-    rotated = subprocess.run([*keys, "rotate", "--ring", "request-state"], env=env, capture_output=True, text=True)
+    rotated = halo_mcp_cli(env, "keys", "rotate", "--ring", "request-state")
     assert rotated.returncode == 0, rotated.stderr
     assert "request-state: new key" in rotated.stderr and "signs in 15 s" in rotated.stderr
-    listed = subprocess.run([*keys, "list"], env=env, capture_output=True, text=True, check=True).stdout
-    states = [line.split("\t")[2] for line in listed.splitlines() if line.startswith("request-state\t")]
+    listed = halo_mcp_cli(env, "keys", "list")
+    assert listed.returncode == 0, listed.stderr
+    states = [line.split("\t")[2] for line in listed.stdout.splitlines() if line.startswith("request-state\t")]
     assert states[0].startswith("signs in") and states[1] == "signs"  # the first key signs until the new one is due
-    refused = subprocess.run([*keys, "rotate"], env=subprocess_env(), capture_output=True, text=True)
+    refused = halo_mcp_cli(subprocess_env(), "keys", "rotate")
     assert refused.returncode == 2 and "HALO_MCP_SIGNIN_KEYS" in refused.stderr  # no store: rotate in the setting

@@ -4,8 +4,6 @@ when replicas start together), retention, and `halo-mcp audit` reading it."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -16,7 +14,7 @@ import pytest
 from halo_mcp.audit import open_audit
 from halo_mcp.config import ServerSettings
 from halo_mcp.state.postgres import MIGRATIONS, PostgresAudit
-from tests.helpers import subprocess_env
+from tests.helpers import halo_mcp_cli, subprocess_env
 
 pytestmark = pytest.mark.replicas
 
@@ -95,25 +93,13 @@ def test_halo_mcp_audit_reads_postgresql(database_url: str) -> None:
     audit.record(collection="default", tool="add_note", arguments={"note": "hi"}, affected=["action:1/9"],
                  outcome="ok", message="note 9 added")  # fmt: skip
     audit.close()
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "audit", "--json"],
-        env=subprocess_env(HALO_MCP_DATABASE_URL=database_url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = halo_mcp_cli(subprocess_env(HALO_MCP_DATABASE_URL=database_url), "audit", "--json")
     assert done.returncode == 0, done.stderr
     assert [(e["tool"], e["affected"]) for e in json.loads(done.stdout)] == [("add_note", ["action:1/9"])]
 
 
 def test_an_unreachable_database_stops_the_start_with_one_line_naming_the_variable() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "audit"],
-        env=subprocess_env(HALO_MCP_DATABASE_URL="postgresql://nobody:secret-pw@127.0.0.1:1/none"),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = halo_mcp_cli(subprocess_env(HALO_MCP_DATABASE_URL="postgresql://nobody:secret-pw@127.0.0.1:1/none"), "audit")
     assert done.returncode != 0
     assert "HALO_MCP_DATABASE_URL" in done.stderr and "secret-pw" not in done.stderr
 

@@ -7,11 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 
 import httpx2
@@ -28,8 +25,10 @@ from tests.helpers import (
     RedisServer,
     api_calls,
     call,
+    halo_mcp_cli,
     http_client,
     ok,
+    replicas,
     subprocess_env,
 )
 
@@ -49,11 +48,8 @@ def cluster(redis_server: RedisServer, postgres_server: PostgresServer) -> Itera
             HALO_MCP_DATABASE_URL=postgres_server.url,
             HALO_MCP_REPLICAS="3",
         )
-        with ThreadPoolExecutor(3) as pool:
-            servers = list(pool.map(lambda _: CliServer(env), range(3)))
-        yield sb, servers
-        for server in servers:
-            server.stop()
+        with replicas(env) as servers:
+            yield sb, servers
 
 
 def metric(url: str, name: str) -> float:
@@ -128,13 +124,8 @@ async def test_redis_stopped_mid_run_degrades_recovers_and_loses_no_write(
     assert sorted(written) == sorted(str(args["note"]) for _, args in notes)
     assert all(s.proc.poll() is None for s in servers)  # no replica crashed
     # Every replica audited its writes into the one PostgreSQL, and `halo-mcp audit` reads them all.
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "audit", "--json", "--tool", "add_note", "--limit", "500"],
-        env=subprocess_env(HALO_MCP_DATABASE_URL=postgres_server.url),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    audit = ["audit", "--json", "--tool", "add_note", "--limit", "500"]
+    done = halo_mcp_cli(subprocess_env(HALO_MCP_DATABASE_URL=postgres_server.url), *audit)
     assert done.returncode == 0, done.stderr
     audited = [e["arguments"]["note"] for e in json.loads(done.stdout) if marker in e["arguments"].get("note", "")]
     assert sorted(audited) == sorted(written)

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +29,10 @@ from tests.helpers import (
     CliServer,
     PostgresServer,
     RedisServer,
+    halo_mcp_cli,
     mcp_at,
     ok,
+    replicas,
     subprocess_env,
 )
 
@@ -73,12 +73,8 @@ def cluster(postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFa
     database = postgres_server.database()
     with Sandbox(seed=1) as sb:
         env = env_for(sb, config_file(directory, sb, database), directory, HALO_MCP_ADMIN_TOKEN=ADMIN)
-        servers = [CliServer(env) for _ in range(3)]
-        try:
+        with replicas(env) as servers:
             yield servers, database, env
-        finally:
-            for server in servers:
-                server.stop()
     assert not (directory / "unused-state.db").exists()
 
 
@@ -173,13 +169,7 @@ async def test_a_token_issued_by_the_cli_against_postgresql_works_on_every_repli
     async with httpx2.AsyncClient(timeout=10, headers=AUTH) as http:
         made = await http.post(f"{servers[0].url}/admin/api/collections", json={**OPS, "name": "cli"})
         assert made.status_code == 201, made.text
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "collections", "--json", "token", "cli", "--label", "from the shell"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = halo_mcp_cli(env, "collections", "--json", "token", "cli", "--label", "from the shell")
     assert done.returncode == 0, done.stderr
     secret = json.loads(done.stdout)["token"]
     for server in servers:
@@ -196,13 +186,7 @@ def digest(secret: str) -> bytes:
 
 
 def migrate(env: dict[str, str]) -> dict[str, int]:
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "state", "migrate", "--json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = halo_mcp_cli(env, "state", "migrate", "--json")
     assert done.returncode == 0, done.stderr
     counts: dict[str, int] = json.loads(done.stdout)
     return counts
@@ -265,9 +249,7 @@ async def test_state_migrate_copies_a_populated_embedded_store_once_and_its_toke
 
 
 def doctor(env: dict[str, str]) -> tuple[int, str]:
-    done = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "doctor"], env=env, capture_output=True, text=True, timeout=90
-    )
+    done = halo_mcp_cli(env, "doctor", timeout=90)
     return done.returncode, done.stdout + done.stderr
 
 

@@ -5,7 +5,6 @@ tables), and what the 2025-11-25 era cannot share (its sessions live on one repl
 from __future__ import annotations
 
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -14,7 +13,16 @@ import mcp_types as types
 import pytest
 
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import LEGACY_INITIALIZE, MCP_HEADERS, CliServer, RedisServer, http_client, ok, subprocess_env
+from tests.helpers import (
+    LEGACY_INITIALIZE,
+    MCP_HEADERS,
+    CliServer,
+    RedisServer,
+    http_client,
+    ok,
+    replicas,
+    subprocess_env,
+)
 
 pytestmark = [pytest.mark.replicas, pytest.mark.anyio]
 
@@ -25,11 +33,8 @@ def cluster(redis_server: RedisServer) -> Iterator[tuple[Sandbox, list[CliServer
         env = subprocess_env(
             sb, HALO_RATE_LIMIT="1000/10", HALO_MCP_REDIS_URL=redis_server.url, HALO_MCP_TOOLSETS="all"
         )
-        with ThreadPoolExecutor(3) as pool:
-            servers = list(pool.map(lambda _: CliServer(env), range(3)))
-        yield sb, servers
-        for server in servers:
-            server.stop()
+        with replicas(env) as servers:
+            yield sb, servers
 
 
 def routes(sb: Sandbox, route: str) -> int:

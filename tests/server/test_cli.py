@@ -14,7 +14,7 @@ from halo_mcp.cli.call import parse_call_arguments
 from halo_mcp.cli.demo import demo_banner
 from halo_mcp.config import ConfigError
 from halo_mcp.sandbox import Sandbox
-from tests.helpers import Raw, subprocess_env
+from tests.helpers import Raw, halo_mcp_cli, subprocess_env
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -242,15 +242,11 @@ def test_demo_banner_has_client_configs() -> None:
 
 def test_console_script_version_and_help() -> None:
     env = subprocess_env()
-    out = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "--help"], env=env, capture_output=True, text=True, timeout=30
-    )
+    out = halo_mcp_cli(env, "--help", timeout=30)
     assert out.returncode == 0
     for command in ("serve", "sandbox", "demo", "tools", "call", "doctor", "audit"):
         assert command in out.stdout
-    sandbox_help = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "sandbox", "--help"], env=env, capture_output=True, text=True, timeout=30
-    )
+    sandbox_help = halo_mcp_cli(env, "sandbox", "--help", timeout=30)
     assert sandbox_help.returncode == 0 and "--faults" in sandbox_help.stdout
 
 

@@ -21,6 +21,7 @@ from tests.helpers import (
     CliServer,
     CollectionsServer,
     failed,
+    halo_mcp_cli,
     mcp_at,
     ok,
     subprocess_env,
@@ -168,16 +169,8 @@ def test_url_tokens_never_appear_in_the_logs_and_start_up_names_expired_collecti
         HALO_MCP_STATE_DB=str(tmp_path / "state.db"),
         HALO_MCP_LOG_LEVEL="DEBUG",
     )
-    import subprocess
-    import sys
 
-    issued = subprocess.run(
-        [sys.executable, "-m", "halo_mcp", "collections", "--json", "token", "link", "--label", "bot"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    issued = halo_mcp_cli(env, "collections", "--json", "token", "link", "--label", "bot")
     assert issued.returncode == 0, issued.stderr
     secret = json.loads(issued.stdout)["token"]
     server = CliServer(env)
